@@ -1,0 +1,90 @@
+"""pdtracker: teacher professional-development tracker and scheduler."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → models → blueprints → CLI → errors."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    _configure(app, config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    from pdtracker.errors import register_error_handlers
+
+    register_error_handlers(app)
+    return app
+
+
+def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    from pdtracker.config import Config, database_url_from_env
+
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("PDTRACKER")
+    if url := database_url_from_env():
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = Path(app.instance_path) / "pdtracker.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    if not app.config.get("SECRET_KEY"):
+        from pdtracker.secrets import instance_secret_key
+
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def _init_extensions(app: Flask) -> None:
+    from pdtracker import models  # noqa: F401  (register every table)
+    from pdtracker.auth.session import init_login
+    from pdtracker.database import init_database
+    from pdtracker.extensions import babel, csrf, migrate
+    from pdtracker.i18n import select_locale, select_timezone
+    from pdtracker.navigation import init_navigation
+    from pdtracker.security import init_security
+
+    init_database(app)
+    migrate.init_app(app, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    init_login(app)
+    init_security(app)
+    init_navigation(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from pdtracker.activities import bp as activities_bp
+    from pdtracker.admin import bp as admin_bp
+    from pdtracker.auth import bp as auth_bp
+    from pdtracker.main import bp as main_bp
+
+    for bp in (main_bp, auth_bp, activities_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from pdtracker.cli import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)

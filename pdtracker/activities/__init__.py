@@ -1,0 +1,7 @@
+"""The teacher's activity log and the head's verification queue."""
+
+from flask import Blueprint
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+
+from pdtracker.activities import views  # noqa: E402, F401

@@ -1,0 +1,7 @@
+"""Administration: users, roles, departments, rulesets."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from pdtracker.admin import views  # noqa: E402, F401

@@ -1,0 +1,130 @@
+"""Users, their roles, and login attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pdtracker.extensions import db
+from pdtracker.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from pdtracker.org.models import Department, TeacherProfile
+
+
+class Role(enum.StrEnum):
+    """What a user may do; a user may hold several."""
+
+    TEACHER = "teacher"
+    HEAD = "head"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
+    # Bumped to end every other session (password change, deactivation).
+    session_version: Mapped[int] = mapped_column(default=1)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    department: Mapped[Department | None] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    teacher_profile: Mapped[TeacherProfile | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        """Session identity; changes when session_version is bumped."""
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        """Hash with scrypt, a memory-hard KDF (cost set by PASSWORD_HASH_METHOD)."""
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        """Check a password against the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        """The roles this user holds."""
+        return frozenset(Role(r.role) for r in self.roles)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True if the user holds any of the given roles."""
+        return bool(self.role_set.intersection(roles))
+
+    def set_roles(self, roles: set[Role]) -> None:
+        """Replace the user's roles."""
+        current = {Role(r.role): r for r in self.roles}
+        for role, link in current.items():
+            if role not in roles:
+                self.roles.remove(link)
+        for role in roles - current.keys():
+            self.roles.append(UserRole(role=role.value))
+
+    def end_other_sessions(self) -> None:
+        """Invalidate every session cookie issued before now."""
+        self.session_version += 1
+
+
+class UserRole(db.Model):
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(f"role IN ({ROLE_VALUES})", name="role"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class LoginAttempt(db.Model):
+    """A login attempt; kept in the database so every web host sees the same counts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_created_at", "username", "created_at"),
+        Index("ix_login_attempts_address_created_at", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,22 @@
+"""Every area's models in one registry, for Alembic and the tests (re-exports only)."""
+
+from pdtracker.activities.models import Activity, ActivityKind, EvidenceFile
+from pdtracker.audit import AuditEntry
+from pdtracker.auth.models import LoginAttempt, Role, User, UserRole
+from pdtracker.org.models import Department, Institution, TeacherProfile
+from pdtracker.placements.models import Enterprise
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "AuditEntry",
+    "Department",
+    "Enterprise",
+    "EvidenceFile",
+    "Institution",
+    "LoginAttempt",
+    "Role",
+    "TeacherProfile",
+    "User",
+    "UserRole",
+]

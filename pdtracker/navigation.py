@@ -1,0 +1,70 @@
+"""The navigation bar, which follows the user's roles, and template helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from pdtracker.auth.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link in the navigation bar."""
+
+    endpoint: str
+    label: str
+    roles: tuple[Role, ...]
+
+
+# One table: an item appears once its endpoint exists and the user holds a role.
+NAV: tuple[NavItem, ...] = (
+    NavItem("progress.dashboard", _l("My progress"), (Role.TEACHER,)),
+    NavItem("activities.index", _l("My activities"), (Role.TEACHER,)),
+    NavItem("events.index", _l("Events"), (Role.TEACHER, Role.HEAD)),
+    NavItem("calendar.subscribe", _l("Calendar"), (Role.TEACHER, Role.HEAD)),
+    NavItem("activities.review_queue", _l("Verification"), (Role.HEAD,)),
+    NavItem("progress.department", _l("Department"), (Role.HEAD,)),
+    NavItem("placements.index", _l("Placements"), (Role.HEAD,)),
+    NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),
+    NavItem("placements.enterprises", _l("Enterprises"), (Role.STAFF, Role.ADMIN)),
+    NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
+    NavItem("admin.departments", _l("Departments"), (Role.ADMIN,)),
+    NavItem("admin.rulesets", _l("Rulesets"), (Role.ADMIN,)),
+    NavItem(
+        "notifications.index",
+        _l("Notifications"),
+        (Role.TEACHER, Role.HEAD, Role.STAFF, Role.ADMIN),
+    ),
+)
+
+STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "completed": _l("Completed"),
+    "verified": _l("Verified"),
+    "rejected": _l("Rejected"),
+}
+
+
+def nav_items() -> list[NavItem]:
+    """The items the current user may see."""
+    if not current_user.is_authenticated:
+        return []
+    views = current_app.view_functions
+    return [i for i in NAV if i.endpoint in views and current_user.has_role(*i.roles)]
+
+
+def status_label(status: str) -> str:
+    """The translated label of an activity status."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def init_navigation(app: Flask) -> None:
+    """Expose the helpers to templates."""
+    app.jinja_env.globals.update(
+        nav_items=nav_items, status_label=status_label, get_locale=get_locale
+    )

@@ -1,0 +1,1 @@
+"""Institutions, departments and teacher profiles."""

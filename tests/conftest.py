@@ -1,0 +1,298 @@
+"""Shared fixtures: the app on SQLite (or PostgreSQL), clients, factories, query counting."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from pdtracker import create_app
+from pdtracker.extensions import db
+
+PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
+DEMO_PASSWORD = "pdtracker-demo"
+
+requires_postgres = pytest.mark.skipif(
+    not PG_URL,
+    reason="PDTRACKER_TEST_DATABASE_URL is not set (PostgreSQL tests skipped)",
+)
+
+
+def _pg_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PostgreSQL when PDTRACKER_TEST_DATABASE_URL is set, else a SQLite file."""
+    if PG_URL:
+        return _pg_url(PG_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    app = create_app(_config(database_url, tmp_path_factory.mktemp("inst")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _config(database_url: str, instance: object) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_FOLDER": str(instance),
+        "SERVER_NAME": "pdtracker.test",
+        # Still scrypt, with a lower cost so hundreds of test users stay fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    }
+
+
+def _clear(app: Flask) -> None:
+    with app.app_context():
+        tables = list(reversed(db.metadata.sorted_tables))
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            with db.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
+    """A fresh app over empty tables, with the reference data loaded."""
+    app = create_app(_config(database_url, tmp_path / "uploads"))
+    app.config["INSTANCE_TMP"] = str(tmp_path)
+    _clear(app)
+    with app.app_context():
+        from pdtracker.reference import ensure_activity_kinds
+
+        ensure_activity_kinds()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    """A CLI runner for the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that use the session directly."""
+    with app.app_context():
+        yield
+
+
+def _detached(obj):  # noqa: ANN001, ANN202
+    """Load the row's columns and detach it, so tests can read it without a context.
+
+    Factories must not hold an app context open: requests would reuse it and share `g`.
+    """
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+class Auth:
+    """Log in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):  # noqa: ANN201
+        """Post the login form."""
+        return self._client.post(
+            "/login", data={"username": username, "password": password}
+        )
+
+    def logout(self):  # noqa: ANN201
+        """Post the logout form."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    """Login helper bound to the test client."""
+    return Auth(client)
+
+
+@pytest.fixture
+def make_department(app: Flask):  # noqa: ANN201
+    """Create a department (and its institution on first use)."""
+    from pdtracker.org.models import Department, Institution
+
+    def make(code: str = "AI", name: str = "人工智能技术应用系") -> Department:
+        with app.app_context():
+            inst = db.session.scalar(db.select(Institution).filter_by(code="DEMO"))
+            if inst is None:
+                inst = Institution(code="DEMO", name="示范职业技术学院")
+                db.session.add(inst)
+            dept = Department(institution=inst, code=code, name=name)
+            db.session.add(dept)
+            db.session.commit()
+            return _detached(dept)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask):  # noqa: ANN201
+    """Create a user with roles; teachers get a profile."""
+    from pdtracker.auth.models import Role, User
+    from pdtracker.org.models import TeacherProfile
+
+    def make(
+        username: str,
+        *roles: Role | str,
+        department=None,  # noqa: ANN001
+        password: str = DEMO_PASSWORD,
+        professional_course: bool = True,
+        **fields,  # noqa: ANN003
+    ) -> User:
+        roles = roles or (Role.TEACHER,)
+        fields.setdefault("display_name", username)
+        fields.setdefault("email", f"{username}@example.edu.cn")
+        with app.app_context():
+            user = User(
+                username=username,
+                department_id=department.id if department else None,
+                **fields,
+            )
+            user.set_password(password)
+            user.set_roles({Role(r) for r in roles})
+            if Role.TEACHER in {Role(r) for r in roles}:
+                user.teacher_profile = TeacherProfile(
+                    staff_number=f"S-{username}",
+                    is_professional_course=professional_course,
+                )
+            db.session.add(user)
+            db.session.commit()
+            return _detached(user)
+
+    return make
+
+
+@pytest.fixture
+def make_activity(app: Flask):  # noqa: ANN201
+    """Create an activity for a teacher with sensible defaults."""
+    from pdtracker.activities.models import Activity
+    from pdtracker.timeutil import utcnow
+
+    def make(teacher, **fields) -> Activity:  # noqa: ANN001, ANN003
+        fields.setdefault("kind_code", "expert_lecture")
+        fields.setdefault("title", "人工智能与职业教育讲座")
+        fields.setdefault("starts_on", date(2026, 3, 10))
+        fields.setdefault("ends_on", fields["starts_on"])
+        if fields["kind_code"] in {
+            "expert_lecture",
+            "industry_conference",
+            "seminar",
+            "training",
+        }:
+            fields.setdefault("hours", Decimal("3"))
+        fields.setdefault("status", "completed")
+        if fields["status"] == "verified":
+            fields.setdefault("verified_at", utcnow())
+        with app.app_context():
+            activity = Activity(teacher_id=teacher.id, **fields)
+            db.session.add(activity)
+            db.session.commit()
+            return _detached(activity)
+
+    return make
+
+
+@pytest.fixture
+def world(make_department, make_user):  # noqa: ANN001, ANN201
+    """The access-matrix cast: two teachers of one department, heads, staff, admin."""
+    from pdtracker.auth.models import Role
+
+    ai = make_department("AI", "人工智能技术应用系")
+    other = make_department("ME", "机电工程系")
+    return {
+        "ai": ai,
+        "other": other,
+        "teacher1": make_user("teacher1", Role.TEACHER, department=ai),
+        "teacher2": make_user("teacher2", Role.TEACHER, department=ai),
+        "head1": make_user("head1", Role.HEAD, Role.TEACHER, department=ai),
+        "head2": make_user("head2", Role.HEAD, Role.TEACHER, department=other),
+        "staff1": make_user("staff1", Role.STAFF),
+        "admin": make_user("admin", Role.ADMIN),
+    }
+
+
+class QueryCounter:
+    """Counts SQL statements sent to the database."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # noqa: ANN201
+    """Context manager counting the SQL statements executed inside it."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def _count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+            counter.count += 1
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", _count)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", _count)
+
+    return counting
+
+
+@pytest.fixture
+def table_counts(app: Flask):  # noqa: ANN201
+    """Snapshot of the row count of every table, to prove bad input changed nothing."""
+
+    def snapshot() -> dict[str, int]:
+        with app.app_context(), db.engine.connect() as conn:
+            return {
+                t.name: conn.execute(
+                    text(f'SELECT COUNT(*) FROM "{t.name}"')
+                ).scalar_one()
+                for t in db.metadata.sorted_tables
+            }
+
+    return snapshot

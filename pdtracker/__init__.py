@@ -55,13 +55,13 @@ def _init_extensions(app: Flask) -> None:
     from pdtracker import models  # noqa: F401  (register every table)
     from pdtracker.auth.session import init_login
     from pdtracker.database import init_database
-    from pdtracker.extensions import babel, csrf, migrate
+    from pdtracker.extensions import babel, csrf, db, migrate
     from pdtracker.i18n import select_locale, select_timezone
     from pdtracker.navigation import init_navigation
     from pdtracker.security import init_security
 
     init_database(app)
-    migrate.init_app(app, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -1,0 +1,37 @@
+# pdtracker: `make run` starts the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app pdtracker
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install translations lint bench clean-demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -d pdtracker/translations --statistics 2>&1 | tail -n 2
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "pdtracker runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(PY) -m pdtracker.devserver --host $(HOST) --port $(PORT)
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pdtracker tests bench
+	$(VENV)/bin/ruff format --check pdtracker tests bench
+
+bench: install
+	$(PY) bench/run.py

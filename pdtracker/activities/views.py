@@ -1,1 +1,369 @@
-"""Activity log views (being written)."""
+"""Activity log (teacher), evidence files, and the verification queue (department head)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from pdtracker.activities import bp
+from pdtracker.activities import services as svc
+from pdtracker.activities.evidence import remove_stored, save_upload, stored_path
+from pdtracker.activities.forms import (
+    GRADE_LABELS,
+    ROLE_LABELS,
+    ActivityForm,
+    EvidenceForm,
+    FilterForm,
+    RejectForm,
+)
+from pdtracker.activities.models import Activity, ActivityStatus
+from pdtracker.auth.models import Role
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.placements.models import Enterprise
+from pdtracker.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 20
+QUEUE_PER_PAGE = 50
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _actor():  # noqa: ANN202
+    """The signed-in user as a model instance (not the proxy)."""
+    return current_user._get_current_object()
+
+
+def _activity_form(**kwargs) -> ActivityForm:  # noqa: ANN003
+    enterprises = db.session.scalars(select(Enterprise).order_by(Enterprise.name))
+    return ActivityForm(
+        kinds=svc.list_kinds(),
+        enterprises=list(enterprises),
+        locale=_locale(),
+        **kwargs,
+    )
+
+
+def _owned_or_abort(activity_id: int) -> Activity:
+    """The current user's own activity: 404 if unseen, 403 if seen but not theirs."""
+    activity = svc.visible_activity_or_404(current_user, activity_id)
+    if activity.teacher_id != current_user.id:
+        abort(403)
+    return activity
+
+
+def _locked_page(activity: Activity):  # noqa: ANN202
+    """Explain why a verified activity cannot be changed (403)."""
+    return render_template("activities/locked.html", activity=activity), 403
+
+
+def _render_detail(
+    activity: Activity,
+    *,
+    upload_form: EvidenceForm | None = None,
+    reject_form: RejectForm | None = None,
+    status: int = 200,
+):  # noqa: ANN202
+    """The detail page, for the owner, the department head or an admin."""
+    is_owner = activity.teacher_id == current_user.id
+    if upload_form is None and is_owner and not activity.is_locked:
+        upload_form = EvidenceForm()
+    if is_owner:
+        back = url_for("activities.index")
+    elif current_user.has_role(Role.HEAD):
+        back = url_for("activities.review_queue")
+    else:
+        back = url_for("main.index")
+    page = render_template(
+        "activities/detail.html",
+        activity=activity,
+        is_owner=is_owner,
+        can_review=svc.can_review(current_user, activity),
+        upload_form=upload_form if is_owner else None,
+        reject_form=reject_form or RejectForm(),
+        role_labels=ROLE_LABELS,
+        grade_labels=GRADE_LABELS,
+        back=back,
+        locale=_locale(),
+    )
+    return page, status
+
+
+def _store_evidence(field, activity: Activity, actor) -> str | None:  # noqa: ANN001
+    """Write the field's upload to disk and attach it; return the stored name."""
+    upload = field.data
+    if not upload:
+        return None
+    stored = save_upload(
+        upload.stream,
+        upload.filename,
+        current_app.config["UPLOAD_FOLDER"],
+        current_app.config["EVIDENCE_MAX_BYTES"],
+    )
+    try:
+        svc.add_evidence(activity, stored, actor=actor, now=utcnow())
+    except BaseException:
+        remove_stored(current_app.config["UPLOAD_FOLDER"], [stored.stored_name])
+        raise
+    return stored.stored_name
+
+
+def _commit_or_remove(stored_name: str | None) -> None:
+    """Commit; if that fails, the file just written must not outlive its row."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored_name:
+            remove_stored(current_app.config["UPLOAD_FOLDER"], [stored_name])
+        raise
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):  # noqa: ANN201
+    """A request over MAX_CONTENT_LENGTH: say what the limit is and how to go back."""
+    mib = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+    back = request.referrer or ""
+    if not back.startswith(request.host_url):
+        back = url_for("activities.index")
+    return render_template("activities/too_large.html", mib=mib, back=back), 413
+
+
+@bp.route("/")
+@role_required(Role.TEACHER)
+def index():  # noqa: ANN201
+    """The teacher's activity log, filtered and paginated."""
+    years = svc.activity_year_range(current_user)
+    year_list = list(range(years[1], years[0] - 1, -1)) if years else []
+    filters = FilterForm(
+        request.args, kinds=svc.list_kinds(), years=year_list, locale=_locale()
+    )
+    stmt = svc.list_activities_for(current_user, **filters.filters())
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "activities/index.html", page=page, filters=filters, locale=_locale()
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def create():  # noqa: ANN201
+    """Log a new activity, optionally with an evidence file."""
+    form = _activity_form()
+    if form.validate_on_submit():
+        actor = _actor()
+        activity = svc.record_activity(
+            actor, form.to_fields(), actor=actor, now=utcnow()
+        )
+        stored = _store_evidence(form.evidence, activity, actor)
+        _commit_or_remove(stored)
+        flash(_("The activity has been saved."), "success")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    return render_template("activities/form.html", form=form, activity=None)
+
+
+@bp.route("/<int:activity_id>")
+@login_required
+def detail(activity_id: int):  # noqa: ANN201
+    """One activity: its owner edits it, the department head reviews it."""
+    return _render_detail(svc.visible_activity_or_404(current_user, activity_id))
+
+
+@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def edit(activity_id: int):  # noqa: ANN201
+    """Change an activity; a verified one is locked."""
+    activity = _owned_or_abort(activity_id)
+    if activity.is_locked:
+        if request.method == "POST":
+            return _locked_page(activity)
+        flash(
+            _("This activity has been verified and can no longer be changed."),
+            "warning",
+        )
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    was_rejected = activity.status == ActivityStatus.REJECTED
+    form = _activity_form(obj=activity)
+    if was_rejected:
+        del form.status  # saving sends it back to review as completed
+    if form.validate_on_submit():
+        actor = _actor()
+        status = ActivityStatus.COMPLETED.value if was_rejected else None
+        svc.update_activity(
+            activity, form.to_fields(status=status), actor=actor, now=utcnow()
+        )
+        stored = _store_evidence(form.evidence, activity, actor)
+        _commit_or_remove(stored)
+        flash(_("The activity has been saved."), "success")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    return render_template(
+        "activities/form.html", form=form, activity=activity, was_rejected=was_rejected
+    )
+
+
+@bp.route("/<int:activity_id>/delete", methods=["POST"])
+@role_required(Role.TEACHER)
+def delete(activity_id: int):  # noqa: ANN201
+    """Delete an activity and, after the commit, its files."""
+    activity = _owned_or_abort(activity_id)
+    if activity.is_locked:
+        return _locked_page(activity)
+    stored = svc.delete_activity(activity, actor=_actor(), now=utcnow())
+    db.session.commit()
+    remove_stored(current_app.config["UPLOAD_FOLDER"], stored)
+    flash(_("The activity has been deleted."), "success")
+    return redirect(url_for("activities.index"))
+
+
+@bp.route("/<int:activity_id>/evidence", methods=["POST"])
+@role_required(Role.TEACHER)
+def upload_evidence(activity_id: int):  # noqa: ANN201
+    """Attach another evidence file from the detail page."""
+    activity = _owned_or_abort(activity_id)
+    if activity.is_locked:
+        return _locked_page(activity)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        stored = _store_evidence(form.evidence, activity, _actor())
+        _commit_or_remove(stored)
+        flash(_("The file has been uploaded."), "success")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    return _render_detail(activity, upload_form=form)
+
+
+def _evidence_of(activity: Activity, evidence_id: int):  # noqa: ANN202
+    for evidence in activity.evidence:
+        if evidence.id == evidence_id:
+            return evidence
+    abort(404)
+
+
+@bp.route("/<int:activity_id>/evidence/<int:evidence_id>")
+@login_required
+def download_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
+    """Send an evidence file as an attachment to those who may see the activity."""
+    activity = svc.visible_activity_or_404(current_user, activity_id)
+    evidence = _evidence_of(activity, evidence_id)
+    path = stored_path(current_app.config["UPLOAD_FOLDER"], evidence.stored_name)
+    if not path.is_file():
+        logger.error("evidence file %s is missing", evidence.stored_name)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=evidence.content_type,
+        as_attachment=True,
+        download_name=evidence.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:activity_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@role_required(Role.TEACHER)
+def delete_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
+    """Remove an evidence file (row now, file after the commit)."""
+    activity = _owned_or_abort(activity_id)
+    evidence = _evidence_of(activity, evidence_id)
+    if activity.is_locked:
+        return _locked_page(activity)
+    stored = svc.remove_evidence(evidence, actor=_actor(), now=utcnow())
+    db.session.commit()
+    remove_stored(current_app.config["UPLOAD_FOLDER"], [stored])
+    flash(_("The file has been deleted."), "success")
+    return redirect(url_for("activities.detail", activity_id=activity.id))
+
+
+@bp.route("/review")
+@role_required(Role.HEAD)
+def review_queue():  # noqa: ANN201
+    """Completed activities of the head's department waiting for verification."""
+    page = db.paginate(
+        svc.review_queue_for(current_user), per_page=QUEUE_PER_PAGE, error_out=False
+    )
+    return render_template(
+        "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale()
+    )
+
+
+def _own_activity_page(activity: Activity):  # noqa: ANN202
+    """A head reviewing their own activity would be a conflict of interest (403)."""
+    flash(_("You cannot review your own activity."), "danger")
+    return render_template("activities/locked.html", activity=activity, own=True), 403
+
+
+def _review(activity: Activity, action):  # noqa: ANN001, ANN202
+    """Run a review action and commit, or explain why it was refused."""
+    try:
+        action(activity)
+    except svc.ConflictOfInterest:
+        db.session.rollback()
+        return _own_activity_page(activity)
+    except svc.NotReviewable:
+        db.session.rollback()
+        flash(_("Only completed activities can be verified or rejected."), "warning")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    db.session.commit()
+    return None
+
+
+def _after_review(activity: Activity):  # noqa: ANN202
+    if request.args.get("next") == "detail":
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    return redirect(url_for("activities.review_queue"))
+
+
+@bp.route("/<int:activity_id>/verify", methods=["POST"])
+@role_required(Role.HEAD)
+def verify(activity_id: int):  # noqa: ANN201
+    """Verify a completed activity of a teacher of the head's department."""
+    activity = svc.reviewable_activity_or_404(current_user, activity_id)
+    actor = _actor()
+    refused = _review(
+        activity, lambda a: svc.verify_activity(a, actor=actor, now=utcnow())
+    )
+    if refused is not None:
+        return refused
+    flash(_("The activity has been verified."), "success")
+    return _after_review(activity)
+
+
+@bp.route("/<int:activity_id>/reject", methods=["POST"])
+@role_required(Role.HEAD)
+def reject(activity_id: int):  # noqa: ANN201
+    """Reject a completed activity with a reason the teacher will see."""
+    activity = svc.reviewable_activity_or_404(current_user, activity_id)
+    if activity.teacher_id == current_user.id:
+        return _own_activity_page(activity)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _render_detail(activity, reject_form=form, status=400)
+    actor = _actor()
+    refused = _review(
+        activity,
+        lambda a: svc.reject_activity(a, form.reason.data, actor=actor, now=utcnow()),
+    )
+    if refused is not None:
+        return refused
+    flash(_("The activity has been sent back to the teacher."), "success")
+    return _after_review(activity)

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations lint bench clean-demo
+.PHONY: run test install translations i18n-update lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile --use-fuzzy -d pdtracker/translations --statistics 2>&1 | tail -n 2
+
+# After adding strings: extract them and merge into the catalogs, then translate the .po files.
+i18n-update: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o pdtracker/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i pdtracker/translations/messages.pot -d pdtracker/translations --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade

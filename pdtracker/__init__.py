@@ -78,13 +78,17 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.activities import bp as activities_bp
     from pdtracker.admin import bp as admin_bp
     from pdtracker.auth import bp as auth_bp
+    from pdtracker.events import bp as events_bp
     from pdtracker.main import bp as main_bp
 
     for bp in (main_bp, auth_bp, activities_bp, admin_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(events_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from pdtracker.cli import seed_demo_command
+    from pdtracker.events.cli import events_cli
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(events_cli)

@@ -3,6 +3,7 @@
 from pdtracker.activities.models import Activity, ActivityKind, EvidenceFile
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import LoginAttempt, Role, User, UserRole
+from pdtracker.events.models import Event, ImportSource, Registration
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise
 
@@ -12,9 +13,12 @@ __all__ = [
     "AuditEntry",
     "Department",
     "Enterprise",
+    "Event",
     "EvidenceFile",
+    "ImportSource",
     "Institution",
     "LoginAttempt",
+    "Registration",
     "Role",
     "TeacherProfile",
     "User",

@@ -1,0 +1,299 @@
+"""Event editing and calendar import forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileSize
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from pdtracker.activities.models import ActivityKind
+from pdtracker.events.models import DEFAULT_TZID, EVENT_KINDS, Event
+from pdtracker.events.services import EventData, RecurrenceError, normalise_rrule
+from pdtracker.extensions import db
+
+TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "UTC")
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+RECURRENCE_MESSAGES = {
+    "malformed": _l("The recurrence rule is not a valid RRULE."),
+    "bad_freq": _l("The recurrence must repeat daily, weekly, monthly or yearly."),
+    "count_and_until": _l("Give either COUNT or UNTIL in the recurrence, not both."),
+    "bad_until": _l("UNTIL in the recurrence is not a valid date."),
+    "too_many": _l("The recurrence has too many occurrences."),
+    "no_occurrences": _l("The recurrence produces no occurrence."),
+}
+
+
+def kind_choices() -> list[SelectChoice]:
+    """The event kinds with labels in the user's language."""
+    locale = str(get_locale() or "zh")
+    kinds = db.session.scalars(
+        select(ActivityKind)
+        .where(ActivityKind.code.in_(EVENT_KINDS))
+        .order_by(ActivityKind.sort_order)
+    )
+    return [SelectChoice(k.code, k.label(locale)) for k in kinds]
+
+
+class EventForm(FlaskForm):
+    """An event's details; dates and times are local to the chosen time zone."""
+
+    kind_code = SelectField(_l("Kind"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=10_000)]
+    )
+    speakers = StringField(_l("Speakers"), validators=[Optional(), Length(max=500)])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=500)])
+    online_url = URLField(
+        _l("Online link"), validators=[Optional(), URL(), Length(max=2000)]
+    )
+    tzid = SelectField(
+        _l("Time zone"),
+        choices=[SelectChoice(z, z) for z in TIMEZONES],
+        default=DEFAULT_TZID,
+    )
+    is_all_day = BooleanField(_l("All-day event"))
+    start_date = DateField(_l("Start date"), validators=[DataRequired()])
+    start_time = TimeField(
+        _l("Start time"),
+        validators=[Optional()],
+        description=_l("Leave empty for an all-day event."),
+    )
+    end_date = DateField(_l("End date"), validators=[DataRequired()])
+    end_time = TimeField(_l("End time"), validators=[Optional()])
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description=_l("Leave empty for no limit."),
+    )
+    registration_deadline = DateTimeLocalField(
+        _l("Registration deadline"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Leave empty to accept registrations until the start."),
+    )
+    credited_hours = DecimalField(
+        _l("Credited hours"),
+        places=1,
+        validators=[InputRequired(), NumberRange(min=0, max=1000)],
+        description=_l("Hours credited to each teacher who attends."),
+    )
+    rrule = StringField(
+        _l("Recurrence (RRULE)"),
+        validators=[Optional(), Length(max=400)],
+        description=_l("For a regular seminar, e.g. FREQ=WEEKLY;BYDAY=WE;COUNT=10"),
+    )
+    exdates = TextAreaField(
+        _l("Skipped dates"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Dates without a session, one per line (YYYY-MM-DD)."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind_code.choices = kind_choices()
+        self.event_data: EventData | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check the fields, then the schedule as a whole."""
+        if not super().validate(extra_validators):
+            return False
+        try:
+            self.event_data = self._build()
+        except _FieldError as exc:
+            exc.field.errors.append(exc.message)
+            return False
+        return True
+
+    def _build(self) -> EventData:
+        zone = ZoneInfo(self.tzid.data)
+        all_day = bool(self.is_all_day.data)
+        start_day, end_day = self.start_date.data, self.end_date.data
+        if end_day < start_day:
+            raise _FieldError(self.end_date, _l("The end is before the start."))
+        if all_day:
+            times: dict[str, Any] = {
+                "start_on": start_day,
+                "end_on": end_day + timedelta(1),
+            }
+            first: datetime | date = start_day
+        else:
+            for name in ("start_time", "end_time"):
+                if getattr(self, name).data is None:
+                    raise _FieldError(
+                        getattr(self, name), _l("Give a time, or tick all-day.")
+                    )
+            starts = datetime.combine(start_day, self.start_time.data, zone)
+            ends = datetime.combine(end_day, self.end_time.data, zone)
+            if ends <= starts:
+                raise _FieldError(self.end_time, _l("The end is before the start."))
+            times = {
+                "starts_at": starts.astimezone(UTC),
+                "ends_at": ends.astimezone(UTC),
+            }
+            first = starts
+        deadline = None
+        if self.registration_deadline.data is not None:
+            deadline = self.registration_deadline.data.replace(tzinfo=zone).astimezone(
+                UTC
+            )
+        data = EventData(
+            kind_code=self.kind_code.data,
+            title=self.title.data.strip(),
+            tzid=self.tzid.data,
+            is_all_day=all_day,
+            description=_blank(self.description.data),
+            speakers=_blank(self.speakers.data),
+            location=_blank(self.location.data),
+            online_url=_blank(self.online_url.data),
+            capacity=self.capacity.data,
+            registration_deadline=deadline,
+            credited_hours=Decimal(self.credited_hours.data),
+            exdates=self._exdates(zone, all_day, first),
+            **times,
+        )
+        if deadline is not None and deadline > data.ends_at:
+            raise _FieldError(
+                self.registration_deadline, _l("The deadline is after the event ends.")
+            )
+        if rule := _blank(self.rrule.data):
+            try:
+                data.rrule = normalise_rrule(rule, first, data.tzid, all_day=all_day)
+            except RecurrenceError as exc:
+                raise _FieldError(self.rrule, RECURRENCE_MESSAGES[exc.code]) from exc
+        return data
+
+    def _exdates(
+        self, zone: ZoneInfo, all_day: bool, first: datetime | date
+    ) -> list[str]:
+        values = []
+        for line in (self.exdates.data or "").split():
+            try:
+                day = date.fromisoformat(line.strip())
+            except ValueError as exc:
+                raise _FieldError(
+                    self.exdates,
+                    _l("%(value)s is not a date (YYYY-MM-DD).", value=line),
+                ) from exc
+            if all_day:
+                values.append(day.isoformat())
+            else:
+                # The excluded occurrence starts on that day at the series' start time.
+                moment = datetime.combine(
+                    day, first.timetz().replace(tzinfo=None), zone
+                )
+                values.append(moment.astimezone(UTC).isoformat())
+        return sorted(set(values))
+
+
+class _FieldError(Exception):
+    def __init__(self, field: Any, message: Any) -> None:
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def _blank(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def event_form_data(event: Event) -> dict[str, Any]:
+    """The form's initial values for an existing event, in the event's zone."""
+    zone = ZoneInfo(event.tzid)
+    start = event.starts_at.astimezone(zone)
+    end = event.ends_at.astimezone(zone)
+    values: dict[str, Any] = {
+        name: getattr(event, name)
+        for name in (
+            "kind_code", "title", "description", "speakers", "location",
+            "online_url", "tzid", "is_all_day", "capacity", "credited_hours", "rrule",
+        )
+    }  # fmt: skip
+    if event.is_all_day:
+        values.update(start_date=event.start_on, end_date=event.last_day)
+        exdates = list(event.exdates or [])
+    else:
+        values.update(
+            start_date=start.date(),
+            start_time=start.time().replace(tzinfo=None),
+            end_date=end.date(),
+            end_time=end.time().replace(tzinfo=None),
+        )
+        exdates = [v.astimezone(zone).date().isoformat() for v in event.exdate_values()]
+    if event.registration_deadline is not None:
+        deadline = event.registration_deadline.astimezone(zone).replace(tzinfo=None)
+        values["registration_deadline"] = deadline
+    values["exdates"] = "\n".join(exdates)
+    return values
+
+
+class ImportForm(FlaskForm):
+    """An .ics file upload or an https URL of the association's calendar."""
+
+    file = FileField(
+        _l("Calendar file (.ics)"),
+        validators=[
+            FileSize(IMPORT_MAX_BYTES, message=_l("The file is larger than 5 MB."))
+        ],
+    )
+    url = StringField(
+        _l("or calendar URL"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("https:// or webcal:// address of the calendar."),
+    )
+    allow_private = BooleanField(_l("Allow addresses in private networks"))
+
+    def __init__(self, *args: Any, allow_private_choice: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not allow_private_choice:
+            del self.allow_private
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Exactly one of the file and the URL."""
+        if not super().validate(extra_validators):
+            return False
+        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
+        has_url = bool((self.url.data or "").strip())
+        if has_file == has_url:
+            self.url.errors.append(_l("Give either a file or a URL."))
+            return False
+        return True
+
+
+def parse_month(value: str | None) -> tuple[int, int] | None:
+    """Read YYYY-MM; None when absent or malformed."""
+    try:
+        moment = datetime.strptime(value or "", "%Y-%m")
+    except ValueError:
+        return None
+    return moment.year, moment.month

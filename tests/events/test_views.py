@@ -1,0 +1,336 @@
+"""Event pages: staff editing, teachers' browsing and registration, access, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from pdtracker.activities.models import Activity
+from pdtracker.auth.models import Role
+from pdtracker.events.models import Event, Registration
+from pdtracker.extensions import db
+from tests.events.conftest import soon
+
+FORM = {
+    "kind_code": "industry_conference",
+    "title": "2026 智能制造产教融合大会",
+    "description": "大会议程\n第二行",
+    "speakers": "王教授",
+    "location": "杭州国际博览中心",
+    "online_url": "",
+    "tzid": "Asia/Shanghai",
+    "start_date": "2030-04-20",
+    "start_time": "09:00",
+    "end_date": "2030-04-20",
+    "end_time": "17:00",
+    "capacity": "50",
+    "registration_deadline": "2030-04-18T18:00",
+    "credited_hours": "6",
+    "rrule": "",
+    "exdates": "",
+}
+
+
+def _event(app, event_id: int) -> Event:  # noqa: ANN001
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        db.session.expunge(event)
+        return event
+
+
+def test_staff_creates_edits_publishes_and_cancels(app, client, auth, world) -> None:  # noqa: ANN001
+    auth.login("staff1")
+    response = client.post("/events/new", data=FORM)
+    assert response.status_code == 302
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id))
+    event = _event(app, event_id)
+    assert event.status == "draft"
+    assert event.starts_at == datetime(2030, 4, 20, 1, tzinfo=UTC)
+    assert event.ends_at == datetime(2030, 4, 20, 9, tzinfo=UTC)
+    assert event.registration_deadline == datetime(2030, 4, 18, 10, tzinfo=UTC)
+    assert (event.capacity, event.credited_hours) == (50, Decimal("6"))
+
+    edit_page = client.get(f"/events/{event_id}/edit")
+    assert "杭州国际博览中心" in edit_page.text
+    assert 'value="09:00"' in edit_page.text
+
+    assert client.post(f"/events/{event_id}/publish").status_code == 302
+    assert _event(app, event_id).status == "published"
+    client.post(f"/events/{event_id}/edit", data={**FORM, "location": "线上"})
+    event = _event(app, event_id)
+    assert (event.location, event.sequence) == ("线上", 1)
+    client.post(f"/events/{event_id}/cancel")
+    event = _event(app, event_id)
+    assert (event.status, event.sequence) == ("cancelled", 2)
+    assert event.cancelled_at is not None
+    # A cancelled event can no longer be edited.
+    client.post(f"/events/{event_id}/edit", data={**FORM, "title": "改"})
+    assert _event(app, event_id).title == FORM["title"]
+    manage = client.get("/events/manage")
+    assert FORM["title"] in manage.text
+
+
+def test_all_day_multi_day_event_from_the_form(app, client, auth, world) -> None:  # noqa: ANN001
+    auth.login("staff1")
+    data = {**FORM, "is_all_day": "y", "start_time": "", "end_time": "",
+            "end_date": "2030-04-22", "registration_deadline": ""}  # fmt: skip
+    assert client.post("/events/new", data=data).status_code == 302
+    with app.app_context():
+        event = db.session.scalars(select(Event)).one()
+        assert (str(event.start_on), str(event.end_on)) == ("2030-04-20", "2030-04-23")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"end_date": "2030-04-19"}, "end_date", "The end is before the start."),
+        ({"end_time": "08:00"}, "end_time", "The end is before the start."),
+        ({"start_time": ""}, "start_time", "Give a time, or tick all-day."),
+        ({"rrule": "FREQ=HOURLY"}, "rrule", "repeat daily, weekly, monthly or yearly"),
+        ({"exdates": "2030-13-01"}, "exdates", "is not a date"),
+        ({"capacity": "0"}, "capacity", ""),
+        ({"online_url": "javascript:alert(1)"}, "online_url", ""),
+        ({"registration_deadline": "2030-05-01T00:00"}, "registration_deadline", ""),
+    ],
+)
+def test_form_rejects_bad_input(
+    app, client, auth, world, changes, field, message
+) -> None:  # noqa: ANN001
+    auth.login("staff1")
+    with app.app_context():
+        from pdtracker.auth.models import User
+
+        db.session.get(User, world["staff1"].id).locale = "en"
+        db.session.commit()
+    response = client.post("/events/new", data={**FORM, **changes})
+    assert response.status_code == 200
+    assert f'id="row-{field}"' in response.text
+    assert "is-invalid" in response.text
+    assert message in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_recurring_event_from_the_form(app, client, auth, world) -> None:  # noqa: ANN001
+    auth.login("staff1")
+    data = {**FORM, "rrule": "FREQ=WEEKLY;UNTIL=20300601", "exdates": "2030-05-01"}
+    assert client.post("/events/new", data=data).status_code == 302
+    with app.app_context():
+        event = db.session.scalars(select(Event)).one()
+        assert event.rrule == "FREQ=WEEKLY;UNTIL=20300601T155959Z"
+        assert event.exdates == ["2030-05-01T01:00:00+00:00"]
+        assert event.series_ends_at == datetime(2030, 6, 1, 9, tzinfo=UTC)
+
+
+def test_teacher_browses_published_events_upcoming_first(
+    client, auth, world, make_event
+) -> None:  # noqa: ANN001
+    make_event(title="草稿讲座", publish=False)
+    later = make_event(title="后面的讲座", starts_at=soon(20))
+    sooner = make_event(title="前面的研讨", kind_code="seminar", starts_at=soon(5))
+    past = make_event(title="过去的会议", kind_code="industry_conference",
+                      starts_at=soon(-30))  # fmt: skip
+    auth.login("teacher1")
+    page = client.get("/events/").text
+    assert "草稿讲座" not in page
+    positions = [page.index(e.title) for e in (sooner, later, past)]
+    assert positions == sorted(positions)
+    only_seminars = client.get("/events/?kind=seminar").text
+    assert "前面的研讨" in only_seminars
+    assert "后面的讲座" not in only_seminars
+    month = soon(-30).astimezone().strftime("%Y-%m")
+    by_month = client.get(f"/events/?month={month}").text
+    assert "过去的会议" in by_month
+    assert "后面的讲座" not in by_month
+    assert client.get("/events/?month=garbage").status_code == 200
+
+
+def test_draft_is_404_for_teachers(client, auth, world, make_event) -> None:  # noqa: ANN001
+    draft = make_event(publish=False)
+    auth.login("teacher1")
+    assert client.get(f"/events/{draft.id}").status_code == 404
+    assert client.post(f"/events/{draft.id}/register").status_code == 404
+
+
+def test_teacher_registers_and_cancels(app, client, auth, world, make_event) -> None:  # noqa: ANN001
+    event = make_event(capacity=1)
+    auth.login("teacher1")
+    response = client.post(f"/events/{event.id}/register", follow_redirects=True)
+    assert response.status_code == 200
+    assert "Registered" in response.text or "已报名" in response.text
+    auth.logout()
+    auth.login("teacher2")
+    client.post(f"/events/{event.id}/register")
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(Registration.teacher_id, Registration.status)
+            ).all()
+        )
+    assert statuses == {
+        world["teacher1"].id: "registered",
+        world["teacher2"].id: "waitlisted",
+    }
+    auth.logout()
+    auth.login("teacher1")
+    client.post(f"/events/{event.id}/unregister")
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(Registration.teacher_id, Registration.status)
+            ).all()
+        )
+    assert statuses == {
+        world["teacher1"].id: "cancelled",
+        world["teacher2"].id: "registered",
+    }
+
+
+def test_teacher_cannot_cancel_another_teachers_registration(
+    app, client, auth, world, make_event, registered
+) -> None:  # noqa: ANN001
+    event = make_event()
+    registered(world["teacher1"], event)
+    auth.login("teacher2")
+    client.post(f"/events/{event.id}/unregister")
+    with app.app_context():
+        assert db.session.scalar(select(Registration.status)) == "registered"
+
+
+def test_registration_after_deadline_is_refused(
+    app, client, auth, world, make_event
+) -> None:  # noqa: ANN001
+    event = make_event(registration_deadline=soon(-1))
+    auth.login("teacher1")
+    client.post(f"/events/{event.id}/register")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+
+
+STAFF_ROUTES = [
+    ("get", "/events/manage"),
+    ("get", "/events/new"),
+    ("get", "/events/{id}/edit"),
+    ("post", "/events/{id}/publish"),
+    ("post", "/events/{id}/cancel"),
+    ("get", "/events/{id}/registrations"),
+    ("get", "/events/{id}/registrations.csv"),
+    ("get", "/events/{id}/registrations.xlsx"),
+    ("post", "/events/{id}/attend-all"),
+    ("get", "/events/import"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_ROUTES)
+@pytest.mark.parametrize("user", ["teacher1", "head1"])
+def test_staff_routes_forbidden(
+    client, auth, world, make_event, method, path, user
+) -> None:  # noqa: ANN001
+    event = make_event()
+    auth.login(user)
+    response = getattr(client, method)(path.format(id=event.id))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "path"), [*STAFF_ROUTES, ("get", "/events/")])
+def test_anonymous_goes_to_login(client, world, make_event, method, path) -> None:  # noqa: ANN001
+    event = make_event()
+    response = getattr(client, method)(path.format(id=event.id))
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_head_browses_but_cannot_register(client, auth, make_user, make_event) -> None:  # noqa: ANN001
+    make_user("headonly", Role.HEAD)
+    event = make_event()
+    auth.login("headonly")
+    assert client.get("/events/").status_code == 200
+    page = client.get(f"/events/{event.id}")
+    assert page.status_code == 200
+    assert f"/events/{event.id}/register" not in page.text
+    assert client.post(f"/events/{event.id}/register").status_code == 403
+
+
+def test_attendance_through_the_page_credits_once(
+    app, client, auth, world, make_event, registered
+) -> None:  # noqa: ANN001
+    event = make_event(starts_at=soon(-1), credited_hours=Decimal("3"))
+    reg = registered(world["teacher1"], event)
+    auth.login("staff1")
+    url = f"/events/{event.id}/registrations/{reg.id}/attend"
+    assert client.post(url).status_code == 302
+    assert client.post(url).status_code == 302
+    client.post(f"/events/{event.id}/attend-all")
+    with app.app_context():
+        activities = db.session.scalars(select(Activity)).all()
+        assert len(activities) == 1
+        assert activities[0].status == "verified"
+        assert activities[0].verified_by_id == world["staff1"].id
+    assert client.post(f"/events/999/registrations/{reg.id}/attend").status_code == 404
+
+
+def test_registrations_export_csv_and_xlsx(
+    app, client, auth, world, make_event, registered
+) -> None:  # noqa: ANN001
+    event = make_event(capacity=1)
+    registered(world["teacher1"], event)
+    registered(world["teacher2"], event, datetime(2020, 1, 3, tzinfo=UTC))
+    auth.login("staff1")
+    page = client.get(f"/events/{event.id}/registrations")
+    assert "teacher1" in page.text
+
+    response = client.get(f"/events/{event.id}/registrations.csv")
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    assert rows[1][2:5] == ["teacher1", "S-teacher1", "人工智能技术应用系"]
+    assert rows[2][2] == "teacher2"
+    assert rows[1][6] == "2020-01-02 08:00"  # shown in Asia/Shanghai
+
+    response = client.get(f"/events/{event.id}/registrations.xlsx")
+    book = load_workbook(io.BytesIO(response.data))
+    values = list(book.active.iter_rows(values_only=True))
+    assert values[0][0] == event.title
+    assert [v[2] for v in values[2:]] == ["teacher1", "teacher2"]
+    assert values[2][6] == datetime(2020, 1, 2, 8, 0)
+
+
+def test_event_list_query_count_is_bounded(
+    client, auth, world, make_event, count_queries
+) -> None:  # noqa: ANN001
+    auth.login("teacher1")
+    make_event(title="第一场")
+    with count_queries() as one:
+        assert client.get("/events/").status_code == 200
+    for i in range(25):
+        make_event(title=f"讲座{i}", capacity=10)
+    with count_queries() as many:
+        assert client.get("/events/").status_code == 200
+    assert many.count == one.count
+
+
+def test_manage_and_registrations_query_counts(
+    client, auth, world, make_event, registered, count_queries
+) -> None:  # noqa: ANN001
+    event = make_event()
+    registered(world["teacher1"], event)
+    auth.login("staff1")
+    with count_queries() as few:
+        client.get("/events/manage")
+        client.get(f"/events/{event.id}/registrations")
+    for i in range(5):
+        make_event(title=f"讲座{i}")
+    registered(world["teacher2"], event)
+    registered(world["head1"], event)
+    with count_queries() as more:
+        client.get("/events/manage")
+        client.get(f"/events/{event.id}/registrations")
+    assert more.count == few.count

@@ -1,0 +1,1 @@
+"""Calendar feeds: iCalendar builder (ics.py) and, later, the feed blueprint."""

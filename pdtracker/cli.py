@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+
+from pdtracker.extensions import db
+from pdtracker.timeutil import utcnow
 
 
 @click.command("seed-demo")
@@ -14,3 +20,42 @@ def seed_demo_command() -> None:
 
     for line in seed_demo():
         click.echo(line)
+
+
+@click.group("backup")
+def backup_cli() -> None:
+    """Back up and restore the database and the uploads."""
+
+
+@backup_cli.command("create")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_create(dest: Path) -> None:
+    """Write a consistent copy of the database and uploads, with a manifest, into DEST."""
+    from pdtracker.backup import BackupError, create_backup
+
+    try:
+        summary = create_backup(db.engine, _uploads(), dest, utcnow())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(summary.tables.values())
+    click.echo(f"backup written to {summary.path}: {summary.files} files, {rows} rows")
+
+
+@backup_cli.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def backup_restore(src: Path) -> None:
+    """Verify SRC's checksums and restore it into this (empty) instance."""
+    from pdtracker.backup import BackupError, restore_backup
+
+    try:
+        summary = restore_backup(db.engine, _uploads(), src)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(summary.tables.values())
+    click.echo(f"restored {src}: {summary.files} files verified, {rows} rows")
+
+
+def _uploads() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])

@@ -46,8 +46,9 @@ def _schema(
     with app.app_context():
         db.drop_all()
         db.create_all()
-        yield
-        db.session.remove()
+        db.engine.dispose()
+    yield  # no app context stays open: tests' own apps must be the current one
+    with app.app_context():
         db.drop_all()
         db.engine.dispose()
 
@@ -66,16 +67,10 @@ def _config(database_url: str, instance: object) -> dict:
 
 
 def _clear(app: Flask) -> None:
-    with app.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            with db.engine.begin() as conn:
-                for table in tables:
-                    conn.execute(table.delete())
+    # DELETE, not TRUNCATE: on small tables it is much faster on PostgreSQL.
+    with app.app_context(), db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -92,6 +87,8 @@ def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:  # noqa:
     yield app
     with app.app_context():
         db.session.remove()
+        # Close pooled connections now: an idle one would hold locks the next test waits on.
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -348,7 +348,7 @@ def _lock_event(event: Event) -> None:
         db.session.execute(
             select(Event)
             .where(Event.id == event.id)
-            .with_for_update()
+            .with_for_update(of=Event)
             .execution_options(populate_existing=True)
         ).scalar_one()
         return
@@ -367,7 +367,7 @@ def _lock_registration(registration: Registration) -> None:
         db.session.execute(
             select(Registration)
             .where(Registration.id == registration.id)
-            .with_for_update()
+            .with_for_update(of=Registration)
             .execution_options(populate_existing=True)
         ).scalar_one()
         return

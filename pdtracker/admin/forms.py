@@ -1,0 +1,342 @@
+"""Admin forms: users with roles and teacher profile, departments, list filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField,
+    Form,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput
+
+from pdtracker.auth.models import Role, User
+from pdtracker.extensions import db
+from pdtracker.org.models import Department, Institution, TeacherProfile
+
+ROLE_LABELS = {
+    Role.TEACHER: _l("Teacher"),
+    Role.HEAD: _l("Department head"),
+    Role.STAFF: _l("Association staff"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+# Stored as the Chinese title (职称); shown translated.
+TITLE_LABELS = {
+    "助教": _l("Teaching assistant"),
+    "讲师": _l("Lecturer"),
+    "副教授": _l("Associate professor"),
+    "教授": _l("Professor"),
+    "工程师": _l("Engineer"),
+    "高级工程师": _l("Senior engineer"),
+}
+
+ROLE_VALUES = frozenset(r.value for r in Role)
+NEW_INSTITUTION = 0
+
+
+def role_label(role: str) -> str:
+    """The translated label of a role."""
+    return str(ROLE_LABELS[Role(role)]) if role in ROLE_VALUES else role
+
+
+def title_label(title: str | None) -> str:
+    """The translated label of a title (职称); unknown titles are shown as stored."""
+    return str(TITLE_LABELS.get(title or "", title or ""))
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank_to_none(value: Any) -> Any:
+    value = _strip(value)
+    return value or None
+
+
+class CheckboxListWidget:
+    """Render a multiple choice as Bootstrap inline checkboxes."""
+
+    def __call__(self, field: SelectMultipleField, **kwargs: Any) -> Markup:
+        css = kwargs.get("class_", "") or kwargs.get("class", "")
+        invalid = " is-invalid" if "is-invalid" in css else ""
+        html = [f'<div id="{escape(field.id)}" class="pt-1{invalid}">']
+        for option in field:
+            html.append(
+                '<div class="form-check form-check-inline">'
+                f"{option(class_='form-check-input', required=False)} "
+                f"{option.label(class_='form-check-label')}</div>"
+            )
+        html.append("</div>")
+        return Markup("".join(html))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes (usable on a phone)."""
+
+    widget = CheckboxListWidget()
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """Create or edit a user, with roles, department and teacher profile."""
+
+    username = StringField(
+        _l("Username"),
+        filters=[_strip],
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[A-Za-z0-9_.-]+$",
+                message=_l("Use letters, digits, dots, dashes and underscores only."),
+            ),
+        ],
+    )
+    display_name = StringField(
+        _l("Display name"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=100)],
+    )
+    email = StringField(
+        _l("Email"),
+        filters=[_blank_to_none],
+        validators=[Optional(), Length(max=254), Email()],
+    )
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(), Length(min=10, max=256)]
+    )
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role],
+        validators=[DataRequired(message=_l("Choose at least one role."))],
+    )
+    department_id = SelectField(_l("Department"), coerce=int)
+    staff_number = StringField(
+        _l("Staff number"),
+        filters=[_blank_to_none],
+        # No Optional(): it would stop the chain before the teacher check below.
+        validators=[Length(max=32)],
+        description=_l("Teachers only."),
+    )
+    title = SelectField(_l("Title (职称)"))
+    is_professional_course = BooleanField(
+        _l("Professional-course teacher"), default=True
+    )
+    prior_industry_years = IntegerField(
+        _l("Years of prior industry work"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=60)],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        user: User | None = None,
+        actor: User | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user, self.actor = user, actor
+        if user is not None:
+            del self.password  # set on its own page
+        self.department_id.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(d.id, d.name)
+            for d in db.session.scalars(select(Department).order_by(Department.name))
+        ]
+        titles = dict(TITLE_LABELS)
+        current = self.title.data or (
+            user.teacher_profile.title if user and user.teacher_profile else None
+        )
+        if current and current not in titles:
+            titles[current] = current  # keep titles the list does not know
+        self.title.choices = [SelectChoice("", "—")] + [
+            SelectChoice(value, label) for value, label in titles.items()
+        ]
+
+    @property
+    def role_set(self) -> set[Role]:
+        """The chosen roles."""
+        return {Role(r) for r in self.roles.data or () if r in ROLE_VALUES}
+
+    def _taken(self, stmt: Any) -> bool:
+        found = db.session.scalar(stmt.limit(1))
+        return found is not None and (self.user is None or found != self.user.id)
+
+    def validate_username(self, field: StringField) -> None:
+        """Usernames are unique, ignoring case."""
+        stmt = select(User.id).where(func.lower(User.username) == field.data.lower())
+        if self._taken(stmt):
+            raise ValidationError(_l("This username is already taken."))
+
+    def validate_email(self, field: StringField) -> None:
+        """Email addresses are unique, ignoring case."""
+        field.data = field.data.lower() if field.data else None
+        stmt = select(User.id).where(func.lower(User.email) == field.data)
+        if field.data and self._taken(stmt):
+            raise ValidationError(_l("This email address is already in use."))
+
+    def validate_roles(self, field: MultiCheckboxField) -> None:
+        """An admin cannot take the admin role away from themselves."""
+        editing_self = self.user is not None and self.actor is not None
+        if (
+            editing_self
+            and self.user.id == self.actor.id
+            and Role.ADMIN not in self.role_set
+        ):
+            raise ValidationError(_l("You cannot remove your own administrator role."))
+
+    def validate_department_id(self, field: SelectField) -> None:
+        """Teachers and heads belong to a department."""
+        if not field.data and self.role_set & {Role.TEACHER, Role.HEAD}:
+            raise ValidationError(
+                _l("Teachers and department heads need a department.")
+            )
+
+    def validate_staff_number(self, field: StringField) -> None:
+        """Teachers need a staff number, unique across teachers."""
+        if not field.data:
+            if Role.TEACHER in self.role_set:
+                raise ValidationError(_l("Teachers need a staff number."))
+            return
+        stmt = select(TeacherProfile.user_id).where(
+            TeacherProfile.staff_number == field.data
+        )
+        if self._taken(stmt):
+            raise ValidationError(_l("This staff number is already in use."))
+
+
+class PasswordResetForm(FlaskForm):
+    """Set a new password for a user."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=10, max=256)]
+    )
+
+
+class UserFilterForm(Form):
+    """Search and filters of the user list (GET, no CSRF needed)."""
+
+    q = StringField(_l("Search"), filters=[_strip], validators=[Length(max=100)])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("", _l("All roles"))]
+        + [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role],
+        validate_choice=False,
+    )
+    department = SelectField(_l("Department"), validate_choice=False)
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("active", _l("Active")),
+            SelectChoice("inactive", _l("Deactivated")),
+        ],
+        validate_choice=False,
+    )
+
+    def __init__(self, *args: Any, departments: list[Department], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.department.choices = [SelectChoice("", _l("All departments"))] + [
+            SelectChoice(str(d.id), d.name) for d in departments
+        ]
+
+
+class DepartmentForm(FlaskForm):
+    """Create or edit a department; a new institution may be created with it."""
+
+    institution_id = SelectField(_l("Institution"), coerce=int)
+    new_institution_code = StringField(
+        _l("New institution code"),
+        filters=[_blank_to_none],
+        validators=[Length(max=32)],
+    )
+    new_institution_name = StringField(
+        _l("New institution name"),
+        filters=[_blank_to_none],
+        validators=[Length(max=200)],
+    )
+    code = StringField(
+        _l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=32)]
+    )
+    name = StringField(
+        _l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("English name"),
+        filters=[_blank_to_none],
+        validators=[Optional(), Length(max=200)],
+    )
+
+    def __init__(
+        self, *args: Any, department: Department | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.department = department
+        institutions = db.session.scalars(
+            select(Institution).order_by(Institution.name)
+        ).all()
+        self.institution_id.choices = [
+            SelectChoice(i.id, i.name) for i in institutions
+        ] + [SelectChoice(NEW_INSTITUTION, _l("New institution…"))]
+        if not institutions:
+            self.institution_id.description = _l(
+                "No institution yet: enter the new institution's code and name."
+            )
+
+    @property
+    def wants_new_institution(self) -> bool:
+        """True when the department goes into a new institution."""
+        return self.institution_id.data == NEW_INSTITUTION
+
+    def validate_new_institution_code(self, field: StringField) -> None:
+        """A new institution needs a code nobody uses yet."""
+        if not self.wants_new_institution:
+            return
+        if not field.data:
+            raise ValidationError(_l("Enter the new institution's code."))
+        if db.session.scalar(
+            select(Institution.id).where(Institution.code == field.data)
+        ):
+            raise ValidationError(_l("This institution code is already in use."))
+
+    def validate_new_institution_name(self, field: StringField) -> None:
+        """A new institution needs a name."""
+        if self.wants_new_institution and not field.data:
+            raise ValidationError(_l("Enter the new institution's name."))
+
+    def validate_code(self, field: StringField) -> None:
+        """Department codes are unique within an institution."""
+        if self.wants_new_institution:
+            return
+        found = db.session.scalar(
+            select(Department.id).where(
+                Department.institution_id == self.institution_id.data,
+                Department.code == field.data,
+            )
+        )
+        if found is not None and (
+            self.department is None or found != self.department.id
+        ):
+            raise ValidationError(
+                _l("This institution already has a department with this code.")
+            )

@@ -1,0 +1,245 @@
+"""Admin workflows: users, roles, passwords, departments. They flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from pdtracker.audit import record
+from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.extensions import db
+from pdtracker.org.models import Department, Institution, TeacherProfile
+
+PER_PAGE = 25
+
+
+class AdminRefused(Exception):
+    """An admin action that is not allowed; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class UserFields:
+    """What an admin sets on a user (the password aside)."""
+
+    username: str
+    display_name: str
+    email: str | None
+    roles: frozenset[Role]
+    department_id: int | None
+
+
+@dataclass(frozen=True)
+class ProfileFields:
+    """A teacher's profile as an admin sets it."""
+
+    staff_number: str
+    title: str | None
+    is_professional_course: bool
+    prior_industry_years: int
+
+
+@dataclass(frozen=True)
+class UserFilters:
+    """Search and filters of the user list."""
+
+    q: str = ""
+    role: str = ""
+    department_id: int | None = None
+    status: str = ""
+
+
+def list_users(filters: UserFilters, page: int) -> Pagination:
+    """One page of users matching the filters, with roles, department and profile loaded."""
+    stmt = _filtered(select(User), filters).options(
+        joinedload(User.department),
+        selectinload(User.teacher_profile),
+    )
+    return db.paginate(
+        stmt.order_by(User.username), page=page, per_page=PER_PAGE, error_out=False
+    )
+
+
+def _filtered(stmt: Select, filters: UserFilters) -> Select:
+    if filters.q:
+        like = f"%{filters.q.lower()}%"
+        stmt = stmt.outerjoin(TeacherProfile).where(
+            or_(
+                func.lower(User.username).like(like),
+                func.lower(User.display_name).like(like),
+                func.lower(User.email).like(like),
+                func.lower(TeacherProfile.staff_number).like(like),
+            )
+        )
+    if filters.role:
+        has_role = select(UserRole.user_id).where(UserRole.role == filters.role)
+        stmt = stmt.where(User.id.in_(has_role))
+    if filters.department_id:
+        stmt = stmt.where(User.department_id == filters.department_id)
+    if filters.status in {"active", "inactive"}:
+        stmt = stmt.where(User.is_active_account.is_(filters.status == "active"))
+    return stmt
+
+
+def create_user(
+    actor: User,
+    fields: UserFields,
+    password: str,
+    profile: ProfileFields | None,
+    now: datetime,
+) -> User:
+    """Create a user with roles and, for teachers, a profile."""
+    user = User(
+        username=fields.username,
+        display_name=fields.display_name,
+        email=fields.email,
+        department_id=fields.department_id,
+        created_at=now,
+        updated_at=now,
+    )
+    user.set_password(password)
+    user.set_roles(set(fields.roles))
+    if profile is not None:
+        user.teacher_profile = TeacherProfile(**vars(profile))
+    db.session.add(user)
+    db.session.flush()
+    record(actor.id, "user.create", "user", user.id, now=now, **_summary(user))
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    fields: UserFields,
+    profile: ProfileFields | None,
+    now: datetime,
+) -> None:
+    """Change a user's identity, roles, department and profile."""
+    if user.id == actor.id and Role.ADMIN not in fields.roles:
+        raise AdminRefused("own_admin_role")
+    before = _summary(user)
+    user.username = fields.username
+    user.display_name = fields.display_name
+    user.email = fields.email
+    user.department_id = fields.department_id
+    user.set_roles(set(fields.roles))
+    if profile is not None:
+        if user.teacher_profile is None:
+            user.teacher_profile = TeacherProfile(**vars(profile))
+        else:
+            for name, value in vars(profile).items():
+                setattr(user.teacher_profile, name, value)
+    db.session.flush()
+    after = _summary(user)
+    changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    record(actor.id, "user.update", "user", user.id, now=now, changed=changed)
+
+
+def _summary(user: User) -> dict:
+    """The audited facts about a user, as JSON-friendly values."""
+    profile = user.teacher_profile
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "roles": sorted(r.value for r in user.role_set),
+        "department_id": user.department_id,
+        "staff_number": profile.staff_number if profile else None,
+        "title": profile.title if profile else None,
+        "is_professional_course": profile.is_professional_course if profile else None,
+        "prior_industry_years": profile.prior_industry_years if profile else None,
+    }
+
+
+def reset_password(actor: User, user: User, password: str, now: datetime) -> None:
+    """Set a new password and end the user's sessions."""
+    user.set_password(password)
+    user.end_other_sessions()
+    record(actor.id, "user.password_reset", "user", user.id, now=now)
+
+
+def deactivate_user(actor: User, user: User, now: datetime) -> None:
+    """Stop a user from logging in and end their sessions."""
+    if user.id == actor.id:
+        raise AdminRefused("deactivate_self")
+    user.is_active_account = False
+    user.end_other_sessions()
+    record(actor.id, "user.deactivate", "user", user.id, now=now)
+
+
+def activate_user(actor: User, user: User, now: datetime) -> None:
+    """Let a deactivated user log in again."""
+    user.is_active_account = True
+    record(actor.id, "user.activate", "user", user.id, now=now)
+
+
+def list_departments() -> list[tuple[Department, int, list[User]]]:
+    """Every department with its number of active users and its heads (three queries)."""
+    departments = db.session.scalars(
+        select(Department)
+        .options(joinedload(Department.institution))
+        .join(Institution)
+        .order_by(Institution.name, Department.name)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(User.department_id, func.count())
+            .where(User.department_id.is_not(None), User.is_active_account.is_(True))
+            .group_by(User.department_id)
+        ).all()
+    )
+    heads: dict[int, list[User]] = {}
+    head_ids = select(UserRole.user_id).where(UserRole.role == Role.HEAD.value)
+    for head in db.session.scalars(
+        select(User)
+        .where(User.id.in_(head_ids), User.department_id.is_not(None))
+        .order_by(User.display_name)
+    ):
+        heads.setdefault(head.department_id, []).append(head)
+    return [(d, counts.get(d.id, 0), heads.get(d.id, [])) for d in departments]
+
+
+def create_institution(actor: User, code: str, name: str, now: datetime) -> Institution:
+    """Create an institution."""
+    institution = Institution(code=code, name=name)
+    db.session.add(institution)
+    db.session.flush()
+    record(
+        actor.id, "institution.create", "institution", institution.id, now=now,
+        code=code, name=name,
+    )  # fmt: skip
+    return institution
+
+
+def save_department(
+    actor: User,
+    department: Department | None,
+    *,
+    institution_id: int,
+    code: str,
+    name: str,
+    name_en: str | None,
+    now: datetime,
+) -> Department:
+    """Create a department, or change one when ``department`` is given."""
+    action = "department.update" if department else "department.create"
+    if department is None:
+        department = Department()
+        db.session.add(department)
+    department.institution_id = institution_id
+    department.code = code
+    department.name = name
+    department.name_en = name_en
+    db.session.flush()
+    record(
+        actor.id, action, "department", department.id, now=now,
+        institution_id=institution_id, code=code, name=name, name_en=name_en,
+    )  # fmt: skip
+    return department

@@ -79,6 +79,7 @@ _CRITICAL = {
     "EXDATE": "bad_rrule",
     "UID": "bad_uid",
 }
+_SINGLE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE")
 _READ = ("SUMMARY", "DESCRIPTION", "LOCATION", "URL", "STATUS", "CATEGORIES")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BEGIN = re.compile(r"^BEGIN:", re.IGNORECASE | re.MULTILINE)
@@ -192,7 +193,8 @@ def parse_calendar(
         return _failed("too_many_components", f"{begins} components")
     try:
         parsed = Calendar.from_ical(text, multiple=True)
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, AttributeError, TypeError, KeyError) as exc:
+        # icalendar raises AttributeError on e.g. a VTIMEZONE with two TZIDs.
         return _failed("not_a_calendar", str(exc)[:200])
     calendars = [_standardise(c) for c in parsed if c.name == "VCALENDAR"]
     if not calendars:
@@ -281,14 +283,17 @@ def _standardise(cal: Calendar) -> Calendar:
 
 
 def _label(comp: Component) -> tuple[str | None, str | None]:
-    uid = _clean(str(comp.get("UID", ""))).strip()[:255] or None
-    summary = _clean(str(comp.get("SUMMARY", ""))).strip()[:200] or None
+    uid = _text(comp.get("UID"), 255)
+    summary = _text(comp.get("SUMMARY"), 200)
     return uid, summary
 
 
 def _convert(
     comp: Component, zone: ZoneInfo, limits: ImportLimits, budget: _Budget
 ) -> ImportedEvent:
+    for name in _SINGLE:
+        if isinstance(comp.get(name), list):
+            raise _Skip(_CRITICAL[name], f"more than one {name}")
     uid = _clean(str(comp.get("UID", ""))).strip()
     if not uid:
         raise _Skip("missing_uid", "VEVENT without UID")
@@ -305,6 +310,10 @@ def _convert(
         return _build(comp, uid, zone, limits, budget)
     except BrokenCalendarProperty as exc:
         raise _Skip("broken_property", str(exc)[:300]) from exc
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        # Last resort for shapes icalendar accepts but we did not foresee: one odd
+        # event must not fail the whole import.
+        raise _Skip("broken_property", f"{type(exc).__name__}: {exc}"[:300]) from exc
 
 
 def _build(

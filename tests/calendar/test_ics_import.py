@@ -282,6 +282,8 @@ GOOD = ("UID:x@example.org", "DTSTAMP:20260301T000000Z", "DTSTART:20260301T01000
         ((*GOOD, "RRULE:FREQ=HOURLY;COUNT=3"), "bad_rrule"),
         ((*GOOD, "RRULE:FREQ=WEEKLY;BYDAY=XX"), "bad_rrule"),
         ((*GOOD, "RECURRENCE-ID;VALUE=DATE:20260301"), "bad_recurrence_id"),
+        ((*GOOD, "DTSTART:20260302T010000Z"), "bad_dtstart"),
+        ((*GOOD, "RRULE:FREQ=DAILY;COUNT=2", "RRULE:FREQ=WEEKLY;COUNT=2"), "bad_rrule"),
     ],
 )
 def test_invalid_events_are_skipped_with_code(
@@ -344,6 +346,12 @@ def test_duplicate_exdates_and_rdates() -> None:
         (b"", "not_a_calendar"),
         (b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n", "not_a_calendar"),
         (b"BEGIN:VCALENDAR\r\nSUMMARY:\xff\xfe\xfd\xfc\r\n", "undecodable"),
+        # icalendar itself raises AttributeError on a VTIMEZONE with two TZIDs.
+        (
+            b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:A\r\nTZID:B\r\n"
+            b"END:VTIMEZONE\r\nEND:VCALENDAR\r\n",
+            "not_a_calendar",
+        ),
     ],
 )
 def test_file_level_errors(data: bytes, code: str) -> None:

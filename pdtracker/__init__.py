@@ -80,8 +80,9 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.auth import bp as auth_bp
     from pdtracker.events import bp as events_bp
     from pdtracker.main import bp as main_bp
+    from pdtracker.placements import bp as placements_bp
 
-    for bp in (main_bp, auth_bp, activities_bp, admin_bp):
+    for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
         app.register_blueprint(bp)
     app.register_blueprint(events_bp)
 

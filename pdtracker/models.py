@@ -5,7 +5,7 @@ from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import LoginAttempt, Role, User, UserRole
 from pdtracker.events.models import Event, ImportSource, Registration
 from pdtracker.org.models import Department, Institution, TeacherProfile
-from pdtracker.placements.models import Enterprise
+from pdtracker.placements.models import Enterprise, Placement
 
 __all__ = [
     "Activity",
@@ -18,6 +18,7 @@ __all__ = [
     "ImportSource",
     "Institution",
     "LoginAttempt",
+    "Placement",
     "Registration",
     "Role",
     "TeacherProfile",

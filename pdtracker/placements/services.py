@@ -1,0 +1,485 @@
+"""Placement workflows: plan, edit, move through the lifecycle, warn of conflicts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from pdtracker.activities.evidence import (
+    StoredUpload,
+    UploadRejected,
+    save_upload,
+    stored_path,
+)
+from pdtracker.activities.models import Activity, ActivitySource, ActivityStatus
+from pdtracker.audit import record
+from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.extensions import db
+from pdtracker.placements.models import (
+    Enterprise,
+    Placement,
+    PlacementStatus,
+    weekdays_between,
+)
+
+logger = logging.getLogger(__name__)
+# Fields whose change moves the placement in calendars (iCalendar SEQUENCE).
+MATERIAL_FIELDS = frozenset({"teacher_id", "enterprise_id", "starts_on", "ends_on"})
+EDITABLE_FIELDS = frozenset(
+    {
+        "teacher_id",
+        "enterprise_id",
+        "starts_on",
+        "ends_on",
+        "working_days",
+        "mentor_name",
+        "mentor_contact",
+        "tasks",
+        "notes",
+    }
+)
+ENTERPRISE_FIELDS = (
+    "name",
+    "sector",
+    "city",
+    "contact_name",
+    "contact_phone",
+    "placement_capacity",
+)
+
+
+class PlacementError(Exception):
+    """A refused operation; ``code`` says why (the view turns it into a message)."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A reason to think twice before saving a placement.
+
+    ``kind`` is "placement" (the teacher's overlapping placement), "registration"
+    (an event the teacher is registered for in the span) or "capacity" (the
+    enterprise would host more teachers than its capacity in ``month``).
+    """
+
+    kind: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    placement_id: int | None = None
+    enterprise_name: str | None = None
+    event_title: str | None = None
+    month: date | None = None
+    teachers: int | None = None
+    capacity: int | None = None
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def department_teachers(department_id: int | None) -> list[User]:
+    """Active teachers of a department, by name (one query)."""
+    if department_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                User.department_id == department_id,
+                User.is_active_account.is_(True),
+                UserRole.role == Role.TEACHER.value,
+            )
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def _overlapping(starts_on: date, ends_on: date) -> Any:
+    return (Placement.starts_on <= ends_on) & (Placement.ends_on >= starts_on)
+
+
+def _month_starts(starts_on: date, ends_on: date) -> list[date]:
+    months, month = [], starts_on.replace(day=1)
+    while month <= ends_on:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def next_month(month: date) -> date:
+    """The first day of the month after ``month``."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_end(month: date) -> date:
+    """The last day of ``month``'s month."""
+    return next_month(month) - timedelta(days=1)
+
+
+def placement_conflicts(
+    teacher_id: int,
+    enterprise_id: int,
+    starts_on: date,
+    ends_on: date,
+    exclude_id: int | None = None,
+) -> list[Conflict]:
+    """Warnings for a planned placement: overlaps and enterprise capacity."""
+    return [
+        *_placement_overlaps(teacher_id, starts_on, ends_on, exclude_id),
+        *_registration_overlaps(teacher_id, starts_on, ends_on),
+        *_capacity_overruns(teacher_id, enterprise_id, starts_on, ends_on, exclude_id),
+    ]
+
+
+def _open_placements() -> Any:
+    return select(Placement).where(Placement.status != PlacementStatus.CANCELLED.value)
+
+
+def _placement_overlaps(
+    teacher_id: int, starts_on: date, ends_on: date, exclude_id: int | None
+) -> list[Conflict]:
+    query = (
+        _open_placements()
+        .join(Enterprise)
+        .where(Placement.teacher_id == teacher_id, _overlapping(starts_on, ends_on))
+        .order_by(Placement.starts_on)
+    )
+    if exclude_id is not None:
+        query = query.where(Placement.id != exclude_id)
+    return [
+        Conflict(
+            "placement",
+            starts_on=p.starts_on,
+            ends_on=p.ends_on,
+            placement_id=p.id,
+            enterprise_name=p.enterprise.name,
+        )
+        for p in db.session.scalars(query)
+    ]
+
+
+def _registration_overlaps(
+    teacher_id: int, starts_on: date, ends_on: date
+) -> list[Conflict]:
+    """Events the teacher is registered (or waitlisted) for during the span."""
+    # Filled in once pdtracker.events.models exists (another helper writes it).
+    return []
+
+
+def _capacity_overruns(
+    teacher_id: int,
+    enterprise_id: int,
+    starts_on: date,
+    ends_on: date,
+    exclude_id: int | None,
+) -> list[Conflict]:
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        return []
+    months = _month_starts(starts_on, ends_on)
+    query = _open_placements().where(
+        Placement.enterprise_id == enterprise_id,
+        _overlapping(months[0], month_end(months[-1])),
+    )
+    if exclude_id is not None:
+        query = query.where(Placement.id != exclude_id)
+    others = list(
+        db.session.execute(
+            query.with_only_columns(
+                Placement.teacher_id, Placement.starts_on, Placement.ends_on
+            )
+        )
+    )
+    conflicts = []
+    for month in months:
+        last = month_end(month)
+        hosted = {t for t, s, e in others if s <= last and e >= month} | {teacher_id}
+        if len(hosted) > enterprise.placement_capacity:
+            conflicts.append(
+                Conflict(
+                    "capacity",
+                    month=month,
+                    enterprise_name=enterprise.name,
+                    teachers=len(hosted),
+                    capacity=enterprise.placement_capacity,
+                )
+            )
+    return conflicts
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def plan_placement(
+    *,
+    actor: User,
+    teacher_id: int,
+    enterprise_id: int,
+    starts_on: date,
+    ends_on: date,
+    now: datetime,
+    working_days: int | None = None,
+    **fields: Any,
+) -> Placement:
+    """Propose a placement for a teacher; working days default to the weekdays."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    placement = Placement(
+        teacher_id=teacher_id,
+        enterprise_id=enterprise_id,
+        planned_by_id=actor.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        working_days=(
+            weekdays_between(starts_on, ends_on)
+            if working_days is None
+            else working_days
+        ),
+        status=PlacementStatus.PROPOSED.value,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    db.session.add(placement)
+    db.session.flush()
+    record(
+        actor.id,
+        "placement.create",
+        "placement",
+        placement.id,
+        now=now,
+        teacher_id=teacher_id,
+        enterprise_id=enterprise_id,
+        starts_on=starts_on.isoformat(),
+        ends_on=ends_on.isoformat(),
+    )
+    return placement
+
+
+def update_placement(
+    placement: Placement, *, actor: User, now: datetime, **fields: Any
+) -> dict[str, tuple[Any, Any]]:
+    """Change an open placement's plan; return what changed (old, new)."""
+    if not placement.is_open:
+        raise PlacementError("closed", status=placement.status)
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    if fields.get("working_days", 0) is None:
+        fields["working_days"] = weekdays_between(
+            fields.get("starts_on", placement.starts_on),
+            fields.get("ends_on", placement.ends_on),
+        )
+    changes = {
+        name: (getattr(placement, name), value)
+        for name, value in fields.items()
+        if getattr(placement, name) != value
+    }
+    if not changes:
+        return changes
+    for name, (_, value) in changes.items():
+        setattr(placement, name, value)
+    if MATERIAL_FIELDS & changes.keys():
+        placement.sequence += 1
+    placement.updated_at = now
+    db.session.flush()
+    record(
+        actor.id,
+        "placement.update",
+        "placement",
+        placement.id,
+        now=now,
+        changes={
+            # Private notes stay out of the audit details; only the fact is kept.
+            k: ["…", "…"] if k == "notes" else [_jsonable(o), _jsonable(n)]
+            for k, (o, n) in changes.items()
+        },
+    )
+    return changes
+
+
+def _move(
+    placement: Placement,
+    status: PlacementStatus,
+    *,
+    actor: User,
+    now: datetime,
+    **details: Any,
+) -> None:
+    """Apply a legal status change, bump the sequence and audit it."""
+    if not placement.can_become(status):
+        raise PlacementError(
+            "illegal_transition", status=placement.status, target=status.value
+        )
+    old = placement.status
+    placement.status = status.value
+    placement.sequence += 1
+    placement.updated_at = now
+    db.session.flush()
+    record(
+        actor.id,
+        f"placement.{status.value}",
+        "placement",
+        placement.id,
+        now=now,
+        previous=old,
+        **details,
+    )
+
+
+def approve_placement(placement: Placement, *, actor: User, now: datetime) -> None:
+    """Approve a proposed placement."""
+    _move(placement, PlacementStatus.APPROVED, actor=actor, now=now)
+
+
+def start_placement(placement: Placement, *, actor: User, now: datetime) -> None:
+    """Mark an approved placement as under way."""
+    _move(placement, PlacementStatus.IN_PROGRESS, actor=actor, now=now)
+
+
+def cancel_placement(
+    placement: Placement, *, actor: User, reason: str, now: datetime
+) -> None:
+    """Cancel an open placement, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PlacementError("reason_required")
+    if not placement.can_become(PlacementStatus.CANCELLED):
+        raise PlacementError(
+            "illegal_transition",
+            status=placement.status,
+            target=PlacementStatus.CANCELLED.value,
+        )
+    placement.cancel_reason = reason[:500]
+    _move(placement, PlacementStatus.CANCELLED, actor=actor, now=now)
+
+
+def complete_placement(
+    placement: Placement,
+    *,
+    actor: User,
+    now: datetime,
+    report: IO[bytes] | None = None,
+    report_name: str | None = None,
+) -> Activity:
+    """Complete a placement with its final report and credit the teacher once."""
+    if not placement.can_become(PlacementStatus.COMPLETED):
+        raise PlacementError(
+            "illegal_transition",
+            status=placement.status,
+            target=PlacementStatus.COMPLETED.value,
+        )
+    if report is not None:
+        stored = save_report(report, report_name)
+        placement.report_stored_name = stored.stored_name
+        placement.report_original_name = stored.original_name
+        placement.report_content_type = stored.content_type
+    if not placement.report_stored_name:
+        raise PlacementError("report_required")
+    activity = placement.activity or _credit(placement, actor=actor, now=now)
+    _move(
+        placement,
+        PlacementStatus.COMPLETED,
+        actor=actor,
+        now=now,
+        activity_id=activity.id,
+        report=placement.report_stored_name,
+    )
+    return activity
+
+
+def _credit(placement: Placement, *, actor: User, now: datetime) -> Activity:
+    """The verified enterprise-placement activity over the placement's span."""
+    enterprise = placement.enterprise or db.session.get(
+        Enterprise, placement.enterprise_id
+    )
+    activity = Activity(
+        teacher_id=placement.teacher_id,
+        kind_code="enterprise_placement",
+        source=ActivitySource.PLACEMENT.value,
+        title=f"企业实践：{enterprise.name}"[:200],
+        organizer=enterprise.name[:200],
+        enterprise_id=enterprise.id,
+        location=enterprise.city,
+        starts_on=placement.starts_on,
+        ends_on=placement.ends_on,
+        days=placement.span_days,
+        status=ActivityStatus.VERIFIED.value,
+        verified_by_id=actor.id,
+        verified_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(activity)
+    db.session.flush()
+    placement.activity = activity
+    record(
+        actor.id,
+        "activity.create",
+        "activity",
+        activity.id,
+        now=now,
+        source="placement",
+        placement_id=placement.id,
+    )
+    return activity
+
+
+def save_enterprise(
+    enterprise: Enterprise, *, actor: User, now: datetime, **fields: Any
+) -> Enterprise:
+    """Create (when new) or update a member enterprise."""
+    unknown = set(fields) - set(ENTERPRISE_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    is_new = enterprise.id is None
+    for name, value in fields.items():
+        setattr(enterprise, name, value)
+    if is_new:
+        enterprise.created_at = now
+        db.session.add(enterprise)
+    db.session.flush()
+    action = "enterprise.create" if is_new else "enterprise.update"
+    record(actor.id, action, "enterprise", enterprise.id, now=now, name=enterprise.name)
+    return enterprise
+
+
+# --- report files ------------------------------------------------------------------
+
+
+def save_report(stream: IO[bytes], filename: str | None) -> StoredUpload:
+    """Check and store a final report with the activity evidence rules."""
+    config = current_app.config
+    try:
+        return save_upload(
+            stream,
+            filename,
+            config["UPLOAD_FOLDER"],
+            int(config.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)),
+        )
+    except UploadRejected as exc:
+        raise PlacementError(f"report_{exc.code}") from exc
+
+
+def report_path(placement: Placement) -> Path | None:
+    """The stored report of a placement, if any."""
+    if not placement.report_stored_name:
+        return None
+    return stored_path(
+        current_app.config["UPLOAD_FOLDER"], placement.report_stored_name
+    )

@@ -1,0 +1,183 @@
+"""The placement timeline: a department's teachers × the coming months."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from pdtracker.activities.models import Activity, ActivityStatus
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
+from pdtracker.placements.models import Placement, PlacementStatus
+from pdtracker.placements.services import department_teachers, month_end, next_month
+from pdtracker.progress.rules import (
+    ActivityFact,
+    Level,
+    Requirement,
+    Ruleset,
+    evaluate,
+)
+from pdtracker.progress.ruleset import load_builtin
+from pdtracker.timeutil import to_local, utcnow
+
+MONTHS = 18
+REQUIREMENT = "enterprise_practice"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One placement's days inside one month."""
+
+    placement_id: int
+    days: int
+    status: str
+    enterprise_name: str
+
+
+@dataclass
+class Row:
+    """One teacher: their slots per month and the practice days still needed."""
+
+    teacher: User
+    needed: int | float
+    credited: int | float
+    cells: list[list[Slot]] = field(default_factory=list)
+
+    @property
+    def planned_days(self) -> int:
+        """Days of open placements shown in the timeline."""
+        return sum(s.days for cell in self.cells for s in cell)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the timeline page shows."""
+
+    as_of: date
+    months: list[date]
+    required: int | float
+    rows: list[Row]
+
+
+def local_today() -> date:
+    """Today in the deployment's time zone."""
+    return to_local(
+        utcnow(), current_app.config.get("TIMEZONE", "Asia/Shanghai")
+    ).date()
+
+
+@lru_cache(maxsize=1)
+def _practice_ruleset() -> tuple[Ruleset, Requirement]:
+    """The enterprise-practice requirement alone, from the default ruleset.
+
+    Evaluating only this requirement keeps one definition (kinds, measure,
+    threshold, window) while skipping work the timeline does not show.
+    """
+    full = load_builtin()
+    requirement = full.requirement(REQUIREMENT)
+    single = replace(
+        full, levels=(Level(code=REQUIREMENT, requirements=(requirement,)),)
+    )
+    return single, requirement
+
+
+def practice_days(
+    facts: list[ActivityFact], as_of: date
+) -> tuple[int | float, int | float]:
+    """(credited, still needed) enterprise-practice days in the window ending as_of."""
+    ruleset, _ = _practice_ruleset()
+    result = evaluate(ruleset, facts, as_of).requirement(REQUIREMENT)
+    return result.credited, result.missing
+
+
+def _months(as_of: date) -> list[date]:
+    months = [as_of.replace(day=1)]
+    while len(months) < MONTHS:
+        months.append(next_month(months[-1]))
+    return months
+
+
+def _placements(department_id: int, first: date, last: date) -> list[Placement]:
+    return list(
+        db.session.scalars(
+            select(Placement)
+            .options(joinedload(Placement.enterprise))
+            .join(User, User.id == Placement.teacher_id)
+            .where(
+                User.department_id == department_id,
+                Placement.status != PlacementStatus.CANCELLED.value,
+                Placement.starts_on <= last,
+                Placement.ends_on >= first,
+            )
+            .order_by(Placement.starts_on, Placement.id)
+        )
+    )
+
+
+def _facts(department_id: int, kinds: frozenset[str]) -> dict[int, list[ActivityFact]]:
+    rows = db.session.execute(
+        select(
+            Activity.id,
+            Activity.teacher_id,
+            Activity.kind_code,
+            Activity.starts_on,
+            Activity.ends_on,
+            Activity.days,
+        )
+        .join(User, User.id == Activity.teacher_id)
+        .where(
+            User.department_id == department_id,
+            Activity.kind_code.in_(kinds),
+            Activity.status == ActivityStatus.VERIFIED.value,
+        )
+    )
+    facts: dict[int, list[ActivityFact]] = {}
+    for id_, teacher_id, kind, starts_on, ends_on, days in rows:
+        facts.setdefault(teacher_id, []).append(
+            ActivityFact(id=id_, kind=kind, start=starts_on, end=ends_on, days=days)
+        )
+    return facts
+
+
+def _slots(placement: Placement, months: list[date]) -> list[list[Slot]]:
+    cells: list[list[Slot]] = []
+    for month in months:
+        first = max(month, placement.starts_on)
+        last = min(month_end(month), placement.ends_on)
+        days = (last - first).days + 1
+        cells.append(
+            [Slot(placement.id, days, placement.status, placement.enterprise.name)]
+            if days > 0
+            else []
+        )
+    return cells
+
+
+def build_timeline(department_id: int | None, as_of: date) -> Timeline:
+    """Teachers × the next 18 months; three queries whatever the department's size."""
+    months = _months(as_of)
+    _, requirement = _practice_ruleset()
+    if department_id is None:
+        return Timeline(as_of, months, requirement.threshold, [])
+    teachers = department_teachers(department_id)
+    placements = _placements(department_id, months[0], month_end(months[-1]))
+    facts = _facts(department_id, requirement.kinds)
+    rows: dict[int, Row] = {}
+    for teacher in teachers:
+        credited, needed = practice_days(facts.get(teacher.id, []), as_of)
+        rows[teacher.id] = Row(teacher, needed, credited, cells=[[] for _ in months])
+    for placement in placements:
+        row = rows.get(placement.teacher_id)
+        if row is None:
+            continue
+        for cell, slots in zip(row.cells, _slots(placement, months), strict=True):
+            cell.extend(slots)
+    ordered = sorted(
+        rows.values(), key=lambda r: (-r.needed, r.teacher.display_name, r.teacher.id)
+    )
+    return Timeline(as_of, months, requirement.threshold, ordered)

@@ -1,0 +1,406 @@
+"""Placement planner pages, the timeline, and the enterprise list."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from pdtracker.auth.models import Role, User
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.placements import bp
+from pdtracker.placements.forms import (
+    CancelForm,
+    CompleteForm,
+    EnterpriseForm,
+    PlacementForm,
+)
+from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
+from pdtracker.placements.services import (
+    ENTERPRISE_FIELDS,
+    Conflict,
+    PlacementError,
+    approve_placement,
+    cancel_placement,
+    complete_placement,
+    department_teachers,
+    placement_conflicts,
+    plan_placement,
+    report_path,
+    save_enterprise,
+    start_placement,
+    update_placement,
+)
+from pdtracker.placements.timeline import build_timeline, local_today
+from pdtracker.timeutil import utcnow
+
+STATUS_LABELS = {
+    PlacementStatus.PROPOSED: _l("Proposed"),
+    PlacementStatus.APPROVED: _l("Approved"),
+    PlacementStatus.IN_PROGRESS: _l("In progress"),
+    PlacementStatus.COMPLETED: _l("Completed"),
+    PlacementStatus.CANCELLED: _l("Cancelled"),
+}
+# Bootstrap colour per status, shared by badges and timeline cells.
+STATUS_CSS = {
+    PlacementStatus.PROPOSED: "text-bg-secondary",
+    PlacementStatus.APPROVED: "text-bg-primary",
+    PlacementStatus.IN_PROGRESS: "text-bg-warning",
+    PlacementStatus.COMPLETED: "text-bg-success",
+    PlacementStatus.CANCELLED: "text-bg-light",
+}
+ERRORS = {
+    "illegal_transition": _l("This step is not possible in the placement's status."),
+    "closed": _l("A completed or cancelled placement can no longer be changed."),
+    "report_required": _l("Upload the final report to complete the placement."),
+    "report_empty": _l("The report file is empty."),
+    "report_too_large": _l("The report file is too large."),
+    "report_bad_type": _l("The report must be a PDF, JPEG or PNG file."),
+    "reason_required": _l("Give a reason for cancelling."),
+}
+PLACEMENT_FIELDS = (
+    "teacher_id",
+    "enterprise_id",
+    "starts_on",
+    "ends_on",
+    "working_days",
+    "mentor_name",
+    "mentor_contact",
+    "tasks",
+    "notes",
+)
+
+
+@bp.app_template_global()
+def placement_status_label(status: str) -> str:
+    """The translated label of a placement status."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def placement_status_css(status: str) -> str:
+    """The badge classes of a placement status."""
+    return STATUS_CSS.get(status, "text-bg-secondary")
+
+
+def conflict_message(conflict: Conflict) -> str:
+    """A warning sentence for a conflict."""
+    if conflict.kind == "placement":
+        return _(
+            "The teacher already has a placement at %(enterprise)s from %(start)s "
+            "to %(end)s.",
+            enterprise=conflict.enterprise_name,
+            start=conflict.starts_on,
+            end=conflict.ends_on,
+        )
+    if conflict.kind == "registration":
+        return _(
+            "The teacher is registered for “%(event)s” from %(start)s to %(end)s.",
+            event=conflict.event_title,
+            start=conflict.starts_on,
+            end=conflict.ends_on,
+        )
+    return _(
+        "%(enterprise)s would host %(teachers)d teachers in %(month)s, "
+        "more than its capacity of %(capacity)d.",
+        enterprise=conflict.enterprise_name,
+        teachers=conflict.teachers,
+        month=conflict.month.strftime("%Y-%m") if conflict.month else "",
+        capacity=conflict.capacity,
+    )
+
+
+def _is_head_of(teacher: User) -> bool:
+    return (
+        current_user.has_role(Role.HEAD)
+        and current_user.department_id is not None
+        and teacher.department_id == current_user.department_id
+    )
+
+
+def _load(placement_id: int) -> Placement:
+    """The placement if the current user may see it, else 404."""
+    placement = db.session.scalar(
+        select(Placement)
+        .options(joinedload(Placement.teacher), joinedload(Placement.enterprise))
+        .where(Placement.id == placement_id)
+    )
+    if placement is None or not (
+        placement.teacher_id == current_user.id or _is_head_of(placement.teacher)
+    ):
+        abort(404)
+    return placement
+
+
+def _load_for_head(placement_id: int) -> Placement:
+    """The placement if the current user heads its teacher's department, else 404."""
+    placement = _load(placement_id)
+    if not _is_head_of(placement.teacher):
+        abort(404)
+    return placement
+
+
+def _enterprises() -> list[Enterprise]:
+    return list(db.session.scalars(select(Enterprise).order_by(Enterprise.name)))
+
+
+def _placement_form(**kwargs) -> PlacementForm:  # noqa: ANN003
+    return PlacementForm(
+        teachers=department_teachers(current_user.department_id),
+        enterprises=_enterprises(),
+        **kwargs,
+    )
+
+
+def _form_values(form: PlacementForm) -> dict:
+    return {name: getattr(form, name).data for name in PLACEMENT_FIELDS}
+
+
+def _warnings(form: PlacementForm, exclude_id: int | None = None) -> list[str]:
+    """Conflict warnings for the form's plan, unless the head confirmed them."""
+    if form.confirm_conflicts.data:
+        return []
+    conflicts = placement_conflicts(
+        form.teacher_id.data,
+        form.enterprise_id.data,
+        form.starts_on.data,
+        form.ends_on.data,
+        exclude_id=exclude_id,
+    )
+    return [conflict_message(c) for c in conflicts]
+
+
+@bp.route("/")
+@role_required(Role.TEACHER, Role.HEAD)
+def index():  # noqa: ANN201
+    """A head's department placements (status filter); a teacher's own ones."""
+    status = request.args.get("status", "")
+    query = select(Placement).options(
+        joinedload(Placement.teacher), joinedload(Placement.enterprise)
+    )
+    is_head = current_user.has_role(Role.HEAD)
+    if is_head:
+        # A head without a department sees nothing rather than the unassigned.
+        query = query.join(Placement.teacher).where(
+            User.department_id == current_user.department_id,
+            User.department_id.is_not(None),
+        )
+    else:
+        query = query.where(Placement.teacher_id == current_user.id)
+    if status in STATUS_LABELS:
+        query = query.where(Placement.status == status)
+    page = db.paginate(
+        query.order_by(Placement.starts_on.desc(), Placement.id.desc()),
+        per_page=50,
+        error_out=False,
+    )
+    return render_template(
+        "placements/index.html",
+        page=page,
+        status=status,
+        statuses=list(PlacementStatus),
+        is_head=is_head,
+    )
+
+
+@bp.route("/timeline")
+@role_required(Role.HEAD)
+def timeline():  # noqa: ANN201
+    """Teachers × the next 18 months, with practice days still needed."""
+    data = build_timeline(current_user.department_id, local_today())
+    return render_template("placements/timeline.html", timeline=data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.HEAD)
+def create():  # noqa: ANN201
+    """Plan a placement for a teacher of the head's department."""
+    form = _placement_form()
+    warnings: list[str] = []
+    if form.validate_on_submit():
+        warnings = _warnings(form)
+        if not warnings:
+            placement = plan_placement(
+                actor=current_user, now=utcnow(), **_form_values(form)
+            )
+            db.session.commit()
+            flash(_("The placement has been proposed."), "success")
+            return redirect(url_for("placements.detail", placement_id=placement.id))
+    return _render_form(form, warnings, placement=None)
+
+
+def _render_form(form: PlacementForm, warnings: list[str], placement):  # noqa: ANN001, ANN202
+    if not warnings:
+        del form.confirm_conflicts  # only offered when there is something to confirm
+    return render_template(
+        "placements/form.html", form=form, warnings=warnings, placement=placement
+    )
+
+
+@bp.route("/<int:placement_id>")
+@login_required
+def detail(placement_id: int):  # noqa: ANN201
+    """One placement; heads get the actions."""
+    placement = _load(placement_id)
+    return render_template(
+        "placements/detail.html",
+        placement=placement,
+        is_head=_is_head_of(placement.teacher),
+        complete_form=CompleteForm(),
+        cancel_form=CancelForm(),
+    )
+
+
+@bp.route("/<int:placement_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HEAD)
+def edit(placement_id: int):  # noqa: ANN201
+    """Change an open placement's plan."""
+    placement = _load_for_head(placement_id)
+    if not placement.is_open:
+        flash(str(ERRORS["closed"]), "warning")
+        return redirect(url_for("placements.detail", placement_id=placement.id))
+    form = _placement_form(obj=placement)
+    warnings: list[str] = []
+    if form.validate_on_submit():
+        warnings = _warnings(form, exclude_id=placement.id)
+        if not warnings:
+            update_placement(
+                placement, actor=current_user, now=utcnow(), **_form_values(form)
+            )
+            db.session.commit()
+            flash(_("The placement has been saved."), "success")
+            return redirect(url_for("placements.detail", placement_id=placement.id))
+    return _render_form(form, warnings, placement=placement)
+
+
+def _step(placement: Placement, action, message: str, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    """Run one lifecycle service on a head's placement, then back to its page."""
+    placement_id = placement.id
+    try:
+        action(placement, actor=current_user, now=utcnow(), **kwargs)
+    except PlacementError as exc:
+        db.session.rollback()
+        flash(str(ERRORS.get(exc.code, exc.code)), "danger")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("placements.detail", placement_id=placement_id))
+
+
+@bp.route("/<int:placement_id>/approve", methods=["POST"])
+@role_required(Role.HEAD)
+def approve(placement_id: int):  # noqa: ANN201
+    """Approve a proposed placement."""
+    placement = _load_for_head(placement_id)
+    return _step(placement, approve_placement, _("The placement is approved."))
+
+
+@bp.route("/<int:placement_id>/start", methods=["POST"])
+@role_required(Role.HEAD)
+def start(placement_id: int):  # noqa: ANN201
+    """Mark an approved placement as in progress."""
+    placement = _load_for_head(placement_id)
+    return _step(placement, start_placement, _("The placement is in progress."))
+
+
+@bp.route("/<int:placement_id>/complete", methods=["POST"])
+@role_required(Role.HEAD)
+def complete(placement_id: int):  # noqa: ANN201
+    """Complete a placement with its final report; credits the teacher."""
+    placement = _load_for_head(placement_id)
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        for error in form.report.errors:
+            flash(str(error), "danger")
+        return redirect(url_for("placements.detail", placement_id=placement_id))
+    upload = form.report.data
+    return _step(
+        placement,
+        complete_placement,
+        _("The placement is completed and credited to the teacher."),
+        report=upload.stream,
+        report_name=upload.filename,
+    )
+
+
+@bp.route("/<int:placement_id>/cancel", methods=["POST"])
+@role_required(Role.HEAD)
+def cancel(placement_id: int):  # noqa: ANN201
+    """Cancel an open placement with a reason."""
+    placement = _load_for_head(placement_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(str(ERRORS["reason_required"]), "danger")
+        return redirect(url_for("placements.detail", placement_id=placement_id))
+    return _step(
+        placement,
+        cancel_placement,
+        _("The placement is cancelled."),
+        reason=form.reason.data,
+    )
+
+
+@bp.route("/<int:placement_id>/report")
+@login_required
+def report(placement_id: int):  # noqa: ANN201
+    """The final report, for the teacher and the department's heads."""
+    placement = _load(placement_id)
+    path = report_path(placement)
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=placement.report_content_type,
+        as_attachment=True,
+        download_name=placement.report_original_name or path.name,
+    )
+
+
+def _enterprise_values(form: EnterpriseForm) -> dict:
+    return {name: getattr(form, name).data for name in ENTERPRISE_FIELDS}
+
+
+@bp.route("/enterprises")
+@role_required(Role.STAFF, Role.ADMIN)
+def enterprises():  # noqa: ANN201
+    """The member enterprises."""
+    return render_template("placements/enterprises.html", enterprises=_enterprises())
+
+
+@bp.route("/enterprises/new", methods=["GET", "POST"])
+@role_required(Role.STAFF, Role.ADMIN)
+def enterprise_create():  # noqa: ANN201
+    """Add a member enterprise."""
+    form = EnterpriseForm()
+    if form.validate_on_submit():
+        save_enterprise(
+            Enterprise(), actor=current_user, now=utcnow(), **_enterprise_values(form)
+        )
+        db.session.commit()
+        flash(_("The enterprise has been added."), "success")
+        return redirect(url_for("placements.enterprises"))
+    return render_template(
+        "placements/enterprise_form.html", form=form, enterprise=None
+    )
+
+
+@bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
+@role_required(Role.STAFF, Role.ADMIN)
+def enterprise_edit(enterprise_id: int):  # noqa: ANN201
+    """Change a member enterprise."""
+    enterprise = db.get_or_404(Enterprise, enterprise_id)
+    form = EnterpriseForm(obj=enterprise, enterprise_id=enterprise.id)
+    if form.validate_on_submit():
+        save_enterprise(
+            enterprise, actor=current_user, now=utcnow(), **_enterprise_values(form)
+        )
+        db.session.commit()
+        flash(_("The enterprise has been saved."), "success")
+        return redirect(url_for("placements.enterprises"))
+    return render_template(
+        "placements/enterprise_form.html", form=form, enterprise=enterprise
+    )

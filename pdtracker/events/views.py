@@ -104,6 +104,17 @@ IMPORT_MESSAGES = {
     "undecodable": _l("The file is neither UTF-8 nor GB18030 text."),
     "not_a_calendar": _l("This is not an iCalendar file."),
     "too_many_components": _l("The calendar has too many entries."),
+    "bad_url": _l("The URL is not valid."),
+    "bad_scheme": _l("Only https:// and webcal:// addresses can be imported."),
+    "dns_failed": _l("The calendar's host name could not be resolved."),
+    "blocked_address": _l(
+        "The address is in a private or local network; an administrator must allow it."
+    ),
+    "connection_failed": _l("The calendar's server could not be reached."),
+    "tls_error": _l("The calendar's server has no valid https certificate."),
+    "timeout": _l("The calendar's server took too long to answer."),
+    "too_many_redirects": _l("The calendar's address redirects too often."),
+    "http_status": _l("The calendar's server answered with an error."),
 }
 FETCH_FALLBACK = _l("The calendar could not be fetched.")
 EVENT_STATUS_LABELS = {

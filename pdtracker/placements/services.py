@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
 from flask import current_app
 from sqlalchemy import select
 
@@ -20,6 +22,7 @@ from pdtracker.activities.evidence import (
 from pdtracker.activities.models import Activity, ActivitySource, ActivityStatus
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
 from pdtracker.placements.models import (
     Enterprise,
@@ -27,8 +30,12 @@ from pdtracker.placements.models import (
     PlacementStatus,
     weekdays_between,
 )
+from pdtracker.timeutil import to_local
 
 logger = logging.getLogger(__name__)
+
+# Enough for a daily seminar over ten years; beyond that the series is not scanned.
+MAX_OCCURRENCES_SCANNED = 4000
 # Fields whose change moves the placement in calendars (iCalendar SEQUENCE).
 MATERIAL_FIELDS = frozenset({"teacher_id", "enterprise_id", "starts_on", "ends_on"})
 EDITABLE_FIELDS = frozenset(
@@ -171,9 +178,74 @@ def _placement_overlaps(
 def _registration_overlaps(
     teacher_id: int, starts_on: date, ends_on: date
 ) -> list[Conflict]:
-    """Events the teacher is registered (or waitlisted) for during the span."""
-    # Filled in once pdtracker.events.models exists (another helper writes it).
-    return []
+    """Events the teacher holds a (non-cancelled) registration for during the span."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    span_start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
+    span_end = datetime.combine(ends_on + timedelta(days=1), time(), zone).astimezone(
+        UTC
+    )
+    series_reaches = Event.rrule.is_not(None) & (
+        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
+    )
+    events = db.session.scalars(
+        select(Event)
+        .join(Registration, Registration.event_id == Event.id)
+        .where(
+            Registration.teacher_id == teacher_id,
+            Registration.status != RegistrationStatus.CANCELLED.value,
+            Event.status != EventStatus.CANCELLED.value,
+            Event.starts_at < span_end,
+            (Event.ends_at > span_start) | series_reaches,
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    conflicts = []
+    for event in events:
+        occurrence = _occurrence_within(event, span_start, span_end)
+        if occurrence is not None:
+            start, end = occurrence
+            conflicts.append(
+                Conflict(
+                    "registration",
+                    event_title=event.title,
+                    starts_on=to_local(start, zone).date(),
+                    ends_on=to_local(end - timedelta(microseconds=1), zone).date(),
+                )
+            )
+    return conflicts
+
+
+def _occurrence_within(
+    event: Event, span_start: datetime, span_end: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first (start, end) of the event, or of its series, that meets the span."""
+    duration = event.ends_at - event.starts_at
+    if not event.rrule:
+        return event.starts_at, event.ends_at
+    zone = ZoneInfo(event.tzid)
+    if event.is_all_day and event.start_on is not None:
+        first = datetime.combine(event.start_on, time())  # floating, as in the rule
+    else:
+        first = event.starts_at.astimezone(zone)
+    excluded = set(event.exdate_values())
+    try:
+        rule = rrulestr(event.rrule, dtstart=first)
+        for n, occurrence in enumerate(rule):
+            start = (
+                occurrence.replace(tzinfo=zone)
+                if occurrence.tzinfo is None
+                else occurrence
+            ).astimezone(UTC)
+            if start >= span_end or n >= MAX_OCCURRENCES_SCANNED:
+                return None
+            skipped = (occurrence.date() if event.is_all_day else start) in excluded
+            if start + duration > span_start and not skipped:
+                return start, start + duration
+    except (ValueError, TypeError, OverflowError):
+        # A rule the events area accepted but we cannot expand: warn on the series.
+        logger.warning("could not expand the recurrence of event %s", event.id)
+        return event.starts_at, event.ends_at
+    return None
 
 
 def _capacity_overruns(

@@ -328,3 +328,71 @@ def test_capacity_zero_refuses_even_one_teacher(
             world["teacher1"].id, closed.id, date(2026, 1, 30), date(2026, 2, 2)
         )
         assert [c.month for c in conflicts] == [date(2026, 1, 1), date(2026, 2, 1)]
+
+
+def _registration_conflicts(teacher_id: int, start: date, end: date) -> list:
+    return [
+        (c.event_title, c.starts_on, c.ends_on)
+        for c in placement_conflicts(teacher_id, 0, start, end)
+        if c.kind == "registration"
+    ]
+
+
+def test_overlapping_registration(app, world, make_event) -> None:  # noqa: ANN001
+    teacher = world["teacher1"]
+    make_event(teacher, datetime(2026, 3, 10, 9), datetime(2026, 3, 10, 12))
+    make_event(
+        teacher, datetime(2026, 3, 11, 9), datetime(2026, 3, 11, 12),
+        registration="cancelled", title="退订的讲座",
+    )  # fmt: skip
+    make_event(
+        teacher, datetime(2026, 3, 12, 9), datetime(2026, 3, 12, 12),
+        status="cancelled", title="取消的讲座",
+    )  # fmt: skip
+    # Early on 28 March in Shanghai is still 27 March in UTC: not inside the span.
+    make_event(
+        teacher, datetime(2026, 3, 28, 0, 30), datetime(2026, 3, 28, 2),
+        title="次日讲座",
+    )  # fmt: skip
+    make_event(world["teacher2"], datetime(2026, 3, 13, 9), datetime(2026, 3, 13, 12))
+    with app.app_context():
+        assert _registration_conflicts(
+            teacher.id, date(2026, 3, 2), date(2026, 3, 27)
+        ) == [("智能制造专家讲座", date(2026, 3, 10), date(2026, 3, 10))]
+        assert _registration_conflicts(
+            teacher.id, date(2026, 3, 28), date(2026, 3, 28)
+        ) == [("次日讲座", date(2026, 3, 28), date(2026, 3, 28))]
+        assert (
+            _registration_conflicts(teacher.id, date(2026, 3, 14), date(2026, 3, 27))
+            == []
+        )
+
+
+def test_overlapping_recurring_registration(app, world, make_event) -> None:  # noqa: ANN001
+    teacher = world["teacher1"]
+    # Mondays 14:00–16:00 from 5 January 2026, twenty times; 9 March is excluded.
+    make_event(
+        teacher, datetime(2026, 1, 5, 14), datetime(2026, 1, 5, 16),
+        rrule="FREQ=WEEKLY;COUNT=20", title="周一研讨",
+        exdates=["2026-03-09T06:00:00+00:00"],
+        series_ends_at=datetime(2026, 5, 18, 8, tzinfo=UTC),
+    )  # fmt: skip
+    with app.app_context():
+        assert _registration_conflicts(
+            teacher.id, date(2026, 3, 2), date(2026, 3, 27)
+        ) == [("周一研讨", date(2026, 3, 2), date(2026, 3, 2))]
+        assert (
+            _registration_conflicts(teacher.id, date(2026, 3, 3), date(2026, 3, 8))
+            == []
+        )
+        assert (
+            _registration_conflicts(teacher.id, date(2026, 3, 9), date(2026, 3, 15))
+            == []
+        )
+        assert _registration_conflicts(
+            teacher.id, date(2026, 3, 10), date(2026, 3, 16)
+        ) == [("周一研讨", date(2026, 3, 16), date(2026, 3, 16))]
+        assert (
+            _registration_conflicts(teacher.id, date(2026, 5, 19), date(2026, 6, 30))
+            == []
+        )

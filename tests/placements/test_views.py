@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -218,6 +218,18 @@ def test_conflicts_warn_and_need_confirmation(
     response = client.post("/placements/new", data={**data, "confirm_conflicts": "y"})
     assert response.status_code == 302
     assert _count(app, Placement) == 3
+
+
+def test_registration_warning(client, auth, world, make_enterprise, make_event) -> None:  # noqa: ANN001
+    enterprise = make_enterprise()
+    make_event(world["teacher1"], datetime(2026, 7, 8, 9), datetime(2026, 7, 8, 11))
+    auth.login("head1")
+    response = client.post(
+        "/placements/new", data=_form(world["teacher1"].id, enterprise.id)
+    )
+    assert "alert-warning" in response.text
+    assert "智能制造专家讲座" in response.text
+    assert "2026-07-08" in response.text
 
 
 def test_plain_form_offers_no_confirmation(

@@ -197,53 +197,42 @@ class ActivityForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         """Field checks, then the rules that depend on the kind and on other fields."""
-        ok = super().validate(extra_validators)
-        ok = validate_upload(self.evidence) and ok
+        super().validate(extra_validators)
+        validate_upload(self.evidence)
         kind = self.kinds.get(self.kind_code.data or "")
         if kind is not None:
-            ok = self._validate_for_kind(kind) and ok
-        return self._validate_order() and ok
+            self._drop_hidden_fields(kind)
+            self._validate_for_kind(kind)
+        self._validate_order()
+        return not any(field.errors for field in self)
 
-    def _fail(self, field, message) -> bool:  # noqa: ANN001
-        field.errors.append(message)
-        return False
+    def _drop_hidden_fields(self, kind: ActivityKind) -> None:
+        """Fields the kind does not use were hidden: forget what they held, errors too."""
+        for name, wanted in self.field_units.items():
+            if kind.unit not in wanted.split() and kind.code not in wanted.split():
+                self[name].data = None
+                self[name].errors = []
 
-    def _validate_for_kind(self, kind: ActivityKind) -> bool:
-        ok = True
-        if (
-            kind.unit == CreditUnit.HOURS
-            and self.hours.data is None
-            and not (self.hours.errors)
-        ):
-            ok = self._fail(
-                self.hours, _l("Enter the hours for this kind of activity.")
-            )
+    def _validate_for_kind(self, kind: ActivityKind) -> None:
+        hours = self.hours
+        if kind.unit == CreditUnit.HOURS and hours.data is None and not hours.errors:
+            hours.errors.append(_l("Enter the hours for this kind of activity."))
         if kind.has_grade and not self.grade.data:
-            ok = self._fail(self.grade, _l("Choose the certificate's grade."))
-        if (
-            kind.unit == CreditUnit.DAYS
-            and not self.enterprise_id.data
-            and not (self.organizer.data or "").strip()
-        ):
-            ok = self._fail(
-                self.enterprise_id,
-                _l("Choose the host enterprise, or type its name under Organizer."),
+            self.grade.errors.append(_l("Choose the certificate's grade."))
+        host = self.enterprise_id.data or (self.organizer.data or "").strip()
+        if kind.unit == CreditUnit.DAYS and not host:
+            self.enterprise_id.errors.append(
+                _l("Choose the host enterprise, or type its name under Organizer.")
             )
-        return ok
 
-    def _validate_order(self) -> bool:
+    def _validate_order(self) -> None:
         start, end = self.starts_on.data, self.ends_on.data
         if start and end and end < start:
-            return self._fail(
-                self.ends_on, _l("The end date is before the start date.")
-            )
+            self.ends_on.errors.append(_l("The end date is before the start date."))
         same_day = start is not None and (end is None or end == start)
         t0, t1 = self.start_time.data, self.end_time.data
         if same_day and t0 and t1 and t1 < t0:
-            return self._fail(
-                self.end_time, _l("The end time is before the start time.")
-            )
-        return True
+            self.end_time.errors.append(_l("The end time is before the start time."))
 
     def to_fields(self, *, status: str | None = None) -> ActivityFields:
         """The validated input as service arguments."""

@@ -89,7 +89,7 @@ def test_placement_days_are_computed_from_the_span(app, client, auth, world) -> 
         title="暑期企业实践",
         starts_on="2026-07-01",
         ends_on="2026-07-20",
-        hours="5",  # left over from the hidden field: ignored for a placement
+        hours="-5",  # left over in the hidden field: ignored for a placement
         enterprise_id=str(enterprise_id),
     )
     assert client.post("/activities/new", data=data).status_code == 302

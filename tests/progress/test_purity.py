@@ -1,0 +1,72 @@
+"""The engine and the ruleset loader stay pure: checked on their own source (AST)."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "pdtracker" / "progress"
+STDLIB = frozenset(sys.stdlib_module_names)
+CLOCK_CALLS = frozenset({"now", "today", "utcnow", "time", "monotonic", "perf_counter"})
+FORBIDDEN = ("flask", "flask_", "sqlalchemy", "werkzeug", "pdtracker")
+
+
+def impurities(source: str, allowed: frozenset[str]) -> list[str]:
+    """Imports outside the stdlib and ``allowed``, and calls that read the clock."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        modules = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # Relative imports keep their dot: only named sibling modules pass.
+            modules = [f".{node.module}" if node.level else node.module or ""]
+        for module in modules:
+            top = module.split(".")[0] if not module.startswith(".") else module
+            if top.startswith(FORBIDDEN) or (top not in STDLIB and top not in allowed):
+                found.append(f"import {module}")
+        if isinstance(node, ast.Attribute) and node.attr in CLOCK_CALLS:
+            found.append(f"clock: .{node.attr}")
+        if isinstance(node, ast.Name) and node.id in {"__import__", "importlib"}:
+            found.append(f"dynamic import: {node.id}")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("module", "allowed"),
+    [
+        ("rules.py", frozenset()),
+        ("ruleset.py", frozenset({"yaml", ".rules"})),
+    ],
+)
+def test_module_is_pure(module, allowed):
+    source = (PACKAGE / module).read_text(encoding="utf-8")
+    assert impurities(source, allowed) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("import flask", "import flask"),
+        ("from flask import current_app", "import flask"),
+        ("from sqlalchemy.orm import Session", "import sqlalchemy.orm"),
+        ("import flask_babel", "import flask_babel"),
+        ("from pdtracker.extensions import db", "import pdtracker.extensions"),
+        ("from ..extensions import db", "import .extensions"),
+        ("import requests", "import requests"),
+        ("from datetime import datetime\nx = datetime.now()", "clock: .now"),
+        ("import datetime\nx = datetime.date.today()", "clock: .today"),
+        ("import time\nx = time.time()", "clock: .time"),
+        ("m = __import__('flask')", "dynamic import: __import__"),
+    ],
+)
+def test_checker_catches_impurities(source, problem):
+    assert problem in impurities(source, frozenset({".rules"}))
+
+
+def test_checker_accepts_pure_code():
+    source = (
+        "from datetime import date, timedelta\nfrom .rules import Ruleset\nimport math"
+    )
+    assert impurities(source, frozenset({".rules"})) == []

@@ -1,6 +1,14 @@
 """Event workflows: editing, publishing, registration with a waitlist, attendance.
 
 Services flush and never commit; the view or command commits once.
+
+Attendance cannot be unmarked: the credited activity is a verified entry on the
+teacher's record, and the registration keeps the link (unique in the database) so it
+is credited exactly once. A wrong mark is corrected on the activity itself (a head
+rejects it), which leaves the audit trail intact.
+
+A recurring event (a regular seminar) takes one registration for the whole series,
+and attendance credits its hours once.
 """
 
 from __future__ import annotations

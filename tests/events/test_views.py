@@ -334,3 +334,30 @@ def test_manage_and_registrations_query_counts(
         client.get("/events/manage")
         client.get(f"/events/{event.id}/registrations")
     assert more.count == few.count
+
+
+def test_detail_shows_waitlist_place_and_cancellation(
+    app, client, auth, world, make_event, registered
+) -> None:  # noqa: ANN001
+    from pdtracker.auth.models import User
+
+    event = make_event(capacity=1)
+    registered(world["teacher2"], event)
+    registered(world["teacher1"], event, datetime(2020, 1, 3, tzinfo=UTC))
+    with app.app_context():
+        db.session.get(User, world["teacher1"].id).locale = "en"
+        db.session.commit()
+    auth.login("teacher1")
+    page = client.get(f"/events/{event.id}").text
+    assert "place 1 on the waiting list" in page
+    assert "Full · 1 on the waiting list" in page
+    auth.logout()
+    auth.login("staff1")
+    client.post(f"/events/{event.id}/cancel")
+    auth.logout()
+    auth.login("teacher1")
+    page = client.get(f"/events/{event.id}").text
+    assert "Cancelled" in page
+    assert f"/events/{event.id}/register" not in page
+    # A cancelled event is no longer listed, but its page stays reachable.
+    assert event.title not in client.get("/events/").text

@@ -61,6 +61,7 @@ class Timeline:
     as_of: date
     months: list[date]
     required: int | float
+    window_years: int
     rows: list[Row]
 
 
@@ -72,7 +73,7 @@ def local_today() -> date:
 
 
 @lru_cache(maxsize=1)
-def _practice_ruleset() -> tuple[Ruleset, Requirement]:
+def practice_ruleset() -> tuple[Ruleset, Requirement]:
     """The enterprise-practice requirement alone, from the default ruleset.
 
     Evaluating only this requirement keeps one definition (kinds, measure,
@@ -90,7 +91,7 @@ def practice_days(
     facts: list[ActivityFact], as_of: date
 ) -> tuple[int | float, int | float]:
     """(credited, still needed) enterprise-practice days in the window ending as_of."""
-    ruleset, _ = _practice_ruleset()
+    ruleset, _ = practice_ruleset()
     result = evaluate(ruleset, facts, as_of).requirement(REQUIREMENT)
     return result.credited, result.missing
 
@@ -161,9 +162,10 @@ def _slots(placement: Placement, months: list[date]) -> list[list[Slot]]:
 def build_timeline(department_id: int | None, as_of: date) -> Timeline:
     """Teachers × the next 18 months; three queries whatever the department's size."""
     months = _months(as_of)
-    _, requirement = _practice_ruleset()
+    ruleset, requirement = practice_ruleset()
+    frame = (as_of, months, requirement.threshold, ruleset.window_years)
     if department_id is None:
-        return Timeline(as_of, months, requirement.threshold, [])
+        return Timeline(*frame, [])
     teachers = department_teachers(department_id)
     placements = _placements(department_id, months[0], month_end(months[-1]))
     facts = _facts(department_id, requirement.kinds)
@@ -180,4 +182,4 @@ def build_timeline(department_id: int | None, as_of: date) -> Timeline:
     ordered = sorted(
         rows.values(), key=lambda r: (-r.needed, r.teacher.display_name, r.teacher.id)
     )
-    return Timeline(as_of, months, requirement.threshold, ordered)
+    return Timeline(*frame, ordered)

@@ -340,3 +340,23 @@ def test_actions_need_csrf(client, auth, app, placement) -> None:  # noqa: ANN00
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(Placement, placement.id).status == "proposed"
+
+
+def test_list_query_count_does_not_grow(  # noqa: ANN001
+    client, auth, world, make_enterprise, make_placement, count_queries
+) -> None:
+    enterprises = [make_enterprise(f"企业{n}") for n in range(6)]
+    auth.login("head1")
+
+    def measure() -> int:
+        with count_queries() as counter:
+            assert client.get("/placements/").status_code == 200
+        return counter.count
+
+    for enterprise in enterprises[:2]:
+        make_placement(world["teacher1"], enterprise)
+    few = measure()
+    for enterprise in enterprises[2:]:
+        make_placement(world["teacher2"], enterprise)
+        make_placement(world["head1"], enterprise)
+    assert measure() == few

@@ -220,6 +220,18 @@ class ProgressReport:
             return None
         return next((lr for lr in self.levels if not lr.reached), None)
 
+    @property
+    def level_lapses_on(self) -> date | None:
+        """First day the current level is lost with the same verified activities."""
+        dates = [
+            rr.lapses_on
+            for lr in self.levels
+            if lr.reached
+            for rr in lr.requirements
+            if rr.lapses_on is not None
+        ]
+        return min(dates, default=None)
+
     def next_level_missing(self) -> tuple[RequirementResult, ...]:
         """The unmet requirements standing between the teacher and the next level."""
         nxt = self.next_level

@@ -523,6 +523,37 @@ def _check_level(
     return replace(base, requirements=tuple(requirements), name=name or base.name)
 
 
+def _codes(items: Any) -> list[tuple[int, str]]:
+    """(index, code) of the tables in a raw list that have a string code."""
+    if not isinstance(items, list):
+        return []
+    return [
+        (n, item["code"])
+        for n, item in enumerate(items)
+        if isinstance(item, dict) and isinstance(item.get("code"), str)
+    ]
+
+
+def _check_duplicates(chk: _Checker, raw_levels: list[Any]) -> None:
+    """Level codes are unique, and requirement codes across the whole document."""
+    seen: dict[str, Path] = {}
+    levels_seen: set[str] = set()
+    for n, level_code in _codes(raw_levels):
+        if level_code in levels_seen:
+            chk.fail(("levels", n, "code"), "duplicate level code")
+        levels_seen.add(level_code)
+    for n, item in enumerate(raw_levels):
+        raw_reqs = item.get("requirements") if isinstance(item, dict) else None
+        for m, code in _codes(raw_reqs):
+            path: Path = ("levels", n, "requirements", m, "code")
+            if code in seen:
+                message = (
+                    f"duplicate requirement code, also at {format_path(seen[code])}"
+                )
+                chk.fail(path, message)
+            seen[code] = path
+
+
 def _check_document(
     raw_value: Any,
     found: Mapping[Path, int],
@@ -575,29 +606,15 @@ def _check_document(
     levels = list(defaults.levels)
     parent_codes = {r.code: lv.code for lv in levels for r in lv.requirements}
     index_of = {lv.code: n for n, lv in enumerate(levels)}
+    _check_duplicates(chk, raw_levels)
     seen_levels: set[str] = set()
-    seen_reqs: dict[str, Path] = {}
     for n, item in enumerate(raw_levels):
         level_code = item.get("code") if isinstance(item, dict) else None
         if isinstance(level_code, str):
             if level_code in seen_levels:
-                chk.fail(("levels", n, "code"), "duplicate level code")
                 continue
             seen_levels.add(level_code)
         at = index_of.get(level_code) if isinstance(level_code, str) else None
-        for m, req in enumerate(
-            item.get("requirements", []) if isinstance(item, dict) else []
-        ):
-            req_code = req.get("code") if isinstance(req, dict) else None
-            if isinstance(req_code, str):
-                req_path = ("levels", n, "requirements", m, "code")
-                if req_code in seen_reqs:
-                    chk.fail(
-                        req_path,
-                        "duplicate requirement code, also at "
-                        + format_path(seen_reqs[req_code]),
-                    )
-                seen_reqs[req_code] = req_path
         level = _check_level(
             chk,
             item,
@@ -685,7 +702,7 @@ def parse_ruleset(
             )
         except RulesetError as exc:
             raise RulesetError(
-                exc.issues, f"{exc.context}in extended ruleset {extends!r}: "
+                exc.issues, f"in extended ruleset {extends!r}: {exc.context}"
             ) from exc
     return _check_document(data, found, parent, known_kinds)
 

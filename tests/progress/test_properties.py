@@ -160,7 +160,7 @@ def _check_against_reference(req, acts, as_of, years, horizon):
     assert got.forecast_met_on == ref.forecast_met_on(req, acts, as_of, years, horizon)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(acts=activities(kinds=STANDARD_KINDS, max_size=12), as_of=any_date)
 def test_default_ruleset_matches_reference(acts, as_of):
     report = evaluate(DEFAULT, acts, as_of)
@@ -178,7 +178,7 @@ def _credited(report):
     return {rr.code: rr.credited for lr in report.levels for rr in lr.requirements}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     acts=activities(kinds=STANDARD_KINDS, max_size=10),
     extra=activities(kinds=STANDARD_KINDS, statuses=("verified",), max_size=1),
@@ -191,7 +191,7 @@ def test_adding_a_verified_activity_never_lowers_credit(acts, extra, as_of):
     assert all(after[code] >= before[code] for code in before)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(acts=activities(kinds=STANDARD_KINDS, max_size=10), as_of=any_date)
 def test_next_day_adds_no_credit_from_already_counted_activities(acts, as_of):
     """Activities counted today and over by today can only lose credit tomorrow."""

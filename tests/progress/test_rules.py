@@ -1,6 +1,6 @@
 """Table-driven tests of the pure status engine under the default ruleset."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -560,3 +560,17 @@ def test_custom_measures_sum_days():
     res = evaluate(ruleset, acts, AS_OF).requirement("d")
     assert (res.credited, res.met, res.unit) == (10, True, "days")
     assert res.lapses_on == D("2028-12-31")  # the 6 days ended on 2023-12-31
+
+
+def test_level_lapses_on_the_first_lapse_among_reached_levels():
+    acts = primary_acts() + intermediate_acts()
+    report = evaluate(RULESET, acts, AS_OF)
+    assert report.level == "intermediate"
+    lapses = [rr.lapses_on for lr in report.levels[:2] for rr in lr.requirements]
+    assert report.level_lapses_on == min(d for d in lapses if d is not None)
+    # The next day without the level is exactly that day.
+    before = evaluate(RULESET, acts, report.level_lapses_on - timedelta(days=1))
+    after = evaluate(RULESET, acts, report.level_lapses_on)
+    assert before.level == "intermediate"
+    assert after.level != "intermediate"
+    assert evaluate(RULESET, [], AS_OF).level_lapses_on is None

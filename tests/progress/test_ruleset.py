@@ -603,3 +603,18 @@ measure = "count"
     )
     with pytest.raises(RulesetError, match="whole number for measure count"):
         parse_ruleset(text, "toml", resolve=resolver({"x": parent}))
+
+
+def test_nested_extends_errors_read_outside_in():
+    broken = SMALL_TOML.replace("threshold = 180", "threshold = 0")
+    docs = {
+        "college-x": broken,
+        "mid": 'name = "mid"\nextends = "college-x"\n',
+    }
+    child = 'name = "child"\nextends = "mid"\n'
+    with pytest.raises(RulesetError) as exc_info:
+        parse_ruleset(child, "toml", resolve=resolver(docs))
+    assert str(exc_info.value) == (
+        "in extended ruleset 'mid': in extended ruleset 'college-x': line 11: "
+        "levels[0].requirements[0].threshold: must be a positive number"
+    )

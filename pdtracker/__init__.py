@@ -79,17 +79,23 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.admin import bp as admin_bp
     from pdtracker.auth import bp as auth_bp
     from pdtracker.events import bp as events_bp
+    from pdtracker.health import bp as health_bp
     from pdtracker.main import bp as main_bp
+    from pdtracker.notifications import bp as notifications_bp
     from pdtracker.placements import bp as placements_bp
 
     for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
         app.register_blueprint(bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from pdtracker.cli import seed_demo_command
     from pdtracker.events.cli import events_cli
+    from pdtracker.scheduler import scheduler_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(scheduler_command)
     app.cli.add_command(events_cli)

@@ -36,6 +36,23 @@ class Config:
     LOGIN_WINDOW = timedelta(minutes=15)
     PUBLIC_BASE_URL: str | None = None  # used in feed links; None → request host
     FEED_DOMAIN = "pdtracker.local"
+    # Outgoing mail; without MAIL_SERVER notifications are in-app only.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # implicit TLS (port 465)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "pdtracker <noreply@pdtracker.local>"
+    MAIL_TIMEOUT = 30  # seconds
+    # The scheduler process (`flask scheduler`); durations in seconds.
+    SCHEDULER_HEARTBEAT_MAX_AGE = 180  # /healthz calls an older heartbeat stale
+    SCHEDULER_FAST = False  # every tick every few seconds (tests and demos only)
+    SCHEDULER_LOCK_FILE: str | None = None  # SQLite: None → beside the database
+    NOTIFICATION_LEASE = 300  # a claim expires after this; then it may be retried
+    NOTIFICATION_BATCH = 100  # rows claimed per dispatch transaction
+    NOTIFICATION_MAX_ATTEMPTS = 5  # e-mail tries before giving up on the e-mail
+    SCHEDULER_RUNS_KEEP_DAYS = 30
 
 
 def database_url_from_env() -> str | None:

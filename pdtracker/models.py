@@ -4,6 +4,12 @@ from pdtracker.activities.models import Activity, ActivityKind, EvidenceFile
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import LoginAttempt, Role, User, UserRole
 from pdtracker.events.models import Event, ImportSource, Registration
+from pdtracker.notifications.models import (
+    Notification,
+    NotificationPreference,
+    SchedulerHeartbeat,
+    SchedulerRun,
+)
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
 
@@ -18,9 +24,13 @@ __all__ = [
     "ImportSource",
     "Institution",
     "LoginAttempt",
+    "Notification",
+    "NotificationPreference",
     "Placement",
     "Registration",
     "Role",
+    "SchedulerHeartbeat",
+    "SchedulerRun",
     "TeacherProfile",
     "User",
     "UserRole",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
 from flask_babel import get_locale
@@ -19,6 +19,7 @@ class NavItem:
     endpoint: str
     label: str
     roles: tuple[Role, ...]
+    badge: int | None = None
 
 
 # One table: an item appears once its endpoint exists and the user holds a role.
@@ -55,7 +56,13 @@ def nav_items() -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
     views = current_app.view_functions
-    return [i for i in NAV if i.endpoint in views and current_user.has_role(*i.roles)]
+    items = [i for i in NAV if i.endpoint in views and current_user.has_role(*i.roles)]
+    # Areas register badge counters (e.g. unread notifications) in app.extensions.
+    badges = current_app.extensions.get("nav_badges", {})
+    return [
+        replace(i, badge=badges[i.endpoint]() or None) if i.endpoint in badges else i
+        for i in items
+    ]
 
 
 def status_label(status: str) -> str:

@@ -1,0 +1,51 @@
+"""/healthz: is the web app up, is the database reachable, is the scheduler alive?
+
+HTTP 200 while the web app and the database work, with ``"status": "degraded"``
+when the scheduler's heartbeat is stale (web workers should keep serving: a load
+balancer must not pull them because the scheduler process is down); 503 only when
+the database cannot be reached. No login, no secrets, no CSRF.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from pdtracker.extensions import csrf, db
+from pdtracker.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+csrf.exempt(bp)
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Report the web app, the database and the scheduler's heartbeat."""
+    from pdtracker.notifications.services import heartbeat_is_fresh, last_heartbeat
+
+    now = utcnow()
+    try:
+        db.session.execute(text("SELECT 1"))
+        heartbeat = last_heartbeat()
+    except SQLAlchemyError:
+        logger.exception("health check: database unreachable")
+        db.session.rollback()
+        body = {"status": "error", "database": "error", "scheduler": None}
+        return jsonify(body), 503
+    fresh = heartbeat_is_fresh(heartbeat, now)
+    body = {
+        "status": "ok" if fresh else "degraded",
+        "database": "ok",
+        "scheduler": {
+            "fresh": fresh,
+            "last_heartbeat": heartbeat.beat_at.isoformat() if heartbeat else None,
+        },
+    }
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200

@@ -1,0 +1,122 @@
+"""In-app notifications, delivery preferences, and the admin page of scheduler runs."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from pdtracker.auth.models import Role
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.notifications import bp, services
+from pdtracker.notifications.delivery import compose, formatter_for
+from pdtracker.notifications.forms import PreferencesForm
+from pdtracker.timeutil import utcnow
+
+PER_PAGE = 20
+
+
+def unread_notifications() -> int:
+    """The signed-in user's unread count (0 for visitors), for the nav badge."""
+    if not current_user.is_authenticated:
+        return 0
+    return services.unread_count(current_user.id)
+
+
+@bp.record_once
+def _expose(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.globals["unread_notifications"] = unread_notifications
+    badges = state.app.extensions.setdefault("nav_badges", {})
+    badges["notifications.index"] = unread_notifications
+
+
+def _link(endpoint_and_values: tuple[str, dict] | None) -> str | None:
+    if endpoint_and_values is None:
+        return None
+    endpoint, values = endpoint_and_values
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:  # the page needs values this notification lacks
+        return None
+
+
+@bp.route("/notifications/")
+@login_required
+def index():  # noqa: ANN201
+    """The user's notifications, newest first, unread ones marked."""
+    page = db.paginate(
+        services.inbox_query(current_user), per_page=PER_PAGE, error_out=False
+    )
+    fmt = formatter_for(current_user)
+    items = []
+    for notification in page.items:
+        content = compose(notification, fmt)
+        items.append((notification, content, _link(content.link)))
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        items=items,
+        unread=services.unread_count(current_user.id),
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int):  # noqa: ANN201
+    """Mark one of the user's notifications read."""
+    notification = services.get_own(current_user, notification_id)
+    if notification is None:
+        abort(404)
+    services.mark_read(notification, utcnow())
+    db.session.commit()
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def mark_all_read():  # noqa: ANN201
+    """Mark all of the user's notifications read."""
+    count = services.mark_all_read(current_user, utcnow())
+    db.session.commit()
+    flash(_("%(num)s notifications marked as read.", num=count), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():  # noqa: ANN201
+    """Choose, per kind, e-mail and in-app, in-app only, or off."""
+    form = PreferencesForm(
+        roles=current_user.role_set, current=services.preferences_of(current_user)
+    )
+    if form.validate_on_submit():
+        services.set_preferences(current_user, form.choices())
+        db.session.commit()
+        flash(_("Notification settings saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    mail = bool(current_app.config.get("MAIL_SERVER"))
+    return render_template("notifications/preferences.html", form=form, mail=mail)
+
+
+@bp.route("/admin/scheduler")
+@role_required(Role.ADMIN)
+def scheduler_runs():  # noqa: ANN201
+    """The scheduler's heartbeat, the last runs of each tick, and the outbox by status."""
+    from pdtracker.scheduler import SCHEDULE
+
+    now = utcnow()
+    heartbeat = services.last_heartbeat()
+    return render_template(
+        "admin/scheduler.html",
+        schedule=SCHEDULE,
+        runs=services.recent_runs(),
+        heartbeat=heartbeat,
+        fresh=services.heartbeat_is_fresh(heartbeat, now),
+        outbox=services.outbox_counts(),
+        fast=current_app.config.get("SCHEDULER_FAST"),
+    )

@@ -1,0 +1,342 @@
+"""What runs when: the one scheduler process (`flask --app pdtracker scheduler`).
+
+`create_app` never starts a scheduler, so gunicorn workers run none. This process
+holds a lock for its lifetime (a PostgreSQL advisory lock, or a file lock beside a
+SQLite database), so a second one started by mistake exits (status 3) or waits.
+APScheduler only holds the fixed ticks below; the work itself lives in the
+database, and each tick is a plain function of `now` that tests call directly.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from pdtracker.extensions import db
+from pdtracker.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+EXIT_ALREADY_RUNNING = 3
+# The PostgreSQL advisory lock key: any constant shared by every scheduler process.
+ADVISORY_LOCK_KEY = zlib.crc32(b"pdtracker-scheduler")
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One fixed scheduler job: a module-level function of `now` and its trigger."""
+
+    id: str
+    func: str  # "package.module:function"
+    trigger: str  # APScheduler trigger name: "interval" or "cron"
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+    # Interval in seconds under SCHEDULER_FAST (tests, demos).
+    fast_seconds: int = 2
+    # At start-up, run at once if the last successful run is older than this
+    # (timedelta(0): always; None: never) — one catch-up run, never a backlog.
+    catch_up: timedelta | None = None
+    record: bool = True  # write a scheduler_runs row (not for the heartbeat)
+
+
+SCHEDULE: tuple[Tick, ...] = (
+    Tick("dispatch", "pdtracker.notifications.services:dispatch_due", "interval",
+         {"minutes": 1}, fast_seconds=1, catch_up=timedelta(0)),
+    Tick("plan_reminders", "pdtracker.notifications.planners:plan_reminders",
+         "interval", {"minutes": 10}, fast_seconds=2, catch_up=timedelta(0)),
+    Tick("nightly", "pdtracker.notifications.planners:nightly_lapse_check", "cron",
+         {"hour": 2, "minute": 30}, fast_seconds=3, catch_up=timedelta(hours=24)),
+    Tick("refresh_feeds", "pdtracker.notifications.services:refresh_feeds", "interval",
+         {"hours": 1}, fast_seconds=3, catch_up=timedelta(hours=1)),
+    Tick("heartbeat", "pdtracker.scheduler:heartbeat", "interval", {"seconds": 30},
+         fast_seconds=1, catch_up=timedelta(0), record=False),
+)  # fmt: skip
+
+
+def resolve(path: str) -> Callable[[datetime], dict[str, Any]]:
+    """Import "module:function"."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def heartbeat(now: datetime) -> dict[str, Any]:
+    """The heartbeat tick's body: nothing; its runner writes the heartbeat row."""
+    return {}
+
+
+def scheduler_identity() -> str:
+    """host:pid, recorded on every run so a second scheduler would show."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_tick(
+    app: Flask,
+    tick: Tick,
+    scheduler_id: str,
+    started_at: datetime,
+    clock: Callable[[], datetime] = utcnow,
+) -> int | None:
+    """Run one tick in an app context; record the run and a heartbeat; return the run id."""
+    from pdtracker.notifications.models import SchedulerRun
+    from pdtracker.notifications.planners import TickError
+    from pdtracker.notifications.services import (
+        beat,
+        begin_write,
+        finish_run,
+        start_run,
+    )
+
+    with app.app_context():
+        now = clock()
+        run_id = None
+        begin_write()
+        if tick.record:
+            run_id = start_run(tick.id, scheduler_id, now).id
+        beat(scheduler_id, started_at, now)
+        db.session.commit()
+        counts: dict[str, Any] = {}
+        error = None
+        try:
+            counts = resolve(tick.func)(now) or {}
+        except TickError as exc:
+            counts, error = exc.counts, str(exc)
+        except Exception:
+            logger.exception("tick %s failed", tick.id)
+            error = traceback.format_exc(limit=8)[-4000:]
+        db.session.rollback()  # whatever the tick left uncommitted is not ours
+        begin_write()
+        if run_id is not None:
+            finish_run(db.session.get(SchedulerRun, run_id), clock(), counts, error)
+        beat(scheduler_id, started_at, clock())
+        db.session.commit()
+        db.session.remove()
+        return run_id
+
+
+def _trigger(tick: Tick, fast: bool) -> tuple[str, dict[str, Any]]:
+    if fast:
+        return "interval", {"seconds": tick.fast_seconds}
+    return tick.trigger, dict(tick.trigger_args)
+
+
+def _needs_catch_up(app: Flask, tick: Tick, now: datetime) -> bool:
+    """Whether to run the tick once at start-up (it missed its time while we were down)."""
+    from pdtracker.notifications.services import last_success
+
+    if tick.catch_up is None:
+        return False
+    if not tick.catch_up:
+        return True
+    with app.app_context():
+        last = last_success(tick.id)
+        db.session.remove()
+    return last is None or now - last >= tick.catch_up
+
+
+def build(app: Flask, schedule: tuple[Tick, ...] = SCHEDULE) -> Any:
+    """A BlockingScheduler with every tick, each wrapped in an app context."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    zone = ZoneInfo(app.config["TIMEZONE"])
+    scheduler = BlockingScheduler(
+        timezone=zone,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    fast = bool(app.config.get("SCHEDULER_FAST"))
+    identity, started_at = scheduler_identity(), utcnow()
+    for tick in schedule:
+        trigger, args = _trigger(tick, fast)
+        extra = {}
+        if _needs_catch_up(app, tick, started_at):
+            extra["next_run_time"] = datetime.now(zone)
+        scheduler.add_job(
+            run_tick,
+            trigger,
+            args=(app, tick, identity, started_at),
+            id=tick.id,
+            name=tick.id,
+            **args,
+            **extra,
+        )
+    return scheduler
+
+
+def run(app: Flask) -> None:
+    """Run the scheduler in the foreground until SIGTERM or SIGINT."""
+    scheduler = build(app)
+
+    def stop(signum: int, _frame: object) -> None:
+        logger.info("scheduler stopping (signal %s)", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("scheduler %s started: %s", scheduler_identity(),
+                ", ".join(t.id for t in SCHEDULE))  # fmt: skip
+    scheduler.start()
+
+
+# The single-instance lock.
+
+
+class InstanceLock:
+    """Held by the one scheduler process for its whole life."""
+
+    description = ""
+
+    def acquire(self) -> bool:
+        """Take the lock if free; False if another scheduler holds it."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Give the lock back."""
+        raise NotImplementedError
+
+
+class AdvisoryLock(InstanceLock):
+    """pg_try_advisory_lock on a dedicated connection; PostgreSQL frees it if we die."""
+
+    def __init__(self, engine: Engine, key: int = ADVISORY_LOCK_KEY) -> None:
+        self.engine = engine
+        self.key = key
+        self.description = f"PostgreSQL advisory lock {key}"
+        self._conn: Connection | None = None
+
+    def acquire(self) -> bool:
+        """Try the lock on a connection we then keep (in autocommit: no idle transaction)."""
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+        ).scalar_one()
+        if got:
+            self._conn = conn
+        else:
+            conn.close()
+        return bool(got)
+
+    def release(self) -> None:
+        """Unlock and close the connection."""
+        if self._conn is None:
+            return
+        self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        self._conn.close()
+        self._conn = None
+
+
+class FileLock(InstanceLock):
+    """An exclusive flock on a file; the kernel frees it if we die."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"lock file {path}"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Try the lock without blocking; write our pid into the file when we get it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Unlock and close the file (it stays, empty of meaning)."""
+        if self._fd is None:
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def holder(self) -> str:
+        """The pid written by the holder, if readable."""
+        try:
+            return self.path.read_text().strip()
+        except OSError:
+            return ""
+
+
+def lock_file_path(app: Flask) -> Path:
+    """SCHEDULER_LOCK_FILE, else beside the SQLite database, else in the instance folder."""
+    if configured := app.config.get("SCHEDULER_LOCK_FILE"):
+        return Path(configured)
+    database = db.engine.url.database
+    if database and database != ":memory:":
+        return Path(f"{database}.scheduler.lock")
+    return Path(app.instance_path) / "scheduler.lock"
+
+
+def instance_lock(app: Flask) -> InstanceLock:
+    """The lock that fits the app's database."""
+    if db.engine.dialect.name == "postgresql":
+        return AdvisoryLock(db.engine)
+    return FileLock(lock_file_path(app))
+
+
+@click.command("scheduler")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="If another scheduler is running, wait for it to stop instead of exiting.",
+)
+@with_appcontext
+def scheduler_command(wait: bool) -> None:
+    """Run the scheduler (reminders, digests, feed refresh) in the foreground."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    lock = instance_lock(app)
+    if not _take(lock, wait):
+        click.echo(
+            f"Another pdtracker scheduler is already running ({lock.description}"
+            f"{_holder(lock)}); not starting a second one. Use --wait to wait for it.",
+            err=True,
+        )
+        sys.exit(EXIT_ALREADY_RUNNING)
+    try:
+        run(app)
+    finally:
+        lock.release()
+
+
+def _take(lock: InstanceLock, wait: bool) -> bool:
+    import time
+
+    announced = False
+    while not lock.acquire():
+        if not wait:
+            return False
+        if not announced:
+            click.echo(f"Waiting for the running scheduler ({lock.description}).")
+            announced = True
+        time.sleep(5)
+    return True
+
+
+def _holder(lock: InstanceLock) -> str:
+    holder = lock.holder() if isinstance(lock, FileLock) else ""
+    return f", held by pid {holder}" if holder else ""

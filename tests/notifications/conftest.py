@@ -1,0 +1,110 @@
+"""Fixtures for the outbox tests: an SMTP server, a clock, reminders, a test planner."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from pdtracker.extensions import db
+from pdtracker.notifications.models import Notification, NotificationKind
+from pdtracker.notifications.services import Planner, Reminder, plan
+from tests.notifications.smtp import SmtpSink
+
+# 09:00 in Shanghai on Monday 9 March 2026.
+NOW = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1; the app sends to it."""
+    sink = SmtpSink().start()
+    app.config.update(sink.config())
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def make_reminder(app: Flask):  # noqa: ANN201
+    """Plan a reminder (event-tomorrow by default) for a user; return its row id."""
+
+    def make(
+        user,  # noqa: ANN001
+        *,
+        due_at: datetime = NOW,
+        stale_after: datetime | None = None,
+        kind: NotificationKind = NotificationKind.EVENT_TOMORROW,
+        object_id: int = 1,
+        payload: dict | None = None,
+        now: datetime = NOW,
+    ) -> int:
+        payload = payload or {
+            "title": "人工智能与职业教育讲座",
+            "starts_at": (due_at + timedelta(days=1)).isoformat(),
+            "ends_at": (due_at + timedelta(days=1, hours=2)).isoformat(),
+            "location": "图书馆报告厅",
+            "event_id": object_id,
+        }
+        reminder = Reminder(
+            kind,
+            user.id,
+            "event",
+            object_id,
+            due_at,
+            stale_after or due_at + timedelta(days=1),
+            payload,
+        )
+        with app.app_context():
+            plan([reminder], now)
+            db.session.commit()
+            return db.session.scalar(
+                db.select(Notification.id).order_by(Notification.id.desc()).limit(1)
+            )
+
+    return make
+
+
+class FakePlanner:
+    """A planner whose wanted reminders the test sets directly."""
+
+    def __init__(
+        self, kind: NotificationKind = NotificationKind.EVENT_TOMORROW
+    ) -> None:
+        self.wanted: list[Reminder] = []
+        self.calls: list[Collection[int] | None] = []
+        self.planner = Planner(
+            name="fake",
+            kinds=frozenset({kind}),
+            object_type="event",
+            horizon=timedelta(days=2),
+            collect=self.collect,
+        )
+
+    def collect(
+        self, now: datetime, until: datetime, object_ids: Collection[int] | None
+    ) -> list[Reminder]:
+        self.calls.append(object_ids)
+        return [
+            r for r in self.wanted if object_ids is None or r.object_id in object_ids
+        ]
+
+
+@pytest.fixture
+def fake_planner(monkeypatch: pytest.MonkeyPatch) -> FakePlanner:
+    """A planner installed as the only one the ticks know."""
+    from pdtracker.notifications import planners
+
+    fake = FakePlanner()
+    monkeypatch.setattr(planners, "PLANNERS", (fake.planner,))
+    monkeypatch.setattr(planners, "NIGHTLY_PLANNERS", ())
+    return fake
+
+
+def rows(app: Flask) -> list[Notification]:
+    """Every outbox row, detached, in id order."""
+    with app.app_context():
+        result = list(db.session.scalars(db.select(Notification).order_by("id")))
+        db.session.expunge_all()
+        return result

@@ -1,0 +1,230 @@
+"""The schedule table, tick runs and their records, catch-up, and the single-instance lock."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pdtracker import ROOT
+from pdtracker.extensions import db
+from pdtracker.notifications.models import (
+    Notification,
+    SchedulerHeartbeat,
+    SchedulerRun,
+)
+from pdtracker.notifications.planners import TickError
+from pdtracker.notifications.services import finish_run, start_run
+from pdtracker.scheduler import (
+    EXIT_ALREADY_RUNNING,
+    SCHEDULE,
+    AdvisoryLock,
+    FileLock,
+    Tick,
+    _needs_catch_up,
+    build,
+    instance_lock,
+    lock_file_path,
+    resolve,
+    run_tick,
+)
+from tests.conftest import requires_postgres
+from tests.notifications.conftest import NOW, FakePlanner
+
+BY_ID = {tick.id: tick for tick in SCHEDULE}
+
+
+def _clock(value: datetime):  # noqa: ANN202
+    return lambda: value
+
+
+def test_every_tick_is_an_importable_module_level_function_of_now() -> None:
+    assert len(BY_ID) == len(SCHEDULE)
+    assert {"dispatch", "plan_reminders", "nightly", "refresh_feeds"} <= set(BY_ID)
+    for tick in SCHEDULE:
+        function = resolve(tick.func)
+        module, _, name = tick.func.partition(":")
+        assert function.__module__ == module
+        assert function.__qualname__ == name  # module level, not nested
+        assert list(inspect.signature(function).parameters)[0] == "now"
+
+
+def test_create_app_never_starts_a_scheduler(tmp_path: Path) -> None:
+    """Run in a fresh interpreter: APScheduler is not even imported, no thread started."""
+    code = (
+        "import sys, threading\n"
+        "from pdtracker import create_app\n"
+        "app = create_app({'SECRET_KEY': 'x', 'SQLALCHEMY_DATABASE_URI': "
+        f"'sqlite:///{tmp_path}/x.sqlite'}})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('apscheduler')))\n"
+        "print(threading.active_count())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+        check=True,
+    )  # fmt: skip
+    modules, threads = result.stdout.splitlines()
+    assert modules == "[]"
+    assert threads == "1"
+
+
+def test_a_tick_run_is_recorded_with_its_counts_and_a_heartbeat(app) -> None:  # noqa: ANN001
+    run_id = run_tick(app, BY_ID["dispatch"], "host:42", NOW, clock=_clock(NOW))
+    with app.app_context():
+        run = db.session.get(SchedulerRun, run_id)
+        beat = db.session.get(SchedulerHeartbeat, 1)
+        assert (run.tick, run.scheduler_id, run.error) == ("dispatch", "host:42", None)
+        assert run.counts["claimed"] == 0
+        assert run.finished_at == NOW
+        assert (beat.scheduler_id, beat.beat_at) == ("host:42", NOW)
+
+
+def test_the_heartbeat_tick_beats_without_a_run_record(app) -> None:  # noqa: ANN001
+    later = NOW + timedelta(minutes=3)
+    assert run_tick(app, BY_ID["heartbeat"], "h:1", NOW, clock=_clock(later)) is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SchedulerRun.id))) == 0
+        assert db.session.get(SchedulerHeartbeat, 1).beat_at == later
+
+
+def boom(now: datetime) -> dict:
+    """A tick that fails."""
+    raise RuntimeError("the feed server is down")
+
+
+def partly(now: datetime) -> dict:
+    """A tick that did some of its work."""
+    raise TickError({"planned": 2}, ["events: bad data"])
+
+
+def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:  # noqa: ANN001
+    failing = Tick("broken", "tests.test_scheduler:boom", "interval", {"minutes": 1})
+    first = run_tick(app, failing, "h:1", NOW, clock=_clock(NOW))
+    second = run_tick(app, BY_ID["dispatch"], "h:1", NOW, clock=_clock(NOW))
+    half = run_tick(
+        app, Tick("half", "tests.test_scheduler:partly", "interval"), "h:1", NOW,
+        clock=_clock(NOW),
+    )  # fmt: skip
+    with app.app_context():
+        failed = db.session.get(SchedulerRun, first)
+        assert "RuntimeError: the feed server is down" in failed.error
+        assert failed.finished_at == NOW
+        assert db.session.get(SchedulerRun, second).error is None
+        partial = db.session.get(SchedulerRun, half)
+        assert (partial.counts, partial.error) == ({"planned": 2}, "events: bad data")
+
+
+def test_ticks_are_idempotent(app, world, monkeypatch) -> None:  # noqa: ANN001
+    """Run every tick twice at the same instant: the second run changes nothing."""
+    from pdtracker.notifications import planners
+    from pdtracker.notifications.services import Reminder
+
+    fake = FakePlanner()
+    fake.wanted = [
+        Reminder("event_tomorrow", world["teacher1"].id, "event", 1, NOW,
+                 NOW + timedelta(days=1), {"title": "讲座"}),
+    ]  # fmt: skip
+    monkeypatch.setattr(planners, "PLANNERS", (fake.planner,))
+
+    def outbox() -> list[tuple]:
+        with app.app_context():
+            return db.session.execute(
+                select(Notification.idempotency_key, Notification.status,
+                       Notification.sent_at).order_by(Notification.id)
+            ).all()  # fmt: skip
+
+    # Planning first, so that dispatching has something to send.
+    for tick in sorted(SCHEDULE, key=lambda t: t.id != "plan_reminders"):
+        run_tick(app, tick, "h:1", NOW, clock=_clock(NOW))
+        once = outbox()
+        run_tick(app, tick, "h:1", NOW, clock=_clock(NOW))
+        assert outbox() == once, tick.id
+    assert [status for _, status, _ in outbox()] == ["sent"]
+
+
+def _record(app, tick: str, started: datetime, error: str | None = None) -> None:  # noqa: ANN001
+    with app.app_context():
+        finish_run(start_run(tick, "h:1", started), started, {}, error)
+        db.session.commit()
+
+
+def test_catch_up_runs_a_missed_tick_once_at_start(app) -> None:  # noqa: ANN001
+    nightly = BY_ID["nightly"]
+    assert _needs_catch_up(app, nightly, NOW)  # never ran
+    _record(app, "nightly", NOW - timedelta(hours=2))
+    assert not _needs_catch_up(app, nightly, NOW)
+    assert _needs_catch_up(app, nightly, NOW + timedelta(days=3))  # down for days
+    _record(app, "nightly", NOW + timedelta(days=3) - timedelta(hours=1), error="x")
+    assert _needs_catch_up(
+        app, nightly, NOW + timedelta(days=3)
+    )  # failures don't count
+    assert _needs_catch_up(app, BY_ID["dispatch"], NOW)  # always at start
+
+
+def test_build_adds_every_tick_with_catch_up_only_where_missed(app) -> None:  # noqa: ANN001
+    _record(app, "nightly", datetime.now(UTC) - timedelta(hours=1))
+    scheduler = build(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == set(BY_ID)
+    assert getattr(jobs["dispatch"], "next_run_time", None) is not None
+    assert getattr(jobs["nightly"], "next_run_time", None) is None
+    assert str(jobs["nightly"].trigger).startswith("cron")
+    app.config["SCHEDULER_FAST"] = True
+    fast = {job.id: job for job in build(app).get_jobs()}
+    assert fast["nightly"].trigger.interval == timedelta(seconds=3)
+
+
+def test_the_file_lock_admits_one_holder(tmp_path: Path) -> None:
+    path = tmp_path / "scheduler.lock"
+    first, second = FileLock(path), FileLock(path)
+    assert first.acquire()
+    assert not second.acquire()
+    assert first.holder() == str(os.getpid())
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_the_sqlite_lock_file_sits_beside_the_database(app) -> None:  # noqa: ANN001
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert str(lock_file_path(app)) == db.engine.url.database + ".scheduler.lock"
+        assert isinstance(instance_lock(app), FileLock)
+
+
+@requires_postgres
+def test_the_advisory_lock_admits_one_holder(app) -> None:  # noqa: ANN001
+    with app.app_context():
+        key = 0x5EED  # not the real key: a scheduler might be running on this server
+        first, second = AdvisoryLock(db.engine, key), AdvisoryLock(db.engine, key)
+        assert first.acquire()
+        assert not second.acquire()
+        first.release()
+        assert second.acquire()
+        second.release()
+        assert isinstance(instance_lock(app), AdvisoryLock)
+
+
+def test_a_second_scheduler_exits_with_a_clear_message(
+    app, runner, monkeypatch
+) -> None:  # noqa: ANN001
+    def must_not_run(app) -> None:  # noqa: ANN001
+        raise AssertionError("a second scheduler started")
+
+    monkeypatch.setattr("pdtracker.scheduler.run", must_not_run)
+    with app.app_context():
+        held = instance_lock(app)
+        assert held.acquire()
+    try:
+        result = runner.invoke(args=["scheduler"])
+    finally:
+        held.release()
+    assert result.exit_code == EXIT_ALREADY_RUNNING
+    assert "Another pdtracker scheduler is already running" in result.output

@@ -1,0 +1,61 @@
+"""/healthz: the web app, the database, and the scheduler's heartbeat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pdtracker import create_app
+from pdtracker.extensions import db
+from pdtracker.notifications.services import beat
+from pdtracker.timeutil import utcnow
+
+
+def _beat(app, age: timedelta) -> None:  # noqa: ANN001
+    with app.app_context():
+        now = utcnow()
+        beat("host:1", now - timedelta(hours=1), now - age)
+        db.session.commit()
+
+
+def test_no_scheduler_ever_is_degraded_but_up(client) -> None:  # noqa: ANN001
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {
+        "status": "degraded",
+        "database": "ok",
+        "scheduler": {"fresh": False, "last_heartbeat": None},
+    }
+
+
+def test_a_fresh_heartbeat_is_ok(app, client) -> None:  # noqa: ANN001
+    _beat(app, timedelta(seconds=20))
+    body = client.get("/healthz").json
+    assert body["status"] == "ok"
+    assert body["scheduler"]["fresh"] is True
+    assert body["scheduler"]["last_heartbeat"].endswith("+00:00")
+
+
+def test_a_stale_heartbeat_is_degraded(app, client) -> None:  # noqa: ANN001
+    app.config["SCHEDULER_HEARTBEAT_MAX_AGE"] = 60
+    _beat(app, timedelta(seconds=61))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "degraded"
+    assert response.json["scheduler"]["fresh"] is False
+
+
+def test_an_unreachable_database_is_503(tmp_path) -> None:  # noqa: ANN001
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "x",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
+    })  # fmt: skip
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "error", "scheduler": None}
+    assert "sqlite" not in response.get_data(as_text=True)
+
+
+def test_healthz_needs_no_login_and_accepts_no_post(client) -> None:  # noqa: ANN001
+    assert client.get("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405

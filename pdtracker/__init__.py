@@ -83,12 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.main import bp as main_bp
     from pdtracker.notifications import bp as notifications_bp
     from pdtracker.placements import bp as placements_bp
+    from pdtracker.progress import bp as progress_bp
 
     for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
         app.register_blueprint(bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(progress_bp)
 
 
 def _register_cli(app: Flask) -> None:

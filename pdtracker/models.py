@@ -12,6 +12,7 @@ from pdtracker.notifications.models import (
 )
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.progress.models import Evaluation, RulesetRecord
 
 __all__ = [
     "Activity",
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "Department",
     "Enterprise",
+    "Evaluation",
     "Event",
     "EvidenceFile",
     "ImportSource",
@@ -29,6 +31,7 @@ __all__ = [
     "Placement",
     "Registration",
     "Role",
+    "RulesetRecord",
     "SchedulerHeartbeat",
     "SchedulerRun",
     "TeacherProfile",

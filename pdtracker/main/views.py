@@ -11,8 +11,8 @@ from pdtracker.main import bp
 
 # Where each role starts; the first role a user holds wins.
 HOME_BY_ROLE = (
-    (Role.TEACHER, "activities.index"),
-    (Role.HEAD, "activities.review_queue"),
+    (Role.TEACHER, "progress.dashboard"),
+    (Role.HEAD, "progress.department"),
     (Role.STAFF, "events.manage"),
     (Role.ADMIN, "admin.users"),
 )

@@ -1,0 +1,257 @@
+"""Teacher and department dashboards, and the department's exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, request, send_file
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from pdtracker.auth.models import Role, User
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.org.models import Department
+from pdtracker.progress import bp, exports
+from pdtracker.progress.forms import DepartmentChoiceForm
+from pdtracker.progress.rules import (
+    LocalizedText,
+    ProgressReport,
+    RequirementResult,
+)
+from pdtracker.progress.services import (
+    DepartmentSummary,
+    active_ruleset,
+    evaluate_department,
+    evaluate_teacher,
+    next_lapses,
+)
+
+# --- template helpers (also used by the admin ruleset pages) ----------------------
+
+
+@bp.app_template_global()
+def localized(text: LocalizedText | None) -> str:
+    """A ruleset text in the user's language."""
+    return "" if text is None else text.get(str(get_locale()))
+
+
+def number(value: float | int) -> str:
+    """37.0 → "37", 37.25 → "37.3"."""
+    rounded = round(float(value), 1)
+    return str(int(rounded)) if rounded.is_integer() else str(rounded)
+
+
+def plural(value: float | int) -> int:
+    """An integer for choosing the plural form: 1 only for exactly one."""
+    value = float(value)
+    return int(value) if value.is_integer() else 2
+
+
+@bp.app_template_global()
+def amount(value: float | int, unit: str) -> str:
+    """An amount with its unit: "37 days", "360 hours", "2 items"."""
+    num = number(value)
+    if unit == "days":
+        return ngettext("%(n)s day", "%(n)s days", plural(value), n=num)
+    if unit == "hours":
+        return ngettext("%(n)s hour", "%(n)s hours", plural(value), n=num)
+    return ngettext("%(n)s item", "%(n)s items", plural(value), n=num)
+
+
+@bp.app_template_global()
+def missing_sentence(result: RequirementResult) -> str:
+    """What is still missing, in words: "还差 37 天企业实践"."""
+    num, name = number(result.missing), localized(result.name) or result.code
+    if result.unit == "days":
+        return ngettext(
+            "%(n)s day of %(requirement)s still missing",
+            "%(n)s days of %(requirement)s still missing",
+            plural(result.missing), n=num, requirement=name,
+        )  # fmt: skip
+    if result.unit == "hours":
+        return ngettext(
+            "%(n)s hour of %(requirement)s still missing",
+            "%(n)s hours of %(requirement)s still missing",
+            plural(result.missing), n=num, requirement=name,
+        )  # fmt: skip
+    return ngettext(
+        "%(n)s more %(requirement)s needed",
+        "%(n)s more %(requirement)s needed",
+        plural(result.missing), n=num, requirement=name,
+    )  # fmt: skip
+
+
+@bp.app_template_global()
+def level_label(report: ProgressReport) -> str:
+    """初级/中级/高级, "Not reached" or "Not assessed"."""
+    if not report.assessed:
+        return _("Not assessed")
+    if report.level is None:
+        return _("Not reached")
+    level = next(lv for lv in report.levels if lv.code == report.level)
+    return localized(level.name) or level.code
+
+
+@bp.app_template_global()
+def percent(share: float | None) -> str:
+    """0.523 → "52.3%"; None → "—"."""
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+@bp.app_template_global()
+def ratio_chart(summary: DepartmentSummary) -> dict:
+    """Coordinates of the ratio chart, drawn as an SVG in the template (no scripts)."""
+    width, height, left, top, bottom = 640, 220, 40, 10, 30
+    plot_w, plot_h = width - left - 10, height - top - bottom
+    points = [p for p in summary.history if p.ratio is not None]
+    step = plot_w / max(1, len(points) - 1)
+
+    def y(share: float) -> float:
+        return round(top + plot_h * (1 - share), 1)
+
+    coords = [
+        {
+            "x": round(left + i * step, 1),
+            "y": y(p.ratio or 0),
+            "point": p,
+            "label": p.on.strftime("%Y-%m"),
+        }
+        for i, p in enumerate(points)
+    ]
+    past = [c for c in coords if not c["point"].forecast]
+    future = past[-1:] + [c for c in coords if c["point"].forecast]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - 10,
+        "bottom": top + plot_h,
+        "target_y": y(summary.target),
+        "grid": [{"y": y(s), "label": f"{int(s * 100)}%"} for s in (0, 0.5, 1)],
+        "coords": coords,
+        "past": " ".join(f"{c['x']},{c['y']}" for c in past),
+        "future": " ".join(f"{c['x']},{c['y']}" for c in future),
+    }
+
+
+# --- pages ------------------------------------------------------------------------
+
+
+def _teacher_page(teacher: User, own: bool):  # noqa: ANN202
+    active = active_ruleset()
+    status = evaluate_teacher(teacher, active=active)
+    return render_template(
+        "progress/dashboard.html",
+        status=status,
+        ruleset=active,
+        lapses=next_lapses(status.report),
+        own=own,
+    )
+
+
+@bp.route("/")
+@role_required(Role.TEACHER)
+def dashboard():  # noqa: ANN201
+    """The signed-in teacher's own progress."""
+    return _teacher_page(current_user._get_current_object(), own=True)
+
+
+@bp.route("/teachers/<int:teacher_id>")
+@login_required
+def teacher(teacher_id: int):  # noqa: ANN201
+    """A teacher's progress, for the heads of their department (and admins)."""
+    user = db.session.scalar(
+        select(User)
+        .options(joinedload(User.teacher_profile))
+        .where(User.id == teacher_id)
+    )
+    if user is None or not user.has_role(Role.TEACHER) or not _may_view(user):
+        abort(404)
+    return _teacher_page(user, own=user.id == current_user.id)
+
+
+def _may_view(user: User) -> bool:
+    if user.id == current_user.id or current_user.has_role(Role.ADMIN):
+        return True
+    return (
+        current_user.has_role(Role.HEAD)
+        and current_user.department_id is not None
+        and user.department_id == current_user.department_id
+    )
+
+
+def _department() -> tuple[Department, list[Department]]:
+    """The department to show and, for admins, the ones they may choose from."""
+    wanted = request.args.get("department", type=int)
+    if current_user.has_role(Role.ADMIN):
+        departments = list(
+            db.session.scalars(select(Department).order_by(Department.name))
+        )
+        by_id = {d.id: d for d in departments}
+        chosen_id = wanted or current_user.department_id
+        chosen = by_id.get(chosen_id) if chosen_id else None
+        if chosen is None and (wanted or not departments):
+            abort(404)
+        return chosen or departments[0], departments
+    own = current_user.department_id
+    if own is None or (wanted is not None and wanted != own):
+        abort(404)
+    department = db.session.get(Department, own)
+    if department is None:
+        abort(404)
+    return department, []
+
+
+@bp.route("/department")
+@role_required(Role.HEAD, Role.ADMIN)
+def department():  # noqa: ANN201
+    """The department's ratio now and forecast, who is behind, who lapses soon."""
+    chosen, departments = _department()
+    summary = evaluate_department(chosen.id)
+    form = DepartmentChoiceForm(data={"department": chosen.id}, departments=departments)
+    return render_template(
+        "progress/department.html",
+        summary=summary,
+        form=form if departments else None,
+    )
+
+
+def _export(kind: str):  # noqa: ANN202
+    chosen, _departments = _department()
+    summary = evaluate_department(chosen.id)
+    name = f"dual-qualified-{chosen.code}-{summary.as_of.isoformat()}.{kind}"
+    if kind == "csv":
+        body, mimetype = exports.to_csv(summary), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.to_xlsx(summary), exports.XLSX_MIMETYPE
+    return send_file(
+        exports.as_stream(body),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )
+
+
+@bp.route("/department.csv")
+@role_required(Role.HEAD, Role.ADMIN)
+def department_csv():  # noqa: ANN201
+    """One row per teacher, CSV (UTF-8 with BOM, so Excel reads the Chinese)."""
+    return _export("csv")
+
+
+@bp.route("/department.xlsx")
+@role_required(Role.HEAD, Role.ADMIN)
+def department_xlsx():  # noqa: ANN201
+    """One row per teacher, Excel workbook."""
+    return _export("xlsx")
+
+
+@bp.app_template_global()
+def days_until(day: date | None, as_of: date) -> int | None:
+    """Whole days from as_of to day."""
+    return None if day is None else (day - as_of).days

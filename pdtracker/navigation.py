@@ -30,7 +30,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("calendar.subscribe", _l("Calendar"), (Role.TEACHER, Role.HEAD)),
     NavItem("activities.review_queue", _l("Verification"), (Role.HEAD,)),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
-    NavItem("placements.index", _l("Placements"), (Role.HEAD,)),
+    NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
     NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),
     NavItem("placements.enterprises", _l("Enterprises"), (Role.STAFF, Role.ADMIN)),
     NavItem("admin.users", _l("Users"), (Role.ADMIN,)),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from pdtracker.admin import views  # noqa: E402, F401
+from pdtracker.admin import rulesets, views  # noqa: E402, F401

@@ -34,7 +34,7 @@ class RulesetForm(FlaskForm):
         _l("Ruleset document"),
         validators=[Optional(), Length(max=MAX_DOCUMENT_CHARS)],
         description=_l("TOML or YAML. Paste it here or choose a file below."),
-        render_kw={"rows": 18, "spellcheck": "false", "class": "font-monospace"},
+        render_kw={"rows": 18, "spellcheck": "false"},
     )
     file = FileField(
         _l("Or upload a file"),
@@ -50,6 +50,8 @@ class RulesetForm(FlaskForm):
             SelectChoice("toml", "TOML"),
             SelectChoice("yaml", "YAML"),
         ],
+        default="",
+        validate_choice=False,  # anything else means "detect"
     )
 
     def text(self) -> str | None:
@@ -65,7 +67,7 @@ class RulesetForm(FlaskForm):
 
     def chosen_format(self) -> str | None:
         """The chosen format, or the file's extension, or None to detect it."""
-        if self.format.data:
+        if self.format.data in ("toml", "yaml"):
             return self.format.data
         name = getattr(self.file.data, "filename", "") or ""
         suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -1,0 +1,190 @@
+"""Admin pages for rulesets: list, upload, edit drafts, preview against the active one,
+publish. Published versions are immutable; every change is audited."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from pdtracker.admin import bp
+from pdtracker.extensions import db
+from pdtracker.org.models import Department
+from pdtracker.progress import services
+from pdtracker.progress.forms import DepartmentChoiceForm, RulesetForm
+from pdtracker.progress.models import RulesetRecord
+from pdtracker.progress.rules import Ruleset
+from pdtracker.progress.ruleset import RulesetError
+from pdtracker.timeutil import utcnow
+
+
+def _actor():  # noqa: ANN202
+    return current_user._get_current_object()
+
+
+def _issues(error: RulesetError) -> list[dict]:
+    return [
+        {"line": i.line, "field": i.path, "message": f"{error.context}{i.message}"}
+        for i in error.issues
+    ]
+
+
+def _read(form: RulesetForm) -> tuple[str | None, str | None]:
+    """The submitted text and format; None text when nothing usable was sent."""
+    text = form.text()
+    if text is None:
+        form.file.errors = [*form.file.errors, _("The file is not UTF-8 text.")]
+    elif not text.strip():
+        form.document.errors = [
+            *form.document.errors,
+            _("Paste a ruleset document or choose a file."),
+        ]
+        text = None
+    return text, form.chosen_format()
+
+
+@bp.route("/rulesets")
+def rulesets():  # noqa: ANN201
+    """Every stored ruleset version, and which one the pages use."""
+    active = services.active_ruleset()
+    return render_template(
+        "admin/rulesets.html", records=services.list_rulesets(), active=active
+    )
+
+
+@bp.route("/rulesets/new", methods=["GET", "POST"])
+def ruleset_new():  # noqa: ANN201
+    """Upload a document as a new draft version (validated first)."""
+    form = RulesetForm()
+    issues: list[dict] = []
+    if request.method == "GET" and (source_id := request.args.get("from", type=int)):
+        source = db.get_or_404(RulesetRecord, source_id)
+        form.document.data, form.format.data = source.document, source.format
+    if form.validate_on_submit():
+        text, fmt = _read(form)
+        if text is not None:
+            try:
+                rec = services.create_draft(text, fmt, actor=_actor(), now=utcnow())
+            except RulesetError as error:
+                issues = _issues(error)
+            else:
+                db.session.commit()
+                flash(
+                    _("Draft %(name)s version %(version)s saved.",
+                      name=rec.name, version=rec.version),
+                    "success",
+                )  # fmt: skip
+                return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))
+    return render_template(
+        "admin/ruleset_form.html", form=form, issues=issues, record=None
+    )
+
+
+@bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
+def ruleset_edit(ruleset_id: int):  # noqa: ANN201
+    """Change a draft's document; published versions are refused."""
+    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    if rec.is_published:
+        flash(
+            _("Published versions cannot be changed: upload a new version."), "danger"
+        )
+        return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))
+    form = RulesetForm(data={"document": rec.document, "format": rec.format})
+    issues: list[dict] = []
+    if form.validate_on_submit():
+        text, fmt = _read(form)
+        if text is not None:
+            try:
+                services.update_draft(rec, text, fmt, actor=_actor(), now=utcnow())
+            except RulesetError as error:
+                issues = _issues(error)
+            except services.DraftRenamed:
+                form.document.errors = [
+                    _("A draft keeps its name; upload a new ruleset for a new name.")
+                ]
+            else:
+                db.session.commit()
+                flash(_("Draft saved."), "success")
+                return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))
+    return render_template(
+        "admin/ruleset_form.html", form=form, issues=issues, record=rec
+    )
+
+
+@bp.route("/rulesets/<int:ruleset_id>")
+def ruleset_preview(ruleset_id: int):  # noqa: ANN201
+    """The document, and a department evaluated under it beside the active ruleset."""
+    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    departments = list(db.session.scalars(select(Department).order_by(Department.name)))
+    form = DepartmentChoiceForm(request.args, departments=departments)
+    chosen = next((d for d in departments if d.id == form.department.data), None) or (
+        departments[0] if departments else None
+    )
+    if chosen is not None:
+        form.department.data = chosen.id
+    issues: list[dict] = []
+    comparison = None
+    try:
+        candidate = services.parse_record(rec)
+    except RulesetError as error:
+        issues = _issues(error)
+        candidate = None
+    active = services.active_ruleset()
+    if candidate is not None and chosen is not None:
+        comparison = _compare(chosen, rec, candidate, active)
+    return render_template(
+        "admin/ruleset_preview.html",
+        record=rec,
+        ruleset=candidate,
+        active=active,
+        form=form,
+        issues=issues,
+        comparison=comparison,
+    )
+
+
+def _compare(
+    department: Department,
+    rec: RulesetRecord,
+    candidate: Ruleset,
+    active: services.ActiveRuleset,
+) -> dict:
+    """Both rulesets over the same loaded facts (the facts are read once)."""
+    today = services.local_today()
+    teachers, gathered = services.load_department(department.id, utcnow())
+    proposed = services.ActiveRuleset(candidate, rec.name, rec.version, rec.id)
+    before = services.summarize(
+        department, teachers, gathered, active, today, history=False
+    )
+    after = services.summarize(
+        department, teachers, gathered, proposed, today, history=False
+    )
+    after_by_id = {s.teacher.id: s for s in after.teachers}
+    rows = [(s, after_by_id[s.teacher.id]) for s in before.teachers]
+    changed = sum(a.report.level != b.report.level for a, b in rows)
+    return {"before": before, "after": after, "rows": rows, "changed": changed}
+
+
+@bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
+def ruleset_publish(ruleset_id: int):  # noqa: ANN201
+    """Publish a draft: it becomes the active ruleset and can no longer change."""
+    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    try:
+        services.publish(rec, actor=_actor(), now=utcnow())
+    except services.RulesetLocked:
+        flash(_("This version is already published."), "warning")
+    except RulesetError as error:
+        db.session.rollback()
+        flash(
+            _("The ruleset is no longer valid: %(problem)s", problem=str(error)),
+            "danger",
+        )
+    else:
+        db.session.commit()
+        flash(
+            _("%(name)s version %(version)s is published and active.",
+              name=rec.name, version=rec.version),
+            "success",
+        )  # fmt: skip
+    return redirect(url_for("admin.ruleset_preview", ruleset_id=ruleset_id))

@@ -66,6 +66,14 @@ _CONFERENCE_WORDS = (
 _SEMINAR_WORDS = ("研讨", "座谈", "沙龙", "seminar", "workshop", "colloquium")
 
 
+class ImportFailed(Exception):
+    """A scheduled refresh that failed as a whole; ``code`` says why."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class SkippedEvent:
     """An event that was left out, with a reason code the pages translate."""
@@ -394,5 +402,20 @@ def import_url(
     report = import_calendar(result.body or b"", source, actor, now)
     if report.ok:
         source.etag, source.last_modified = result.etag, result.last_modified
+        source.allow_private = source.allow_private or allow_private
     logger.info("imported %s: %s", url, report.as_dict())
+    return report
+
+
+def refresh_url_source(source: ImportSource, now: datetime) -> ImportReport:
+    """Re-import a subscribed URL (the scheduler's feed job); raise ImportFailed on failure.
+
+    A private address stays allowed if an admin allowed it when the source was added.
+    """
+    if source.url is None:
+        raise ImportFailed("bad_url", "not a URL source")
+    allow = source.allow_private or bool(current_app.config.get("IMPORT_ALLOW_PRIVATE"))
+    report = import_url(source.url, None, now, allow_private=allow)
+    if not report.ok:
+        raise ImportFailed(report.error or "failed", report.error_detail)
     return report

@@ -424,3 +424,23 @@ def test_import_page_refuses_loopback_for_staff_allows_for_admin(
     assert 'name="allow_private"' in client.get("/events/import").text
     client.post("/events/import", data={"url": url, "allow_private": "y"})
     assert len(_events(app)) == 3
+
+
+def test_refresh_url_source_remembers_the_admins_permission(app, httpserver) -> None:  # noqa: ANN001
+    from pdtracker.events.importing import ImportFailed, refresh_url_source
+
+    httpserver.expect_request("/assoc.ics").respond_with_data(THREE.encode())
+    url = httpserver.url_for("/assoc.ics")
+    with app.app_context():
+        import_url(url, None, NOW, allow_private=True)
+        db.session.commit()
+        source = db.session.scalars(select(ImportSource)).one()
+        assert source.allow_private
+        report = refresh_url_source(source, LATER)
+        db.session.commit()
+        assert (report.created, report.unchanged) == (0, 3)
+        source.allow_private = False
+        with pytest.raises(ImportFailed) as exc:
+            refresh_url_source(source, LATER)
+        assert exc.value.code == "bad_scheme"  # plain http to 127.0.0.1 is not allowed
+        db.session.rollback()

@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.activities import bp as activities_bp
     from pdtracker.admin import bp as admin_bp
     from pdtracker.auth import bp as auth_bp
+    from pdtracker.calendar import bp as calendar_bp
     from pdtracker.events import bp as events_bp
     from pdtracker.health import bp as health_bp
     from pdtracker.main import bp as main_bp
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
         app.register_blueprint(bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(progress_bp)

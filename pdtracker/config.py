@@ -36,6 +36,10 @@ class Config:
     LOGIN_WINDOW = timedelta(minutes=15)
     PUBLIC_BASE_URL: str | None = None  # used in feed links; None → request host
     FEED_DOMAIN = "pdtracker.local"
+    # Calendar feeds: the span they cover around today and the refresh clients are told.
+    FEED_PAST_DAYS = 60
+    FEED_FUTURE_DAYS = 548  # about 18 months
+    FEED_REFRESH = timedelta(hours=6)
     # Outgoing mail; without MAIL_SERVER notifications are in-app only.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25

@@ -3,6 +3,7 @@
 from pdtracker.activities.models import Activity, ActivityKind, EvidenceFile
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import LoginAttempt, Role, User, UserRole
+from pdtracker.calendar.models import FeedState, FeedToken
 from pdtracker.events.models import Event, ImportSource, Registration
 from pdtracker.notifications.models import (
     Notification,
@@ -23,6 +24,8 @@ __all__ = [
     "Evaluation",
     "Event",
     "EvidenceFile",
+    "FeedState",
+    "FeedToken",
     "ImportSource",
     "Institution",
     "LoginAttempt",

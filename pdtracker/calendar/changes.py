@@ -1,0 +1,169 @@
+"""The one place that marks calendar feeds as changed.
+
+A session listener notes, before each flush, which feeds the pending rows touch
+(events, registrations, placements, activities, and the enterprise and user fields
+feed text is made of), and at commit bumps each of those feeds' state with one
+upsert: version + 1, changed_at = max(previous + 1 s, now). Deletions are seen before
+the DELETE runs, so removing an event still moves Last-Modified forward. A rolled
+back transaction bumps nothing.
+
+Rows written with Core statements (``update(...)``, ``delete(...)``) bypass this;
+services that change feed content that way must call :func:`bump` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Interval, event, func, inspect, literal, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from pdtracker.activities.models import Activity
+from pdtracker.auth.models import User
+from pdtracker.calendar.models import (
+    PUBLIC_FEED_KEY,
+    FeedState,
+    department_feed_key,
+    teacher_feed_key,
+)
+from pdtracker.events.models import Event, Registration
+from pdtracker.org.models import Department
+from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.timeutil import utcnow
+
+__all__ = ["bump", "install"]
+
+_PENDING = "pdtracker_feed_keys"
+# User columns that feed text or feed membership is made of.
+_USER_FIELDS = (
+    "display_name",
+    "department_id",
+    "locale",
+    "timezone",
+    "is_active_account",
+)
+
+
+def install() -> None:
+    """Listen on Flask-SQLAlchemy sessions (only ours), once per process."""
+    for name, fn in (
+        ("before_flush", _before_flush),
+        ("before_commit", _before_commit),
+        ("after_rollback", _forget),
+    ):
+        if not event.contains(FlaskSession, name, fn):
+            event.listen(FlaskSession, name, fn)
+
+
+def bump(connection: Connection, keys: Iterable[str], now: datetime) -> None:
+    """Advance the version and change time of these feeds, one upsert for all."""
+    keys = sorted(set(keys))  # a fixed order: concurrent bumps lock rows alike
+    if not keys:
+        return
+    now = now.replace(microsecond=0)
+    table = FeedState.__table__
+    rows = [{"feed_key": k, "version": 1, "changed_at": now} for k in keys]
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        stmt = insert(table).values(rows)
+        second = literal(timedelta(seconds=1), Interval())
+        later = func.greatest(table.c.changed_at + second, stmt.excluded.changed_at)
+    elif connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        stmt = insert(table).values(rows)
+        # Both sides are "YYYY-MM-DD HH:MM:SS[.ffffff]" text, so max() compares times.
+        later = func.max(
+            func.datetime(table.c.changed_at, "+1 second"), stmt.excluded.changed_at
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(connection.dialect.name)
+    connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.feed_key],
+            set_={"version": table.c.version + 1, "changed_at": later},
+        )
+    )
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Collect the feeds the pending changes touch (deleted rows are still there)."""
+    public = False
+    teachers: set[int] = set()
+    departments: set[int] = set()
+    events: set[int] = set()
+    enterprises: set[int] = set()
+    changed = [o for o in session.dirty if session.is_modified(o)]
+    for obj in [*session.new, *changed, *session.deleted]:
+        if isinstance(obj, Event):
+            public = True
+            if obj.id is not None:
+                events.add(obj.id)
+        elif isinstance(obj, Registration | Placement | Activity):
+            teachers.update(_values(obj, "teacher_id"))
+        elif isinstance(obj, Enterprise) and obj.id is not None:
+            enterprises.add(obj.id)
+        elif isinstance(obj, Department) and obj.id is not None:
+            departments.add(obj.id)  # its name is the feed's name
+        elif isinstance(obj, User) and obj.id is not None and obj not in session.new:
+            state = inspect(obj)
+            if any(state.attrs[f].history.has_changes() for f in _USER_FIELDS):
+                teachers.add(obj.id)
+                departments.update(_values(obj, "department_id"))
+    if not (public or teachers or departments or events or enterprises):
+        return
+    conn = session.connection()
+    if events:
+        teachers.update(
+            conn.scalars(
+                select(Registration.teacher_id).where(Registration.event_id.in_(events))
+            )
+        )
+    if enterprises:
+        teachers.update(
+            conn.scalars(
+                select(Placement.teacher_id).where(
+                    Placement.enterprise_id.in_(enterprises)
+                )
+            )
+        )
+    if teachers:
+        departments.update(
+            d
+            for d in conn.scalars(
+                select(User.department_id).where(User.id.in_(teachers))
+            )
+            if d is not None
+        )
+    keys = session.info.setdefault(_PENDING, set())
+    if public:
+        keys.add(PUBLIC_FEED_KEY)
+    keys.update(teacher_feed_key(t) for t in teachers)
+    keys.update(department_feed_key(d) for d in departments)
+
+
+def _values(obj: object, attr: str) -> set[int]:
+    """The attribute's current and previous values (a row may move to another owner)."""
+    history = inspect(obj).attrs[attr].history
+    values = {*history.added, *history.unchanged, *history.deleted}
+    if not values:
+        values = {getattr(obj, attr)}
+    return {v for v in values if v is not None}
+
+
+def _before_commit(session: Session) -> None:
+    """Flush what is left, then bump every feed this transaction touched."""
+    session.flush()
+    keys = session.info.pop(_PENDING, None)
+    if keys:
+        bump(session.connection(), keys, utcnow())
+
+
+def _forget(session: Session) -> None:
+    """A rolled-back transaction changed no feed."""
+    session.info.pop(_PENDING, None)

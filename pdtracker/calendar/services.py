@@ -1,0 +1,696 @@
+"""Calendar feeds from the database: tokens, validators, content and a bytes cache.
+
+Three feeds (CALENDAR.md rule ids in comments):
+
+* teacher (private token): the teacher's registrations (waitlisted ones TENTATIVE
+  with a prefix, cancelled registrations dropped), placements (all-day spans with an
+  exclusive end, TRANSPARENT; proposed → TENTATIVE) and planned activities;
+* department (private token of a head): the department teachers' placements and
+  registrations, summarised by name only — no notes, tasks, contacts or e-mails;
+* public: published events of the association.
+
+Cancelled events and placements stay as STATUS:CANCELLED for 30 days (A5). Every
+feed covers [today − FEED_PAST_DAYS, today + FEED_FUTURE_DAYS], "today" being the
+local date: the bytes are a function of the database state and that date only, so
+the ETag derives from (feed state, date, locale, base URL) and a conditional GET is
+answered from one query, before anything is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from pdtracker.activities.models import Activity, ActivityStatus
+from pdtracker.audit import record
+from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
+from pdtracker.calendar.models import (
+    PUBLIC_FEED_KEY,
+    FeedScope,
+    FeedState,
+    FeedToken,
+)
+from pdtracker.events.models import (
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from pdtracker.extensions import db
+from pdtracker.org.models import Department
+from pdtracker.placements.models import Placement, PlacementStatus
+
+logger = logging.getLogger(__name__)
+
+# Part of every ETag: bump when the rendering changes, so clients refetch.
+RENDER_VERSION = "1"
+CANCELLED_KEPT = timedelta(days=30)  # A5
+CACHE_SIZE = 128
+MAX_NAMES = 5  # teachers named per event in the department feed
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")
+_ACTIVE_REGISTRATIONS = (
+    RegistrationStatus.REGISTERED.value,
+    RegistrationStatus.WAITLISTED.value,
+    RegistrationStatus.ATTENDED.value,
+)
+_PLACEMENT_STATUS = {
+    PlacementStatus.PROPOSED.value: "TENTATIVE",
+    PlacementStatus.APPROVED.value: "CONFIRMED",
+    PlacementStatus.IN_PROGRESS.value: "CONFIRMED",
+    PlacementStatus.COMPLETED.value: "CONFIRMED",
+    PlacementStatus.CANCELLED.value: "CANCELLED",
+}
+
+
+# --- tokens -----------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """A fresh unguessable URL token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_for(user: User, scope: FeedScope, now: datetime) -> FeedToken:
+    """The user's token for this feed, created on first use."""
+    found = db.session.scalar(
+        select(FeedToken).where(
+            FeedToken.user_id == user.id, FeedToken.scope == scope.value
+        )
+    )
+    if found is not None:
+        return found
+    token = FeedToken(
+        user_id=user.id, scope=scope.value, token=new_token(), created_at=now
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(token)
+    except IntegrityError:  # created meanwhile by a parallel request
+        return db.session.scalars(
+            select(FeedToken).where(
+                FeedToken.user_id == user.id, FeedToken.scope == scope.value
+            )
+        ).one()
+    return token
+
+
+def rotate_token(user: User, scope: FeedScope, now: datetime) -> FeedToken:
+    """Replace the user's token: the old URL stops working at once (audited)."""
+    token = token_for(user, scope, now)
+    token.token = new_token()
+    token.rotated_at = now
+    db.session.flush()
+    # The audit keeps the fact, never the secret.
+    record(user.id, "feed_token.rotate", "feed_token", token.id, now=now, scope=scope)
+    return token
+
+
+def feed_scopes(user: User) -> list[FeedScope]:
+    """The private feeds this user may have."""
+    scopes = []
+    if user.has_role(Role.TEACHER):
+        scopes.append(FeedScope.TEACHER)
+    if user.has_role(Role.HEAD) and user.department_id is not None:
+        scopes.append(FeedScope.DEPARTMENT)
+    return scopes
+
+
+# --- feed state and validators ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedHandle:
+    """What a feed request resolves to: whose feed, in which language, which state."""
+
+    feed_key: str
+    scope: str  # "teacher", "department" or "public"
+    owner_id: int | None  # the teacher's or the department's id
+    owner_name: str
+    locale: str
+    timezone: str
+    version: int
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FeedWindow:
+    """The local date a feed is built for and the span of time it covers."""
+
+    day: date
+    start: date
+    end: date  # exclusive
+    start_utc: datetime
+    end_utc: datetime
+    day_start_utc: datetime
+    cancelled_since: datetime  # cancelled rows older than this are left out
+
+
+def feed_window(now: datetime, app: Flask | None = None) -> FeedWindow:
+    """The window for the local date of ``now`` (everything below depends on it)."""
+    config = (app or current_app).config
+    zone = ZoneInfo(config["TIMEZONE"])
+    day = now.astimezone(zone).date()
+    start = day - timedelta(days=config["FEED_PAST_DAYS"])
+    end = day + timedelta(days=config["FEED_FUTURE_DAYS"])
+
+    def midnight(d: date) -> datetime:
+        return datetime.combine(d, time(), zone).astimezone(UTC)
+
+    return FeedWindow(
+        day=day,
+        start=start,
+        end=end,
+        start_utc=midnight(start),
+        end_utc=midnight(end),
+        day_start_utc=midnight(day),
+        cancelled_since=midnight(day) - CANCELLED_KEPT,
+    )
+
+
+def resolve_token(token: str, scope: FeedScope) -> FeedHandle | None:
+    """The feed a private token opens, in ONE query; None if it opens nothing."""
+    if not _TOKEN.match(token):
+        return None
+    if scope is FeedScope.TEACHER:
+        key = literal("teacher:").concat(cast(User.id, String))
+        role = Role.TEACHER
+        owner = User.id
+        name = User.display_name
+    else:
+        key = literal("department:").concat(cast(User.department_id, String))
+        role = Role.HEAD
+        owner = User.department_id
+        name = Department.name
+    query = (
+        select(
+            key.label("feed_key"),
+            owner.label("owner_id"),
+            name.label("owner_name"),
+            User.locale,
+            User.timezone,
+            FeedState.version,
+            FeedState.changed_at,
+        )
+        .select_from(FeedToken)
+        .join(User, User.id == FeedToken.user_id)
+        .outerjoin(FeedState, FeedState.feed_key == key)
+        .where(
+            FeedToken.token == token,
+            FeedToken.scope == scope.value,
+            User.is_active_account.is_(True),
+            exists().where(UserRole.user_id == User.id, UserRole.role == role.value),
+        )
+    )
+    if scope is FeedScope.DEPARTMENT:
+        query = query.join(Department, Department.id == User.department_id)
+    row = db.session.execute(query).one_or_none()
+    if row is None:
+        return None
+    return FeedHandle(
+        feed_key=row.feed_key,
+        scope=scope.value,
+        owner_id=row.owner_id,
+        owner_name=row.owner_name,
+        locale=row.locale,
+        timezone=row.timezone,
+        version=row.version or 0,
+        changed_at=row.changed_at,
+    )
+
+
+def public_handle() -> FeedHandle:
+    """The association feed's handle, in one query."""
+    state = db.session.execute(
+        select(FeedState.version, FeedState.changed_at).where(
+            FeedState.feed_key == PUBLIC_FEED_KEY
+        )
+    ).one_or_none()
+    config = current_app.config
+    return FeedHandle(
+        feed_key=PUBLIC_FEED_KEY,
+        scope="public",
+        owner_id=None,
+        owner_name=config.get("ASSOCIATION_NAME") or "",
+        locale=config["BABEL_DEFAULT_LOCALE"],
+        timezone=config["TIMEZONE"],
+        version=state.version if state else 0,
+        changed_at=state.changed_at if state else None,
+    )
+
+
+def base_url() -> str:
+    """Where links in feeds point: PUBLIC_BASE_URL, else this request's host."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/")
+
+
+def etag_of(handle: FeedHandle, window: FeedWindow, base: str) -> str:
+    """A strong ETag: everything the feed's bytes depend on, hashed."""
+    changed = handle.changed_at.isoformat() if handle.changed_at else "-"
+    parts = (
+        RENDER_VERSION,
+        handle.feed_key,
+        str(handle.version),
+        changed,
+        window.day.isoformat(),
+        handle.locale,
+        handle.timezone,
+        handle.owner_name,
+        base,
+        current_app.config["FEED_DOMAIN"],
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def last_modified_of(handle: FeedHandle, window: FeedWindow) -> datetime:
+    """Monotonic: the last change, or the start of the day the window moved to."""
+    if handle.changed_at is None:
+        return window.day_start_utc
+    return max(handle.changed_at.replace(microsecond=0), window.day_start_utc)
+
+
+# --- building -----------------------------------------------------------------------
+
+
+class _Cache:
+    """A small thread-safe LRU of rendered feeds, per app (each worker has its own)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def feed_cache(app: Flask | None = None) -> _Cache:
+    """This app's rendered-feed cache."""
+    app = app or current_app
+    return app.extensions.setdefault("pdtracker_feed_cache", _Cache(CACHE_SIZE))
+
+
+def render_feed(handle: FeedHandle, window: FeedWindow, base: str) -> bytes:
+    """The feed's bytes, from the cache when its state has not changed."""
+    key = etag_of(handle, window, base)
+    cache = feed_cache()
+    body = cache.get(key)
+    if body is None:
+        body = build_feed(handle, window, base)
+        cache.put(key, body)
+    return body
+
+
+def build_feed(handle: FeedHandle, window: FeedWindow, base: str) -> bytes:
+    """Query and serialise one feed (a few queries, whatever its size)."""
+    ctx = _Context(handle, window, base)
+    with force_locale(handle.locale):
+        if handle.scope == FeedScope.TEACHER:
+            name = _("%(name)s: professional development", name=handle.owner_name)
+            entries = _teacher_entries(ctx)
+        elif handle.scope == FeedScope.DEPARTMENT:
+            name = _(
+                "%(department)s: department calendar", department=handle.owner_name
+            )
+            entries = _department_entries(ctx)
+        else:
+            name = handle.owner_name or _("Association events")
+            entries = _public_entries(ctx)
+    entries.sort(key=lambda e: (_sort_instant(e), e.uid))
+    return build_calendar(
+        entries, name=name, refresh=current_app.config["FEED_REFRESH"]
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    handle: FeedHandle
+    window: FeedWindow
+    base: str
+
+    @property
+    def domain(self) -> str:
+        return current_app.config["FEED_DOMAIN"]
+
+    def link(self, endpoint: str, **values: int) -> str:
+        return self.base + url_for(endpoint, **values)
+
+
+def _sort_instant(entry: CalendarEntry) -> datetime:
+    if entry.all_day:
+        return datetime.combine(entry.start, time(), ZoneInfo(entry.tzid))
+    return entry.start
+
+
+def _safe(entries: list[CalendarEntry], kind: str, pk: int, make) -> None:  # noqa: ANN001
+    """Add one entry; a row the builder refuses is logged and left out, not fatal."""
+    try:
+        entries.append(make())
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        logger.warning("feed: %s %s left out: %s", kind, pk, exc)
+
+
+def _event_window(window: FeedWindow):  # noqa: ANN202
+    """Published events, and recently cancelled ones, overlapping the window."""
+    return and_(
+        or_(
+            Event.status == EventStatus.PUBLISHED,
+            and_(
+                Event.status == EventStatus.CANCELLED,
+                Event.cancelled_at >= window.cancelled_since,
+            ),
+        ),
+        Event.starts_at < window.end_utc,
+        or_(Event.series_ends_at.is_(None), Event.series_ends_at >= window.start_utc),
+    )
+
+
+def _event_entries(
+    ctx: _Context,
+    rows: Iterable[tuple[Event, dict]],
+) -> list[CalendarEntry]:
+    """Entries for events; ``rows`` pairs each event with overrides of its fields.
+
+    An imported override of one occurrence (RECURRENCE-ID) cannot share its series'
+    UID in this builder, so it becomes a single event with its own row UID and the
+    series gets an EXDATE for the occurrence it replaces.
+    """
+    rows = list(rows)
+    exdates: dict[str, list[date | datetime]] = {}
+    masters = {e.uid: e for e, _x in rows if not e.recurrence_key and e.rrule}
+    for event, _x in rows:
+        master = masters.get(event.uid) if event.recurrence_key else None
+        if master is not None:
+            moved = _recurrence_value(event.recurrence_key, master)
+            if moved is not None:
+                exdates.setdefault(master.uid, []).append(moved)
+    entries: list[CalendarEntry] = []
+    for event, extra in rows:
+        uid = event.uid
+        if event.recurrence_key:
+            uid = feed_uid("event", event.id, ctx.domain)
+        _safe(
+            entries,
+            "event",
+            event.id,
+            lambda e=event, x=extra, u=uid: _event_entry(ctx, e, u, exdates, **x),
+        )
+    return entries
+
+
+def _event_entry(
+    ctx: _Context,
+    event: Event,
+    uid: str,
+    exdates: dict[str, list[date | datetime]],
+    *,
+    summary: str | None = None,
+    status: str | None = None,
+    updated_at: datetime | None = None,
+    description: str | None = None,
+) -> CalendarEntry:
+    cancelled = event.status == EventStatus.CANCELLED
+    title = summary or event.title
+    if cancelled:
+        title = _("[Cancelled] %(title)s", title=title)
+    if description is None:
+        description = _event_description(event)
+    rrule = event.rrule if not event.recurrence_key else None
+    return CalendarEntry(
+        uid=uid,
+        summary=title,
+        start=event.start_on if event.is_all_day else event.starts_at,
+        end=event.end_on if event.is_all_day else event.ends_at,
+        all_day=event.is_all_day,
+        tzid=event.tzid,
+        updated_at=max(event.updated_at, updated_at or event.updated_at),
+        location=event.location or event.online_url,
+        description=description,
+        url=ctx.link("events.detail", event_id=event.id),
+        status="CANCELLED" if cancelled else (status or "CONFIRMED"),
+        sequence=event.sequence,
+        categories=(event.kind.label(ctx.handle.locale),),
+        transparent=event.is_all_day,
+        rrule=rrule,
+        exdates=tuple(
+            [*event.exdate_values(), *exdates.get(event.uid, [])] if rrule else ()
+        ),
+    )
+
+
+def _event_description(event: Event) -> str | None:
+    parts = []
+    if event.speakers:
+        parts.append(_("Speakers: %(names)s", names=event.speakers))
+    if event.description:
+        parts.append(event.description)
+    if event.online_url:
+        parts.append(_("Online: %(url)s", url=event.online_url))
+    return "\n\n".join(parts) or None
+
+
+def _recurrence_value(key: str, master: Event) -> date | datetime | None:
+    """An override's RECURRENCE-ID in the value type of its series' DTSTART."""
+    try:
+        if len(key) == 10:
+            moved: date | datetime = date.fromisoformat(key)
+        else:
+            moved = datetime.fromisoformat(key)
+    except ValueError:
+        return None
+    if master.is_all_day:
+        return moved.date() if isinstance(moved, datetime) else moved
+    if not isinstance(moved, datetime):
+        return None
+    if moved.tzinfo is None:
+        moved = moved.replace(tzinfo=ZoneInfo(master.tzid))
+    return moved.astimezone(UTC)
+
+
+def _placement_window(window: FeedWindow):  # noqa: ANN202
+    return and_(
+        Placement.ends_on >= window.start,
+        Placement.starts_on < window.end,
+        or_(
+            Placement.status != PlacementStatus.CANCELLED,
+            Placement.updated_at >= window.cancelled_since,
+        ),
+    )
+
+
+def _placement_entry(
+    ctx: _Context, placement: Placement, summary: str, description: str | None
+) -> CalendarEntry:
+    cancelled = placement.status == PlacementStatus.CANCELLED
+    if cancelled:
+        summary = _("[Cancelled] %(title)s", title=summary)
+    return CalendarEntry(
+        uid=feed_uid("placement", placement.id, ctx.domain),
+        summary=summary,
+        start=placement.starts_on,
+        end=placement.ends_on + timedelta(days=1),  # B1: DTEND is exclusive
+        all_day=True,
+        updated_at=placement.updated_at,
+        location=placement.enterprise.city,
+        description=description,
+        url=ctx.link("placements.detail", placement_id=placement.id),
+        status=_PLACEMENT_STATUS[placement.status],
+        sequence=placement.sequence,
+        categories=(_("Enterprise placement"),),
+        transparent=True,  # B2: a month at a company must not block free/busy
+    )
+
+
+def _teacher_entries(ctx: _Context) -> list[CalendarEntry]:
+    teacher_id = ctx.handle.owner_id
+    window = ctx.window
+    registrations = db.session.execute(
+        select(Event, Registration.status, Registration.updated_at)
+        .join(Registration, Registration.event_id == Event.id)
+        .where(
+            Registration.teacher_id == teacher_id,
+            Registration.status.in_(_ACTIVE_REGISTRATIONS),
+            _event_window(window),
+        )
+    ).all()
+    rows = []
+    for event, status, updated_at in registrations:
+        extra: dict = {"updated_at": updated_at}
+        if status == RegistrationStatus.WAITLISTED:
+            extra["status"] = "TENTATIVE"
+            extra["summary"] = _("[Waiting list] %(title)s", title=event.title)
+        rows.append((event, extra))
+    entries = _event_entries(ctx, rows)
+    placements = db.session.scalars(
+        select(Placement)
+        .options(joinedload(Placement.enterprise))
+        .where(Placement.teacher_id == teacher_id, _placement_window(window))
+    ).all()
+    for p in placements:
+        summary = _(
+            "Enterprise placement: %(enterprise)s", enterprise=p.enterprise.name
+        )
+        details = [p.tasks or ""]
+        if p.mentor_name:
+            details.append(_("Mentor: %(name)s", name=p.mentor_name))
+        description = "\n\n".join(d for d in details if d) or None
+        _safe(
+            entries,
+            "placement",
+            p.id,
+            lambda p=p, s=summary, d=description: _placement_entry(ctx, p, s, d),
+        )
+    activities = db.session.scalars(
+        select(Activity).where(
+            Activity.teacher_id == teacher_id,
+            Activity.status == ActivityStatus.PLANNED,
+            Activity.starts_on < window.end,
+            func.coalesce(Activity.ends_on, Activity.starts_on) >= window.start,
+        )
+    ).all()
+    for a in activities:
+        _safe(entries, "activity", a.id, lambda a=a: _activity_entry(ctx, a))
+    return entries
+
+
+def _activity_entry(ctx: _Context, activity: Activity) -> CalendarEntry:
+    """A planned activity: timed when it has times on one day, else all-day."""
+    last = activity.ends_on or activity.starts_on
+    timed = (
+        activity.start_time is not None
+        and activity.end_time is not None
+        and last == activity.starts_on
+        and activity.end_time >= activity.start_time
+    )
+    tzid = ctx.handle.timezone
+    if timed:
+        zone = ZoneInfo(tzid)
+        start: date | datetime = datetime.combine(
+            activity.starts_on, activity.start_time, zone
+        )
+        end: date | datetime = datetime.combine(last, activity.end_time, zone)
+    else:
+        start, end = activity.starts_on, last + timedelta(days=1)
+    return CalendarEntry(
+        uid=feed_uid("activity", activity.id, ctx.domain),
+        summary=activity.title,
+        start=start,
+        end=end,
+        all_day=not timed,
+        tzid=tzid,
+        updated_at=activity.updated_at,
+        location=activity.location,
+        description=activity.organizer,
+        url=ctx.link("activities.detail", activity_id=activity.id),
+        categories=(activity.kind.label(ctx.handle.locale),),
+        transparent=not timed,
+    )
+
+
+def _department_entries(ctx: _Context) -> list[CalendarEntry]:
+    """Placements and registrations of the department's teachers, by name only."""
+    department_id = ctx.handle.owner_id
+    window = ctx.window
+    in_department = and_(
+        User.department_id == department_id, User.is_active_account.is_(True)
+    )
+    found = db.session.execute(
+        select(Event, Registration.status, Registration.updated_at, User.display_name)
+        .join(Registration, Registration.event_id == Event.id)
+        .join(User, User.id == Registration.teacher_id)
+        .where(
+            in_department,
+            Registration.status.in_(_ACTIVE_REGISTRATIONS),
+            _event_window(window),
+        )
+    ).all()
+    by_event: dict[int, tuple[Event, list[tuple[str, str, datetime]]]] = {}
+    for event, status, updated_at, name in found:
+        by_event.setdefault(event.id, (event, []))[1].append((name, status, updated_at))
+    rows = []
+    for event, regs in by_event.values():
+        names = sorted({n for n, s, _u in regs if s != RegistrationStatus.WAITLISTED})
+        waiting = sorted({n for n, s, _u in regs if s == RegistrationStatus.WAITLISTED})
+        lines = []
+        if names:
+            lines.append(_("Registered: %(names)s", names=_join(names)))
+        if waiting:
+            lines.append(_("Waiting list: %(names)s", names=_join(waiting)))
+        shown = names or waiting
+        extra = {
+            "summary": _(
+                "%(title)s (%(names)s)", title=event.title, names=_names(shown)
+            ),
+            "status": "CONFIRMED" if names else "TENTATIVE",
+            "updated_at": max(u for _n, _s, u in regs),
+            "description": "\n".join(lines),
+        }
+        rows.append((event, extra))
+    entries = _event_entries(ctx, rows)
+    placements = db.session.execute(
+        select(Placement, User.display_name)
+        .options(joinedload(Placement.enterprise))
+        .join(User, User.id == Placement.teacher_id)
+        .where(in_department, _placement_window(window))
+    ).all()
+    for p, name in placements:
+        summary = _(
+            "Enterprise placement: %(teacher)s @ %(enterprise)s",
+            teacher=name,
+            enterprise=p.enterprise.name,
+        )
+        _safe(
+            entries,
+            "placement",
+            p.id,
+            lambda p=p, s=summary: _placement_entry(ctx, p, s, None),
+        )
+    return entries
+
+
+def _names(names: list[str]) -> str:
+    """At most MAX_NAMES names, then how many more."""
+    if len(names) <= MAX_NAMES:
+        return _join(names)
+    shown = _join(names[:MAX_NAMES])
+    return _("%(names)s and %(count)d more", names=shown, count=len(names) - MAX_NAMES)
+
+
+def _join(names: list[str]) -> str:
+    return _(", ").join(names)
+
+
+def _public_entries(ctx: _Context) -> list[CalendarEntry]:
+    events = db.session.scalars(select(Event).where(_event_window(ctx.window))).all()
+    return _event_entries(ctx, ((e, {}) for e in events))

@@ -253,7 +253,7 @@ def test_feed_build_query_count_does_not_grow(
 ) -> None:
     enterprise = kit.enterprise()
     counts = []
-    for n in (5, 60):
+    for n in (5, 100):
         teacher = make_user(f"t{n}", Role.TEACHER, department=world["ai"])
         _fill(app, teacher, enterprise.id, n)
         if scope is FeedScope.TEACHER:

@@ -25,8 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     from pdtracker.errors import register_error_handlers
+    from pdtracker.logs import configure_logging
 
     register_error_handlers(app)
+    configure_logging(bool(app.config.get("LOG_JSON")))
     return app
 
 
@@ -96,10 +98,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from pdtracker.cli import seed_demo_command
+    from pdtracker.cli import backup_cli, seed_demo_command
     from pdtracker.events.cli import events_cli
+    from pdtracker.progress.cli import progress_cli
     from pdtracker.scheduler import scheduler_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(events_cli)
+    app.cli.add_command(progress_cli)

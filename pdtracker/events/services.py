@@ -34,6 +34,7 @@ from pdtracker.activities.models import (
 )
 from pdtracker.audit import record
 from pdtracker.auth.models import User
+from pdtracker.calendar.ics import feed_uid
 from pdtracker.events.models import (
     DEFAULT_TZID,
     Event,
@@ -290,7 +291,7 @@ def create_event(data: EventData, actor: User | None, now: datetime) -> Event:
     apply_event_data(event, data)
     db.session.add(event)
     db.session.flush()
-    event.uid = f"event-{event.id}@{current_app.config['FEED_DOMAIN']}"
+    event.uid = feed_uid("event", event.id, current_app.config["FEED_DOMAIN"])
     record(_actor_id(actor), "event.create", "event", event.id, now=now)
     return event
 

@@ -54,7 +54,7 @@ def _get(model, id_):  # noqa: ANN001, ANN202
 def test_create_gives_uid_from_id_and_starts_as_draft(app, ctx) -> None:  # noqa: ANN001
     event = create_event(_data(), None, T0)
     db.session.commit()
-    assert event.uid == f"event-{event.id}@{app.config['FEED_DOMAIN']}"
+    assert event.uid == f"event-{event.id}@pdtracker.{app.config['FEED_DOMAIN']}"
     assert event.status == "draft"
     assert event.sequence == 0
     assert event.updated_at == T0

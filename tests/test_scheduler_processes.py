@@ -24,9 +24,11 @@ from sqlalchemy import func, select
 
 from pdtracker import ROOT, create_app
 from pdtracker.auth.models import Role, User
+from pdtracker.events.services import EventData, create_event, publish_event, register
 from pdtracker.extensions import db
 from pdtracker.notifications.models import Notification, NotificationKind, SchedulerRun
 from pdtracker.notifications.services import Reminder, plan
+from pdtracker.reference import ensure_activity_kinds
 from pdtracker.scheduler import EXIT_ALREADY_RUNNING
 from pdtracker.timeutil import utcnow
 from tests.notifications.smtp import SmtpSink, free_port
@@ -58,11 +60,22 @@ def _seed(app) -> None:  # noqa: ANN001
         db.session.add_all(users)
         db.session.flush()
         now = utcnow()
+        # Rows of a kind no planner owns (as services plan directly), due now.
         plan(
-            [Reminder(NotificationKind.EVENT_TOMORROW, u.id, "event", 1, now,
-                      now + timedelta(hours=1), {"title": "讲座"}) for u in users],
+            [Reminder(NotificationKind.FEED_FAILED, u.id, "import_source", 1, now,
+                      now + timedelta(hours=1), {"source": "协会日历"})
+             for u in users],
             now,
         )  # fmt: skip
+        # An event starting soon with one registered teacher: the planning tick
+        # (run many times) must produce exactly one reminder, sent once.
+        ensure_activity_kinds()
+        starts = now + timedelta(hours=2)
+        data = EventData(kind_code="seminar", title="产教融合座谈会", starts_at=starts,
+                         ends_at=starts + timedelta(hours=2))  # fmt: skip
+        event = create_event(data, None, now)
+        publish_event(event, None, now)
+        register(users[0], event, now)
         db.session.commit()
 
 
@@ -136,7 +149,7 @@ def test_gunicorn_workers_run_no_ticks_and_one_scheduler_sends_each_once(
         second = subprocess.run(
             flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEADLINE
         )
-        _wait_for(lambda: len(smtp.received()) >= REMINDERS, "the reminders")
+        _wait_for(lambda: len(smtp.received()) >= REMINDERS + 1, "the reminders")
 
         def dispatch_runs() -> int:
             with app.app_context():
@@ -144,24 +157,31 @@ def test_gunicorn_workers_run_no_ticks_and_one_scheduler_sends_each_once(
                     select(func.count()).where(SchedulerRun.tick == "dispatch")
                 )
 
-        seen = dispatch_runs()
-        _wait_for(lambda: dispatch_runs() >= seen + 2, "two more dispatch ticks")
+        def plan_runs() -> int:
+            with app.app_context():
+                return db.session.scalar(
+                    select(func.count()).where(SchedulerRun.tick == "plan_reminders")
+                )
+
+        seen, planned = dispatch_runs(), plan_runs()
+        _wait_for(lambda: dispatch_runs() >= seen + 2 and plan_runs() >= planned + 2,
+                  "more dispatch and planning ticks")  # fmt: skip
     finally:
         _stop(scheduler)
         _stop(web)
     assert second.returncode == EXIT_ALREADY_RUNNING, second.stderr
     assert "Another pdtracker scheduler is already running" in second.stderr
     messages = smtp.received()
-    assert len(messages) == REMINDERS
-    assert (
-        Counter(m["To"].addresses[0].addr_spec for m in messages).most_common(1)[0][1]
-        == 1
-    )
+    assert len(messages) == REMINDERS + 1
+    assert len({m["Message-ID"] for m in messages}) == REMINDERS + 1
+    to = Counter(m["To"].addresses[0].addr_spec for m in messages)
+    assert to["t0@example.edu.cn"] == 2  # the seeded reminder and the planned one
+    assert max(to.values()) == 2
     with app.app_context():
         statuses = db.session.scalars(select(Notification.status)).all()
         runners = set(db.session.scalars(select(SchedulerRun.scheduler_id)))
         ticks = set(db.session.scalars(select(SchedulerRun.tick)))
-    assert statuses == ["sent"] * REMINDERS
+    assert statuses == ["sent"] * (REMINDERS + 1)
     # Every recorded run came from the one scheduler process, none from a web worker.
     assert len(runners) == 1
     assert runners.pop().endswith(f":{scheduler.pid}")

@@ -74,12 +74,21 @@ class Formatter:
         return format_date(day, "long", locale=self.locale)
 
 
+def _event_when(p: Mapping[str, Any], fmt: Formatter) -> str:
+    if p.get("all_day"):
+        if p.get("first_day") == p.get("last_day"):
+            return _("It takes place on %(day)s.", day=fmt.day(p.get("first_day")))
+        return _("It runs from %(start)s to %(end)s.", start=fmt.day(p.get("first_day")),
+                 end=fmt.day(p.get("last_day")))  # fmt: skip
+    return _("It starts %(start)s and ends %(end)s.", start=fmt.when(p.get("starts_at")),
+             end=fmt.when(p.get("ends_at")))  # fmt: skip
+
+
 def _event_tomorrow(p: Mapping[str, Any], fmt: Formatter) -> Content:
     lines = [
         _("You are registered for %(title)s.", title=p.get("title", "")),
-        _("It starts %(start)s and ends %(end)s.", start=fmt.when(p.get("starts_at")),
-          end=fmt.when(p.get("ends_at"))),
-    ]  # fmt: skip
+        _event_when(p, fmt),
+    ]
     if p.get("location"):
         lines.append(_("Location: %(location)s", location=p["location"]))
     if p.get("online_url"):
@@ -96,7 +105,7 @@ def _registration_deadline(p: Mapping[str, Any], fmt: Formatter) -> Content:
     lines = [
         _("Registration for %(title)s closes %(deadline)s.", title=p.get("title", ""),
           deadline=fmt.when(p.get("deadline"))),
-        _("The event starts %(start)s.", start=fmt.when(p.get("starts_at"))),
+        _event_when(p, fmt),
     ]  # fmt: skip
     return Content(
         _("Registration closes soon: %(title)s", title=p.get("title", "")),

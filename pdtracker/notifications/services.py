@@ -172,9 +172,9 @@ def sync(
 
     Idempotent: running it twice changes nothing the second time. Only pending
     (and cancelled-as-no-longer-due) rows are touched; claimed and sent ones belong
-    to the dispatcher.
+    to the dispatcher. Tick-level: it ends the read phase with a commit so that on
+    SQLite the write lock is held only for the writes, not while the planner reads.
     """
-    begin_write()
     until = now + planner.horizon
     zone = app_zone()
     wanted = {
@@ -182,6 +182,8 @@ def sync(
         for r in planner.collect(now, until, object_ids)
         if r.due_at <= until and r.stale_after > now
     }
+    db.session.commit()
+    begin_write()
     counts = {"planned": plan(wanted.values(), now), "moved": 0, "revived": 0}
     counts["moved"], counts["revived"] = _refresh_existing(wanted, now)
     counts["cancelled"] = _cancel_unwanted(planner, wanted, now, until, object_ids)
@@ -796,14 +798,14 @@ def refresh_feeds(now: datetime) -> dict[str, Any]:
         .where(ImportSource.kind == ImportSourceKind.URL.value)
         .order_by(ImportSource.id)
     ).all()
-    counts = {"sources": len(ids), "refreshed": 0, "failed": 0}
+    counts = {"sources": len(ids), "refreshed": 0, "not_modified": 0, "failed": 0}
     for source_id in ids:
         source = db.session.get(ImportSource, source_id)
         try:
-            importing.refresh_url_source(source, now)
+            report = importing.refresh_url_source(source, now)
             db.session.commit()
-            counts["refreshed"] += 1
-        except Exception as exc:
+            counts["not_modified" if report.not_modified else "refreshed"] += 1
+        except Exception as exc:  # one failing feed must not stop the others
             db.session.rollback()
             logger.warning("feed %s failed: %s", source_id, exc)
             counts["failed"] += 1

@@ -102,9 +102,91 @@ def fake_planner(monkeypatch: pytest.MonkeyPatch) -> FakePlanner:
     return fake
 
 
+@pytest.fixture
+def no_planners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No planner owns any kind: the outbox machinery runs on its own."""
+    from pdtracker.notifications import planners
+
+    monkeypatch.setattr(planners, "PLANNERS", ())
+    monkeypatch.setattr(planners, "NIGHTLY_PLANNERS", ())
+
+
 def rows(app: Flask) -> list[Notification]:
     """Every outbox row, detached, in id order."""
     with app.app_context():
         result = list(db.session.scalars(db.select(Notification).order_by("id")))
         db.session.expunge_all()
         return result
+
+
+@pytest.fixture
+def make_event(app: Flask):  # noqa: ANN201
+    """Create and publish an event through the events services; return its id."""
+    from decimal import Decimal
+
+    from pdtracker.events.services import EventData, create_event, publish_event
+
+    def make(**fields) -> int:  # noqa: ANN003
+        fields.setdefault("kind_code", "expert_lecture")
+        fields.setdefault("title", "人工智能与职业教育讲座")
+        if not fields.get("is_all_day"):
+            fields.setdefault("starts_at", NOW + timedelta(days=1, hours=5, minutes=30))
+            fields.setdefault("ends_at", fields["starts_at"] + timedelta(hours=2))
+        fields.setdefault("credited_hours", Decimal(2))
+        fields.setdefault("location", "图书馆报告厅")
+        created = NOW - timedelta(days=10)
+        with app.app_context():
+            event = create_event(EventData(**fields), None, created)
+            publish_event(event, None, created)
+            db.session.commit()
+            return event.id
+
+    return make
+
+
+@pytest.fixture
+def register_for(app: Flask):  # noqa: ANN201
+    """Register a teacher for an event through the events service."""
+    from pdtracker.auth.models import User
+    from pdtracker.events.models import Event
+    from pdtracker.events.services import register
+
+    def make(teacher, event_id: int) -> str:  # noqa: ANN001
+        with app.app_context():
+            registration = register(
+                db.session.get(User, teacher.id),
+                db.session.get(Event, event_id),
+                NOW - timedelta(days=5),
+            )
+            db.session.commit()
+            return registration.status
+
+    return make
+
+
+@pytest.fixture
+def make_placement(app: Flask):  # noqa: ANN201
+    """An enterprise (once) and a placement row for a teacher; return its id."""
+    from datetime import date
+
+    from pdtracker.placements.models import Enterprise, Placement
+
+    def make(teacher, **fields) -> int:  # noqa: ANN001, ANN003
+        fields.setdefault("starts_on", date(2026, 3, 16))
+        fields.setdefault("ends_on", date(2026, 4, 10))
+        fields.setdefault("working_days", 20)
+        fields.setdefault("status", "approved")
+        with app.app_context():
+            enterprise = db.session.scalar(db.select(Enterprise).limit(1))
+            if enterprise is None:
+                enterprise = Enterprise(name="华为技术有限公司", city="深圳")
+                db.session.add(enterprise)
+                db.session.flush()
+            placement = Placement(
+                teacher_id=teacher.id, enterprise_id=enterprise.id, **fields
+            )
+            db.session.add(placement)
+            db.session.commit()
+            return placement.id
+
+    return make

@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from pdtracker.extensions import db
@@ -17,6 +18,9 @@ from pdtracker.notifications.models import Notification, NotificationKind
 from pdtracker.notifications.services import Reminder, claim_due, dispatch_due, plan
 from tests.conftest import requires_postgres
 from tests.notifications.conftest import NOW, rows
+
+# The reminders here are made by hand: no planner re-checks (and cancels) them.
+pytestmark = pytest.mark.usefixtures("no_planners")
 
 DISPATCHERS = 4
 PER_USER = 12

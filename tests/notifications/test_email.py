@@ -11,6 +11,9 @@ from pdtracker.notifications.models import NotificationKind
 from pdtracker.notifications.services import dispatch_due
 from tests.notifications.conftest import NOW
 
+# The reminders here are made by hand: no planner re-checks (and cancels) them.
+pytestmark = pytest.mark.usefixtures("no_planners")
+
 # The event starts at 14:30 in Shanghai (06:30 UTC) on Tuesday 10 March 2026.
 STARTS = datetime(2026, 3, 10, 6, 30, tzinfo=UTC)
 PAYLOAD = {

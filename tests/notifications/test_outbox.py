@@ -26,6 +26,9 @@ from pdtracker.notifications.services import (
 )
 from tests.notifications.conftest import NOW, FakePlanner, rows
 
+# The reminders here are made by hand: no planner re-checks (and cancels) them.
+pytestmark = pytest.mark.usefixtures("no_planners")
+
 LEASE = timedelta(minutes=5)
 
 

@@ -17,6 +17,9 @@ from pdtracker.notifications.services import dispatch_due, finish_run, start_run
 from pdtracker.scheduler import SCHEDULE, run_tick
 from tests.notifications.conftest import NOW, rows
 
+# The reminders here are made by hand: no planner re-checks (and cancels) them.
+pytestmark = pytest.mark.usefixtures("no_planners")
+
 
 def _deliver(app, make_reminder, user, count=1):  # noqa: ANN001, ANN202
     for n in range(count):

@@ -1,0 +1,277 @@
+"""What the benchmark measures inside one process: queries per page, and timers.
+
+Run by bench/run.py as ``python -m bench.inprocess <command> <db> <size>``; prints
+one JSON object. Each command runs in its own process so a 2-million-row
+evaluation does not stay in the orchestrator's memory.
+
+* ``feed``: fetch the benchmarked teacher's feed once (the ceiling's bytes).
+* ``queries``: SQL statements per request of each page, counted with a
+  ``before_cursor_execute`` listener around Flask test-client requests (the second
+  request of each page, so per-process caches are warm; the first is reported too).
+* ``nightly``: evaluate and store every teacher's status (the nightly job), rolled
+  back afterwards so the database stays as generated.
+* ``import``: import a generated 1 MiB .ics file, rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import generate  # noqa: E402
+from pdtracker import create_app  # noqa: E402
+from pdtracker.extensions import db  # noqa: E402
+
+ICS_TARGET_BYTES = 1024 * 1024
+
+
+def _app(url: str) -> Flask:
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-inprocess",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def pages(meta: dict) -> list[dict[str, Any]]:
+    """Every page the benchmark drives: name, path, who asks, and how."""
+    teacher = meta["bench_teacher"]["username"]
+    token = meta["feed_token"]
+    out: list[dict[str, Any]] = [
+        {"name": "teacher dashboard", "path": "/progress/", "user": teacher},
+        {"name": "activity list", "path": "/activities/", "user": teacher},
+    ]
+    for size in sorted(meta["heads"], key=int):
+        out.append(
+            {
+                "name": f"department dashboard ({size} teachers)",
+                "path": "/progress/department",
+                "user": meta["heads"][size]["username"],
+            }
+        )
+    out += [
+        {"name": "event list", "path": "/events/", "user": teacher},
+        {"name": "teacher feed (full body)", "path": f"/calendar/t/{token}.ics"},
+        {
+            "name": "teacher feed (304)",
+            "path": f"/calendar/t/{token}.ics",
+            "conditional": True,
+        },
+        {"name": "public feed", "path": "/calendar/association.ics"},
+    ]
+    return out
+
+
+def cmd_feed(url: str, meta: dict) -> dict:
+    """The teacher's feed bytes, written where the ceiling route reads them."""
+    app = _app(url)
+    reply = app.test_client().get(f"/calendar/t/{meta['feed_token']}.ics")
+    if reply.status_code != 200:
+        raise SystemExit(f"teacher feed answered {reply.status_code}")
+    path = generate.OUT / f"feed-{meta['db']}-{meta['size']}.ics"
+    path.write_bytes(reply.data)
+    return {
+        "path": str(path),
+        "bytes": len(reply.data),
+        "events": reply.data.count(b"BEGIN:VEVENT"),
+    }
+
+
+def cmd_queries(url: str, meta: dict) -> dict:
+    """SQL statements per request of every page (first and warm)."""
+    app = _app(url)
+    with app.app_context():
+        engine = db.engine
+    counter = {"n": 0}
+
+    def count(*_args: object) -> None:
+        counter["n"] += 1
+
+    clients: dict[str | None, Any] = {}
+    results = {}
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for page in pages(meta):
+            user = page.get("user")
+            if user not in clients:
+                client = app.test_client()
+                if user:
+                    reply = client.post(
+                        "/login", data={"username": user, "password": meta["password"]}
+                    )
+                    assert reply.status_code == 302, (user, reply.status_code)
+                clients[user] = client
+            client = clients[user]
+            headers = {}
+            if page.get("conditional"):
+                etag = client.get(page["path"]).headers["ETag"]
+                headers = {"If-None-Match": etag}
+            counts, status = [], None
+            for _ in range(2):
+                counter["n"] = 0
+                reply = client.get(page["path"], headers=headers)
+                counts.append(counter["n"])
+                status = reply.status_code
+            results[page["name"]] = {
+                "first": counts[0],
+                "warm": counts[1],
+                "status": status,
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return results
+
+
+def _nightly_function():  # noqa: ANN202
+    """The service the nightly job runs: the batched one when it exists."""
+    from pdtracker.progress import services
+
+    for name in ("store_all_evaluations", "evaluate_all_teachers"):
+        if hasattr(services, name):
+            return name, getattr(services, name)
+    return "store_evaluations", lambda as_of: services.store_evaluations(None, as_of)
+
+
+def cmd_nightly(url: str, meta: dict) -> dict:
+    """Evaluate and store all teachers' status; time it; roll back."""
+    from pdtracker.auth.models import Role, UserRole
+    from pdtracker.progress.services import local_today
+
+    app = _app(url)
+    with app.app_context():
+        teachers = db.session.scalar(
+            select(func.count())
+            .select_from(UserRole)
+            .where(UserRole.role == Role.TEACHER.value)
+        )
+        name, run = _nightly_function()
+        started = time.perf_counter()
+        stored = run(local_today())
+        db.session.flush()
+        seconds = time.perf_counter() - started
+        db.session.rollback()
+    return {
+        "function": name,
+        "teachers": teachers,
+        "stored": stored,
+        "seconds": seconds,
+    }
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 folding at 75 octets, never inside a UTF-8 character."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line + "\r\n"
+    parts, current, limit = [], b"", 75
+    for ch in line:
+        enc = ch.encode()
+        if len(current) + len(enc) > limit:
+            parts.append(current)
+            current, limit = b"", 74
+        current += enc
+    parts.append(current)
+    return "\r\n ".join(p.decode() for p in parts) + "\r\n"
+
+
+def make_ics(target: int = ICS_TARGET_BYTES, seed: int = 7) -> bytes:
+    """An association calendar of about ``target`` bytes of realistic events."""
+    rng = random.Random(seed)
+    stamp = datetime(2026, 1, 5, 8, 0, tzinfo=UTC).strftime("%Y%m%dT%H%M%SZ")
+    head = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bench Association//CN",
+        "CALSCALE:GREGORIAN", "X-WR-CALNAME:职业教育协会活动",
+        "X-WR-TIMEZONE:Asia/Shanghai",
+    ]  # fmt: skip
+    body = "".join(_fold(x) for x in head)
+    first = datetime.now(UTC).date() - timedelta(days=365)
+    i = 0
+    while len(body.encode()) < target - 200:
+        i += 1
+        day = first + timedelta(days=rng.randrange(730))
+        hour = rng.choice((9, 14))
+        topic = rng.choice(generate.TOPICS)
+        kind = rng.choice(("专家讲座", "产业论坛", "专题研讨会"))
+        lines = [
+            "BEGIN:VEVENT",
+            f"UID:import-{i}@association.example.org",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;TZID=Asia/Shanghai:{day:%Y%m%d}T{hour:02d}0000",
+            f"DTEND;TZID=Asia/Shanghai:{day:%Y%m%d}T{hour + 3:02d}0000",
+            f"SUMMARY:{kind}：{topic}",
+            f"LOCATION:{rng.choice(generate.CITIES)}会展中心{rng.randrange(1, 9)}号厅",
+            "DESCRIPTION:"
+            + f"本次{kind}围绕“{topic}”展开，邀请行业企业专家与院校教师共同交流。"
+            "报名请登录协会平台，名额有限，额满即止。请提前十分钟签到并携带工作证。",
+            f"CATEGORIES:{kind}",
+            f"URL:https://association.example.org/events/{i}",
+            "STATUS:CONFIRMED",
+            "END:VEVENT",
+        ]
+        body += "".join(_fold(x) for x in lines)
+    body += _fold("END:VCALENDAR")
+    return body.encode()
+
+
+def cmd_import(url: str, meta: dict) -> dict:
+    """Import a 1 MiB .ics file; time it; roll back."""
+    from pdtracker.events.importing import file_source, import_calendar
+    from pdtracker.timeutil import utcnow
+
+    data = make_ics()
+    app = _app(url)
+    with app.app_context():
+        now = utcnow()
+        started = time.perf_counter()
+        source = file_source(None, now)
+        report = import_calendar(data, source, None, now)
+        db.session.flush()
+        seconds = time.perf_counter() - started
+        db.session.rollback()
+    return {
+        "bytes": len(data),
+        "events": data.count(b"BEGIN:VEVENT"),
+        "created": report.created,
+        "skipped": len(report.skipped),
+        "error": report.error,
+        "seconds": seconds,
+    }
+
+
+COMMANDS = {
+    "feed": cmd_feed,
+    "queries": cmd_queries,
+    "nightly": cmd_nightly,
+    "import": cmd_import,
+}
+
+
+def main() -> None:
+    """python -m bench.inprocess <command> <db> <size>"""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("db", choices=("sqlite", "postgresql"))
+    parser.add_argument("size", type=int)
+    args = parser.parse_args()
+    meta = json.loads(generate.meta_path(args.db, args.size).read_text())
+    result = COMMANDS[args.command](meta["url"], meta)
+    print("BENCH_JSON " + json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -18,6 +19,10 @@ from pdtracker import create_app
 from pdtracker.extensions import db
 
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
+
+# CI runs property tests derandomized so a green run stays green; locally they explore.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 DEMO_PASSWORD = "pdtracker-demo"
 
 requires_postgres = pytest.mark.skipif(

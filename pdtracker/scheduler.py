@@ -304,9 +304,8 @@ def instance_lock(app: Flask) -> InstanceLock:
 @with_appcontext
 def scheduler_command(wait: bool) -> None:
     """Run the scheduler (reminders, digests, feed refresh) in the foreground."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # create_app already sends pdtracker's logs to stderr; APScheduler's own INFO
+    # lines ("Running job…") would repeat every tick.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     lock = instance_lock(app)

@@ -230,3 +230,29 @@ def test_a_second_scheduler_exits_with_a_clear_message(
         held.release()
     assert result.exit_code == EXIT_ALREADY_RUNNING
     assert "Another pdtracker scheduler is already running" in result.output
+
+
+def test_with_wait_a_second_scheduler_starts_once_the_first_stops(
+    app, runner, monkeypatch
+) -> None:  # noqa: ANN001
+    started = []
+    monkeypatch.setattr("pdtracker.scheduler.run", lambda app: started.append(app))
+    with app.app_context():
+        held = instance_lock(app)
+        assert held.acquire()
+    sleeps = []
+
+    def first_one_stops(seconds: float) -> None:
+        sleeps.append(seconds)
+        held.release()
+
+    monkeypatch.setattr("time.sleep", first_one_stops)
+    result = runner.invoke(args=["scheduler", "--wait"])
+    assert result.exit_code == 0, result.output
+    assert "Waiting for the running scheduler" in result.output
+    assert len(sleeps) == 1
+    assert len(started) == 1
+    with app.app_context():  # the waiting scheduler released the lock when it ended
+        again = instance_lock(app)
+        assert again.acquire()
+        again.release()

@@ -36,7 +36,7 @@ def healthz() -> tuple[Response, int]:
         logger.exception("health check: database unreachable")
         db.session.rollback()
         body = {"status": "error", "database": "error", "scheduler": None}
-        return jsonify(body), 503
+        return _no_store(jsonify(body)), 503
     fresh = heartbeat_is_fresh(heartbeat, now)
     body = {
         "status": "ok" if fresh else "degraded",
@@ -46,6 +46,9 @@ def healthz() -> tuple[Response, int]:
             "last_heartbeat": heartbeat.beat_at.isoformat() if heartbeat else None,
         },
     }
-    response = jsonify(body)
+    return _no_store(jsonify(body)), 200
+
+
+def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    return response, 200
+    return response

@@ -53,6 +53,7 @@ def test_an_unreachable_database_is_503(tmp_path) -> None:  # noqa: ANN001
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "error", "scheduler": None}
+    assert response.headers["Cache-Control"] == "no-store"
     assert "sqlite" not in response.get_data(as_text=True)
 
 

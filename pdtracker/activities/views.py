@@ -35,6 +35,7 @@ from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
+from pdtracker.main.paging import paginate
 from pdtracker.placements.models import Enterprise
 from pdtracker.timeutil import utcnow
 
@@ -158,7 +159,7 @@ def index():  # noqa: ANN201
         request.args, kinds=svc.list_kinds(), years=year_list, locale=_locale()
     )
     stmt = svc.list_activities_for(current_user, **filters.filters())
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = paginate(stmt, PER_PAGE)
     return render_template(
         "activities/index.html", page=page, filters=filters, locale=_locale()
     )
@@ -298,9 +299,7 @@ def delete_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
 @role_required(Role.HEAD)
 def review_queue():  # noqa: ANN201
     """Completed activities of the head's department waiting for verification."""
-    page = db.paginate(
-        svc.review_queue_for(current_user), per_page=QUEUE_PER_PAGE, error_out=False
-    )
+    page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
     return render_template(
         "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale()
     )

@@ -20,6 +20,7 @@ from pdtracker.admin.forms import (
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
+from pdtracker.main.paging import page_number
 from pdtracker.org.models import Department
 from pdtracker.timeutil import utcnow
 
@@ -86,7 +87,7 @@ def users():  # noqa: ANN201
         department_id=int(department) if department.isdigit() else None,
         status=form.status.data or "",
     )
-    page = services.list_users(filters, request.args.get("page", 1, type=int))
+    page = services.list_users(filters, page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/users.html", form=form, page=page, args=args)
 

@@ -39,6 +39,9 @@ from pdtracker.events.models import DEFAULT_TZID, EVENT_KINDS, Event
 from pdtracker.events.services import EventData, RecurrenceError, normalise_rrule
 from pdtracker.extensions import db
 
+# Months the event list accepts in ?month=YYYY-MM.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
 TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "UTC")
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -295,5 +298,8 @@ def parse_month(value: str | None) -> tuple[int, int] | None:
     try:
         moment = datetime.strptime(value or "", "%Y-%m")
     except ValueError:
+        return None
+    # The month after must exist too, in every time zone (datetime stops at 9999).
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
         return None
     return moment.year, moment.month

@@ -59,6 +59,7 @@ from pdtracker.events.services import (
     waitlist_position,
 )
 from pdtracker.extensions import db
+from pdtracker.main.paging import paginate
 from pdtracker.timeutil import to_local, utcnow
 
 STAFF = (Role.STAFF, Role.ADMIN)
@@ -175,7 +176,7 @@ def index():  # noqa: ANN201
     now = utcnow()
     bounds = month_bounds(*month, current_user.timezone) if month else None
     query = published_events_query(now, kind=kind, month=bounds)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, PER_PAGE)
     ids = [e.id for e in page.items]
     mine = (
         registrations_of(current_user, ids)
@@ -272,7 +273,7 @@ def unregister(event_id: int):  # noqa: ANN201
 def manage():  # noqa: ANN201
     """Every event, drafts included, latest first."""
     query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, PER_PAGE)
     ids = [e.id for e in page.items]
     return render_template("events/manage.html", page=page, counts=seat_counts(ids))
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
+from pdtracker.main.paging import paginate
 from pdtracker.placements import bp
 from pdtracker.placements.forms import (
     CancelForm,
@@ -37,6 +38,8 @@ from pdtracker.placements.services import (
 )
 from pdtracker.placements.timeline import build_timeline, local_today
 from pdtracker.timeutil import utcnow
+
+PER_PAGE = 50
 
 STATUS_LABELS = {
     PlacementStatus.PROPOSED: _l("Proposed"),
@@ -193,10 +196,8 @@ def index():  # noqa: ANN201
         query = query.where(Placement.teacher_id == current_user.id)
     if status in STATUS_LABELS:
         query = query.where(Placement.status == status)
-    page = db.paginate(
-        query.order_by(Placement.starts_on.desc(), Placement.id.desc()),
-        per_page=50,
-        error_out=False,
+    page = paginate(
+        query.order_by(Placement.starts_on.desc(), Placement.id.desc()), PER_PAGE
     )
     return render_template(
         "placements/index.html",

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import case, select
@@ -136,8 +137,14 @@ def _helpers() -> dict:
         "registration_label": lambda s: str(REGISTRATION_LABELS.get(s, s)),
         "event_status_label": lambda s: str(EVENT_STATUS_LABELS.get(s, s)),
         "kind_label": lambda kind: kind.label(_locale()),
+        "same_local_day": _same_local_day,
         "is_staff": current_user.is_authenticated and _is_staff(),
     }
+
+
+def _same_local_day(start: datetime, end: datetime) -> bool:
+    """Whether two instants fall on one calendar day in the user's time zone."""
+    return to_user_timezone(start).date() == to_user_timezone(end).date()
 
 
 def _locale() -> str:

@@ -361,3 +361,18 @@ def test_detail_shows_waitlist_place_and_cancellation(
     assert f"/events/{event.id}/register" not in page
     # A cancelled event is no longer listed, but its page stays reachable.
     assert event.title not in client.get("/events/").text
+
+
+def test_event_times_show_hours_and_minutes_once_per_day(
+    app, client, auth, world, make_event
+) -> None:  # noqa: ANN001
+    # 01:00-03:30 UTC is 09:00-11:30 in Shanghai, the teacher's zone: one day.
+    start = datetime(2031, 5, 6, 1, 0, tzinfo=UTC)
+    same_day = make_event(starts_at=start, ends_at=start.replace(hour=3, minute=30))
+    two_days = make_event(starts_at=start, ends_at=start.replace(day=7))
+    auth.login("teacher1")
+    page = client.get(f"/events/{same_day.id}").text
+    assert "2031年5月6日 09:00 – 11:30" in page
+    assert "09:00:00" not in page
+    page = client.get(f"/events/{two_days.id}").text
+    assert "2031年5月6日 09:00 – 2031年5月7日 09:00" in page

@@ -376,3 +376,18 @@ def test_event_times_show_hours_and_minutes_once_per_day(
     assert "09:00:00" not in page
     page = client.get(f"/events/{two_days.id}").text
     assert "2031年5月6日 09:00 – 2031年5月7日 09:00" in page
+
+
+def test_event_page_leads_staff_back_to_managing_and_teachers_to_the_list(
+    client, auth, world, make_event
+) -> None:  # noqa: ANN001
+    event = make_event()
+    auth.login("staff1")
+    page = client.get(f"/events/{event.id}").text
+    assert 'href="/events/manage"' in page
+    assert f'href="/events/{event.id}/registrations"' in page
+    auth.logout()
+    auth.login("teacher1")
+    page = client.get(f"/events/{event.id}").text
+    assert 'href="/events/"' in page
+    assert "/events/manage" not in page

@@ -38,5 +38,6 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check pdtracker tests bench
 	$(VENV)/bin/ruff format --check pdtracker tests bench
 
+# BENCH_ARGS, e.g. --sizes 300 --duration 5 --burst-seconds 10 (see bench/run.py --help)
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -175,7 +175,50 @@ def cached_meta(kind: str, size: int) -> dict | None:
         return None
     if kind == "sqlite" and not (OUT / f"db-sqlite-{size}.sqlite").is_file():
         return None
+    if not patch_schema(meta["url"]):
+        return None
     return meta
+
+
+def patch_schema(url: str) -> bool:
+    """Bring a cached database up to the current models; False if it cannot be.
+
+    Tables the models gained are created; columns they gained are added (NULL, or
+    with their scalar Python default as the column default). Anything else (a NOT
+    NULL column without a scalar default) calls for a fresh database.
+    """
+    from sqlalchemy import create_engine, inspect, literal
+
+    import pdtracker.models  # noqa: F401  (register every table)
+
+    engine = create_engine(url)
+    try:
+        db.metadata.create_all(engine)
+        existing = {
+            t: {c["name"] for c in inspect(engine).get_columns(t)}
+            for t in inspect(engine).get_table_names()
+        }
+        statements = []
+        for table in db.metadata.sorted_tables:
+            for col in table.columns:
+                if col.name in existing.get(table.name, set()):
+                    continue
+                ddl = f'"{col.name}" {col.type.compile(dialect=engine.dialect)}'
+                default = col.default
+                if default is not None and default.is_scalar:
+                    value = literal(default.arg, col.type).compile(
+                        dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+                    )
+                    ddl += f" DEFAULT {value}"
+                elif not col.nullable:
+                    return False
+                statements.append(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        return True
+    finally:
+        engine.dispose()
 
 
 def local_today() -> date:

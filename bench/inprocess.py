@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -161,7 +162,7 @@ def cmd_nightly(url: str, meta: dict) -> dict:
         )
         name, run = _nightly_function()
         started = time.perf_counter()
-        stored = run(local_today())
+        stored = run(local_today())  # the nightly tick's first step
         db.session.flush()
         seconds = time.perf_counter() - started
         db.session.rollback()
@@ -171,6 +172,55 @@ def cmd_nightly(url: str, meta: dict) -> dict:
         "stored": stored,
         "seconds": seconds,
     }
+
+
+def _scratch_copy(meta: dict) -> str:
+    """A throw-away copy of the database (the nightly tick commits)."""
+    if meta["db"] == "postgresql":
+        name = generate.database_name(meta["size"])
+        with generate._pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_scratch" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}_scratch" TEMPLATE "{name}"')
+        return meta["url"].rsplit("/", 1)[0] + f"/{name}_scratch"
+    source = Path(meta["url"].removeprefix("sqlite:///"))
+    copy = source.with_name(source.stem + "-scratch.sqlite")
+    shutil.copyfile(source, copy)
+    return f"sqlite:///{copy}"
+
+
+def _drop_scratch(meta: dict, url: str) -> None:
+    if meta["db"] == "postgresql":
+        with generate._pg_admin() as conn:
+            conn.execute(
+                f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'
+            )
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+
+
+def cmd_tick(url: str, meta: dict) -> dict:
+    """The scheduler's whole nightly tick (evaluations, digests, lapse warnings), timed
+    on a scratch copy of the database."""
+    from pdtracker.notifications.planners import TickError, nightly_lapse_check
+    from pdtracker.timeutil import utcnow
+
+    scratch = _scratch_copy(meta)
+    try:
+        app = _app(scratch)
+        with app.app_context():
+            started = time.perf_counter()
+            error = None
+            try:
+                counts = nightly_lapse_check(utcnow())
+            except TickError as exc:
+                counts, error = exc.counts, str(exc)[:300]
+            seconds = time.perf_counter() - started
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _drop_scratch(meta, scratch)
+    return {"seconds": seconds, "counts": counts, "error": error}
 
 
 def _fold(line: str) -> str:
@@ -258,6 +308,7 @@ COMMANDS = {
     "queries": cmd_queries,
     "nightly": cmd_nightly,
     "import": cmd_import,
+    "tick": cmd_tick,
 }
 
 

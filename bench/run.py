@@ -178,6 +178,10 @@ def measure_size(kind: str, size: int, args: argparse.Namespace) -> dict:
         log(f"{kind} {size}: nightly evaluation of every teacher")
         run["nightly"] = inprocess("nightly", kind, size)
         log(f"  {run['nightly']['seconds']:.1f} s")
+        if size <= args.tick_max:
+            log(f"{kind} {size}: the whole nightly tick, on a scratch copy")
+            run["tick"] = inprocess("tick", kind, size)
+            log(f"  {run['tick']['seconds']:.1f} s")
         run["import"] = inprocess("import", kind, size)
         log(f"{kind} {size}: 1 MiB import in {run['import']['seconds']:.2f} s")
     return run
@@ -349,6 +353,14 @@ def render_run(run: dict) -> str:
              f"{n['seconds']:.1f} s",
              f"≤ {NIGHTLY_SECONDS} s for 20,000" if run["size"] >= 20000 else "—",
              _verdict(n["seconds"] <= NIGHTLY_SECONDS) if run["size"] >= 20000 else "—"]
+        )  # fmt: skip
+    if "tick" in run:
+        k = run["tick"]
+        timers.append(
+            ["the scheduler's whole nightly tick (evaluations, digests, lapse warnings;"
+             f" {k['counts'].get('planned', 0)} reminders planned"
+             f"{', error: ' + k['error'] if k['error'] else ''})",
+             f"{k['seconds']:.1f} s", "—", "—"]
         )  # fmt: skip
     if "import" in run:
         m = run["import"]
@@ -528,6 +540,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip-timers",
         action="store_true",
         help="skip the nightly evaluation and the import",
+    )
+    p.add_argument(
+        "--tick-max",
+        type=int,
+        default=3000,
+        help="largest size at which the whole nightly tick is timed",
     )
     p.add_argument("--no-radicale", action="store_true")
     p.add_argument(

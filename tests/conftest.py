@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
-from hypothesis import settings
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from hypothesis import settings
+from sqlalchemy import create_engine, event, make_url, text
 
 from pdtracker import create_app
 from pdtracker.extensions import db
@@ -36,11 +36,30 @@ def _pg_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """PostgreSQL when PDTRACKER_TEST_DATABASE_URL is set, else a SQLite file."""
-    if PG_URL:
-        return _pg_url(PG_URL)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """PostgreSQL when PDTRACKER_TEST_DATABASE_URL is set, else a SQLite file.
+
+    Under pytest-xdist each worker gets a database of its own on the same server.
+    """
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield _pg_url(PG_URL)
+        return
+    server = make_url(_pg_url(PG_URL))
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ Definitions used by the pages:
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -96,7 +98,9 @@ def _with_version(ruleset: Ruleset, version: int) -> Ruleset:
     return replace(ruleset, version=str(version))
 
 
+@functools.cache
 def _builtin_active() -> ActiveRuleset:
+    # The shipped document never changes while the process runs: parse it once.
     text = builtin_text(DEFAULT_RULESET)
     ruleset = parse_ruleset(text, "toml", resolve=builtin_text)
     return ActiveRuleset(_with_version(ruleset, 1), ruleset.name, 1, None)
@@ -157,12 +161,40 @@ def parse_record(
     return _with_version(ruleset, rec.version)
 
 
+_PARSED_LOCK = threading.Lock()
+_PARSED_SIZE = 8
+
+
 def active_ruleset() -> ActiveRuleset:
-    """The active published ruleset, else the built-in default (one or two queries)."""
-    rec = db.session.scalar(select(RulesetRecord).where(RulesetRecord.is_active))
-    if rec is None:
+    """The active published ruleset, else the built-in default.
+
+    One small query; the document is read and parsed only the first time a version
+    is seen by this app. Published versions never change, and the count of published
+    versions in the key covers a parent published later (``extends`` resolves to it).
+    """
+    published = (
+        select(func.count())
+        .select_from(RulesetRecord)
+        .where(RulesetRecord.status == RulesetStatus.PUBLISHED.value)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(RulesetRecord.id, RulesetRecord.name, RulesetRecord.version, published)
+        .where(RulesetRecord.is_active)
+    ).first()  # fmt: skip
+    if row is None:
         return _builtin_active()
-    return ActiveRuleset(parse_record(rec), rec.name, rec.version, rec.id)
+    key = tuple(row)
+    parsed: dict = current_app.extensions.setdefault("progress_rulesets", {})
+    found = parsed.get(key)
+    if found is None:
+        rec = db.session.get(RulesetRecord, row[0])
+        found = ActiveRuleset(parse_record(rec), rec.name, rec.version, rec.id)
+        with _PARSED_LOCK:
+            if len(parsed) >= _PARSED_SIZE:
+                parsed.clear()  # a new version is rare: no need for an LRU here
+            parsed[key] = found
+    return found
 
 
 def known_kinds() -> frozenset[str]:
@@ -330,6 +362,9 @@ class TeacherFacts:
 
     facts: list[ActivityFact] = field(default_factory=list)
     planned: list[PlannedItem] = field(default_factory=list)
+    # The earliest end of a registered event among the facts: after it, a new
+    # gathering drops that seat (it is no longer "to come").
+    expires_at: datetime | None = None
 
 
 TeacherFilter = Callable[[Any], ColumnElement[bool]]
@@ -371,16 +406,22 @@ def _activity_rows(
             Activity.status != ActivityStatus.REJECTED.value,
         )
     )  # fmt: skip
+    planned = ActivityStatus.PLANNED.value
+    # Plain tuples: attribute access by name on 30 000 rows shows in profiles.
     for row in rows:
+        id_, teacher_id, kind, title, start, end, hours, days, role, grade, status = row
         fact = ActivityFact(
-            id=row.id, kind=row.kind_code, start=row.starts_on, end=row.ends_on,
-            hours=_number(row.hours), days=_number(row.days), role=row.role,
-            grade=row.grade, status=row.status,
+            id=id_, kind=kind, start=start, end=end,
+            hours=None if hours is None else float(hours),
+            days=None if days is None else float(days),
+            role=role, grade=grade, status=status,
         )  # fmt: skip
-        entry = out.setdefault(row.teacher_id, TeacherFacts())
+        entry = out.get(teacher_id)
+        if entry is None:
+            entry = out[teacher_id] = TeacherFacts()
         entry.facts.append(fact)
-        if row.status == ActivityStatus.PLANNED and fact.last_day >= today:
-            entry.planned.append(PlannedItem("activity", row.title, fact))
+        if status == planned and fact.last_day >= today:
+            entry.planned.append(PlannedItem("activity", title, fact))
 
 
 def _placement_rows(where: TeacherFilter, out: dict[int, TeacherFacts]) -> None:
@@ -447,6 +488,8 @@ def _registration_rows(
         entry = out.setdefault(row.teacher_id, TeacherFacts())
         entry.facts.append(fact)
         entry.planned.append(PlannedItem("registration", row.title, fact))
+        if entry.expires_at is None or row.ends_at < entry.expires_at:
+            entry.expires_at = row.ends_at
 
 
 def _gather(where: TeacherFilter, now: datetime) -> dict[int, TeacherFacts]:
@@ -666,11 +709,16 @@ def _professional(user: User) -> bool:
 
 
 def status_for(
-    teacher: User, entry: TeacherFacts | None, ruleset: Ruleset, as_of: date
+    teacher: User,
+    entry: TeacherFacts | None,
+    ruleset: Ruleset,
+    as_of: date,
+    professional: bool | None = None,
 ) -> TeacherStatus:
     """Evaluate one teacher from already-loaded facts (no queries)."""
     entry = entry or TeacherFacts()
-    professional = _professional(teacher)
+    if professional is None:
+        professional = _professional(teacher)
     report = evaluate(ruleset, entry.facts, as_of, professional_course=professional)
     done = as_done(entry.facts)
     return TeacherStatus(

@@ -16,6 +16,7 @@ from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import bp, exports
+from pdtracker.progress.cache import department_summary, teacher_status
 from pdtracker.progress.forms import DepartmentChoiceForm
 from pdtracker.progress.rules import (
     LocalizedText,
@@ -25,8 +26,6 @@ from pdtracker.progress.rules import (
 from pdtracker.progress.services import (
     DepartmentSummary,
     active_ruleset,
-    evaluate_department,
-    evaluate_teacher,
     next_lapses,
 )
 
@@ -143,7 +142,7 @@ def ratio_chart(summary: DepartmentSummary) -> dict:
 
 def _teacher_page(teacher: User, own: bool):  # noqa: ANN202
     active = active_ruleset()
-    status = evaluate_teacher(teacher, active=active)
+    status = teacher_status(teacher, active=active)
     return render_template(
         "progress/dashboard.html",
         status=status,
@@ -211,7 +210,7 @@ def _department() -> tuple[Department, list[Department]]:
 def department():  # noqa: ANN201
     """The department's ratio now and forecast, who is behind, who lapses soon."""
     chosen, departments = _department()
-    summary = evaluate_department(chosen.id)
+    summary = department_summary(chosen)
     form = DepartmentChoiceForm(data={"department": chosen.id}, departments=departments)
     return render_template(
         "progress/department.html",
@@ -222,7 +221,7 @@ def department():  # noqa: ANN201
 
 def _export(kind: str):  # noqa: ANN202
     chosen, _departments = _department()
-    summary = evaluate_department(chosen.id)
+    summary = department_summary(chosen)
     name = f"dual-qualified-{chosen.code}-{summary.as_of.isoformat()}.{kind}"
     if kind == "csv":
         body, mimetype = exports.to_csv(summary), "text/csv; charset=utf-8"

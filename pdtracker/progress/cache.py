@@ -1,0 +1,258 @@
+"""Per-process caches of the dashboards' evaluations, keyed by what they depend on.
+
+Pages compute from data; a cached result is reused only while its key still holds,
+so nothing is ever stale and no nightly job is needed. A key is read with one small
+query per page:
+
+- the ``feed_states`` version of the department (or teacher). It is bumped at
+  commit by :mod:`pdtracker.calendar.changes` for every created, edited or deleted
+  activity, placement and registration of the department's teachers, every change
+  of an event they registered for or of an enterprise they have a placement at, and
+  the user fields that move a teacher between departments or deactivate them.
+  Core statements bypass that listener; changes.py requires such writers to bump;
+- what that version does not cover, read in the same query: the teacher rows
+  themselves (membership by role, names, the professional-course flag and the
+  profile fields the exports show);
+- the local date (``as_of``) and the active ruleset version (its own small query,
+  see :func:`services.active_ruleset`);
+- an expiry: a registered event's end, after which its seat is no longer planned.
+
+Each gunicorn worker warms its own caches (a small LRU per app). Cached statuses
+keep neither the engine facts nor ORM objects: pages and exports do not read the
+facts, and ORM objects belong to one request's session.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, select
+
+from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.calendar.models import FeedState, department_feed_key, teacher_feed_key
+from pdtracker.extensions import db
+from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.progress import services
+from pdtracker.progress.services import (
+    ActiveRuleset,
+    DepartmentSummary,
+    TeacherFacts,
+    TeacherStatus,
+)
+from pdtracker.timeutil import to_local, utcnow
+
+DEPARTMENT_ENTRIES = 32
+TEACHER_ENTRIES = 1024
+
+
+class LRUCache:
+    """A small thread-safe least-recently-used map whose entries may expire."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, tuple[Any, datetime | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, now: datetime) -> Any | None:
+        """The value under key, if present and not expired (now ≤ its expiry)."""
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                return None
+            value, expires = found
+            if expires is not None and now > expires:
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any, expires: datetime | None = None) -> None:
+        """Store a value, evicting the least recently used entry when full."""
+        with self._lock:
+            self._data[key] = (value, expires)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass
+class Caches:
+    """The app's caches (one set per process and app)."""
+
+    departments: LRUCache
+    teachers: LRUCache
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def caches() -> Caches:
+    """The current app's caches, created on first use."""
+    ext = current_app.extensions
+    found = ext.get("progress_cache")
+    if found is None:
+        with _CREATE_LOCK:
+            found = ext.setdefault(
+                "progress_cache",
+                Caches(LRUCache(DEPARTMENT_ENTRIES), LRUCache(TEACHER_ENTRIES)),
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class ProfileSnapshot:
+    """The teacher profile fields pages and exports read."""
+
+    staff_number: str
+    title: str | None
+    is_professional_course: bool
+    prior_industry_years: int
+
+
+@dataclass(frozen=True)
+class TeacherSnapshot:
+    """A teacher as the department page shows them, detached from any session."""
+
+    id: int
+    username: str
+    display_name: str
+    teacher_profile: ProfileSnapshot | None
+
+
+def _ruleset_key(active: ActiveRuleset) -> tuple:
+    return (active.name, active.version, active.record_id)
+
+
+def _expiry(gathered: dict[int, TeacherFacts]) -> datetime | None:
+    ends = [e.expires_at for e in gathered.values() if e.expires_at is not None]
+    return min(ends, default=None)
+
+
+def _strip(status: TeacherStatus) -> TeacherStatus:
+    # The facts are the bulk of a status's memory and no page reads them.
+    return replace(status, facts=[], done=[])
+
+
+def _department_rows(department_id: int) -> list[tuple]:
+    """The department's teachers and its change counter: the fingerprint query."""
+    version = (
+        select(FeedState.version)
+        .where(FeedState.feed_key == department_feed_key(department_id))
+        .scalar_subquery()
+    )
+    # Same membership and order as services.department_teachers.
+    stmt = (
+        select(
+            User.id, User.username, User.display_name, TeacherProfile.user_id,
+            TeacherProfile.staff_number, TeacherProfile.title,
+            TeacherProfile.is_professional_course,
+            TeacherProfile.prior_industry_years, version,
+        )
+        .join(UserRole, and_(UserRole.user_id == User.id,
+                             UserRole.role == Role.TEACHER.value))
+        .outerjoin(TeacherProfile, TeacherProfile.user_id == User.id)
+        .where(User.department_id == department_id, User.is_active_account.is_(True))
+        .order_by(User.display_name, User.id)
+    )  # fmt: skip
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _snapshot(row: tuple) -> TeacherSnapshot:
+    id_, username, name, profile_id, staff, title, professional, years, _v = row
+    profile = (
+        None
+        if profile_id is None
+        else ProfileSnapshot(staff, title, professional, years)
+    )
+    return TeacherSnapshot(id_, username, name, profile)
+
+
+def department_summary(
+    department: Department,
+    *,
+    active: ActiveRuleset | None = None,
+    now: datetime | None = None,
+) -> DepartmentSummary:
+    """The department dashboard's summary, from the cache while its key holds.
+
+    A hit costs two queries (ruleset, fingerprint); a miss adds three.
+    """
+    active = active or services.active_ruleset()
+    now = now or utcnow()
+    as_of = to_local(now, services._zone()).date()
+    rows = _department_rows(department.id)
+    version = rows[0][-1] if rows else None
+    key = (
+        department.id, as_of, _ruleset_key(active), version,
+        tuple(row[:-1] for row in rows),
+    )  # fmt: skip
+    cache = caches().departments
+    found = cache.get(key, now)
+    if found is None:
+        teachers = [_snapshot(row) for row in rows]
+        gathered = services._gather(services._by_department(department.id), now)
+        summary = services.summarize(department, teachers, gathered, active, as_of)
+        stripped = {s.teacher.id: _strip(s) for s in summary.teachers}
+        found = replace(
+            summary,
+            department=None,
+            teachers=[stripped[s.teacher.id] for s in summary.teachers],
+            lapsing=[stripped[s.teacher.id] for s in summary.lapsing],
+        )
+        cache.put(key, found, _expiry(gathered))
+    # The department row itself is the caller's (names may change with no bump).
+    return replace(found, department=department)
+
+
+def teacher_status(
+    teacher: User,
+    *,
+    active: ActiveRuleset | None = None,
+    now: datetime | None = None,
+) -> TeacherStatus:
+    """A teacher's status for the dashboard, from the cache while its key holds.
+
+    A hit costs two queries (ruleset, fingerprint); a miss adds three.
+    """
+    active = active or services.active_ruleset()
+    now = now or utcnow()
+    as_of = to_local(now, services._zone()).date()
+    version = (
+        select(FeedState.version)
+        .where(FeedState.feed_key == teacher_feed_key(teacher.id))
+        .scalar_subquery()
+    )
+    profile = (
+        select(TeacherProfile.is_professional_course)
+        .where(TeacherProfile.user_id == teacher.id)
+        .scalar_subquery()
+    )
+    fp_version, flag = db.session.execute(select(version, profile)).one()
+    # No profile yet: a professional-course teacher, as the profile defaults.
+    professional = True if flag is None else bool(flag)
+    key = (teacher.id, as_of, _ruleset_key(active), fp_version, professional)
+    cache = caches().teachers
+    found = cache.get(key, now)
+    if found is None:
+        gathered = services._gather(services._by_ids([teacher.id]), now)
+        entry = gathered.get(teacher.id)
+        status = services.status_for(
+            teacher, entry, active.ruleset, as_of, professional=professional
+        )
+        found = replace(_strip(status), teacher=None)
+        cache.put(key, found, None if entry is None else entry.expires_at)
+    return replace(found, teacher=teacher)

@@ -436,8 +436,11 @@ def seed_demo(today: date | None = None) -> list[str]:
     _current_placements(builder, users, heads)
     db.session.add_all(builder.activities)
     db.session.add_all(builder.placements)
+    from pdtracker.demo_events import seed_events
+
+    event_lines = seed_events(today, users, enterprises)
     db.session.commit()
-    return ["Demo data loaded.", *_login_lines(), *_summary()]
+    return ["Demo data loaded.", *_login_lines(), *_summary(), *event_lines]
 
 
 def _departments() -> dict[str, Department]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
-from flask import abort, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -61,9 +62,31 @@ def amount(value: float | int, unit: str) -> str:
     return ngettext("%(n)s item", "%(n)s items", plural(value), n=num)
 
 
+# Translated sentences repeat across a department's rows; gettext per row showed in
+# profiles. The memo is exact: per app (its catalogs), a sentence depends only on
+# the locale and these keys.
+_SENTENCES_MAX = 20_000
+
+
+def _memo(key: tuple, make: Callable[[], str]) -> str:
+    memo: dict = current_app.extensions.setdefault("progress_sentences", {})
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _SENTENCES_MAX:
+            memo.clear()
+        found = memo[key] = make()
+    return found
+
+
 @bp.app_template_global()
 def missing_sentence(result: RequirementResult) -> str:
     """What is still missing, in words: "还差 37 天企业实践"."""
+    key = ("missing", str(get_locale()), result.code, result.unit, result.missing,
+           result.name)  # fmt: skip
+    return _memo(key, lambda: _missing_sentence(result))
+
+
+def _missing_sentence(result: RequirementResult) -> str:
     num, name = number(result.missing), localized(result.name) or result.code
     if result.unit == "days":
         return ngettext(
@@ -87,6 +110,17 @@ def missing_sentence(result: RequirementResult) -> str:
 @bp.app_template_global()
 def level_label(report: ProgressReport) -> str:
     """初级/中级/高级, "Not reached" or "Not assessed"."""
+    level = (
+        next((lv for lv in report.levels if lv.code == report.level), None)
+        if report.assessed
+        else None
+    )
+    key = ("level", str(get_locale()), report.assessed, report.level,
+           None if level is None else level.name)  # fmt: skip
+    return _memo(key, lambda: _level_label(report))
+
+
+def _level_label(report: ProgressReport) -> str:
     if not report.assessed:
         return _("Not assessed")
     if report.level is None:

@@ -51,6 +51,7 @@ BAD_SYNTAX = 'name = "demo-college"\nlevels = [\n  { code = "primary" \n'
 @pytest.fixture
 def admin(client, auth, world):  # noqa: ANN001, ANN201
     auth.login("admin")
+    client.post("/language", data={"locale": "en"})  # the assertions read English
     return world
 
 

@@ -289,10 +289,11 @@ def page_rows(run: dict) -> list[list[str]]:
             ok = ok and r["rps"] >= NOT_MODIFIED_SHARE * ceiling_304
         ok = ok and r["errors"] == 0
         ok = ok and r["requests"] > 0
+        cpu = q.get("cpu_ms")
         rows.append(
             [name, _rps(r), _ms(r["p50_ms"], r), _ms(r["p95_ms"], r),
-             _ms(r["p99_ms"], r), str(r["errors"]), queries, "; ".join(goals),
-             _verdict(ok)]
+             _ms(r["p99_ms"], r), str(r["errors"]), queries,
+             "?" if cpu is None else f"{cpu:.1f}", "; ".join(goals), _verdict(ok)]
         )  # fmt: skip
     return rows
 
@@ -328,6 +329,7 @@ def render_run(run: dict) -> str:
                 "p99 ms",
                 "errors",
                 "queries/request",
+                "app CPU ms/request",
                 "target",
                 "met?",
             ],

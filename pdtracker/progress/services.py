@@ -777,6 +777,9 @@ class DepartmentSummary:
     forecasts: dict[int, ChartPoint]
     history: list[ChartPoint]
     lapsing: list[TeacherStatus]
+    # Rendered HTML of the data part per (locale, zone), shared by every copy of a
+    # cached summary so a warm page does not render 300 rows again.
+    fragments: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False)
 
     @property
     def target(self) -> float:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import abort, current_app, render_template, request, send_file
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -249,8 +250,21 @@ def department():  # noqa: ANN201
     return render_template(
         "progress/department.html",
         summary=summary,
+        body=_department_body(summary),
         form=form if departments else None,
     )
+
+
+def _department_body(summary: DepartmentSummary) -> Markup:
+    """The data part of the page, rendered once per cached summary and language."""
+    key = (str(get_locale()), str(get_timezone()))
+    body = summary.fragments.get(key)
+    if body is None:
+        body = Markup(
+            render_template("progress/_department_body.html", summary=summary)
+        )
+        summary.fragments[key] = body
+    return body
 
 
 def _export(kind: str):  # noqa: ANN202

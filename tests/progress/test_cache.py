@@ -255,3 +255,13 @@ def test_cached_statuses_hold_no_orm_objects(app, world) -> None:
     assert {s.teacher.username for s in summary.teachers} <= set(names)
     assert all(isinstance(s.teacher, cache.TeacherSnapshot) for s in stored.teachers)
     assert all(s.facts == [] for s in stored.teachers)
+
+
+def test_cached_department_page_follows_the_language(client, auth, world) -> None:
+    auth.login("head1")
+    assert "导出 CSV" in client.get("/progress/department").get_data(as_text=True)
+    first = client.get("/progress/department").get_data(as_text=True)
+    client.post("/language", data={"locale": "en"})
+    english = client.get("/progress/department").get_data(as_text=True)
+    assert "Teachers, furthest from the next level first" in english
+    assert "Teachers, furthest from the next level first" not in first

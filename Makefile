@@ -31,6 +31,7 @@ run: install
 	@echo "pdtracker runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(PY) -m pdtracker.devserver --host $(HOST) --port $(PORT)
 
+PYTEST_ARGS ?= -q -n auto
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -38,8 +38,12 @@ class Config:
     # The deployment's own domain (e.g. "example.edu.cn"): feed UIDs read
     # "event-42@pdtracker.<FEED_DOMAIN>" and must never change once published.
     FEED_DOMAIN = "localhost"
-    ASSOCIATION_NAME = "区域人工智能产业协会"  # organizer of association events and their credits
-    IMPORT_ALLOW_PRIVATE = False  # True lets calendar imports fetch private/loopback URLs
+    ASSOCIATION_NAME = (
+        "区域人工智能产业协会"  # organizer of association events and their credits
+    )
+    IMPORT_ALLOW_PRIVATE = (
+        False  # True lets calendar imports fetch private/loopback URLs
+    )
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     LOG_JSON = False  # PDTRACKER_LOG_JSON=true: one JSON object per log line
     # Calendar feeds: the span they cover around today and the refresh clients are told.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,10 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import event, make_url, text
 
 from pdtracker import create_app
 from pdtracker.extensions import db
+from tests.support import pg_database, sqlalchemy_pg_url
 
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
 
@@ -31,10 +31,6 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
-def _pg_url(url: str) -> str:
-    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """PostgreSQL when PDTRACKER_TEST_DATABASE_URL is set, else a SQLite file.
@@ -46,20 +42,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
-        yield _pg_url(PG_URL)
+        yield sqlalchemy_pg_url(PG_URL)
         return
-    server = make_url(_pg_url(PG_URL))
-    name = f"{server.database}_{worker}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(PG_URL, f"{make_url(PG_URL).database}_{worker}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, text
 
 from pdtracker import create_app
 from pdtracker.activities.models import EvidenceFile
 from pdtracker.extensions import db
-from tests.conftest import PG_URL, _pg_url
+from tests.conftest import PG_URL
+from tests.support import pg_database
 
 
 @pytest.fixture
@@ -21,17 +22,8 @@ def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
         return
-    server = make_url(_pg_url(PG_URL))
-    name = f"pdtracker_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(PG_URL, f"pdtracker_restore_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 def _dump_tables(engine) -> dict[str, list[tuple]]:  # noqa: ANN001

@@ -9,12 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy import inspect, select
 
 from pdtracker import create_app
 from pdtracker.activities.models import DEFAULT_KINDS, ActivityKind
 from pdtracker.extensions import db
-from tests.conftest import PG_URL, _pg_url, requires_postgres
+from tests.conftest import PG_URL, requires_postgres
+from tests.support import pg_database
 
 
 def _check_round_trip(url: str, tmp_path) -> None:  # noqa: ANN001
@@ -46,17 +47,8 @@ def test_sqlite_upgrade_matches_models_and_downgrades(tmp_path) -> None:
 @pytest.fixture
 def empty_pg_database() -> Iterator[str]:
     """A throwaway PostgreSQL database on the test server."""
-    server = make_url(_pg_url(PG_URL))
-    name = f"pdtracker_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(PG_URL, f"pdtracker_migrations_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 @requires_postgres

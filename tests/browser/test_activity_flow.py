@@ -52,7 +52,8 @@ def test_teacher_logs_activity_with_pdf_and_head_verifies(
 
     with app.app_context():
         activity = db.session.scalar(select(Activity).where(Activity.title == TITLE))
-        assert activity is not None and activity.status == "completed"
+        assert activity is not None
+        assert activity.status == "completed"
         assert [e.original_name for e in activity.evidence] == ["讲座证明.pdf"]
         activity_id = activity.id
 

@@ -445,7 +445,9 @@ def _placement_rows(where: TeacherFilter, out: dict[int, TeacherFacts]) -> None:
             # Completion credits the calendar days of the span.
             days=float((end - start).days + 1), status=ActivityStatus.PLANNED.value,
         )  # fmt: skip
-        entry = out.setdefault(teacher_id, TeacherFacts())
+        entry = out.get(teacher_id)
+        if entry is None:
+            entry = out[teacher_id] = TeacherFacts()
         entry.facts.append(fact)
         entry.planned.append(PlannedItem("placement", enterprise, fact))
 
@@ -485,7 +487,9 @@ def _registration_rows(
             hours=_number(row.credited_hours), role="attendee",
             status=ActivityStatus.PLANNED.value,
         )  # fmt: skip
-        entry = out.setdefault(row.teacher_id, TeacherFacts())
+        entry = out.get(row.teacher_id)
+        if entry is None:
+            entry = out[row.teacher_id] = TeacherFacts()
         entry.facts.append(fact)
         entry.planned.append(PlannedItem("registration", row.title, fact))
         if entry.expires_at is None or row.ends_at < entry.expires_at:
@@ -947,16 +951,23 @@ def store_evaluations(
         )
     rows = []
     for teacher in teachers:
-        status = status_for(teacher, gathered.get(teacher.id), active.ruleset, as_of)
+        # The stored row needs the report only: no forecast, distance or lapse.
+        entry = gathered.get(teacher.id) or TeacherFacts()
+        report = evaluate(
+            active.ruleset,
+            entry.facts,
+            as_of,
+            professional_course=_professional(teacher),
+        )
         rows.append(
             {
                 "teacher_id": teacher.id,
                 "ruleset_name": active.name,
                 "ruleset_version": active.version,
                 "as_of": as_of,
-                "assessed": status.report.assessed,
-                "level": status.report.level,
-                "report": report_to_dict(status.report),
+                "assessed": report.assessed,
+                "level": report.level,
+                "report": report_to_dict(report),
                 "computed_at": now,
             }
         )

@@ -400,6 +400,9 @@ def render_run(run: dict) -> str:
              f"{m['seconds']:.2f} s", f"≤ {IMPORT_SECONDS} s",
              _verdict(m["seconds"] <= IMPORT_SECONDS and not m["error"])]
         )  # fmt: skip
+    for command, error in run.get("failures", {}).items():
+        timers.append([f"{command}: FAILED ({error.splitlines()[-1][:200]})",
+                       "—", "—", "**NO**"])  # fmt: skip
     if timers:
         out += [table(["timed job", "time", "target", "met?"], timers), ""]
     return "\n".join(out)

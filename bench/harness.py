@@ -63,7 +63,15 @@ def _stop(proc: subprocess.Popen) -> None:
 class Gunicorn:
     """pdtracker (plus the ceiling route) under gunicorn.conf.py, 2 sync workers."""
 
-    def __init__(self, url: str, ceiling_file: Path, log: Path, workers: int = 2):
+    def __init__(
+        self,
+        url: str,
+        ceiling_file: Path,
+        log: Path,
+        workers: int = 2,
+        max_requests: int | None = None,
+    ):
+        self.max_requests = max_requests
         self.port = free_port()
         self.url = url
         self.ceiling_file = ceiling_file
@@ -86,10 +94,12 @@ class Gunicorn:
             "BENCH_CEILING_FILE": str(self.ceiling_file),
             "PYTHONPATH": str(ROOT),
         }
+        command = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
+        if self.max_requests is not None:  # 0: never recycle a worker
+            command += ["--max-requests", str(self.max_requests)]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py",
-                 "bench.ceiling_app:app"],
+                [*command, "bench.ceiling_app:app"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )  # fmt: skip

@@ -147,7 +147,9 @@ def measure_size(kind: str, size: int, args: argparse.Namespace) -> dict:
     }  # fmt: skip
     server_log = OUT / f"gunicorn-{kind}-{size}.log"
     server_log.unlink(missing_ok=True)
-    with Gunicorn(meta["url"], Path(feed["path"]), server_log) as server:
+    with Gunicorn(
+        meta["url"], Path(feed["path"]), server_log, max_requests=args.max_requests
+    ) as server:
         sessions = {None: None}
         for page in pages(meta):
             user = page.get("user")
@@ -520,6 +522,14 @@ def render_burst(result: dict) -> str:
     )
 
 
+def _recycling(max_requests: int | None) -> str:
+    if max_requests is None:
+        return " (max_requests 5000 with jitter, as configured)"
+    if max_requests == 0:
+        return " with worker recycling off (--max-requests 0)"
+    return f" with --max-requests {max_requests}"
+
+
 def render(results: dict) -> str:
     """The whole report."""
     m = results["machine"]
@@ -530,7 +540,8 @@ def render(results: dict) -> str:
         f"Machine: {m['nproc']} cores ({m['cpu']}), memory `{m['memory']}`, "
         f"Linux {m['kernel']}, Python {m['python']}, PostgreSQL {m['postgresql']}, "
         f"SQLite {m['sqlite']}, {m['wrk']}. gunicorn: gunicorn.conf.py, 2 sync "
-        f"workers; wrk: 1 thread, {results['args']['connections']} connections, "
+        f"workers{_recycling(results['args'].get('max_requests'))}; wrk: 1 thread, "
+        f"{results['args']['connections']} connections, "
         f"{results['args']['duration']} s per page after {results['args']['warmup']} s "
         f"of warm-up. Load average (1 min) at start {loads['start']:.2f}, at end "
         f"{loads['end']:.2f}; highest before a measurement {loads['max']:.2f}.",
@@ -579,6 +590,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=3000,
         help="largest size at which the whole nightly tick is timed",
+    )
+    p.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="override gunicorn.conf.py's max_requests (0: never recycle)",
     )
     p.add_argument("--no-radicale", action="store_true")
     p.add_argument(

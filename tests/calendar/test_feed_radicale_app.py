@@ -8,8 +8,6 @@ the other parsers see.
 
 from __future__ import annotations
 
-import base64
-import urllib.request
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -19,26 +17,12 @@ from pdtracker.timeutil import SHANGHAI, utcnow
 from tests.calendar.feedkit import FeedKit, get, soon, window_dates
 from tests.interop import pyparsers
 from tests.interop.pyparsers import fmt
+from tests.interop.radicale import stored_calendar
 
 pytestmark = pytest.mark.interop
 caldav = pytest.importorskip("caldav", reason="caldav is not installed")
 
 SUMMARY = "讲座：新能源汽车检测技术，第2讲；主讲 李教授, AI"
-
-
-def put(url: str, data: bytes) -> int:
-    """PUT a whole calendar as one collection (Basic auth names Radicale's user)."""
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="PUT",
-        headers={
-            "Content-Type": "text/calendar; charset=utf-8",
-            "Authorization": f"Basic {base64.b64encode(b'teacher1:unused').decode()}",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return response.status
 
 
 @pytest.fixture
@@ -76,18 +60,7 @@ def teacher_feed(app, world) -> bytes:  # noqa: ANN001
 @pytest.fixture
 def stored(radicale_server: str, teacher_feed: bytes):  # noqa: ANN201
     """The feed stored in Radicale; yields the caldav Calendar."""
-    collection = f"{radicale_server}teacher1/pd-feed/"
-    assert put(collection, teacher_feed) == 201
-    client = caldav.DAVClient(
-        url=f"{radicale_server}teacher1/",
-        username="teacher1",
-        password="unused",
-        require_tls=False,
-        enable_rfc6764=False,
-        timeout=30,
-    )
-    with client:
-        yield client.calendar(url=collection)
+    yield from stored_calendar(radicale_server, "teacher1", "pd-feed", teacher_feed)
 
 
 def test_every_event_comes_back_intact(stored, teacher_feed: bytes) -> None:

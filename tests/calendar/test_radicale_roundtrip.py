@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import urllib.request
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.interop.pyparsers import fmt
+from tests.interop.radicale import stored_calendar
 
 from .conftest import LECTURE_DESCRIPTION, LECTURE_SUMMARY, expected_events, uid
 
@@ -16,37 +15,10 @@ pytestmark = pytest.mark.interop
 caldav = pytest.importorskip("caldav", reason="caldav is not installed")
 
 
-def put_feed(url: str, data: bytes) -> int:
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="PUT",
-        headers={
-            "Content-Type": "text/calendar; charset=utf-8",
-            # Radicale (auth type none) takes the user from Basic auth and creates
-            # that user's principal collection; anonymous PUTs get 409.
-            "Authorization": f"Basic {base64.b64encode(b'teacher:unused').decode()}",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return response.status
-
-
 @pytest.fixture
 def stored(radicale_server: str, feed: bytes):  # noqa: ANN201
     """The reference feed PUT as one collection; yields the caldav Calendar."""
-    collection = f"{radicale_server}teacher/feed/"
-    assert put_feed(collection, feed) == 201
-    client = caldav.DAVClient(
-        url=f"{radicale_server}teacher/",
-        username="teacher",
-        password="unused",
-        require_tls=False,
-        enable_rfc6764=False,
-        timeout=30,
-    )
-    with client:
-        yield client.calendar(url=collection)
+    yield from stored_calendar(radicale_server, "teacher", "feed", feed)
 
 
 def test_events_come_back_with_same_uids_starts_and_text(stored, entries) -> None:

@@ -78,3 +78,40 @@ def radicale_server(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def put_feed(server: str, user: str, collection: str, feed: bytes) -> int:
+    """PUT a whole calendar as one collection of `user` (Radicale takes the user from
+    Basic auth with auth type none; anonymous PUTs get 409). Returns the HTTP status."""
+    import base64
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{server}{user}/{collection}/",
+        data=feed,
+        method="PUT",
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Authorization": "Basic "
+            + base64.b64encode(f"{user}:unused".encode()).decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status
+
+
+def stored_calendar(server: str, user: str, collection: str, feed: bytes) -> Iterator:
+    """Store `feed` in Radicale and yield it as a caldav Calendar (for a fixture)."""
+    import caldav
+
+    assert put_feed(server, user, collection, feed) == 201
+    client = caldav.DAVClient(
+        url=f"{server}{user}/",
+        username=user,
+        password="unused",
+        require_tls=False,
+        enable_rfc6764=False,
+        timeout=30,
+    )
+    with client:
+        yield client.calendar(url=f"{server}{user}/{collection}/")

@@ -50,6 +50,11 @@ class Config:
     FEED_PAST_DAYS = 60
     FEED_FUTURE_DAYS = 548  # about 18 months
     FEED_REFRESH = timedelta(hours=6)
+    # PostgreSQL: each worker remembers which feed a URL opens and is told by
+    # LISTEN/NOTIFY when that changes (calendar/directory.py). False behind a pooler
+    # in transaction mode, where LISTEN cannot work: every feed request then queries.
+    FEED_LISTEN = True
+    FEED_DIRECTORY_SIZE = 50_000  # remembered URLs per worker (~1 KB each)
     # Outgoing mail; without MAIL_SERVER notifications are in-app only.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25

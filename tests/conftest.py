@@ -95,6 +95,9 @@ def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:  # noqa:
         ensure_activity_kinds()
         db.session.commit()
     yield app
+    from pdtracker.calendar.directory import shutdown
+
+    shutdown(app)  # the feed listener's thread and connection, if a feed started it
     with app.app_context():
         db.session.remove()
         # Close pooled connections now: an idle one would hold locks the next test waits on.

@@ -7,6 +7,11 @@ upsert: version + 1, changed_at = max(previous + 1 s, now). Deletions are seen b
 the DELETE runs, so removing an event still moves Last-Modified forward. A rolled
 back transaction bumps nothing.
 
+On PostgreSQL the bump also notifies the workers' feed directories
+(:mod:`pdtracker.calendar.directory`) in the same transaction, so what they remember
+about these feeds is dropped when it commits. Feed tokens, roles and the user fields
+below are bumped too: they decide which feed a URL opens.
+
 Rows written with Core statements (``update(...)``, ``delete(...)``) bypass this;
 services that change feed content that way must call :func:`bump` themselves.
 """
@@ -17,16 +22,19 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Interval, event, func, inspect, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from pdtracker.activities.models import Activity
-from pdtracker.auth.models import User
+from pdtracker.auth.models import User, UserRole
+from pdtracker.calendar import directory
 from pdtracker.calendar.models import (
     PUBLIC_FEED_KEY,
     FeedState,
+    FeedToken,
     department_feed_key,
     teacher_feed_key,
 )
@@ -38,6 +46,7 @@ from pdtracker.timeutil import utcnow
 __all__ = ["bump", "install"]
 
 _PENDING = "pdtracker_feed_keys"
+_COMMITTING = "pdtracker_feed_keys_committing"
 # User columns that feed text or feed membership is made of.
 _USER_FIELDS = (
     "display_name",
@@ -53,6 +62,7 @@ def install() -> None:
     for name, fn in (
         ("before_flush", _before_flush),
         ("before_commit", _before_commit),
+        ("after_commit", _after_commit),
         ("after_rollback", _forget),
     ):
         if not event.contains(FlaskSession, name, fn):
@@ -89,6 +99,11 @@ def bump(connection: Connection, keys: Iterable[str], now: datetime) -> None:
             set_={"version": table.c.version + 1, "changed_at": later},
         )
     )
+    if connection.dialect.name == "postgresql":
+        # Transactional: delivered to the listeners at commit, never on rollback.
+        connection.execute(
+            select(func.pg_notify(directory.CHANNEL, directory.payload(keys)))
+        )
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -106,13 +121,18 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 events.add(obj.id)
         elif isinstance(obj, Registration | Placement | Activity):
             teachers.update(_values(obj, "teacher_id"))
+        elif isinstance(obj, FeedToken | UserRole):
+            # Which feed a URL opens: a rotated token, a granted or revoked role.
+            teachers.update(_values(obj, "user_id"))
         elif isinstance(obj, Enterprise) and obj.id is not None:
             enterprises.add(obj.id)
         elif isinstance(obj, Department) and obj.id is not None:
             departments.add(obj.id)  # its name is the feed's name
         elif isinstance(obj, User) and obj.id is not None and obj not in session.new:
             state = inspect(obj)
-            if any(state.attrs[f].history.has_changes() for f in _USER_FIELDS):
+            if obj in session.deleted or any(
+                state.attrs[f].history.has_changes() for f in _USER_FIELDS
+            ):
                 teachers.add(obj.id)
                 departments.update(_values(obj, "department_id"))
     if not (public or teachers or departments or events or enterprises):
@@ -162,8 +182,17 @@ def _before_commit(session: Session) -> None:
     keys = session.info.pop(_PENDING, None)
     if keys:
         bump(session.connection(), keys, utcnow())
+        session.info[_COMMITTING] = keys
+
+
+def _after_commit(session: Session) -> None:
+    """This worker need not wait for its own NOTIFY to come back."""
+    keys = session.info.pop(_COMMITTING, None)
+    if keys and has_app_context():
+        directory.forget_committed(current_app._get_current_object(), keys)
 
 
 def _forget(session: Session) -> None:
     """A rolled-back transaction changed no feed."""
     session.info.pop(_PENDING, None)
+    session.info.pop(_COMMITTING, None)

@@ -18,6 +18,7 @@ answered from one query, before anything is built.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -32,13 +33,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.calendar import directory
 from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
 from pdtracker.calendar.models import (
     PUBLIC_FEED_KEY,
@@ -184,9 +197,36 @@ def feed_window(now: datetime, app: Flask | None = None) -> FeedWindow:
 
 
 def resolve_token(token: str, scope: FeedScope) -> FeedHandle | None:
-    """The feed a private token opens, in ONE query; None if it opens nothing."""
+    """The feed a private token opens; None if it opens nothing.
+
+    From this worker's feed directory when it knows the token, else ONE query.
+    """
     if not _TOKEN.match(token):
         return None
+    return _resolve((scope.value, token), lambda: _query_token(token, scope))
+
+
+def public_handle() -> FeedHandle:
+    """The association feed's handle (the directory's, else one query)."""
+    return _resolve((PUBLIC_FEED_KEY,), _query_public)
+
+
+def _resolve(key: tuple, query) -> FeedHandle | None:  # noqa: ANN001
+    found = directory.directory()
+    if found is None:
+        return query()
+    handle = found.get(key)
+    if handle is None:
+        epoch = found.epoch()  # before the query: a later NOTIFY voids the row read
+        handle = query()
+        if handle is not None:
+            found.put(key, handle, epoch)
+    return handle
+
+
+@functools.cache
+def _token_statement(scope: FeedScope) -> Select:
+    """The token lookup, built once: building it per request cost more than running it."""
     if scope is FeedScope.TEACHER:
         key = literal("teacher:").concat(cast(User.id, String))
         role = Role.TEACHER
@@ -211,7 +251,7 @@ def resolve_token(token: str, scope: FeedScope) -> FeedHandle | None:
         .join(User, User.id == FeedToken.user_id)
         .outerjoin(FeedState, FeedState.feed_key == key)
         .where(
-            FeedToken.token == token,
+            FeedToken.token == bindparam("token"),
             FeedToken.scope == scope.value,
             User.is_active_account.is_(True),
             exists().where(UserRole.user_id == User.id, UserRole.role == role.value),
@@ -219,7 +259,11 @@ def resolve_token(token: str, scope: FeedScope) -> FeedHandle | None:
     )
     if scope is FeedScope.DEPARTMENT:
         query = query.join(Department, Department.id == User.department_id)
-    row = db.session.execute(query).one_or_none()
+    return query
+
+
+def _query_token(token: str, scope: FeedScope) -> FeedHandle | None:
+    row = db.session.execute(_token_statement(scope), {"token": token}).one_or_none()
     if row is None:
         return None
     return FeedHandle(
@@ -234,13 +278,13 @@ def resolve_token(token: str, scope: FeedScope) -> FeedHandle | None:
     )
 
 
-def public_handle() -> FeedHandle:
-    """The association feed's handle, in one query."""
-    state = db.session.execute(
-        select(FeedState.version, FeedState.changed_at).where(
-            FeedState.feed_key == PUBLIC_FEED_KEY
-        )
-    ).one_or_none()
+_PUBLIC_STATE = select(FeedState.version, FeedState.changed_at).where(
+    FeedState.feed_key == PUBLIC_FEED_KEY
+)
+
+
+def _query_public() -> FeedHandle:
+    state = db.session.execute(_PUBLIC_STATE).one_or_none()
     config = current_app.config
     return FeedHandle(
         feed_key=PUBLIC_FEED_KEY,

@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 
 from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
+from pdtracker.calendar import directory
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope, FeedState
 from pdtracker.events.models import Event
@@ -189,8 +190,9 @@ class FeedKit:
             return None if row is None else (row.version, row.changed_at)
 
     def clear_cache(self) -> None:
-        """Forget rendered feeds (as a freshly started worker would)."""
+        """Forget rendered feeds and resolved URLs (as a freshly started worker would)."""
         svc.feed_cache(self.app).clear()
+        directory.shutdown(self.app)
 
 
 def get(app: Flask, url: str, method: str = "GET", **headers: str) -> TestResponse:

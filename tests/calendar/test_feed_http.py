@@ -203,7 +203,7 @@ def test_unchanged_feed_is_served_from_the_cache(
     with count_queries() as counter:
         again = get(app, teacher_feed)
     assert again.data == first.data
-    assert counter.count == 1
+    assert counter.count <= 1  # none once the feed directory knows the URL
 
 
 def _fill(app, teacher: User, enterprise_id: int, n: int) -> None:  # noqa: ANN001

@@ -681,6 +681,11 @@ class TeacherStatus:
     distance: float
     lapse: RequirementResult | None
     forecast_on: date | None
+    # Rendered HTML of the dashboard's data part per (locale, zone, own page), shared
+    # by every copy of a cached status so a warm dashboard renders only its frame.
+    fragments: dict[tuple[str, str, bool], Any] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def dual_qualified(self) -> bool:

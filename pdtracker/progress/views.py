@@ -26,7 +26,9 @@ from pdtracker.progress.rules import (
     RequirementResult,
 )
 from pdtracker.progress.services import (
+    ActiveRuleset,
     DepartmentSummary,
+    TeacherStatus,
     active_ruleset,
     next_lapses,
 )
@@ -182,9 +184,27 @@ def _teacher_page(teacher: User, own: bool):  # noqa: ANN202
         "progress/dashboard.html",
         status=status,
         ruleset=active,
-        lapses=next_lapses(status.report),
         own=own,
+        body=_teacher_body(status, active, own),
     )
+
+
+def _teacher_body(status: TeacherStatus, active: ActiveRuleset, own: bool) -> Markup:
+    """The dashboard's data part, rendered once per cached status and language."""
+    key = (str(get_locale()), str(get_timezone()), own)
+    body = status.fragments.get(key)
+    if body is None:
+        body = Markup(
+            render_template(
+                "progress/_dashboard_body.html",
+                status=status,
+                ruleset=active,
+                lapses=next_lapses(status.report),
+                own=own,
+            )
+        )
+        status.fragments[key] = body
+    return body
 
 
 @bp.route("/")

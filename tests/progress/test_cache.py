@@ -270,3 +270,51 @@ def test_cached_department_page_follows_the_language(client, auth, world) -> Non
     english = client.get("/progress/department").get_data(as_text=True)
     assert "Teachers, furthest from the next level first" in english
     assert "Teachers, furthest from the next level first" not in first
+
+
+@pytest.fixture
+def rendered(app):  # noqa: ANN001, ANN201
+    """Names of the templates rendered, in order (Flask's template_rendered signal)."""
+    from flask import template_rendered
+
+    names: list[str] = []
+
+    def note(sender, template, context, **extra) -> None:  # noqa: ANN001, ANN003
+        names.append(template.name)
+
+    template_rendered.connect(note, app)
+    yield names
+    template_rendered.disconnect(note, app)
+
+
+def test_warm_dashboard_renders_only_its_frame(
+    app, client, auth, world, make_activity, rendered
+) -> None:
+    _training(make_activity, world["teacher1"], _today(app), "100")
+    auth.login("teacher1")
+    first = _without_csrf(client.get("/progress/").get_data(as_text=True))
+    assert "progress/_dashboard_body.html" in rendered
+    rendered.clear()
+    again = _without_csrf(client.get("/progress/").get_data(as_text=True))
+    assert again == first
+    assert rendered == ["progress/dashboard.html"]
+    client.post("/language", data={"locale": "en"})
+    english = client.get("/progress/").get_data(as_text=True)
+    assert "Requirements of the next level" in english
+    assert "下一级别的要求" not in english
+
+
+def test_heads_view_of_a_teacher_has_its_own_fragment(
+    app, client, auth, world, make_activity, rendered
+) -> None:
+    t1 = world["teacher1"]
+    _training(make_activity, t1, _today(app), "100")
+    auth.login("teacher1")
+    client.get("/progress/")
+    auth.logout()
+    auth.login("head1")
+    rendered.clear()
+    theirs = client.get(f"/progress/teachers/{t1.id}").get_data(as_text=True)
+    # Same cached status, but "you hold…" sentences differ: rendered for the head.
+    assert "progress/_dashboard_body.html" in rendered
+    assert 'data-credited="100"' in theirs

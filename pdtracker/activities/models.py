@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     Time,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from pdtracker.extensions import db
 from pdtracker.timeutil import UTCDateTime, utcnow
@@ -181,6 +181,8 @@ class Activity(db.Model):
         cascade="all, delete-orphan",
         order_by="EvidenceFile.id",
     )
+    # Filled by list queries (with_expression) so a list need not load the files.
+    evidence_count: Mapped[int | None] = query_expression()
 
     @property
     def is_locked(self) -> bool:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import Select, false, func, or_, select, true
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, selectinload, with_expression
 
 from pdtracker.activities.evidence import StoredUpload
 from pdtracker.activities.models import (
@@ -341,10 +341,16 @@ def list_activities_for(
     year: int | None = None,
 ) -> Select:
     """The teacher's own activities, newest first, optionally filtered."""
+    evidence_count = (
+        select(func.count(EvidenceFile.id))
+        .where(EvidenceFile.activity_id == Activity.id)
+        .correlate(Activity)
+        .scalar_subquery()
+    )
     stmt = (
         select(Activity)
         .where(Activity.teacher_id == teacher.id)
-        .options(selectinload(Activity.evidence))
+        .options(with_expression(Activity.evidence_count, evidence_count))
         .order_by(Activity.starts_on.desc(), Activity.id.desc())
     )
     if kind_code:

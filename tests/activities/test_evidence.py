@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import urllib.parse
 
 import pytest
@@ -318,3 +319,24 @@ def test_save_upload_names_and_hashes(tmp_path) -> None:
     with pytest.raises(UploadRejected) as refused:
         save_upload(io.BytesIO(EXE), "x.png", tmp_path, MIB)
     assert refused.value.code == "bad_type"
+
+
+def test_list_shows_how_many_files_each_activity_has(
+    client, auth, world, make_activity
+) -> None:
+    with_files = make_activity(world["teacher1"], title="有证明的讲座")
+    make_activity(world["teacher1"], title="没有证明的讲座")
+    auth.login("teacher1")
+    for name in ("a.pdf", "b.png"):
+        data = PDF if name.endswith(".pdf") else PNG
+        response = client.post(
+            f"/activities/{with_files.id}/evidence",
+            data={"evidence": file_field(data, name)},
+        )
+        assert response.status_code == 302
+    html = client.get("/activities/").get_data(as_text=True)
+    counts = dict(
+        re.findall(r">(有证明的讲座|没有证明的讲座)</a></td>\s*<td[^>]*>.*?</td>\s*<td>(\d+)</td>",
+                   html, re.S)
+    )  # fmt: skip
+    assert counts == {"有证明的讲座": "2", "没有证明的讲座": "0"}

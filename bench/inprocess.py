@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
 
 from bench import generate  # noqa: E402
 from pdtracker import create_app  # noqa: E402
+from pdtracker.calendar import directory  # noqa: E402
 from pdtracker.extensions import db  # noqa: E402
 
 ICS_TARGET_BYTES = 1024 * 1024
@@ -124,7 +125,13 @@ def cmd_queries(url: str, meta: dict) -> dict:
                 etag = client.get(page["path"]).headers["ETag"]
                 headers = {"If-None-Match": etag}
             counts, status, cpus = [], None, []
-            for _ in range(2):
+            for attempt in range(2):
+                if attempt:
+                    # Steady state: the feed directory listening (PostgreSQL) and
+                    # this page's URL resolved once while it was.
+                    if listener := directory.listener(app):
+                        listener.connected.wait(10)
+                    client.get(page["path"], headers=headers)
                 counter["n"] = 0
                 started = time.process_time()
                 reply = client.get(page["path"], headers=headers)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from pdtracker.progress.rules import (
     evaluate,
 )
 from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress.services import active_ruleset
 from pdtracker.timeutil import to_local, utcnow
 
 MONTHS = 18
@@ -44,8 +44,8 @@ class Row:
     """One teacher: their slots per month and the practice days still needed."""
 
     teacher: User
-    needed: int | float
-    credited: int | float
+    needed: int | float | None  # None: the ruleset has no enterprise-practice rule
+    credited: int | float | None
     cells: list[list[Slot]] = field(default_factory=list)
 
     @property
@@ -60,7 +60,7 @@ class Timeline:
 
     as_of: date
     months: list[date]
-    required: int | float
+    required: int | float | None
     window_years: int
     rows: list[Row]
 
@@ -72,15 +72,16 @@ def local_today() -> date:
     ).date()
 
 
-@lru_cache(maxsize=1)
-def practice_ruleset() -> tuple[Ruleset, Requirement]:
-    """The enterprise-practice requirement alone, from the default ruleset.
+def practice_ruleset(full: Ruleset) -> tuple[Ruleset, Requirement] | None:
+    """The enterprise-practice requirement alone, from ``full`` (None if it has none).
 
     Evaluating only this requirement keeps one definition (kinds, measure,
     threshold, window) while skipping work the timeline does not show.
     """
-    full = load_builtin()
-    requirement = full.requirement(REQUIREMENT)
+    try:
+        requirement = full.requirement(REQUIREMENT)
+    except KeyError:  # a college ruleset may define practice differently
+        return None
     single = replace(
         full, levels=(Level(code=REQUIREMENT, requirements=(requirement,)),)
     )
@@ -88,11 +89,16 @@ def practice_ruleset() -> tuple[Ruleset, Requirement]:
 
 
 def practice_days(
-    facts: list[ActivityFact], as_of: date
+    facts: list[ActivityFact], as_of: date, full: Ruleset | None = None
 ) -> tuple[int | float, int | float]:
-    """(credited, still needed) enterprise-practice days in the window ending as_of."""
-    ruleset, _ = practice_ruleset()
-    result = evaluate(ruleset, facts, as_of).requirement(REQUIREMENT)
+    """(credited, still needed) enterprise-practice days in the window ending as_of.
+
+    Under ``full`` (the built-in default ruleset when None).
+    """
+    practice = practice_ruleset(full or load_builtin())
+    if practice is None:
+        return 0, 0
+    result = evaluate(practice[0], facts, as_of).requirement(REQUIREMENT)
     return result.credited, result.missing
 
 
@@ -159,19 +165,31 @@ def _slots(placement: Placement, months: list[date]) -> list[list[Slot]]:
     return cells
 
 
-def build_timeline(department_id: int | None, as_of: date) -> Timeline:
-    """Teachers × the next 18 months; three queries whatever the department's size."""
+def build_timeline(
+    department_id: int | None, as_of: date, full: Ruleset | None = None
+) -> Timeline:
+    """Teachers × the next 18 months; four queries whatever the department's size.
+
+    "Still needed" follows ``full``, by default the active published ruleset.
+    """
     months = _months(as_of)
-    ruleset, requirement = practice_ruleset()
-    frame = (as_of, months, requirement.threshold, ruleset.window_years)
+    full = full or active_ruleset().ruleset
+    practice = practice_ruleset(full)
+    if practice is None:
+        frame = (as_of, months, None, full.window_years)
+    else:
+        frame = (as_of, months, practice[1].threshold, practice[0].window_years)
     if department_id is None:
         return Timeline(*frame, [])
     teachers = department_teachers(department_id)
     placements = _placements(department_id, months[0], month_end(months[-1]))
-    facts = _facts(department_id, requirement.kinds)
+    facts = {} if practice is None else _facts(department_id, practice[1].kinds)
     rows: dict[int, Row] = {}
     for teacher in teachers:
-        credited, needed = practice_days(facts.get(teacher.id, []), as_of)
+        if practice is None:
+            credited, needed = None, None
+        else:
+            credited, needed = practice_days(facts.get(teacher.id, []), as_of, full)
         rows[teacher.id] = Row(teacher, needed, credited, cells=[[] for _ in months])
     for placement in placements:
         row = rows.get(placement.teacher_id)
@@ -180,6 +198,7 @@ def build_timeline(department_id: int | None, as_of: date) -> Timeline:
         for cell, slots in zip(row.cells, _slots(placement, months), strict=True):
             cell.extend(slots)
     ordered = sorted(
-        rows.values(), key=lambda r: (-r.needed, r.teacher.display_name, r.teacher.id)
+        rows.values(),
+        key=lambda r: (-(r.needed or 0), r.teacher.display_name, r.teacher.id),
     )
     return Timeline(*frame, ordered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -151,3 +152,48 @@ def test_timeline_query_count_does_not_grow(
     many = measure()
     assert many == few
     assert few <= 8
+
+
+def test_still_needed_follows_the_active_ruleset(
+    app, client, auth, world, make_activity
+) -> None:
+    """A college that asks 120 days sees 120 − credited, not the default's 180."""
+    from tests.progress.test_rulesets_admin import _published
+
+    teacher = world["teacher1"]
+    make_activity(
+        teacher, kind_code="enterprise_placement", status="verified",
+        starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 31),
+    )  # fmt: skip
+    with app.app_context():
+        before = build_timeline(world["ai"].id, date(2026, 7, 1))
+    assert {r.teacher.username: r.needed for r in before.rows}["teacher1"] == 149
+    auth.login("admin")
+    _published(app, client)  # demo-college: 120 days of enterprise practice
+    with app.app_context():
+        after = build_timeline(world["ai"].id, date(2026, 7, 1))
+    assert after.required == 120
+    assert {r.teacher.username: r.needed for r in after.rows}["teacher1"] == 89
+    auth.logout()
+    auth.login("head1")
+    html = client.get("/placements/timeline").get_data(as_text=True)
+    assert 'data-needed="89"' in html
+
+
+def test_a_ruleset_without_practice_shows_no_days_needed(app, world) -> None:
+    from pdtracker.progress.rules import Level
+    from pdtracker.progress.ruleset import load_builtin
+
+    builtin = load_builtin()
+    without = replace(
+        builtin,
+        levels=tuple(
+            Level(code=lv.code, requirements=tuple(
+                r for r in lv.requirements if r.code != "enterprise_practice"))
+            for lv in builtin.levels
+        ),
+    )  # fmt: skip
+    with app.app_context():
+        timeline = build_timeline(world["ai"].id, date(2026, 7, 1), without)
+    assert timeline.required is None
+    assert {r.needed for r in timeline.rows} == {None}

@@ -524,7 +524,12 @@ def render_burst(result: dict) -> str:
 
 def _recycling(max_requests: int | None) -> str:
     if max_requests is None:
-        return " (max_requests 5000 with jitter, as configured)"
+        conf: dict = {}
+        exec((ROOT / "gunicorn.conf.py").read_text(), conf)  # noqa: S102 - our own file
+        return (
+            f" (max_requests {conf.get('max_requests', 0):,} with jitter"
+            f" {conf.get('max_requests_jitter', 0):,}, as configured)"
+        )
     if max_requests == 0:
         return " with worker recycling off (--max-requests 0)"
     return f" with --max-requests {max_requests}"

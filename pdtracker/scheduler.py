@@ -3,12 +3,16 @@
 `create_app` never starts a scheduler, so gunicorn workers run none. This process
 holds a lock for its lifetime (a PostgreSQL advisory lock, or a file lock beside a
 SQLite database), so a second one started by mistake exits (status 3) or waits.
+The advisory lock lives as long as its database connection: the scheduler checks it
+every few seconds, takes it again if the connection dropped, and exits (status 4,
+for its supervisor to restart it) if meanwhile another scheduler took it.
 APScheduler only holds the fixed ticks below; the work itself lives in the
 database, and each tick is a plain function of `now` that tests call directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib
 import logging
@@ -30,6 +34,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
@@ -37,6 +42,8 @@ from pdtracker.timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 EXIT_ALREADY_RUNNING = 3
+EXIT_LOCK_LOST = 4
+LOCK_CHECK_SECONDS = 15  # how long two schedulers may overlap after a lost connection
 # The PostgreSQL advisory lock key: any constant shared by every scheduler process.
 ADVISORY_LOCK_KEY = zlib.crc32(b"pdtracker-scheduler")
 
@@ -179,9 +186,13 @@ def build(app: Flask, schedule: tuple[Tick, ...] = SCHEDULE) -> Any:
     return scheduler
 
 
-def run(app: Flask) -> None:
-    """Run the scheduler in the foreground until SIGTERM or SIGINT."""
+def run(app: Flask, lock: InstanceLock | None = None) -> bool:
+    """Run the scheduler in the foreground until SIGTERM or SIGINT.
+
+    Returns True when it stopped because its instance lock was lost.
+    """
     scheduler = build(app)
+    lost: list[bool] = []
 
     def stop(signum: int, _frame: object) -> None:
         logger.info("scheduler stopping (signal %s)", signum)
@@ -189,9 +200,27 @@ def run(app: Flask) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if lock is not None:
+        seconds = 1 if app.config.get("SCHEDULER_FAST") else LOCK_CHECK_SECONDS
+        scheduler.add_job(guard_lock, "interval", args=(lock, scheduler, lost),
+                          seconds=seconds, id="instance_lock", name="instance_lock")  # fmt: skip
     logger.info("scheduler %s started: %s", scheduler_identity(),
                 ", ".join(t.id for t in SCHEDULE))  # fmt: skip
     scheduler.start()
+    return bool(lost)
+
+
+def guard_lock(lock: InstanceLock, scheduler: Any, lost: list[bool]) -> None:
+    """Stop the scheduler if its lock is gone and cannot be taken back."""
+    if lock.ensure():
+        return
+    logger.error(
+        "scheduler %s lost its instance lock (%s) to another scheduler; stopping",
+        scheduler_identity(),
+        lock.description,
+    )
+    lost.append(True)
+    scheduler.shutdown(wait=False)
 
 
 # The single-instance lock.
@@ -209,6 +238,10 @@ class InstanceLock:
     def release(self) -> None:
         """Give the lock back."""
         raise NotImplementedError
+
+    def ensure(self) -> bool:
+        """Still ours (taken again if it was lost)? False if another holds it now."""
+        return True
 
 
 class AdvisoryLock(InstanceLock):
@@ -236,9 +269,48 @@ class AdvisoryLock(InstanceLock):
         """Unlock and close the connection."""
         if self._conn is None:
             return
-        self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        self._conn.close()
-        self._conn = None
+        # A dropped connection has already released the lock.
+        with contextlib.suppress(SQLAlchemyError):
+            self._conn.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
+            )
+        self._discard()
+
+    def held(self) -> bool:
+        """Whether our connection is alive and still holds the lock."""
+        if self._conn is None:
+            return False
+        try:
+            return bool(
+                self._conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND granted AND pid = pg_backend_pid() AND objsubid = 1"
+                        " AND (classid::bigint << 32) + objid::bigint = :key"
+                    ),
+                    {"key": self.key},
+                ).scalar_one()
+            )
+        except SQLAlchemyError:
+            return False
+
+    def ensure(self) -> bool:
+        """Take the lock again on a new connection if the old one dropped."""
+        if self.held():
+            return True
+        logger.warning("scheduler: %s was lost; taking it again", self.description)
+        self._discard()
+        try:
+            return self.acquire()
+        except SQLAlchemyError as exc:
+            logger.warning("scheduler: cannot take %s: %s", self.description, exc)
+            return False
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
+            self._conn = None
 
 
 class FileLock(InstanceLock):
@@ -317,9 +389,11 @@ def scheduler_command(wait: bool) -> None:
         )
         sys.exit(EXIT_ALREADY_RUNNING)
     try:
-        run(app)
+        lost = run(app, lock)
     finally:
         lock.release()
+    if lost:
+        sys.exit(EXIT_LOCK_LOST)
 
 
 def _take(lock: InstanceLock, wait: bool) -> bool:

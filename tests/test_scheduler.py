@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pdtracker import ROOT
 from pdtracker.extensions import db
@@ -23,12 +23,15 @@ from pdtracker.notifications.planners import TickError
 from pdtracker.notifications.services import finish_run, start_run
 from pdtracker.scheduler import (
     EXIT_ALREADY_RUNNING,
+    EXIT_LOCK_LOST,
     SCHEDULE,
     AdvisoryLock,
     FileLock,
+    InstanceLock,
     Tick,
     _needs_catch_up,
     build,
+    guard_lock,
     instance_lock,
     lock_file_path,
     resolve,
@@ -217,7 +220,7 @@ def test_the_advisory_lock_admits_one_holder(app) -> None:  # noqa: ANN001
 def test_a_second_scheduler_exits_with_a_clear_message(
     app, runner, monkeypatch
 ) -> None:  # noqa: ANN001
-    def must_not_run(app) -> None:  # noqa: ANN001
+    def must_not_run(*args: object) -> None:
         raise AssertionError("a second scheduler started")
 
     monkeypatch.setattr("pdtracker.scheduler.run", must_not_run)
@@ -236,7 +239,9 @@ def test_with_wait_a_second_scheduler_starts_once_the_first_stops(
     app, runner, monkeypatch
 ) -> None:  # noqa: ANN001
     started = []
-    monkeypatch.setattr("pdtracker.scheduler.run", lambda app: started.append(app))
+    monkeypatch.setattr(
+        "pdtracker.scheduler.run", lambda app, lock: started.append(app)
+    )
     with app.app_context():
         held = instance_lock(app)
         assert held.acquire()
@@ -256,3 +261,101 @@ def test_with_wait_a_second_scheduler_starts_once_the_first_stops(
         again = instance_lock(app)
         assert again.acquire()
         again.release()
+
+
+def _terminate(app, lock: AdvisoryLock) -> None:  # noqa: ANN001
+    """Drop the lock's database connection, as a network failure or restart would."""
+    pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with app.app_context(), db.engine.begin() as conn:
+        assert conn.execute(
+            text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}
+        ).scalar_one()
+
+
+@requires_postgres
+def test_a_dropped_lock_connection_is_noticed_and_the_lock_taken_again(app) -> None:  # noqa: ANN001
+    with app.app_context():
+        lock = AdvisoryLock(db.engine, 0x5EEE)
+        assert lock.acquire()
+        assert lock.held()
+        _terminate(app, lock)
+        assert not lock.held()  # the server let go of it with the connection
+        assert lock.ensure()  # nobody else took it: ours again
+        assert lock.held()
+        other = AdvisoryLock(db.engine, 0x5EEE)
+        assert not other.acquire()
+        lock.release()
+
+
+@requires_postgres
+def test_a_lock_taken_over_meanwhile_is_reported_lost(app) -> None:  # noqa: ANN001
+    with app.app_context():
+        lock = AdvisoryLock(db.engine, 0x5EEF)
+        assert lock.acquire()
+        _terminate(app, lock)
+        other = AdvisoryLock(db.engine, 0x5EEF)
+        assert other.acquire()  # a second scheduler started while we were cut off
+        assert not lock.ensure()
+        other.release()
+        lock.release()  # harmless without a connection
+
+
+class _Scheduler:
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.stopped = True
+
+
+class _Lock(InstanceLock):
+    description = "test lock"
+
+    def __init__(self, ours: bool) -> None:
+        self.ours = ours
+
+    def ensure(self) -> bool:
+        return self.ours
+
+
+def test_the_lock_guard_stops_the_scheduler_only_when_the_lock_is_gone() -> None:
+    scheduler, lost = _Scheduler(), []
+    guard_lock(_Lock(True), scheduler, lost)
+    assert (scheduler.stopped, lost) == (False, [])
+    guard_lock(_Lock(False), scheduler, lost)
+    assert (scheduler.stopped, lost) == (True, [True])
+
+
+def test_a_scheduler_that_lost_its_lock_exits_with_its_own_status(
+    app, runner, monkeypatch
+) -> None:  # noqa: ANN001
+    monkeypatch.setattr("pdtracker.scheduler.run", lambda app, lock: True)
+    result = runner.invoke(args=["scheduler"])
+    assert result.exit_code == EXIT_LOCK_LOST
+    with app.app_context():  # released on the way out
+        again = instance_lock(app)
+        assert again.acquire()
+        again.release()
+
+
+def test_the_running_scheduler_checks_its_lock(app, monkeypatch) -> None:  # noqa: ANN001
+    """run() schedules the guard beside the ticks (and returns once stopped)."""
+    jobs = {}
+
+    class Recorder:
+        def add_job(self, func, trigger, **kwargs) -> None:  # noqa: ANN001, ANN003
+            jobs[kwargs["id"]] = (func, trigger, kwargs)
+
+        def start(self) -> None:
+            func, _trigger, kwargs = jobs["instance_lock"]
+            func(*kwargs["args"])  # one check, with a lock that is gone
+
+        def shutdown(self, wait: bool = True) -> None:
+            pass
+
+    monkeypatch.setattr("pdtracker.scheduler.build", lambda app: Recorder())
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    from pdtracker.scheduler import run
+
+    assert run(app, _Lock(False)) is True
+    assert jobs["instance_lock"][1] == "interval"

@@ -56,3 +56,63 @@ def test_postgres_upgrade_matches_models_and_downgrades(
     empty_pg_database, tmp_path
 ) -> None:
     _check_round_trip(empty_pg_database, tmp_path)
+
+
+NOW = "'2026-01-01 00:00:00'"
+
+
+def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:  # noqa: ANN001
+    """0001 → 0002 keeps existing activities (sequence 0) and enforces the CHECK."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "UPLOAD_FOLDER": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, password_hash, is_active,"
+                    " session_version, locale, timezone, created_at, updated_at) VALUES"
+                    " (1, 'zhang', '张老师', 'x', true, 0, 'zh_Hans_CN', 'Asia/Shanghai',"
+                    f" {NOW}, {NOW})"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO activities (id, teacher_id, kind_code, title, starts_on,"
+                    " role, status, source, created_at, updated_at) VALUES (7, 1,"
+                    " 'expert_lecture', '专家讲座', '2026-03-01', 'attendee', 'planned',"
+                    f" 'self', {NOW}, {NOW})"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT title, sequence FROM activities")).one()
+            assert tuple(row) == ("专家讲座", 0)
+            with pytest.raises(IntegrityError):
+                conn.execute(text("UPDATE activities SET sequence = -1 WHERE id = 7"))
+        downgrade(revision="0001")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("activities")}
+        assert "sequence" not in columns
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM activities")).scalar() == 1
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_sqlite_activity_sequence_upgrade_keeps_rows(tmp_path) -> None:
+    _check_activity_sequence_upgrade(f"sqlite:///{tmp_path / 'm.sqlite'}", tmp_path)
+
+
+@requires_postgres
+def test_postgres_activity_sequence_upgrade_keeps_rows(
+    empty_pg_database, tmp_path
+) -> None:
+    _check_activity_sequence_upgrade(empty_pg_database, tmp_path)

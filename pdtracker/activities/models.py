@@ -135,6 +135,7 @@ class Activity(db.Model):
         CheckConstraint(
             "status <> 'verified' OR verified_at IS NOT NULL", name="verified_has_time"
         ),
+        CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
         Index("ix_activities_teacher_id_starts_on", "teacher_id", "starts_on"),
         Index("ix_activities_status_teacher_id", "status", "teacher_id"),
     )
@@ -167,6 +168,8 @@ class Activity(db.Model):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # iCalendar SEQUENCE of the activity's feed entry: + 1 on every material change.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow

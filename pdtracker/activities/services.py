@@ -75,6 +75,13 @@ class ActivityFields:
     notes: str | None = None
 
 
+# Changes that calendar apps must see as a new version of the feed entry (A4).
+MATERIAL_FIELDS = frozenset(
+    {"kind_code", "title", "starts_on", "ends_on", "start_time", "end_time",
+     "location", "status"}
+)  # fmt: skip
+
+
 def _apply(activity: Activity, fields: ActivityFields) -> None:
     """Copy the fields the kind uses; clear the rest, compute placement days."""
     kind = db.session.get(ActivityKind, fields.kind_code)
@@ -148,6 +155,8 @@ def update_activity(
     db.session.flush()
     after = _snapshot(activity)
     changed = sorted(n for n in after if after[n] != before[n])
+    if MATERIAL_FIELDS.intersection(changed):
+        activity.sequence += 1  # calendar clients take the entry as an update
     record(
         actor.id, "activity.update", "activity", activity.id, now=now, changed=changed
     )

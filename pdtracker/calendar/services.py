@@ -654,6 +654,7 @@ def _activity_entry(ctx: _Context, activity: Activity) -> CalendarEntry:
         all_day=not timed,
         tzid=tzid,
         updated_at=activity.updated_at,
+        sequence=activity.sequence,
         location=activity.location,
         description=activity.organizer,
         url=ctx.link("activities.detail", activity_id=activity.id),

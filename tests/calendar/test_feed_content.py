@@ -424,3 +424,35 @@ def test_empty_feed_is_valid(app, world, parsers) -> None:
     assert parsers("icalendar")(data, window_dates()).problems == []
     assert b"BEGIN:VEVENT" not in data
     assert b"BEGIN:VTIMEZONE" in data
+
+
+def test_edited_activity_gets_a_higher_sequence_only_for_material_changes(
+    app, world, client, auth
+) -> None:
+    """CALENDAR.md A4: time, place, status or title + 1; a private note, nothing."""
+    kit = FeedKit(app)
+    today = utcnow().astimezone(SHANGHAI).date()
+    planned = kit.activity(
+        world["teacher1"], title="企业新技术培训", starts_on=today + timedelta(days=8)
+    )
+    url = kit.url(world["teacher1"])
+    uid = feed_uid("activity", planned.id, app.config["FEED_DOMAIN"])
+
+    def sequence() -> int:
+        return int(vevents(get(app, url).data)[uid]["SEQUENCE"])
+
+    assert sequence() == 0
+    auth.login("teacher1")
+    form = {
+        "kind_code": "training", "title": "企业新技术培训", "status": "planned",
+        "role": "attendee", "starts_on": (today + timedelta(days=9)).isoformat(),
+        "hours": "6",
+    }  # fmt: skip
+    edit = f"/activities/{planned.id}/edit"
+    assert client.post(edit, data=form).status_code == 302  # moved a day
+    assert sequence() == 1
+    assert client.post(edit, data={**form, "location": "实训楼"}).status_code == 302
+    assert sequence() == 2
+    assert client.post(edit, data={**form, "location": "实训楼",
+                                   "notes": "带笔记本"}).status_code == 302  # fmt: skip
+    assert sequence() == 2

@@ -28,7 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("activities.index", _l("My activities"), (Role.TEACHER,)),
     NavItem("events.index", _l("Events"), (Role.TEACHER, Role.HEAD)),
     NavItem("calendar.subscribe", _l("Calendar"), (Role.TEACHER, Role.HEAD)),
-    NavItem("activities.review_queue", _l("Verification"), (Role.HEAD,)),
+    NavItem("activities.review_queue", _l("Verification"), (Role.HEAD, Role.ADMIN)),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
     NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
     NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import abort
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import Select, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager, selectinload, with_expression
 
 from pdtracker.activities.evidence import StoredUpload
@@ -23,7 +23,7 @@ from pdtracker.activities.models import (
     EvidenceFile,
 )
 from pdtracker.audit import record
-from pdtracker.auth.models import Role, User
+from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
@@ -302,14 +302,27 @@ def visible_activity_or_404(user: User, activity_id: int) -> Activity:
     return activity
 
 
-def reviewable_activity_or_404(head: User, activity_id: int) -> Activity:
-    """An activity of a teacher of the head's department, else 404."""
-    in_department = (
-        User.department_id == head.department_id
-        if head.has_role(Role.HEAD) and head.department_id is not None
-        else false()
-    )
-    stmt = _with_teacher().where(Activity.id == activity_id, in_department)
+def _review_scope(user: User):  # noqa: ANN202
+    """Whose activities the user reviews.
+
+    Heads review their department's teachers; admins review the heads, whose own
+    activities no head may review (nobody reviews their own work).
+    """
+    clauses = []
+    if user.has_role(Role.HEAD) and user.department_id is not None:
+        clauses.append(User.department_id == user.department_id)
+    if user.has_role(Role.ADMIN):
+        clauses.append(
+            exists().where(
+                UserRole.user_id == User.id, UserRole.role == Role.HEAD.value
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def reviewable_activity_or_404(user: User, activity_id: int) -> Activity:
+    """An activity the user reviews (their own included: refused later), else 404."""
+    stmt = _with_teacher().where(Activity.id == activity_id, _review_scope(user))
     activity = db.session.scalar(stmt)
     if activity is None:
         abort(404)
@@ -318,25 +331,24 @@ def reviewable_activity_or_404(head: User, activity_id: int) -> Activity:
 
 def can_review(user: User, activity: Activity) -> bool:
     """True if the user may verify or reject this activity now."""
+    if activity.teacher_id == user.id or activity.status != ActivityStatus.COMPLETED:
+        return False
+    teacher = activity.teacher
     return (
         user.has_role(Role.HEAD)
         and user.department_id is not None
-        and activity.teacher.department_id == user.department_id
-        and activity.teacher_id != user.id
-        and activity.status == ActivityStatus.COMPLETED
-    )
+        and teacher.department_id == user.department_id
+    ) or (user.has_role(Role.ADMIN) and teacher.has_role(Role.HEAD))
 
 
-def review_queue_for(head: User) -> Select:
-    """Completed activities awaiting the head's review (their own are excluded)."""
-    if head.department_id is None:
-        return _with_teacher().where(false())
+def review_queue_for(user: User) -> Select:
+    """Completed activities awaiting the user's review (their own are excluded)."""
     return (
         _with_teacher()
         .where(
             Activity.status == ActivityStatus.COMPLETED.value,
-            User.department_id == head.department_id,
-            Activity.teacher_id != head.id,
+            _review_scope(user),
+            Activity.teacher_id != user.id,
         )
         .order_by(Activity.starts_on, Activity.id)
     )

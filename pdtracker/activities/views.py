@@ -296,9 +296,9 @@ def delete_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
 
 
 @bp.route("/review")
-@role_required(Role.HEAD)
+@role_required(Role.HEAD, Role.ADMIN)
 def review_queue():  # noqa: ANN201
-    """Completed activities of the head's department waiting for verification."""
+    """Completed activities waiting for this head's (or admin's) verification."""
     page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
     return render_template(
         "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale()
@@ -333,7 +333,7 @@ def _after_review(activity: Activity):  # noqa: ANN202
 
 
 @bp.route("/<int:activity_id>/verify", methods=["POST"])
-@role_required(Role.HEAD)
+@role_required(Role.HEAD, Role.ADMIN)
 def verify(activity_id: int):  # noqa: ANN201
     """Verify a completed activity of a teacher of the head's department."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)
@@ -348,7 +348,7 @@ def verify(activity_id: int):  # noqa: ANN201
 
 
 @bp.route("/<int:activity_id>/reject", methods=["POST"])
-@role_required(Role.HEAD)
+@role_required(Role.HEAD, Role.ADMIN)
 def reject(activity_id: int):  # noqa: ANN201
     """Reject a completed activity with a reason the teacher will see."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)

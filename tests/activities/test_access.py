@@ -40,9 +40,9 @@ MATRIX = {
         None,
         "302 404 403 404 403 403",
     ),
-    "queue": ("GET", "/activities/review", None, "403 403 200 200 403 403"),
-    "verify": ("POST", "/activities/{a}/verify", None, "403 403 302 404 403 403"),
-    "reject": ("POST", "/activities/{a}/reject", "reason", "403 403 302 404 403 403"),
+    "queue": ("GET", "/activities/review", None, "403 403 200 200 403 200"),
+    "verify": ("POST", "/activities/{a}/verify", None, "403 403 302 404 403 404"),
+    "reject": ("POST", "/activities/{a}/reject", "reason", "403 403 302 404 403 404"),
 }
 CHANGES = {"create", "edit", "delete", "upload", "delete_file", "verify", "reject"}
 

@@ -144,3 +144,49 @@ def test_verified_activity_disappears_from_the_queue(
     assert "马上核验" in client.get("/activities/review").get_data(as_text=True)
     client.post(f"/activities/{activity.id}/verify")
     assert "马上核验" not in client.get("/activities/review").get_data(as_text=True)
+
+
+def test_an_administrator_reviews_what_heads_log_themselves(
+    client, auth, world, make_activity, load_activity
+) -> None:
+    """No head reviews their own work; the admin's queue holds the heads' activities."""
+    own = make_activity(world["head1"], title="系主任的企业调研")
+    teachers = make_activity(world["teacher1"], title="教师一的讲座")
+    auth.login("head1")
+    assert "系主任的企业调研" not in client.get("/activities/review").get_data(
+        as_text=True
+    )
+    assert client.post(f"/activities/{own.id}/verify").status_code == 403
+    auth.logout()
+    auth.login("head2")  # another department's head: not theirs to see
+    assert client.post(f"/activities/{own.id}/verify").status_code == 404
+    auth.logout()
+    auth.login("admin")
+    queue = client.get("/activities/review").get_data(as_text=True)
+    assert "系主任的企业调研" in queue
+    assert "教师一的讲座" not in queue  # the department's head reviews those
+    assert client.post(f"/activities/{teachers.id}/verify").status_code == 404
+    detail = client.get(f"/activities/{own.id}").get_data(as_text=True)
+    assert f"/activities/{own.id}/verify" in detail
+    assert client.post(f"/activities/{own.id}/verify").status_code == 302
+    verified = load_activity(own.id)
+    assert verified.status == "verified"
+    assert verified.verified_by_id == world["admin"].id
+    assert load_activity(teachers.id).status == "completed"
+
+
+def test_an_administrator_who_is_a_head_still_cannot_review_their_own(
+    app, client, auth, world, make_activity, load_activity
+) -> None:
+    from pdtracker.auth.models import Role, User
+    from pdtracker.extensions import db
+
+    with app.app_context():
+        head = db.session.get(User, world["head1"].id)
+        head.set_roles({Role.HEAD, Role.TEACHER, Role.ADMIN})
+        db.session.commit()
+    own = make_activity(world["head1"], title="兼任管理员的系主任的活动")
+    auth.login("head1")
+    assert "兼任管理员" not in client.get("/activities/review").get_data(as_text=True)
+    assert client.post(f"/activities/{own.id}/verify").status_code == 403
+    assert load_activity(own.id).status == "completed"

@@ -22,7 +22,7 @@ translations: $(STAMP)
 
 # After adding strings: extract them and merge into the catalogs, then translate the .po files.
 i18n-update: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o pdtracker/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o pdtracker/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i pdtracker/translations/messages.pot -d pdtracker/translations --no-fuzzy-matching
 
 run: install

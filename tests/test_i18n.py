@@ -16,7 +16,7 @@ def test_every_marked_string_has_a_chinese_translation(tmp_path) -> None:
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-         str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-o", str(pot),
+         str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-o", str(pot),
          str(ROOT)],
         check=True, cwd=ROOT, capture_output=True,
     )  # fmt: skip

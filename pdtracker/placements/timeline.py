@@ -22,7 +22,6 @@ from pdtracker.progress.rules import (
     evaluate,
 )
 from pdtracker.progress.ruleset import load_builtin
-from pdtracker.progress.services import active_ruleset
 from pdtracker.timeutil import to_local, utcnow
 
 MONTHS = 18
@@ -172,6 +171,9 @@ def build_timeline(
 
     "Still needed" follows ``full``, by default the active published ruleset.
     """
+    # Imported here: progress.services imports the placement area it summarises.
+    from pdtracker.progress.services import active_ruleset
+
     months = _months(as_of)
     full = full or active_ruleset().ruleset
     practice = practice_ruleset(full)

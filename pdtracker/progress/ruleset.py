@@ -18,7 +18,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -70,13 +70,28 @@ REQUIREMENT_FIELDS = frozenset(
 DEFINING_FIELDS = ("measure", "kinds", "roles", "grades", "threshold")
 
 
+def N_(message: str) -> str:
+    """Mark a message for translation; the app translates it, this module cannot."""
+    return message
+
+
 @dataclass(frozen=True)
 class RulesetIssue:
-    """One problem in a ruleset document."""
+    """One problem in a ruleset document.
+
+    ``template`` is an English message marked with :func:`N_` whose ``%(name)s``
+    placeholders ``params`` fill, so the app can show it in the user's language.
+    """
 
     line: int | None
     path: str
-    message: str
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return self.template % self.params if self.params else self.template
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -86,10 +101,18 @@ class RulesetIssue:
 
 
 class RulesetError(ValueError):
-    """A ruleset document is malformed; ``issues`` lists every problem found."""
+    """A ruleset document is malformed; ``issues`` lists every problem found.
 
-    def __init__(self, issues: list[RulesetIssue], context: str = "") -> None:
+    ``parents`` names the extended rulesets the issues were found in, outermost
+    first (empty for the document itself).
+    """
+
+    def __init__(
+        self, issues: list[RulesetIssue], parents: tuple[str, ...] = ()
+    ) -> None:
         self.issues = issues
+        self.parents = parents
+        context = "".join(f"in extended ruleset {p!r}: " for p in parents)
         self.context = context
         lines = [f"{context}{issue}" for issue in issues]
         super().__init__("\n".join(lines))
@@ -252,7 +275,7 @@ def _yaml_load(text: str) -> tuple[Any, dict[Path, int], list[RulesetIssue]]:
                         RulesetIssue(
                             key_node.start_mark.line + 1,
                             format_path((*path, key)),
-                            "duplicate key",
+                            N_("duplicate key"),
                         )
                     )
                 keys.add(key)
@@ -279,14 +302,14 @@ def detect_format(text: str) -> str:
 def read_document(text: str, fmt: str | None = None) -> tuple[Any, dict[Path, int]]:
     """Parse TOML or YAML text into data plus a path → line map."""
     if len(text) > MAX_DOCUMENT_CHARS:
-        raise RulesetError([RulesetIssue(None, "", "document is too large")])
+        raise RulesetError([RulesetIssue(None, "", N_("document is too large"))])
     fmt = (fmt or detect_format(text)).lower()
     if fmt == "toml":
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise RulesetError(
-                [RulesetIssue(None, "", f"invalid TOML: {exc}")]
+                [RulesetIssue(None, "", N_("invalid TOML: %(error)s"), {"error": exc})]
             ) from exc
         return data, toml_key_lines(text)
     if fmt in ("yaml", "yml"):
@@ -297,7 +320,11 @@ def read_document(text: str, fmt: str | None = None) -> tuple[Any, dict[Path, in
             line = None if mark is None else mark.line + 1
             problem = getattr(exc, "problem", None) or str(exc)
             raise RulesetError(
-                [RulesetIssue(line, "", f"invalid YAML: {problem}")]
+                [
+                    RulesetIssue(
+                        line, "", N_("invalid YAML: %(error)s"), {"error": problem}
+                    )
+                ]
             ) from exc
         if issues:
             raise RulesetError(issues)
@@ -321,25 +348,28 @@ class _Checker:
                 return self.found[path[:n]]
         return None
 
-    def fail(self, path: Path, message: str, line_path: Path | None = None) -> None:
+    def fail(
+        self, path: Path, template: str, line_path: Path | None = None, **params: Any
+    ) -> None:
         line = self.line(path if line_path is None else line_path)
-        self.issues.append(RulesetIssue(line, format_path(path), message))
+        self.issues.append(RulesetIssue(line, format_path(path), template, params))
 
     def table(self, value: Any, path: Path, allowed: frozenset[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(
-                path, "must be a table" if path else "the document must be a table"
+                path,
+                N_("must be a table") if path else N_("the document must be a table"),
             )
             return {}
         for key in value:
             if key not in allowed:
-                self.fail((*path, str(key)), "unknown field")
+                self.fail((*path, str(key)), N_("unknown field"))
         return value
 
     def required(self, raw: dict[str, Any], path: Path, key: str) -> bool:
         if key in raw:
             return True
-        self.fail((*path, key), "required field is missing", line_path=path)
+        self.fail((*path, key), N_("required field is missing"), line_path=path)
         return False
 
     def identifier(
@@ -347,7 +377,9 @@ class _Checker:
     ) -> str | None:
         if isinstance(value, str) and pattern.match(value):
             return value
-        self.fail(path, f"must be a string matching {pattern.pattern}")
+        self.fail(
+            path, N_("must be a string matching %(pattern)s"), pattern=pattern.pattern
+        )
         return None
 
     def text(self, value: Any, path: Path) -> LocalizedText | None:
@@ -359,7 +391,7 @@ class _Checker:
             if ok and any(v.strip() for v in raw.values()):
                 return LocalizedText(zh=raw.get("zh", ""), en=raw.get("en", ""))
         self.fail(
-            path, "must be a non-empty string or a table with zh and/or en strings"
+            path, N_("must be a non-empty string or a table with zh and/or en strings")
         )
         return None
 
@@ -368,17 +400,21 @@ class _Checker:
     ) -> frozenset[str] | None:
         if not isinstance(value, list) or not value or len(value) > MAX_FILTER_VALUES:
             self.fail(
-                path, f"must be a non-empty list of at most {MAX_FILTER_VALUES} strings"
+                path,
+                N_("must be a non-empty list of at most %(max)s strings"),
+                max=MAX_FILTER_VALUES,
             )
             return None
         good = True
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item:
-                self.fail((*path, index), "must be a non-empty string")
+                self.fail((*path, index), N_("must be a non-empty string"))
                 good = False
             elif allowed is not None and item not in allowed:
                 self.fail(
-                    (*path, index), f"must be one of {', '.join(sorted(allowed))}"
+                    (*path, index),
+                    N_("must be one of %(choices)s"),
+                    choices=", ".join(sorted(allowed)),
                 )
                 good = False
         return frozenset(value) if good else None
@@ -390,7 +426,10 @@ class _Checker:
             and low <= value <= high
         ):
             return value
-        self.fail(path, f"must be a whole number from {low} to {high}")
+        self.fail(
+            path, N_("must be a whole number from %(low)s to %(high)s"),
+            low=low, high=high,
+        )  # fmt: skip
         return None
 
     def threshold(
@@ -398,10 +437,13 @@ class _Checker:
     ) -> int | float | None:
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value <= 0:
-            self.fail(path, "must be a positive number")
+            self.fail(path, N_("must be a positive number"))
             return None
         if measure in WHOLE_MEASURES and not float(value).is_integer():
-            self.fail(path, f"must be a whole number for measure {measure}")
+            self.fail(
+                path, N_("must be a whole number for measure %(measure)s"),
+                measure=str(measure),
+            )  # fmt: skip
             return None
         return int(value) if float(value).is_integer() else value
 
@@ -431,7 +473,8 @@ def _check_requirement(
         except ValueError:
             chk.fail(
                 (*path, "measure"),
-                f"must be one of {', '.join(m.value for m in Measure)}",
+                N_("must be one of %(choices)s"),
+                choices=", ".join(m.value for m in Measure),
             )
     if "kinds" in raw:
         fields["kinds"] = chk.string_set(raw["kinds"], (*path, "kinds"), known_kinds)
@@ -453,7 +496,7 @@ def _check_requirement(
         if isinstance(raw["public_standard"], bool):
             fields["is_public_standard"] = raw["public_standard"]
         else:
-            chk.fail((*path, "public_standard"), "must be true or false")
+            chk.fail((*path, "public_standard"), N_("must be true or false"))
     if len(chk.issues) > before or code is None:
         return None
     if base is None:
@@ -490,7 +533,8 @@ def _check_level(
     ):
         chk.fail(
             (*path, "requirements"),
-            f"must be a non-empty list of at most {MAX_REQUIREMENTS} tables",
+            N_("must be a non-empty list of at most %(max)s tables"),
+            max=MAX_REQUIREMENTS,
         )
         raw_reqs = []
     index_of = {r.code: n for n, r in enumerate(requirements)}
@@ -500,7 +544,9 @@ def _check_level(
         owner = parent_codes.get(req_code) if isinstance(req_code, str) else None
         if owner is not None and owner != code:
             chk.fail(
-                (*req_path, "code"), f"belongs to level {owner} of the extended ruleset"
+                (*req_path, "code"),
+                N_("belongs to level %(level)s of the extended ruleset"),
+                level=owner,
             )
             continue
         at = index_of.get(req_code) if isinstance(req_code, str) else None
@@ -540,17 +586,18 @@ def _check_duplicates(chk: _Checker, raw_levels: list[Any]) -> None:
     levels_seen: set[str] = set()
     for n, level_code in _codes(raw_levels):
         if level_code in levels_seen:
-            chk.fail(("levels", n, "code"), "duplicate level code")
+            chk.fail(("levels", n, "code"), N_("duplicate level code"))
         levels_seen.add(level_code)
     for n, item in enumerate(raw_levels):
         raw_reqs = item.get("requirements") if isinstance(item, dict) else None
         for m, code in _codes(raw_reqs):
             path: Path = ("levels", n, "requirements", m, "code")
             if code in seen:
-                message = (
-                    f"duplicate requirement code, also at {format_path(seen[code])}"
+                chk.fail(
+                    path,
+                    N_("duplicate requirement code, also at %(other)s"),
+                    other=format_path(seen[code]),
                 )
-                chk.fail(path, message)
             seen[code] = path
 
 
@@ -573,7 +620,7 @@ def _check_document(
         and not isinstance(version, bool)
         and str(version).strip()
     ):
-        chk.fail(("version",), "must be a non-empty string or a whole number")
+        chk.fail(("version",), N_("must be a non-empty string or a whole number"))
     defaults = parent or Ruleset(name="", levels=())
     window = chk.whole(
         raw.get("window_years", defaults.window_years), ("window_years",), 1, 50
@@ -588,7 +635,8 @@ def _check_document(
         except ValueError:
             chk.fail(
                 ("applies_to",),
-                f"must be one of {', '.join(a.value for a in AppliesTo)}",
+                N_("must be one of %(choices)s"),
+                choices=", ".join(a.value for a in AppliesTo),
             )
     title = chk.text(raw["title"], ("title",)) if "title" in raw else defaults.title
     if parent is None:
@@ -600,7 +648,9 @@ def _check_document(
         or len(raw_levels) > MAX_LEVELS
     ):
         chk.fail(
-            ("levels",), f"must be a non-empty list of at most {MAX_LEVELS} tables"
+            ("levels",),
+            N_("must be a non-empty list of at most %(max)s tables"),
+            max=MAX_LEVELS,
         )
         raw_levels = []
     levels = list(defaults.levels)
@@ -667,15 +717,21 @@ def parse_ruleset(
     if extends is not None:
         chk = _Checker(found)
         if not isinstance(extends, str) or not NAME_RE.match(extends):
-            chk.fail(("extends",), f"must be a string matching {NAME_RE.pattern}")
+            chk.fail(
+                ("extends",),
+                N_("must be a string matching %(pattern)s"),
+                pattern=NAME_RE.pattern,
+            )
         elif extends in _chain or extends == data.get("name"):
             chk.fail(
-                ("extends",), f"circular extends: {' → '.join((*_chain, extends))}"
+                ("extends",),
+                N_("circular extends: %(chain)s"),
+                chain=" → ".join((*_chain, extends)),
             )
         elif len(_chain) >= MAX_EXTENDS_DEPTH:
-            chk.fail(("extends",), "extends chain is too deep")
+            chk.fail(("extends",), N_("extends chain is too deep"))
         elif resolve is None:
-            chk.fail(("extends",), "cannot resolve extended rulesets here")
+            chk.fail(("extends",), N_("cannot resolve extended rulesets here"))
         if chk.issues:
             raise RulesetError(chk.issues)
         try:
@@ -686,7 +742,8 @@ def parse_ruleset(
                     RulesetIssue(
                         chk.line(("extends",)),
                         "extends",
-                        f"unknown ruleset {extends!r}",
+                        N_("unknown ruleset %(name)r"),
+                        {"name": extends},
                     )
                 ]
             ) from exc
@@ -701,9 +758,7 @@ def parse_ruleset(
                 _chain=chain,
             )
         except RulesetError as exc:
-            raise RulesetError(
-                exc.issues, f"in extended ruleset {extends!r}: {exc.context}"
-            ) from exc
+            raise RulesetError(exc.issues, (extends, *exc.parents)) from exc
     return _check_document(data, found, parent, known_kinds)
 
 

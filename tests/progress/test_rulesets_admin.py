@@ -277,3 +277,37 @@ def test_published_child_keeps_its_parent_version(app, client, admin) -> None:
     assert active.ruleset.requirement("training_hours").threshold == 400
     assert parsed.requirement("training_hours").threshold == 360
     assert parsed.requirement("enterprise_practice").threshold == 120
+
+
+def test_problems_are_shown_in_chinese(app, client, auth, world) -> None:
+    """The validator writes English; the admin page speaks the admin's language."""
+    auth.login("admin")  # default language: Chinese
+    html = _upload(client, BAD_FIELD).get_data(as_text=True)
+    assert "必须是正数" in html
+    assert "must be a positive number" not in html
+    doc = COLLEGE.replace("threshold = 120", 'threshold = 120\nkinds = ["golf"]')
+    html = _upload(client, doc).get_data(as_text=True)
+    assert "必须是以下之一：" in html
+    assert "certificate" in html  # the allowed kinds are named as they are written
+
+
+def test_problems_in_an_extended_ruleset_name_it_in_the_users_language(app) -> None:
+    from pdtracker.admin.rulesets import _issues
+    from pdtracker.progress.ruleset import N_, RulesetError, RulesetIssue
+
+    error = RulesetError(
+        [RulesetIssue(4, "window_years", N_("must be a whole number from %(low)s to "
+                                            "%(high)s"), {"low": 1, "high": 50})],
+        ("cn-province",),
+    )  # fmt: skip
+    assert "in extended ruleset 'cn-province': line 4" in str(error)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        [issue] = _issues(error)
+    assert (
+        issue["message"] == "被继承的规则集“cn-province”中：必须是 1 到 50 之间的整数"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        [issue] = _issues(error)
+    assert issue["message"] == (
+        "in extended ruleset “cn-province”: must be a whole number from 1 to 50"
+    )

@@ -355,18 +355,38 @@ def _heads_with_departments(object_ids: Collection[int] | None) -> dict[int, lis
     return heads
 
 
+def _active_admins() -> list[int]:
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == Role.ADMIN.value, User.is_active_account.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
 def collect_verification_digest(
     now: datetime, until: datetime, object_ids: Collection[int] | None
 ) -> list[Reminder]:
-    """Monday mornings, to each head: the department's activities waiting over 7 days."""
+    """Monday mornings: activities waiting over 7 days, to whoever reviews them.
+
+    As in the verification queue: a head gets their department's, except their own;
+    admins get the heads' own (no head reviews their own work), by department.
+    """
     zone = app_zone()
     mornings = weekly_mornings(now, until, zone)
     heads = _heads_with_departments(object_ids)
     if not mornings or not heads:
         return []
+    is_head = (
+        select(UserRole.user_id)
+        .where(UserRole.user_id == User.id, UserRole.role == Role.HEAD.value)
+        .exists()
+    )
     rows = db.session.execute(
-        select(User.department_id, User.display_name, Activity.title,
-               Activity.updated_at)
+        select(User.department_id, Activity.teacher_id, User.display_name,
+               Activity.title, Activity.updated_at, is_head.label("by_head"))
         .join(User, User.id == Activity.teacher_id)
         .where(
             Activity.status == ActivityStatus.COMPLETED.value,
@@ -378,22 +398,32 @@ def collect_verification_digest(
     waiting: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         waiting[row.department_id].append(row)
+    admins = _active_admins() if any(r.by_head for r in rows) else []
     reminders = []
     for department_id, items in waiting.items():
-        payload = {
-            "count": len(items),
-            "items": [
-                {"teacher": r.display_name, "title": r.title,
-                 "since": r.updated_at.astimezone(zone).date().isoformat()}
-                for r in items[:DIGEST_ITEMS]
-            ],
-        }  # fmt: skip
-        reminders += [
-            Reminder(K.VERIFICATION_DIGEST, head, "department", department_id, due,
-                     due + DIGEST_KEPT, payload)
-            for due in mornings
-            for head in heads[department_id]
-        ]  # fmt: skip
+        recipients = [(head, [r for r in items if r.teacher_id != head])
+                      for head in heads[department_id]]  # fmt: skip
+        recipients += [
+            (admin, [r for r in items if r.by_head and r.teacher_id != admin])
+            for admin in admins
+            if admin not in heads[department_id]  # a head-admin already has these
+        ]
+        for recipient, theirs in recipients:
+            if not theirs:
+                continue
+            payload = {
+                "count": len(theirs),
+                "items": [
+                    {"teacher": r.display_name, "title": r.title,
+                     "since": r.updated_at.astimezone(zone).date().isoformat()}
+                    for r in theirs[:DIGEST_ITEMS]
+                ],
+            }  # fmt: skip
+            reminders += [
+                Reminder(K.VERIFICATION_DIGEST, recipient, "department", department_id,
+                         due, due + DIGEST_KEPT, payload)
+                for due in mornings
+            ]  # fmt: skip
     return reminders
 
 

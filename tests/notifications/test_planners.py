@@ -276,12 +276,32 @@ def test_the_verification_digest_lists_activities_waiting_over_a_week(
     with app.app_context():
         planners.run_planners([planners.NIGHTLY_PLANNERS[0]], NOW)
     digests = _of(app, "verification_digest")
-    by_head = {r.recipient_id: r for r in digests}
-    assert set(by_head) == {world["head1"].id, world["head2"].id}
-    mine = by_head[world["head1"].id].payload
+    by_recipient = {r.recipient_id: r for r in digests}
+    # head2's own activity is not theirs to review: the admin gets it.
+    assert set(by_recipient) == {world["head1"].id, world["admin"].id}
+    mine = by_recipient[world["head1"].id].payload
     assert mine["count"] == 1
     assert mine["items"][0]["title"] == "旧的"
-    assert by_head[world["head1"].id].due_at == NOW
+    assert by_recipient[world["head1"].id].due_at == NOW
+    admins = by_recipient[world["admin"].id]
+    assert [i["title"] for i in admins.payload["items"]] == ["别系"]
+    assert admins.object_id == world["head2"].department_id
+
+
+def test_a_head_is_not_reminded_of_their_own_waiting_activity(
+    app, world, make_activity
+):  # noqa: ANN001
+    make_activity(
+        world["head1"], title="系主任自己的", updated_at=NOW - timedelta(days=9)
+    )
+    make_activity(world["teacher1"], title="教师的", updated_at=NOW - timedelta(days=9))
+    with app.app_context():
+        planners.run_planners([planners.NIGHTLY_PLANNERS[0]], NOW)
+    by_recipient = {r.recipient_id: r for r in _of(app, "verification_digest")}
+    head = by_recipient[world["head1"].id].payload
+    assert [i["title"] for i in head["items"]] == ["教师的"]
+    admin = by_recipient[world["admin"].id].payload
+    assert [i["title"] for i in admin["items"]] == ["系主任自己的"]
 
 
 # --- lapse warnings -------------------------------------------------------------------

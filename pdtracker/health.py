@@ -4,6 +4,9 @@ HTTP 200 while the web app and the database work, with ``"status": "degraded"``
 when the scheduler's heartbeat is stale (web workers should keep serving: a load
 balancer must not pull them because the scheduler process is down); 503 only when
 the database cannot be reached. No login, no secrets, no CSRF.
+
+``feed_listener`` tells whether this worker's feed directory is listening for
+changes (PostgreSQL); when it is not, feeds stay correct but every request queries.
 """
 
 from __future__ import annotations
@@ -45,8 +48,26 @@ def healthz() -> tuple[Response, int]:
             "fresh": fresh,
             "last_heartbeat": heartbeat.beat_at.isoformat() if heartbeat else None,
         },
+        "feed_listener": _feed_listener(),
     }
     return _no_store(jsonify(body)), 200
+
+
+def _feed_listener() -> str:
+    """ "listening", "connecting" or "off" (SQLite, or FEED_LISTEN = False).
+
+    Asking starts the worker's listener if no feed request has yet.
+    """
+    from flask import current_app
+
+    from pdtracker.calendar import directory
+
+    app = current_app._get_current_object()
+    if directory.directory(app) is None:
+        return "off"
+    listener = directory.listener(app)
+    connected = listener is not None and listener.connected.is_set()
+    return "listening" if connected else "connecting"
 
 
 def _no_store(response: Response) -> Response:

@@ -21,7 +21,9 @@ def test_no_scheduler_ever_is_degraded_but_up(client) -> None:  # noqa: ANN001
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.json == {
+    body = response.json
+    assert body.pop("feed_listener") in {"off", "connecting", "listening"}
+    assert body == {
         "status": "degraded",
         "database": "ok",
         "scheduler": {"fresh": False, "last_heartbeat": None},
@@ -60,3 +62,19 @@ def test_an_unreachable_database_is_503(tmp_path) -> None:  # noqa: ANN001
 def test_healthz_needs_no_login_and_accepts_no_post(client) -> None:  # noqa: ANN001
     assert client.get("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_says_whether_feed_changes_are_listened_for(client) -> None:  # noqa: ANN001
+    import time
+
+    from tests.conftest import PG_URL
+
+    state = client.get("/healthz").get_json()["feed_listener"]
+    if not PG_URL:
+        assert state == "off"  # SQLite: every feed request asks the database
+        return
+    deadline = time.monotonic() + 10
+    while state != "listening" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = client.get("/healthz").get_json()["feed_listener"]
+    assert state == "listening"

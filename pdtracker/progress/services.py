@@ -921,39 +921,53 @@ def evaluate_department(
 # --- stored evaluations ---------------------------------------------------------------
 
 
+# Teachers evaluated per batch by the nightly job: their facts are all that is held
+# in memory at once (about 100 activities each), whatever the institution's size.
+EVALUATION_BATCH = 1000
+
+
 def store_evaluations(
-    department_id: int | None, as_of: date, now: datetime | None = None
+    department_id: int | None,
+    as_of: date,
+    now: datetime | None = None,
+    *,
+    batch: int = EVALUATION_BATCH,
 ) -> int:
     """Store every teacher's evaluation on ``as_of`` under the active ruleset.
 
     ``department_id`` None means every department. Idempotent: a second run on
     the same date and ruleset version replaces the rows. Returns how many rows.
+    Teachers are read and evaluated ``batch`` at a time (four queries each).
     """
     now = now or utcnow()
     active = active_ruleset()
     if active.record_id is None:
         record_builtin(active.name, now)
-    where = (
-        _by_department(department_id)
-        if department_id is not None
-        else lambda column: column.is_not(None)
-    )
     teachers = (
         department_teachers(department_id)
         if department_id is not None
         else _all_teachers()
     )
-    gathered = _gather(where, now)
+    stored = 0
+    for start in range(0, len(teachers), batch):
+        stored += _store_batch(teachers[start : start + batch], active, as_of, now)
+    db.session.flush()
+    return stored
+
+
+def _store_batch(
+    teachers: list[User], active: ActiveRuleset, as_of: date, now: datetime
+) -> int:
     ids = [t.id for t in teachers]
-    if ids:
-        db.session.execute(
-            delete(Evaluation).where(
-                Evaluation.teacher_id.in_(ids),
-                Evaluation.ruleset_name == active.name,
-                Evaluation.ruleset_version == active.version,
-                Evaluation.as_of == as_of,
-            )
+    gathered = _gather(_by_ids(ids), now)
+    db.session.execute(
+        delete(Evaluation).where(
+            Evaluation.teacher_id.in_(ids),
+            Evaluation.ruleset_name == active.name,
+            Evaluation.ruleset_version == active.version,
+            Evaluation.as_of == as_of,
         )
+    )
     rows = []
     for teacher in teachers:
         # The stored row needs the report only: no forecast, distance or lapse.
@@ -978,7 +992,6 @@ def store_evaluations(
         )
     if rows:
         db.session.execute(Evaluation.__table__.insert(), rows)
-    db.session.flush()
     return len(rows)
 
 

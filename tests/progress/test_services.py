@@ -409,3 +409,35 @@ def test_store_evaluations_for_every_department(app, world, make_activity) -> No
         db.session.commit()
     # teacher1, teacher2, head1, head2 are teachers; staff and admin are not.
     assert count == 4
+
+
+def test_store_evaluations_in_batches_stores_the_same_rows(
+    app, world, make_activity, count_queries
+) -> None:
+    """The nightly job holds one batch of teachers' facts at a time; same result."""
+    qualify(make_activity, world["teacher1"])
+    make_activity(world["head2"], kind_code="training", hours=Decimal("40"),
+                  status="verified", starts_on=AS_OF - timedelta(days=30))  # fmt: skip
+
+    def stored() -> list[tuple]:
+        return [
+            (r.teacher_id, r.assessed, r.level, r.report)
+            for r in db.session.scalars(
+                select(Evaluation).order_by(Evaluation.teacher_id)
+            )
+        ]
+
+    with app.app_context():
+        assert services.store_evaluations(None, AS_OF, NOW) == 4
+        db.session.commit()
+        whole = stored()
+        with count_queries() as one_batch:
+            services.store_evaluations(None, AS_OF, NOW)
+        db.session.commit()
+        with count_queries() as four_batches:
+            assert services.store_evaluations(None, AS_OF, NOW, batch=1) == 4
+        db.session.commit()
+        assert stored() == whole  # replaced, not duplicated, and identical
+    # A batch costs at most its three reads, a delete and an insert.
+    assert one_batch.count <= 3 + 5
+    assert four_batches.count <= 3 + 4 * 5

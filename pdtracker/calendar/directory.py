@@ -185,7 +185,10 @@ class Listener:
         import psycopg
 
         with psycopg.connect(
-            self._dsn, autocommit=True, application_name=APPLICATION_NAME
+            self._dsn,
+            autocommit=True,
+            application_name=APPLICATION_NAME,
+            connect_timeout=10,
         ) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self.directory.set_live(True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import shutil
 import sys
 import time
@@ -157,19 +158,10 @@ def cmd_queries(url: str, meta: dict) -> dict:
     return results
 
 
-def _nightly_function():  # noqa: ANN202
-    """The service the nightly job runs: the batched one when it exists."""
-    from pdtracker.progress import services
-
-    for name in ("store_all_evaluations", "evaluate_all_teachers"):
-        if hasattr(services, name):
-            return name, getattr(services, name)
-    return "store_evaluations", lambda as_of: services.store_evaluations(None, as_of)
-
-
 def cmd_nightly(url: str, meta: dict) -> dict:
     """Evaluate and store all teachers' status; time it; roll back."""
     from pdtracker.auth.models import Role, UserRole
+    from pdtracker.progress import services
     from pdtracker.progress.services import local_today
 
     app = _app(url)
@@ -179,17 +171,19 @@ def cmd_nightly(url: str, meta: dict) -> dict:
             .select_from(UserRole)
             .where(UserRole.role == Role.TEACHER.value)
         )
-        name, run = _nightly_function()
         started = time.perf_counter()
-        stored = run(local_today())  # the nightly tick's first step
+        # The nightly tick's first step.
+        stored = services.store_evaluations(None, local_today())
         db.session.flush()
         seconds = time.perf_counter() - started
         db.session.rollback()
     return {
-        "function": name,
+        "function": "store_evaluations",
         "teachers": teachers,
         "stored": stored,
         "seconds": seconds,
+        # Peak memory of this process (facts are read one batch at a time).
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

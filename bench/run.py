@@ -381,7 +381,9 @@ def render_run(run: dict) -> str:
     if "nightly" in run:
         n = run["nightly"]
         timers.append(
-            [f"nightly: evaluate and store {n['teachers']:,} teachers ({n['function']})",
+            [f"nightly: evaluate and store {n['teachers']:,} teachers ({n['function']}"
+             + (f"; peak memory {n['max_rss_mib']:,.0f} MiB" if "max_rss_mib" in n
+                else "") + ")",
              f"{n['seconds']:.1f} s",
              f"≤ {NIGHTLY_SECONDS} s for 20,000" if run["size"] >= 20000 else "—",
              _verdict(n["seconds"] <= NIGHTLY_SECONDS) if run["size"] >= 20000 else "—"]

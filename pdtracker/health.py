@@ -63,7 +63,7 @@ def _feed_listener() -> str:
     from pdtracker.calendar import directory
 
     app = current_app._get_current_object()
-    if directory.directory(app) is None:
+    if directory.current(app) is None:
         return "off"
     listener = directory.listener(app)
     connected = listener is not None and listener.connected.is_set()

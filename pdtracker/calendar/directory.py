@@ -221,7 +221,7 @@ def _dsn(app: Flask) -> str | None:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def directory(app: Flask | None = None) -> FeedDirectory | None:
+def current(app: Flask | None = None) -> FeedDirectory | None:
     """This worker's directory, its listener started on first use; None if off.
 
     Started lazily, in the process that serves requests: a gunicorn worker forks

@@ -25,7 +25,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -211,8 +211,8 @@ def public_handle() -> FeedHandle:
     return _resolve((PUBLIC_FEED_KEY,), _query_public)
 
 
-def _resolve(key: tuple, query) -> FeedHandle | None:  # noqa: ANN001
-    found = directory.directory()
+def _resolve(key: tuple, query: Callable[[], FeedHandle | None]) -> FeedHandle | None:
+    found = directory.current()
     if found is None:
         return query()
     handle = found.get(key)

@@ -99,7 +99,7 @@ def test_the_map_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 @pytest.mark.skipif(bool(PG_URL), reason="the SQLite run")
 def test_sqlite_has_no_directory(app: Flask) -> None:
-    assert directory.directory(app) is None
+    assert directory.current(app) is None
 
 
 # --- two workers on PostgreSQL ------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -15,20 +16,40 @@ def main() -> int:
     parser.add_argument("--port", default="5000")
     args = parser.parse_args()
     flask = [sys.executable, "-m", "flask", "--app", "pdtracker"]
+    # SIGTERM (a supervisor, `kill`) stops both children as Ctrl-C does; without
+    # this the process would die at once and leave the scheduler running.
+    signal.signal(signal.SIGTERM, _interrupt)
     scheduler = None
     if _has_scheduler_command(flask):
         scheduler = subprocess.Popen([*flask, "scheduler"], env=os.environ.copy())
     _print_logins(args.host, args.port)
+    web = None
     try:
-        return subprocess.call(
+        web = subprocess.Popen(
             [*flask, "run", "--host", args.host, "--port", args.port]
         )
+        return web.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        if scheduler is not None:
-            scheduler.terminate()
-            scheduler.wait(timeout=10)
+        _stop(web, scheduler)
+
+
+def _stop(*children: subprocess.Popen | None) -> None:
+    """Terminate the children and wait for them (a child left unwaited stays a zombie)."""
+    running = [c for c in children if c is not None and c.poll() is None]
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _has_scheduler_command(flask: list[str]) -> bool:

@@ -130,8 +130,10 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             departments.add(obj.id)  # its name is the feed's name
         elif isinstance(obj, User) and obj.id is not None and obj not in session.new:
             state = inspect(obj)
+            # Roles removed from the collection (User.set_roles) are orphans that
+            # only become deletions during the flush: look at the collection too.
             if obj in session.deleted or any(
-                state.attrs[f].history.has_changes() for f in _USER_FIELDS
+                state.attrs[f].history.has_changes() for f in (*_USER_FIELDS, "roles")
             ):
                 teachers.add(obj.id)
                 departments.update(_values(obj, "department_id"))

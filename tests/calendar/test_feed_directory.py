@@ -220,3 +220,17 @@ def test_a_lost_listener_connection_never_serves_stale_feeds(
     assert eventually(lambda: event.uid.encode() in get(other_worker, url).data)
     assert eventually(lambda: listener.connections >= 2)  # and it listens again
     warm(other_worker, url)
+
+
+@requires_postgres
+def test_roles_replaced_as_the_admin_page_does_close_the_feed_everywhere(
+    app: Flask, other_worker: Flask, kit: FeedKit, world: dict
+) -> None:
+    """set_roles removes a role from the collection (an orphan), not by delete()."""
+    department_url = kit.url(world["head1"], FeedScope.DEPARTMENT)
+    warm(other_worker, department_url)
+    with app.app_context():
+        head = db.session.get(User, world["head1"].id)
+        head.set_roles({Role.TEACHER})
+        db.session.commit()
+    assert eventually(lambda: get(other_worker, department_url).status_code == 404)

@@ -6,6 +6,7 @@ changes, the other must stop serving from memory.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -234,3 +235,58 @@ def test_roles_replaced_as_the_admin_page_does_close_the_feed_everywhere(
         head.set_roles({Role.TEACHER})
         db.session.commit()
     assert eventually(lambda: get(other_worker, department_url).status_code == 404)
+
+
+@requires_postgres
+def test_gunicorn_workers_stop_serving_a_rotated_url(
+    app: Flask, kit: FeedKit, world: dict, tmp_path
+) -> None:
+    """The real thing: two forked gunicorn workers, each with its own directory."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from pdtracker import ROOT
+    from tests.notifications.smtp import free_port
+    from tests.test_scheduler_processes import _no_control_socket
+
+    url = kit.url(world["teacher1"])
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "PDTRACKER_SECRET_KEY": "gunicorn-directory-test",
+    }
+    log = (tmp_path / "gunicorn.log").open("wb")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+         *_no_control_socket(), "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+
+    def status() -> int:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}{url}", timeout=5
+            ) as r:
+                return r.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            return 0
+
+    try:
+        assert eventually(lambda: status() == 200, 30), tmp_path / "gunicorn.log"
+        # Let both workers' listeners connect, then let both resolve the URL.
+        time.sleep(1)
+        assert {status() for _ in range(40)} == {200}
+        with app.app_context():
+            user = db.session.get(User, world["teacher1"].id)
+            svc.rotate_token(user, FeedScope.TEACHER, utcnow())
+            db.session.commit()
+        assert eventually(lambda: {status() for _ in range(40)} == {404})
+    finally:
+        web.terminate()
+        web.wait(timeout=20)
+        log.close()

@@ -4,7 +4,8 @@ Pages compute from data; a cached result is reused only while its key still hold
 so nothing is ever stale and no nightly job is needed. A key is read with one small
 query per page:
 
-- the ``feed_states`` version of the department (or teacher). It is bumped at
+- the ``feed_states`` version of the department (or teacher), and on the
+  department page each teacher's own. It is bumped at
   commit by :mod:`pdtracker.calendar.changes` for every created, edited or deleted
   activity, placement and registration of the department's teachers, every change
   of an event they registered for or of an enterprise they have a placement at, and
@@ -17,6 +18,10 @@ query per page:
   see :func:`services.active_ruleset`);
 - an expiry: a registered event's end, after which its seat is no longer planned.
 
+The department page keeps each teacher's evaluation (a *row*) under that teacher's
+own key, so when one teacher logs an activity only that teacher is evaluated again,
+not the whole department.
+
 Each gunicorn worker warms its own caches (a small LRU per app). Cached statuses
 keep neither the engine facts nor ORM objects: pages and exports do not read the
 facts, and ORM objects belong to one request's session.
@@ -28,11 +33,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import String, and_, cast, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, department_feed_key, teacher_feed_key
@@ -42,13 +47,15 @@ from pdtracker.progress import services
 from pdtracker.progress.services import (
     ActiveRuleset,
     DepartmentSummary,
-    TeacherFacts,
     TeacherStatus,
 )
 from pdtracker.timeutil import to_local, utcnow
 
+_TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 DEPARTMENT_ENTRIES = 32
 TEACHER_ENTRIES = 1024
+# Teachers' department-page rows, about 12 KB each: a few departments' worth.
+ROW_ENTRIES = 4096
 
 
 class LRUCache:
@@ -95,6 +102,7 @@ class Caches:
 
     departments: LRUCache
     teachers: LRUCache
+    rows: LRUCache
 
 
 _CREATE_LOCK = threading.Lock()
@@ -108,7 +116,11 @@ def caches() -> Caches:
         with _CREATE_LOCK:
             found = ext.setdefault(
                 "progress_cache",
-                Caches(LRUCache(DEPARTMENT_ENTRIES), LRUCache(TEACHER_ENTRIES)),
+                Caches(
+                    LRUCache(DEPARTMENT_ENTRIES),
+                    LRUCache(TEACHER_ENTRIES),
+                    LRUCache(ROW_ENTRIES),
+                ),
             )
     return found
 
@@ -133,13 +145,16 @@ class TeacherSnapshot:
     teacher_profile: ProfileSnapshot | None
 
 
+@dataclass(frozen=True)
+class TeacherRow:
+    """One teacher's part of the department page: status and chart flags."""
+
+    status: TeacherStatus  # stripped, without its teacher
+    flags: services.ChartFlags
+
+
 def _ruleset_key(active: ActiveRuleset) -> tuple:
     return (active.name, active.version, active.record_id)
-
-
-def _expiry(gathered: dict[int, TeacherFacts]) -> datetime | None:
-    ends = [e.expires_at for e in gathered.values() if e.expires_at is not None]
-    return min(ends, default=None)
 
 
 def _strip(status: TeacherStatus) -> TeacherStatus:
@@ -154,13 +169,18 @@ def _department_rows(department_id: int) -> list[tuple]:
         .where(FeedState.feed_key == department_feed_key(department_id))
         .scalar_subquery()
     )
+    own_version = (
+        select(FeedState.version)
+        .where(FeedState.feed_key == _TEACHER_KEY_PREFIX.concat(cast(User.id, String)))
+        .scalar_subquery()
+    )
     # Same membership and order as services.department_teachers.
     stmt = (
         select(
             User.id, User.username, User.display_name, TeacherProfile.user_id,
             TeacherProfile.staff_number, TeacherProfile.title,
             TeacherProfile.is_professional_course,
-            TeacherProfile.prior_industry_years, version,
+            TeacherProfile.prior_industry_years, own_version, version,
         )
         .join(UserRole, and_(UserRole.user_id == User.id,
                              UserRole.role == Role.TEACHER.value))
@@ -172,7 +192,7 @@ def _department_rows(department_id: int) -> list[tuple]:
 
 
 def _snapshot(row: tuple) -> TeacherSnapshot:
-    id_, username, name, profile_id, staff, title, professional, years, _v = row
+    id_, username, name, profile_id, staff, title, professional, years = row[:8]
     profile = (
         None
         if profile_id is None
@@ -189,7 +209,8 @@ def department_summary(
 ) -> DepartmentSummary:
     """The department dashboard's summary, from the cache while its key holds.
 
-    A hit costs two queries (ruleset, fingerprint); a miss adds three.
+    A hit costs two queries (ruleset, fingerprint); a miss adds three, and then
+    evaluates only the teachers whose own key changed.
     """
     active = active or services.active_ruleset()
     now = now or utcnow()
@@ -203,19 +224,50 @@ def department_summary(
     cache = caches().departments
     found = cache.get(key, now)
     if found is None:
-        teachers = [_snapshot(row) for row in rows]
-        gathered = services._gather(services._by_department(department.id), now)
-        summary = services.summarize(department, teachers, gathered, active, as_of)
-        stripped = {s.teacher.id: _strip(s) for s in summary.teachers}
-        found = replace(
-            summary,
-            department=None,
-            teachers=[stripped[s.teacher.id] for s in summary.teachers],
-            lapsing=[stripped[s.teacher.id] for s in summary.lapsing],
-        )
-        cache.put(key, found, _expiry(gathered))
+        found, expires = _summarize(rows, active, as_of, now)
+        cache.put(key, found, expires)
     # The department row itself is the caller's (names may change with no bump).
     return replace(found, department=department)
+
+
+def _summarize(
+    rows: list[tuple], active: ActiveRuleset, as_of: date, now: datetime
+) -> tuple[DepartmentSummary, datetime | None]:
+    """The summary from each teacher's row: cached ones reused, the others evaluated.
+
+    The facts of the teachers evaluated are read in three queries, whatever their
+    number; the summary holds no facts and no department (the caller adds it).
+    """
+    cache = caches().rows
+    ruleset_key = _ruleset_key(active)
+    teachers = [_snapshot(row) for row in rows]
+    keys = {
+        t.id: (t.id, as_of, ruleset_key, row[8], _professional(t))
+        for t, row in zip(teachers, rows, strict=True)
+    }
+    found = {t.id: cache.get(keys[t.id], now) for t in teachers}
+    missing = [t for t in teachers if found[t.id] is None]
+    if missing:
+        gathered = services._gather(services._by_ids(t.id for t in missing), now)
+        for t in missing:
+            entry = gathered.get(t.id)
+            status = services.status_for(t, entry, active.ruleset, as_of)
+            flags = services.chart_flags(status, active.ruleset, as_of)
+            row = TeacherRow(replace(_strip(status), teacher=None), flags)
+            expires = None if entry is None else entry.expires_at
+            cache.put(keys[t.id], (row, expires), expires)
+            found[t.id] = (row, expires)
+    statuses = [replace(found[t.id][0].status, teacher=t) for t in teachers]
+    flags = {t.id: found[t.id][0].flags for t in teachers}
+    summary = services.assemble(None, statuses, flags, active, as_of)
+    expiries = [e for _row, e in found.values() if e is not None]
+    return summary, min(expiries, default=None)
+
+
+def _professional(teacher: TeacherSnapshot) -> bool:
+    # No profile yet: a professional-course teacher, as the profile defaults.
+    profile = teacher.teacher_profile
+    return True if profile is None else profile.is_professional_course
 
 
 def teacher_status(

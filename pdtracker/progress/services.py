@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -829,18 +829,40 @@ def chart_dates(as_of: date) -> tuple[list[date], list[date]]:
     return [*past, as_of], sorted(d for d in future if d > as_of)
 
 
+# Per chart date (past, then future): does the teacher count as dual-qualified?
+ChartFlags = tuple[tuple[bool, ...], tuple[bool, ...]]
+
+
+def chart_flags(status: TeacherStatus, ruleset: Ruleset, as_of: date) -> ChartFlags:
+    """Whether the teacher counts as dual-qualified on each chart date.
+
+    Past dates from verified facts, future ones with everything planned done; empty
+    for a teacher outside the ratio (not a professional-course teacher).
+    """
+    if not status.professional_course:
+        return (), ()
+    past, future = chart_dates(as_of)
+    verified = [f for f in status.facts if f.status == ActivityStatus.VERIFIED]
+    return (
+        tuple(qualified_on(ruleset, verified, past)),
+        tuple(qualified_on(ruleset, status.done, future)),
+    )
+
+
 def _points(
-    statuses: Sequence[TeacherStatus], ruleset: Ruleset, as_of: date
+    statuses: Sequence[TeacherStatus],
+    flags: Mapping[int, ChartFlags],
+    as_of: date,
 ) -> dict[date, ChartPoint]:
     """The ratio on each chart date: verified facts up to today, planned ones after."""
     past, future = chart_dates(as_of)
     counts = {d: 0 for d in (*past, *future)}
     professional = [s for s in statuses if s.professional_course]
     for s in professional:
-        verified = [f for f in s.facts if f.status == ActivityStatus.VERIFIED]
-        for d, ok in zip(past, qualified_on(ruleset, verified, past), strict=True):
+        past_flags, future_flags = flags[s.teacher.id]
+        for d, ok in zip(past, past_flags, strict=True):
             counts[d] += ok
-        for d, ok in zip(future, qualified_on(ruleset, s.done, future), strict=True):
+        for d, ok in zip(future, future_flags, strict=True):
             counts[d] += ok
     total = len(professional)
     return {d: ChartPoint(d, n, total, d > as_of) for d, n in counts.items()}
@@ -858,18 +880,37 @@ def summarize(
     """Evaluate already-loaded teachers and facts (no queries)."""
     ruleset = active.ruleset
     statuses = [status_for(t, gathered.get(t.id), ruleset, as_of) for t in teachers]
+    flags = (
+        {s.teacher.id: chart_flags(s, ruleset, as_of) for s in statuses}
+        if history
+        else {}
+    )
+    return assemble(department, statuses, flags, active, as_of, history=history)
+
+
+def assemble(
+    department: Department | None,
+    statuses: Sequence[TeacherStatus],
+    flags: Mapping[int, ChartFlags],
+    active: ActiveRuleset,
+    as_of: date,
+    *,
+    history: bool = True,
+) -> DepartmentSummary:
+    """The department's summary from its teachers' statuses and chart flags."""
     # Lowest level first, then furthest from the next one; not assessed last.
-    statuses.sort(
+    statuses = sorted(
+        statuses,
         key=lambda s: (
             not s.report.assessed, s.level_rank, -s.distance,
             s.teacher.display_name, s.teacher.id,
-        )
+        ),
     )  # fmt: skip
     professional = [s for s in statuses if s.professional_course]
     now = ChartPoint(
         as_of, sum(s.dual_qualified for s in professional), len(professional), False
     )
-    points = _points(statuses, ruleset, as_of) if history else {}
+    points = _points(statuses, flags, as_of) if history else {}
     if not history:
         forecasts: dict[int, ChartPoint] = {}
     else:

@@ -318,3 +318,29 @@ def test_heads_view_of_a_teacher_has_its_own_fragment(
     # Same cached status, but "you hold…" sentences differ: rendered for the head.
     assert "progress/_dashboard_body.html" in rendered
     assert 'data-credited="100"' in theirs
+
+
+def test_one_teachers_change_reevaluates_only_that_teacher(
+    app, client, auth, world, make_activity, monkeypatch
+) -> None:
+    """The department page keeps each teacher's row; a write touches one row."""
+    evaluated: list[int] = []
+    real = services.status_for
+
+    def spy(teacher, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        evaluated.append(teacher.id)
+        return real(teacher, *args, **kwargs)
+
+    monkeypatch.setattr(services, "status_for", spy)
+    today = _today(app)
+    t1 = world["teacher1"]
+    _practice(make_activity, t1, today)
+    auth.login("head1")
+    assert _card(_department(client), "ratio-now") == (0, 3)
+    assert sorted(evaluated) == sorted(
+        [world["teacher1"].id, world["teacher2"].id, world["head1"].id]
+    )
+    evaluated.clear()
+    _training(make_activity, t1, today, "360")  # teacher1 now qualifies
+    assert _card(_department(client), "ratio-now") == (1, 3)
+    assert evaluated == [t1.id]

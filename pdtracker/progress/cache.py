@@ -242,7 +242,7 @@ def _summarize(
     ruleset_key = _ruleset_key(active)
     teachers = [_snapshot(row) for row in rows]
     keys = {
-        t.id: (t.id, as_of, ruleset_key, row[8], _professional(t))
+        t.id: (t.id, as_of, ruleset_key, row[8], services._professional(t))
         for t, row in zip(teachers, rows, strict=True)
     }
     found = {t.id: cache.get(keys[t.id], now) for t in teachers}
@@ -262,12 +262,6 @@ def _summarize(
     summary = services.assemble(None, statuses, flags, active, as_of)
     expiries = [e for _row, e in found.values() if e is not None]
     return summary, min(expiries, default=None)
-
-
-def _professional(teacher: TeacherSnapshot) -> bool:
-    # No profile yet: a professional-course teacher, as the profile defaults.
-    profile = teacher.teacher_profile
-    return True if profile is None else profile.is_professional_course
 
 
 def teacher_status(

@@ -58,7 +58,7 @@ def _init_extensions(app: Flask) -> None:
     from pdtracker.auth.session import init_login
     from pdtracker.database import init_database
     from pdtracker.extensions import babel, csrf, db, migrate
-    from pdtracker.i18n import select_locale, select_timezone
+    from pdtracker.i18n import init_formats, select_locale, select_timezone
     from pdtracker.navigation import init_navigation
     from pdtracker.security import init_security
 
@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
         timezone_selector=select_timezone,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
+    init_formats(app)  # after Babel: replaces its dateformat filter
     init_login(app)
     init_security(app)
     init_navigation(app)

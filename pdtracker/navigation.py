@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -67,8 +68,15 @@ def nav_items() -> list[NavItem]:
 
 
 def status_label(status: str) -> str:
-    """The translated label of an activity status."""
-    return str(STATUS_LABELS.get(status, status))
+    """The translated label of an activity status (memoized: one per row of a list)."""
+    return _status_label(status, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=64)
+def _status_label(status: str, locale: str) -> str:
+    # Per app the catalogs are fixed, so the locale decides the text.
+    with force_locale(locale):
+        return str(STATUS_LABELS.get(status, status))
 
 
 def init_navigation(app: Flask) -> None:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 
-from pdtracker.activities import views  # noqa: E402, F401
+from pdtracker.activities import display, views  # noqa: E402, F401

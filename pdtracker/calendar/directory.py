@@ -189,6 +189,13 @@ class Listener:
             autocommit=True,
             application_name=APPLICATION_NAME,
             connect_timeout=10,
+            # A silently lost server (no RST) must not keep the worker trusting its
+            # map: TCP gives up on it within about half a minute.
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            tcp_user_timeout=15_000,
         ) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self.directory.set_live(True)

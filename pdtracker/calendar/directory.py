@@ -32,7 +32,7 @@ import select
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app
 
@@ -228,6 +228,19 @@ def _dsn(app: Flask) -> str | None:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class _State(NamedTuple):
+    """What one process started for one app (a forked worker starts its own)."""
+
+    pid: int
+    directory: FeedDirectory | None
+    listener: Listener | None
+
+
+def _mine(app: Flask) -> _State | None:
+    state = app.extensions.get(_EXTENSION)
+    return state if state is not None and state.pid == os.getpid() else None
+
+
 def current(app: Flask | None = None) -> FeedDirectory | None:
     """This worker's directory, its listener started on first use; None if off.
 
@@ -235,13 +248,13 @@ def current(app: Flask | None = None) -> FeedDirectory | None:
     first, and the scheduler or a CLI command never starts one.
     """
     app = app or current_app
-    state = app.extensions.get(_EXTENSION)
-    if state is not None and state[0] == os.getpid():
-        return state[1]
+    state = _mine(app)
+    if state is not None:
+        return state.directory
     with _START_LOCK:
-        state = app.extensions.get(_EXTENSION)
-        if state is not None and state[0] == os.getpid():
-            return state[1]
+        state = _mine(app)
+        if state is not None:
+            return state.directory
         found: FeedDirectory | None = None
         listener: Listener | None = None
         dsn = _dsn(app) if app.config.get("FEED_LISTEN", True) else None
@@ -249,7 +262,7 @@ def current(app: Flask | None = None) -> FeedDirectory | None:
             found = FeedDirectory(int(app.config.get("FEED_DIRECTORY_SIZE", 50_000)))
             listener = Listener(found, dsn)
             listener.start()
-        app.extensions[_EXTENSION] = (os.getpid(), found, listener)
+        app.extensions[_EXTENSION] = _State(os.getpid(), found, listener)
         return found
 
 
@@ -258,21 +271,20 @@ _START_LOCK = threading.Lock()
 
 def listener(app: Flask) -> Listener | None:
     """The app's running listener in this process, if any."""
-    state = app.extensions.get(_EXTENSION)
-    if state is None or state[0] != os.getpid():
-        return None
-    return state[2]
+    state = _mine(app)
+    return None if state is None else state.listener
 
 
 def shutdown(app: Flask) -> None:
     """Stop this process's listener for the app (tests; orderly exits)."""
-    state = app.extensions.pop(_EXTENSION, None)
-    if state is not None and state[0] == os.getpid() and state[2] is not None:
-        state[2].stop()
+    state = _mine(app)
+    app.extensions.pop(_EXTENSION, None)
+    if state is not None and state.listener is not None:
+        state.listener.stop()
 
 
 def forget_committed(app: Flask, keys: Iterable[str]) -> None:
     """This worker's own commit changed these feeds: drop them now, not on NOTIFY."""
-    state = app.extensions.get(_EXTENSION)
-    if state is not None and state[0] == os.getpid() and state[1] is not None:
-        state[1].forget(keys)
+    state = _mine(app)
+    if state is not None and state.directory is not None:
+        state.directory.forget(keys)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from flask import (
@@ -20,10 +18,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
+from pdtracker import tabular
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.events import bp
@@ -457,18 +455,17 @@ def export_csv(event_id: int):  # noqa: ANN201
     """The registration list as CSV (UTF-8 with a BOM so Excel shows Chinese)."""
     event = db.get_or_404(Event, event_id)
     header, rows = _export_rows(event)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(
+    body = tabular.csv_bytes(
+        [header]
+        + [
             [
                 v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
                 for v in row
             ]
-        )
-    body = ("\ufeff" + out.getvalue()).encode("utf-8")
-    return _download(body, "text/csv; charset=utf-8", event, "csv")
+            for row in rows
+        ]
+    )
+    return _download(body, tabular.CSV_MIMETYPE, event, "csv")
 
 
 @bp.route("/<int:event_id>/registrations.xlsx")
@@ -477,19 +474,14 @@ def export_xlsx(event_id: int):  # noqa: ANN201
     """The registration list as an Excel workbook."""
     event = db.get_or_404(Event, event_id)
     header, rows = _export_rows(event)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Registrations")
-    sheet.append([event.title])
-    sheet.append(header)
+    book, sheet = tabular.new_sheet(_("Registrations"))
+    tabular.append_row(sheet, [event.title])
+    tabular.append_row(sheet, header)
     for row in rows:
-        sheet.append(row)
+        tabular.append_row(sheet, row)
     for cell in sheet["G"] + sheet["H"]:
         cell.number_format = "yyyy-mm-dd hh:mm"
-    out = io.BytesIO()
-    book.save(out)
-    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(out.getvalue(), mimetype, event, "xlsx")
+    return _download(tabular.xlsx_bytes(book), tabular.XLSX_MIMETYPE, event, "xlsx")
 
 
 @bp.route("/import", methods=["GET", "POST"])

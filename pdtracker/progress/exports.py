@@ -2,22 +2,22 @@
 
 The column names are fixed Chinese, as in the statistics forms colleges fill in,
 whatever the interface language: files exchanged with the education bureau
-must read the same for everyone.
+must read the same for everyone. Cells (headers too: ruleset names are typed by
+admins) go through pdtracker.tabular, so none can run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from pdtracker import tabular
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE, XLSX_MIMETYPE = tabular.CSV_MIMETYPE, tabular.XLSX_MIMETYPE
 UNITS_ZH = {"days": "天", "hours": "学时", "count": "项"}
 YES, NO = "是", "否"
 FIXED_HEADERS = ("工号", "姓名", "职称", "是否专业课教师", "当前等级", "是否双师型教师")
@@ -74,40 +74,24 @@ def rows(summary: DepartmentSummary) -> list[list[Any]]:
     return out
 
 
-def _safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(summary: DepartmentSummary) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers(summary))
-    for row in rows(summary):
-        writer.writerow([_safe(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    return tabular.csv_bytes([headers(summary), *rows(summary)])
 
 
 def to_xlsx(summary: DepartmentSummary) -> bytes:
     """One sheet with the same table as the CSV."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "双师型教师"
+    book, sheet = tabular.new_sheet("双师型教师")
     head = headers(summary)
-    sheet.append(head)
+    tabular.append_row(sheet, head)
     for row in rows(summary):
-        sheet.append([_safe(v) for v in row])
+        tabular.append_row(sheet, row)
     sheet.freeze_panes = "C2"
     for index, title in enumerate(head, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(
             10, len(title) * 2
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return tabular.xlsx_bytes(book)
 
 
 def as_stream(body: bytes) -> io.BytesIO:

@@ -292,7 +292,7 @@ def _export(kind: str):  # noqa: ANN202
     summary = department_summary(chosen)
     name = f"dual-qualified-{chosen.code}-{summary.as_of.isoformat()}.{kind}"
     if kind == "csv":
-        body, mimetype = exports.to_csv(summary), "text/csv; charset=utf-8"
+        body, mimetype = exports.to_csv(summary), exports.CSV_MIMETYPE
     else:
         body, mimetype = exports.to_xlsx(summary), exports.XLSX_MIMETYPE
     return send_file(

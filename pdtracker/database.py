@@ -1,4 +1,4 @@
-"""Database set-up: SQLite tuned for concurrent use, PostgreSQL as is."""
+"""Database set-up: a pool that survives a database restart; SQLite tuned for concurrency."""
 
 from __future__ import annotations
 
@@ -10,14 +10,21 @@ from pdtracker.extensions import db
 
 
 def init_database(app: Flask) -> None:
-    """Bind Flask-SQLAlchemy and configure SQLite connections."""
+    """Bind Flask-SQLAlchemy with our engine defaults, and configure SQLite connections.
+
+    Defaults only: an option the operator set in SQLALCHEMY_ENGINE_OPTIONS wins.
+    """
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Test each pooled connection (a cheap round trip) as it is checked out: after
+    # a PostgreSQL restart or failover every pooled connection is dead, and without
+    # the ping each of them would fail one user's request with a 500.
+    options.setdefault("pool_pre_ping", True)
     if uri.startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args", {}))
         connect_args.setdefault("timeout", 30)
         options["connect_args"] = connect_args
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():

@@ -1,8 +1,9 @@
-"""Users, their roles, and login attempts."""
+"""Users, their roles, login attempts, throttle counters and password-reset tokens."""
 
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,16 @@ class User(UserMixin, db.Model):
         """Check a password against the stored hash."""
         return check_password_hash(self.password_hash, password)
 
+    @staticmethod
+    def check_no_password(password: str) -> bool:
+        """Do the work of a password check for a login that has no usable account.
+
+        Unknown and inactive accounts cost as much as active ones, so response
+        times do not tell which logins exist. Always False.
+        """
+        check_password_hash(_dummy_hash(), password)
+        return False
+
     @property
     def role_set(self) -> frozenset[Role]:
         """The roles this user holds."""
@@ -100,6 +111,19 @@ class User(UserMixin, db.Model):
     def end_other_sessions(self) -> None:
         """Invalidate every session cookie issued before now."""
         self.session_version += 1
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password with the configured method (made once per method)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(
+            secrets.token_urlsafe(16), method=method
+        )
+    return _DUMMY_HASHES[method]
 
 
 class UserRole(db.Model):
@@ -128,3 +152,38 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThrottleCounter(db.Model):
+    """Recent failed attempts of one key: an account or a client address.
+
+    One row per key, read and written under a lock (``FOR UPDATE`` on PostgreSQL,
+    ``BEGIN IMMEDIATE`` on SQLite), so concurrent attempts are counted one after
+    the other. Past the limit each attempt must wait until ``blocked_until``.
+    """
+
+    __tablename__ = "throttle_counters"
+    __table_args__ = (
+        CheckConstraint("failures >= 0", name="failures_nonnegative"),
+        Index("ix_throttle_counters_last_at", "last_at"),
+    )
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordResetToken(db.Model):
+    """A single-use link to set a new password; only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

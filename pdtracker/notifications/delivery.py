@@ -224,6 +224,18 @@ def _feed_failed(p: Mapping[str, Any], fmt: Formatter) -> Content:
     )
 
 
+def _password_reset(p: Mapping[str, Any], fmt: Formatter) -> Content:
+    # The link is absolute (PUBLIC_BASE_URL or the host the request came to).
+    lines = [
+        _("Someone, hopefully you, asked for a link to set a new password."),
+        _("Open this link before %(when)s to choose a new password: %(url)s",
+          when=fmt.when(p.get("expires_at")), url=p.get("url", "")),
+        _("The link works once. If you did not ask for it, ignore this e-mail:"
+          " your password stays as it is."),
+    ]  # fmt: skip
+    return Content(_("Set a new password"), lines, None, "")
+
+
 COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Content]] = {
     K.EVENT_TOMORROW: _event_tomorrow,
     K.REGISTRATION_DEADLINE: _registration_deadline,
@@ -233,6 +245,7 @@ COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Conte
     K.LAPSE_WARNING: _lapse_warning,
     K.DEPARTMENT_DIGEST: _department_digest,
     K.FEED_FAILED: _feed_failed,
+    K.PASSWORD_RESET: _password_reset,
 }
 
 

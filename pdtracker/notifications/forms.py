@@ -59,8 +59,9 @@ class PreferencesForm(FlaskForm):
         **kwargs: object,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.kinds = [k for k in NotificationKind if roles.intersection(AUDIENCE[k])]
-        for kind in NotificationKind:
+        # Kinds without an audience (password-reset links) are not a choice.
+        self.kinds = [k for k in AUDIENCE if roles.intersection(AUDIENCE[k])]
+        for kind in AUDIENCE:
             if kind not in self.kinds:
                 del self[kind.value]
             elif not self.is_submitted():

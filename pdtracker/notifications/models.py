@@ -27,6 +27,8 @@ class NotificationKind(enum.StrEnum):
     LAPSE_WARNING = "lapse_warning"
     DEPARTMENT_DIGEST = "department_digest"
     FEED_FAILED = "feed_failed"
+    # A password-reset link (auth): e-mail only, never shown in-app or switchable off.
+    PASSWORD_RESET = "password_reset"
 
 
 class NotificationStatus(enum.StrEnum):

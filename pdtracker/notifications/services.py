@@ -631,12 +631,20 @@ def notify_admins(
 
 # In-app notifications.
 
+# E-mail only: a password-reset link in the inbox would let anyone holding a session
+# set a new password without knowing the current one.
+MAIL_ONLY_KINDS = (NotificationKind.PASSWORD_RESET.value,)
+
 
 def inbox_query(user: User) -> Any:
     """The user's delivered notifications, newest first."""
     return (
         select(Notification)
-        .where(Notification.recipient_id == user.id, Notification.status == S.SENT)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.status == S.SENT,
+            Notification.kind.not_in(MAIL_ONLY_KINDS),
+        )
         .order_by(Notification.sent_at.desc(), Notification.id.desc())
     )
 
@@ -647,6 +655,7 @@ def unread_count(user_id: int) -> int:
         select(func.count(Notification.id)).where(
             Notification.recipient_id == user_id,
             Notification.status == S.SENT,
+            Notification.kind.not_in(MAIL_ONLY_KINDS),
             Notification.read_at.is_(None),
         )
     )
@@ -659,6 +668,7 @@ def get_own(user: User, notification_id: int) -> Notification | None:
             Notification.id == notification_id,
             Notification.recipient_id == user.id,
             Notification.status == S.SENT,
+            Notification.kind.not_in(MAIL_ONLY_KINDS),
         )
     )
 
@@ -677,6 +687,7 @@ def mark_all_read(user: User, now: datetime) -> int:
         .where(
             Notification.recipient_id == user.id,
             Notification.status == S.SENT,
+            Notification.kind.not_in(MAIL_ONLY_KINDS),
             Notification.read_at.is_(None),
         )
         .values(read_at=now)
@@ -707,15 +718,21 @@ def finish_run(
 
 
 def beat(scheduler_id: str, started_at: datetime, now: datetime) -> None:
-    """Upsert the single heartbeat row (the caller commits)."""
-    row = db.session.get(SchedulerHeartbeat, 1)
-    if row is None:
-        row = SchedulerHeartbeat(id=1, scheduler_id=scheduler_id, started_at=started_at)
-        db.session.add(row)
-    row.scheduler_id = scheduler_id
-    row.started_at = started_at
-    row.beat_at = now
-    db.session.flush()
+    """Upsert the single heartbeat row in one statement (the caller commits).
+
+    INSERT … ON CONFLICT DO UPDATE, not read-then-insert: on a first start every
+    catch-up tick beats at the same moment, and with no row yet all of them would
+    insert it; on PostgreSQL all but one would then fail on the primary key.
+    """
+    values = {"scheduler_id": scheduler_id, "started_at": started_at, "beat_at": now}
+    insert = _insert(db.session.connection().dialect.name)
+    statement = insert(SchedulerHeartbeat).values(id=1, **values)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: statement.excluded[name] for name in values},
+        )
+    )
 
 
 def last_heartbeat() -> SchedulerHeartbeat | None:

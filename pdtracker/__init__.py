@@ -88,7 +88,9 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.notifications import bp as notifications_bp
     from pdtracker.placements import bp as placements_bp
     from pdtracker.progress import bp as progress_bp
+    from pdtracker.routing import init_routing
 
+    init_routing(app)  # before any route is added: bounds every <int:...> id
     for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
         app.register_blueprint(bp)
     app.register_blueprint(events_bp)

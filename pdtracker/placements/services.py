@@ -10,12 +10,13 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select
 
 from pdtracker.activities.evidence import (
     StoredUpload,
     UploadRejected,
+    remove_stored,
     save_upload,
     stored_path,
 )
@@ -24,6 +25,7 @@ from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
+from pdtracker.locking import lock_row
 from pdtracker.placements.models import (
     Enterprise,
     Placement,
@@ -347,6 +349,7 @@ def update_placement(
     placement: Placement, *, actor: User, now: datetime, **fields: Any
 ) -> dict[str, tuple[Any, Any]]:
     """Change an open placement's plan; return what changed (old, new)."""
+    _lock(placement)
     if not placement.is_open:
         raise PlacementError("closed", status=placement.status)
     unknown = set(fields) - EDITABLE_FIELDS
@@ -385,6 +388,26 @@ def update_placement(
     return changes
 
 
+def _lock(placement: Placement) -> None:
+    """Hold the placement's row lock until commit and reload it (see lock_row).
+
+    Every change of a placement starts here, so two simultaneous requests (two heads,
+    or one head's double click) take turns and the second sees what the first did.
+    """
+    if not lock_row(placement):
+        abort(404)  # deleted by a request that committed first
+
+
+def _check_move(placement: Placement, status: PlacementStatus) -> None:
+    """Refuse an illegal move; say so plainly when it has just been made already."""
+    if placement.status == status.value:
+        raise PlacementError(f"already_{status.value}", status=placement.status)
+    if not placement.can_become(status):
+        raise PlacementError(
+            "illegal_transition", status=placement.status, target=status.value
+        )
+
+
 def _move(
     placement: Placement,
     status: PlacementStatus,
@@ -393,11 +416,12 @@ def _move(
     now: datetime,
     **details: Any,
 ) -> None:
-    """Apply a legal status change, bump the sequence and audit it."""
-    if not placement.can_become(status):
-        raise PlacementError(
-            "illegal_transition", status=placement.status, target=status.value
-        )
+    """Apply a legal status change, bump the sequence and audit it.
+
+    Callers take the row lock first (``_lock``); the check below then sees the
+    placement as committed, not as the page that sent the request showed it.
+    """
+    _check_move(placement, status)
     old = placement.status
     placement.status = status.value
     placement.sequence += 1
@@ -416,11 +440,13 @@ def _move(
 
 def approve_placement(placement: Placement, *, actor: User, now: datetime) -> None:
     """Approve a proposed placement."""
+    _lock(placement)
     _move(placement, PlacementStatus.APPROVED, actor=actor, now=now)
 
 
 def start_placement(placement: Placement, *, actor: User, now: datetime) -> None:
     """Mark an approved placement as under way."""
+    _lock(placement)
     _move(placement, PlacementStatus.IN_PROGRESS, actor=actor, now=now)
 
 
@@ -431,12 +457,8 @@ def cancel_placement(
     reason = (reason or "").strip()
     if not reason:
         raise PlacementError("reason_required")
-    if not placement.can_become(PlacementStatus.CANCELLED):
-        raise PlacementError(
-            "illegal_transition",
-            status=placement.status,
-            target=PlacementStatus.CANCELLED.value,
-        )
+    _lock(placement)
+    _check_move(placement, PlacementStatus.CANCELLED)
     placement.cancel_reason = reason[:500]
     _move(placement, PlacementStatus.CANCELLED, actor=actor, now=now)
 
@@ -449,29 +471,37 @@ def complete_placement(
     report: IO[bytes] | None = None,
     report_name: str | None = None,
 ) -> Activity:
-    """Complete a placement with its final report and credit the teacher once."""
-    if not placement.can_become(PlacementStatus.COMPLETED):
-        raise PlacementError(
-            "illegal_transition",
-            status=placement.status,
-            target=PlacementStatus.COMPLETED.value,
-        )
-    if report is not None:
-        stored = save_report(report, report_name)
-        placement.report_stored_name = stored.stored_name
-        placement.report_original_name = stored.original_name
-        placement.report_content_type = stored.content_type
-    if not placement.report_stored_name:
+    """Complete a placement with its final report and credit the teacher once.
+
+    The report is written only after this request holds the placement's lock and has
+    seen it still in progress, so a request that loses the race leaves no file; if
+    anything fails after the write, the file is removed again.
+    """
+    _lock(placement)
+    _check_move(placement, PlacementStatus.COMPLETED)
+    if report is None and not placement.report_stored_name:
         raise PlacementError("report_required")
-    activity = placement.activity or _credit(placement, actor=actor, now=now)
-    _move(
-        placement,
-        PlacementStatus.COMPLETED,
-        actor=actor,
-        now=now,
-        activity_id=activity.id,
-        report=placement.report_stored_name,
-    )
+    written = None
+    if report is not None:
+        written = save_report(report, report_name)
+    try:
+        if written is not None:
+            placement.report_stored_name = written.stored_name
+            placement.report_original_name = written.original_name
+            placement.report_content_type = written.content_type
+        activity = placement.activity or _credit(placement, actor=actor, now=now)
+        _move(
+            placement,
+            PlacementStatus.COMPLETED,
+            actor=actor,
+            now=now,
+            activity_id=activity.id,
+            report=placement.report_stored_name,
+        )
+    except BaseException:
+        if written is not None:
+            remove_stored(current_app.config["UPLOAD_FOLDER"], [written.stored_name])
+        raise
     return activity
 
 

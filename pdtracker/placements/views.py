@@ -58,6 +58,11 @@ STATUS_CSS = {
 }
 ERRORS = {
     "illegal_transition": _l("This step is not possible in the placement's status."),
+    # Another request (a second head, a double click) made the same step first.
+    "already_approved": _l("This placement has already been approved."),
+    "already_in_progress": _l("This placement is already in progress."),
+    "already_completed": _l("This placement has already been completed."),
+    "already_cancelled": _l("This placement has already been cancelled."),
     "closed": _l("A completed or cancelled placement can no longer be changed."),
     "report_required": _l("Upload the final report to complete the placement."),
     "report_empty": _l("The report file is empty."),

@@ -116,18 +116,21 @@ def test_lifecycle_happy_path_bumps_sequence(app, world, planned) -> None:  # no
         } <= actions
 
 
+# A repeated step says it was done already (a second head or a double click).
 ILLEGAL = [
-    ([], start_placement),
-    ([], complete_placement),
-    ([approve_placement], approve_placement),
-    ([approve_placement], complete_placement),
-    ([approve_placement, start_placement], approve_placement),
-    ([approve_placement, start_placement], start_placement),
+    ([], start_placement, "illegal_transition"),
+    ([], complete_placement, "illegal_transition"),
+    ([approve_placement], approve_placement, "already_approved"),
+    ([approve_placement], complete_placement, "illegal_transition"),
+    ([approve_placement, start_placement], approve_placement, "illegal_transition"),
+    ([approve_placement, start_placement], start_placement, "already_in_progress"),
 ]
 
 
-@pytest.mark.parametrize(("before", "step"), ILLEGAL)
-def test_illegal_transitions_are_refused(app, world, planned, before, step) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("before", "step", "code"), ILLEGAL)
+def test_illegal_transitions_are_refused(
+    app, world, planned, before, step, code
+) -> None:  # noqa: ANN001
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -137,7 +140,7 @@ def test_illegal_transitions_are_refused(app, world, planned, before, step) -> N
         kwargs = {"report": io.BytesIO(PDF)} if step is complete_placement else {}
         with pytest.raises(PlacementError) as raised:
             step(placement, actor=head, now=NOW, **kwargs)
-        assert raised.value.code == "illegal_transition"
+        assert raised.value.code == code
         assert (placement.status, placement.sequence) == (status, sequence)
         assert _activities(world["teacher1"].id) == []
 

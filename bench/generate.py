@@ -1,16 +1,18 @@
 """Seed a benchmark institution: N teachers with five years of realistic records.
 
 Everything is written in bulk (PostgreSQL COPY, SQLite Core executemany) into a fresh
-database whose schema comes from the models (``create_all``) plus the reference
-activity kinds. Every date is relative to the day of generation and every choice
-comes from a seeded ``random.Random``, so a size always yields the same institution.
+database whose schema comes from the Alembic migrations, as a deployment's does
+(``flask db upgrade``). Columns a row does not name get the table definition's
+default, so a column a migration adds needs no edit here. Every date is relative
+to the day of generation and every choice comes from a seeded ``random.Random``, so
+a size always yields the same institution.
 
 The cast the benchmark needs is recorded in a JSON file beside the database:
 the benchmarked teacher (about 100 activities, about 120 feed entries), the heads of
 departments of 30, 300 and 1,000 teachers, a few teachers for the write burst, and
 the feed token of the benchmarked teacher.
 
-Run alone: ``python -m bench.generate --size 300 --db sqlite``.
+Run alone: ``python -m bench.generate --size 300 --db sqlite [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import random
 import string
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -32,7 +34,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from alembic.util import CommandError
+from flask_migrate import upgrade
 from sqlalchemy import JSON, Connection, Table, text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import generate_password_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +49,9 @@ from pdtracker.extensions import db  # noqa: E402
 from pdtracker.placements.models import weekdays_between  # noqa: E402
 from pdtracker.reference import ensure_activity_kinds  # noqa: E402
 
-GENERATOR_VERSION = "3"
-OUT = ROOT / "bench" / "out"
+GENERATOR_VERSION = "4"  # 4: schema by the migrations, defaults from the tables
+# Databases, casts and results; BENCH_OUT (or --out) puts them elsewhere.
+OUT = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
 PASSWORD = "bench-password"
 SEED = 20260601
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -53,6 +59,7 @@ PG_ADMIN = os.environ.get(
     "BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 GROWTH_SIZES = (300, 30, 1000)  # the first one holds the benchmarked teacher
+MIN_SIZE = GROWTH_SIZES[0]  # the department page is measured at 300 teachers
 OTHER_DEPARTMENT_SIZE = 150
 EVENTS = 700
 ENTERPRISES = 200
@@ -175,50 +182,17 @@ def cached_meta(kind: str, size: int) -> dict | None:
         return None
     if kind == "sqlite" and not (OUT / f"db-sqlite-{size}.sqlite").is_file():
         return None
-    if not patch_schema(meta["url"]):
-        return None
+    try:  # migrations added since it was generated run on it, as on a deployment
+        with _app(meta["url"]).app_context():
+            upgrade()
+            db.engine.dispose()
+    except (CommandError, SQLAlchemyError):
+        return None  # a migration that cannot run on it: generate afresh
     return meta
 
 
-def patch_schema(url: str) -> bool:
-    """Bring a cached database up to the current models; False if it cannot be.
-
-    Tables the models gained are created; columns they gained are added (NULL, or
-    with their scalar Python default as the column default). Anything else (a NOT
-    NULL column without a scalar default) calls for a fresh database.
-    """
-    from sqlalchemy import create_engine, inspect, literal
-
-    import pdtracker.models  # noqa: F401  (register every table)
-
-    engine = create_engine(url)
-    try:
-        db.metadata.create_all(engine)
-        existing = {
-            t: {c["name"] for c in inspect(engine).get_columns(t)}
-            for t in inspect(engine).get_table_names()
-        }
-        statements = []
-        for table in db.metadata.sorted_tables:
-            for col in table.columns:
-                if col.name in existing.get(table.name, set()):
-                    continue
-                ddl = f'"{col.name}" {col.type.compile(dialect=engine.dialect)}'
-                default = col.default
-                if default is not None and default.is_scalar:
-                    value = literal(default.arg, col.type).compile(
-                        dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-                    )
-                    ddl += f" DEFAULT {value}"
-                elif not col.nullable:
-                    return False
-                statements.append(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-        return True
-    finally:
-        engine.dispose()
+def _app(url: str) -> Any:
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-generate"})
 
 
 def local_today() -> date:
@@ -238,11 +212,23 @@ class Writer:
         self.counts: dict[str, int] = {}
 
     def write(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` (dicts keyed by column name; missing columns are NULL)."""
+        """Insert ``rows``, dicts keyed by column name.
+
+        A column a row leaves out gets what the app's own insert would give it: the
+        column's Python ``default`` (a value or a callable), else its server default
+        (the column is then left out of the statement, so the database fills it),
+        else NULL. Bulk writing bypasses the ORM, so without this every column a
+        migration adds would have to be named here by hand.
+        """
         if not rows:
             return
-        names = [c.name for c in table.columns]
+        fills = _fills(table, rows)
+        names = list(fills)
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+
+        def complete(row: dict[str, Any]) -> dict[str, Any]:
+            return {n: row[n] if n in row else fills[n]() for n in names}
+
         if self.pg:
             json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
             raw = self.conn.connection.driver_connection
@@ -251,19 +237,50 @@ class Writer:
                 raw.cursor() as cur,
                 cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
             ):
-                for row in rows:
+                for row in map(complete, rows):
                     copy.write_row(
                         tuple(
-                            json.dumps(row.get(n), ensure_ascii=False)
+                            json.dumps(row[n], ensure_ascii=False)
                             if n in json_cols
-                            else row.get(n)
+                            else row[n]
                             for n in names
                         )
                     )
             return
-        full = [{n: row.get(n) for n in names} for row in rows]
-        for start in range(0, len(full), 20_000):
-            self.conn.execute(table.insert(), full[start : start + 20_000])
+        for start in range(0, len(rows), 20_000):
+            chunk = [complete(row) for row in rows[start : start + 20_000]]
+            self.conn.execute(table.insert(), chunk)
+
+
+def _fills(table: Table, rows: list[dict[str, Any]]) -> dict[str, Callable[[], Any]]:
+    """The columns to write, each with what fills it in a row that leaves it out."""
+    named = set().union(*rows)
+    fills: dict[str, Callable[[], Any]] = {}
+    for col in table.columns:
+        default, where = col.default, f"{table.name}.{col.name}"
+        if default is not None and default.is_scalar:
+            fills[col.name] = lambda value=default.arg: value
+        elif default is not None and default.is_callable:
+            fills[col.name] = lambda fn=default.arg: fn(None)  # SQLAlchemy's wrapper
+        elif col.server_default is not None and col.name not in named:
+            continue  # the database fills it
+        elif default is None and col.server_default is None and col.nullable:
+            fills[col.name] = lambda: None
+        else:
+            fills[col.name] = _refuse(where)
+    return fills
+
+
+def _refuse(where: str) -> Callable[[], Any]:
+    """For a row leaving out a column whose default cannot be computed here."""
+
+    def refuse() -> Any:
+        raise ValueError(
+            f"{where}: a row leaves it out and it has no Python default (NOT NULL, "
+            "or a server default, used only when no row names it): give it in every row"
+        )
+
+    return refuse
 
 
 # --- the institution's shape -----------------------------------------------------------
@@ -575,9 +592,8 @@ def generate(kind: str, size: int, *, log: Any = print) -> dict:
     started = time.monotonic()
     _fresh_database(kind, size)
     url = database_url(kind, size)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-generate"})
-    with app.app_context():
-        db.create_all()
+    with _app(url).app_context():
+        upgrade()  # the migrations' schema, as `flask db upgrade` builds it
         ensure_activity_kinds()
         db.session.commit()
         with db.engine.begin() as conn:
@@ -814,10 +830,18 @@ def ensure(kind: str, size: int, *, regenerate: bool = False, log: Any = print) 
 
 def main(argv: Iterable[str] | None = None) -> None:
     """Generate one database from the command line."""
+    global OUT  # --out moves every path of this run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--size", type=int, required=True, help=f"at least {MIN_SIZE}")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--out", type=Path, help=f"directory of the database and its cast ({OUT})"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.size < MIN_SIZE:
+        parser.error(f"the smallest size is {MIN_SIZE} teachers")
+    if args.out is not None:
+        OUT = args.out.resolve()
     generate(args.db, args.size)
 
 

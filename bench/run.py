@@ -43,6 +43,7 @@ from bench.harness import (  # noqa: E402
 from bench.inprocess import pages  # noqa: E402
 
 OUT = generate.OUT
+DB_KINDS = ("postgresql", "sqlite")  # in the order they are measured
 QUERY_LIMIT = 10
 # Page name → (minimum requests/s, maximum p95 in ms), from the issue.
 PAGE_TARGETS = {
@@ -79,6 +80,19 @@ def inprocess(command: str, kind: str, size: int) -> Any:
     return json.loads(line.removeprefix("BENCH_JSON "))
 
 
+def source_commit() -> str:
+    """The commit measured (short hash), marked when the checkout has local changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
 
@@ -105,6 +119,7 @@ def machine() -> dict[str, str]:
         "wrk": sh(ensure_wrk(), "--version").splitlines()[0]
         if shutil.which("wrk")
         else "?",
+        "commit": source_commit(),
     }
 
 
@@ -544,6 +559,8 @@ def render(results: dict) -> str:
     out = [
         f"## pdtracker benchmark, {results['started']}",
         "",
+        f"pdtracker at commit {m.get('commit', 'unknown')}.",
+        "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), memory `{m['memory']}`, "
         f"Linux {m['kernel']}, Python {m['python']}, PostgreSQL {m['postgresql']}, "
         f"SQLite {m['sqlite']}, {m['wrk']}. gunicorn: gunicorn.conf.py, 2 sync "
@@ -572,8 +589,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--db",
-        default="postgresql,sqlite",
-        help="database kinds: postgresql, sqlite or both",
+        default="both",
+        help="database kinds: postgresql, sqlite, or both (the default)",
     )
     p.add_argument(
         "--sqlite-sizes",
@@ -613,9 +630,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.sizes = sorted(int(s) for s in args.sizes.split(","))
     args.sqlite_sizes = {int(s) for s in args.sqlite_sizes.split(",") if s}
-    args.db = [d.strip() for d in args.db.split(",")]
-    if min(args.sizes) < 300:
-        p.error("the smallest size is 300 (the department page needs 300 teachers)")
+    kinds = {d.strip() for d in args.db.split(",")}
+    if "both" in kinds:
+        kinds = (kinds - {"both"}) | set(DB_KINDS)
+    if unknown := kinds - set(DB_KINDS):
+        p.error(
+            f"--db: unknown {', '.join(sorted(unknown))} (postgresql, sqlite or both)"
+        )
+    args.db = [k for k in DB_KINDS if k in kinds]
+    if min(args.sizes) < generate.MIN_SIZE:
+        p.error(
+            f"the smallest size is {generate.MIN_SIZE} "
+            "(the department page needs that many teachers)"
+        )
     return args  # fmt: skip
 
 
@@ -635,9 +662,7 @@ def main(argv: list[str] | None = None) -> None:
         "load": {"start": os.getloadavg()[0]},
     }
     t0 = time.monotonic()
-    for kind in ("postgresql", "sqlite"):
-        if kind not in args.db:
-            continue
+    for kind in args.db:
         for size in args.sizes:
             if kind == "sqlite" and size not in args.sqlite_sizes:
                 continue

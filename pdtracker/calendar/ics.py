@@ -15,6 +15,7 @@ DURATION format.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, vDuration, vRecur
 
-__all__ = ["CalendarEntry", "build_calendar", "feed_uid"]
+__all__ = ["CalendarEntry", "build_calendar", "feed_uid", "is_generated_uid"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TZID = "Asia/Shanghai"
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
@@ -112,6 +115,17 @@ def feed_uid(kind: str, pk: int, domain: str) -> str:
     return f"{kind}-{pk}@pdtracker.{domain}"
 
 
+def is_generated_uid(uid: str, domain: str) -> bool:
+    """True if ``uid`` lies in the namespace :func:`feed_uid` writes for ``domain``.
+
+    The whole ``…@pdtracker.<domain>`` namespace belongs to this deployment, compared
+    without regard to case (some clients fold UIDs): an imported calendar must never
+    bring a UID from it, or it could collide with a row's generated UID.
+    """
+    domain = domain.strip().lower().rstrip(".")
+    return uid.strip().lower().endswith(f"@pdtracker.{domain}")
+
+
 def build_calendar(
     entries: Iterable[CalendarEntry],
     *,
@@ -120,15 +134,15 @@ def build_calendar(
     prodid: str = "-//pdtracker//pdtracker//ZH",
     refresh: timedelta = timedelta(hours=6),
 ) -> bytes:
-    """Serialise entries as one subscription feed (no METHOD, D3), CRLF, UTF-8."""
+    """Serialise entries as one subscription feed (no METHOD, D3), CRLF, UTF-8.
+
+    A UID may appear once per feed (clients drop or merge the rest). The callers
+    make UIDs unique by construction; should data still repeat one, the first entry
+    is kept and the others are logged and left out: a feed never fails on data.
+    """
     if refresh <= timedelta(0):
         raise ValueError("refresh must be positive")
-    entries = list(entries)
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.uid in seen:
-            raise ValueError(f"duplicate UID in feed: {entry.uid}")
-        seen.add(entry.uid)
+    entries = _unique(entries)
     ttl = vDuration(refresh).to_ical().decode()
     head = ["BEGIN:VCALENDAR", "VERSION:2.0", _line("PRODID", _text(prodid))]
     head.append("CALSCALE:GREGORIAN")
@@ -149,6 +163,19 @@ def build_calendar(
     parts.extend(_vevent(entry) for entry in entries)
     parts.append("END:VCALENDAR\r\n")
     return "".join(parts).encode("utf-8")
+
+
+def _unique(entries: Iterable[CalendarEntry]) -> list[CalendarEntry]:
+    """The entries with each UID once: the first kept, the others logged and dropped."""
+    kept: list[CalendarEntry] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.uid in seen:
+            logger.warning("feed: duplicate UID in feed left out: %s", entry.uid)
+            continue
+        seen.add(entry.uid)
+        kept.append(entry)
+    return kept
 
 
 @lru_cache(maxsize=4096)

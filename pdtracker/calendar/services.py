@@ -52,7 +52,12 @@ from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar import directory
-from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
+from pdtracker.calendar.ics import (
+    CalendarEntry,
+    build_calendar,
+    feed_uid,
+    is_generated_uid,
+)
 from pdtracker.calendar.models import (
     PUBLIC_FEED_KEY,
     FeedScope,
@@ -448,11 +453,14 @@ def _event_entries(
 
     An imported override of one occurrence (RECURRENCE-ID) cannot share its series'
     UID in this builder, so it becomes a single event with its own row UID and the
-    series gets an EXDATE for the occurrence it replaces.
+    series gets an EXDATE for the occurrence it replaces. Only an imported series
+    takes EXDATEs that way: an import never edits an event made here.
     """
     rows = list(rows)
     exdates: dict[str, list[date | datetime]] = {}
-    masters = {e.uid: e for e, _x in rows if not e.recurrence_key and e.rrule}
+    masters = {
+        e.uid: e for e, _x in rows if not e.recurrence_key and e.rrule and e.is_imported
+    }
     for event, _x in rows:
         master = masters.get(event.uid) if event.recurrence_key else None
         if master is not None:
@@ -461,9 +469,7 @@ def _event_entries(
                 exdates.setdefault(master.uid, []).append(moved)
     entries: list[CalendarEntry] = []
     for event, extra in rows:
-        uid = event.uid
-        if event.recurrence_key:
-            uid = feed_uid("event", event.id, ctx.domain)
+        uid = _event_uid(event, ctx.domain)
         _safe(
             entries,
             "event",
@@ -471,6 +477,23 @@ def _event_entries(
             lambda e=event, x=extra, u=uid: _event_entry(ctx, e, u, exdates, **x),
         )
     return entries
+
+
+def _event_uid(event: Event, domain: str) -> str:
+    """The UID an event has in every feed; unique by construction.
+
+    An event made here keeps the UID it was published with (clients rely on it). An
+    imported override gets its row's generated UID (ids are unique). An imported
+    series or single event keeps its source's UID, which is unique in the table, unless
+    that UID lies in this deployment's generated namespace: a file forged it (or it was
+    stored before imports refused such UIDs), so the row's own generated UID replaces
+    it and it can never collide with another row's.
+    """
+    if not event.is_imported:
+        return event.uid
+    if event.recurrence_key or is_generated_uid(event.uid, domain):
+        return feed_uid("event", event.id, domain)
+    return event.uid
 
 
 def _event_entry(

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.calendar.fetch import FetchError, fetch_calendar, normalise_url
+from pdtracker.calendar.ics import is_generated_uid
 from pdtracker.calendar.ics_import import (
     ImportedEvent,
     ImportLimits,
@@ -174,17 +175,7 @@ def import_calendar(
         SkippedEvent(s.uid, s.reason_code, s.summary, s.detail) for s in parsed.skipped
     ]
     rows = _existing(item.uid for item in parsed.events)
-    usable = []
-    for item in parsed.events:
-        row = rows.get(item.key)
-        if row is not None and row.import_source_id is None:
-            report.skipped.append(
-                SkippedEvent(
-                    item.uid, "local_uid", item.summary, "UID of a local event"
-                )
-            )
-        else:
-            usable.append(item)
+    usable = _usable(parsed.events, rows, report)
     fingerprints = {key: row.fingerprint or "" for key, row in rows.items()}
     plan = plan_import(fingerprints, usable)
     for item in plan.create:
@@ -205,6 +196,33 @@ def import_calendar(
         skipped=len(report.skipped),
     )  # fmt: skip
     return report
+
+
+def _usable(
+    items: list[ImportedEvent],
+    rows: dict[tuple[str, str], Event],
+    report: ImportReport,
+) -> list[ImportedEvent]:
+    """The parsed events an import may write; the others are reported as skipped.
+
+    A file never speaks for events made here: neither a UID in this deployment's
+    generated namespace (``…@pdtracker.<FEED_DOMAIN>``, which could collide with a
+    row's generated UID in the feeds) nor the UID of a local event (which would let
+    an "override" add an exception to it) is imported.
+    """
+    domain = current_app.config["FEED_DOMAIN"]
+    local_uids = {uid for (uid, _key), row in rows.items() if not row.is_imported}
+    usable = []
+    for item in items:
+        if item.uid in local_uids:
+            reason, detail = "local_uid", "UID of a local event"
+        elif is_generated_uid(item.uid, domain):
+            reason, detail = "reserved_uid", "UID in this site's own namespace"
+        else:
+            usable.append(item)
+            continue
+        report.skipped.append(SkippedEvent(item.uid, reason, item.summary, detail))
+    return usable
 
 
 def _existing(uids: Any) -> dict[tuple[str, str], Event]:

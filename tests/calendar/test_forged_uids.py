@@ -8,14 +8,12 @@ and the public feed answered 500 on every request from then on.
 from __future__ import annotations
 
 import io
-import logging
 from collections import Counter
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
 from sqlalchemy import select
 
-from pdtracker.calendar.ics import build_calendar
 from pdtracker.events.models import Event
 from pdtracker.extensions import db
 from tests.calendar.feedkit import FeedKit, get, soon
@@ -73,7 +71,9 @@ def test_forged_generated_uids_never_break_the_public_feed(
     # A series with one moved occurrence: the override row gets a generated UID.
     first = soon(20)
     series = _calendar(
-        _vevent("series@assoc.example", "月度研讨", first, "RRULE:FREQ=MONTHLY;COUNT=3"),
+        _vevent(
+            "series@assoc.example", "月度研讨", first, "RRULE:FREQ=MONTHLY;COUNT=3"
+        ),
         _vevent(
             "series@assoc.example",
             "月度研讨（改期）",
@@ -124,12 +124,3 @@ def test_forged_generated_uids_never_break_the_public_feed(
             data=FORM,
         )
         assert created.status_code == 302
-
-
-def test_builder_skips_a_duplicate_uid_and_logs_it(caplog) -> None:  # noqa: ANN001
-    from tests.calendar.test_ics_structure import timed
-
-    with caplog.at_level(logging.WARNING, logger="pdtracker.calendar.ics"):
-        body = build_calendar([timed(), timed(summary="另一个")], name="x")
-    assert len(_uids(body)) == 1
-    assert "duplicate UID" in caplog.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import logging
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -341,9 +342,13 @@ def test_invalid_rrule_is_rejected() -> None:
         timed(rrule="FREQ=SOMETIMES")
 
 
-def test_duplicate_uids_are_rejected() -> None:
-    with pytest.raises(ValueError, match="duplicate UID"):
-        build_calendar([timed(), timed(summary="另一个")], name="x")
+def test_duplicate_uid_is_left_out_and_logged(caplog) -> None:  # noqa: ANN001
+    # A feed never fails on data (issue 10, finding 2): the first entry is kept.
+    with caplog.at_level(logging.WARNING, logger="pdtracker.calendar.ics"):
+        body = build_calendar([timed(), timed(summary="另一个")], name="x")
+    events = Calendar.from_ical(body).walk("VEVENT")
+    assert [str(e["SUMMARY"]) for e in events] == ["讲座"]
+    assert "duplicate UID in feed left out: event-99@" in caplog.text
 
 
 def test_list_fields_become_tuples() -> None:

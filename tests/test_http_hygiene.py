@@ -89,3 +89,81 @@ def test_the_500_page_renders_when_the_database_is_gone(app, client, everyone) -
     page = response.get_data(as_text=True)
     assert "Something went wrong on our side" in page
     assert "<html" in page
+
+
+# --- Cache-Control: private pages and downloads are never stored ---------------
+
+NO_STORE = "private, no-store"
+# Feeds decide their own caching (ETag, max-age; calendar tests pin it) and static
+# files stay cacheable.
+OWN_CACHING = {"static", "calendar.association_feed", "calendar.teacher_feed",
+               "calendar.department_feed"}  # fmt: skip
+
+
+@pytest.fixture
+def objects(app, everyone, make_activity):  # noqa: ANN001, ANN201
+    """One real row per id kind the routes take, so pages render, not just 404."""
+    from pdtracker.events.services import EventData, create_event, publish_event
+    from pdtracker.timeutil import utcnow
+    from tests.events.conftest import soon
+
+    activity = make_activity(everyone["teacher1"], status="completed")
+    with app.app_context():
+        data = EventData(
+            kind_code="expert_lecture", title="讲座", starts_at=soon(),
+            ends_at=soon(hour=3), credited_hours=2, location="报告厅",
+        )  # fmt: skip
+        event = create_event(data, None, utcnow())
+        publish_event(event, None, utcnow())
+        db.session.commit()
+        event_id = event.id
+    return {
+        "activity_id": activity.id,
+        "event_id": event_id,
+        "user_id": everyone["teacher1"].id,
+        "teacher_id": everyone["teacher1"].id,
+        "department_id": everyone["ai"].id,
+    }
+
+
+def test_every_signed_in_get_is_private_no_store(app, client, objects) -> None:
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in OWN_CACHING:
+            continue
+        if rule.endpoint == "auth.logout":
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(\w+:)?{name}>", str(objects.get(name, 1)), url)
+        response = client.get(url)
+        assert response.headers.get("Cache-Control") == NO_STORE, (url, response)
+        checked += 1
+    assert checked > 40
+
+
+def test_downloads_are_private_no_store(app, client, objects) -> None:
+    for url in (
+        f"/events/{objects['event_id']}/registrations.csv",
+        f"/events/{objects['event_id']}/registrations.xlsx",
+        "/progress/department.csv",
+        f"/progress/department.xlsx?department={objects['department_id']}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert response.headers["Cache-Control"] == NO_STORE, url
+
+
+def _cache_control(client, url: str) -> str:  # noqa: ANN001
+    with client.get(url) as response:  # closes a static file's handle
+        return response.headers.get("Cache-Control", "")
+
+
+def test_public_files_stay_cacheable(app, client, world) -> None:
+    for url in ("/static/css/app.css", "/calendar/association.ics", "/login"):
+        assert "no-store" not in _cache_control(client, url), url
+    client.post("/login", data={"username": "teacher1", "password": "pdtracker-demo"})
+    assert "no-store" not in _cache_control(client, "/static/css/app.css")
+    feed = _cache_control(client, "/calendar/association.ics")
+    assert feed.startswith("public, max-age=")

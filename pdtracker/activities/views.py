@@ -34,6 +34,7 @@ from pdtracker.activities.forms import (
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
+from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.placements.models import Enterprise
@@ -272,7 +273,10 @@ def download_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
         path,
         mimetype=evidence.content_type,
         as_attachment=True,
-        download_name=evidence.original_name,
+        # The detected type's extension, never the uploader's (.hta, .bat, .html).
+        download_name=download_name(
+            evidence.original_name, evidence.content_type, "evidence"
+        ),
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
+from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.placements import bp
@@ -362,7 +363,12 @@ def report(placement_id: int):  # noqa: ANN201
         path,
         mimetype=placement.report_content_type,
         as_attachment=True,
-        download_name=placement.report_original_name or path.name,
+        # The detected type's extension, never the uploader's (.hta, .bat, .html).
+        download_name=download_name(
+            placement.report_original_name,
+            placement.report_content_type or "",
+            "report",
+        ),
     )
 
 

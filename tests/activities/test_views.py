@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from pdtracker.activities.models import Activity
 from pdtracker.audit import AuditEntry
@@ -295,3 +296,42 @@ def test_verified_activity_page_explains_the_lock(
     assert "no longer be changed" in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("x.hta", "x.pdf"),
+        ("报告.html", "报告.pdf"),
+        ("run.bat", "run.pdf"),
+        ("证明.pdf.exe", "证明.pdf"),
+        ("noext", "noext.pdf"),
+        ("证明.pdf", "证明.pdf"),
+    ],
+)
+def test_download_has_the_extension_of_the_detected_type(
+    app, client, auth, world, make_activity, name, expected
+) -> None:
+    """A PDF uploaded as x.hta is saved by the browser as x.pdf, never run."""
+    activity = make_activity(world["teacher1"])
+    auth.login("teacher1")
+    upload = client.post(
+        f"/activities/{activity.id}/evidence", data={"evidence": file_field(PDF, name)}
+    )
+    assert upload.status_code == 302
+    [evidence] = _evidence_rows(app)
+    with client.get(f"/activities/{activity.id}/evidence/{evidence.id}") as response:
+        assert response.get_data() == PDF
+    assert response.mimetype == "application/pdf"
+    kind, options = parse_options_header(response.headers["Content-Disposition"])
+    assert (kind, options["filename"]) == ("attachment", expected)
+
+
+def _evidence_rows(app) -> list:  # noqa: ANN001
+    from pdtracker.activities.models import EvidenceFile
+
+    with app.app_context():
+        rows = list(db.session.scalars(select(EvidenceFile)))
+        for row in rows:
+            db.session.expunge(row)
+        return rows

@@ -35,7 +35,7 @@ def backup_create(dest: Path) -> None:
     from pdtracker.backup import BackupError, create_backup
 
     try:
-        summary = create_backup(db.engine, _uploads(), dest, utcnow())
+        summary = create_backup(db.engine, _uploads(), dest, utcnow(), _secret_key())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(summary.tables.values())
@@ -44,17 +44,32 @@ def backup_create(dest: Path) -> None:
 
 @backup_cli.command("restore")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Restore a backup signed by another deployment (another SECRET_KEY): skips "
+    "only the signature check; checksums and row counts are still verified.",
+)
 @with_appcontext
-def backup_restore(src: Path) -> None:
-    """Verify SRC's checksums and restore it into this (empty) instance."""
+def backup_restore(src: Path, trust: bool) -> None:
+    """Verify SRC (signature, checksums, row counts) and restore it into this empty instance.
+
+    Only the files the manifest lists are restored. A restore that fails leaves the
+    database and the upload folder as they were.
+    """
     from pdtracker.backup import BackupError, restore_backup
 
     try:
-        summary = restore_backup(db.engine, _uploads(), src)
+        summary = restore_backup(db.engine, _uploads(), src, _secret_key(), trust=trust)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(summary.tables.values())
     click.echo(f"restored {src}: {summary.files} files verified, {rows} rows")
+
+
+def _secret_key() -> str:
+    """The key the backup manifest's signature is derived from."""
+    return current_app.config["SECRET_KEY"]
 
 
 def _uploads() -> Path:

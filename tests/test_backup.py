@@ -77,7 +77,7 @@ def test_backup_restores_every_table_and_file(
 
     restored_uploads = tmp_path / "restored-uploads"
     fresh = create_app(
-        {"SQLALCHEMY_DATABASE_URI": target_url, "SECRET_KEY": "x",
+        {"SQLALCHEMY_DATABASE_URI": target_url, "SECRET_KEY": "test-secret",
          "UPLOAD_FOLDER": str(restored_uploads)}
     )  # fmt: skip
     result = fresh.test_cli_runner().invoke(args=["backup", "restore", str(dest)])
@@ -97,7 +97,7 @@ def test_restore_refuses_a_tampered_backup(app, world, tmp_path, target_url) -> 
     dump = next(p for p in dest.iterdir() if p.name.startswith("database"))
     dump.write_bytes(dump.read_bytes() + b"tampered")
     fresh = create_app(
-        {"SQLALCHEMY_DATABASE_URI": target_url, "SECRET_KEY": "x",
+        {"SQLALCHEMY_DATABASE_URI": target_url, "SECRET_KEY": "test-secret",
          "UPLOAD_FOLDER": str(tmp_path / "u")}
     )  # fmt: skip
     result = fresh.test_cli_runner().invoke(args=["backup", "restore", str(dest)])

@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     _configure(app, config)
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -33,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
-    from pdtracker.config import Config, database_url_from_env
+    from pdtracker.config import Config, database_url_from_env, derive_settings
 
     app.config.from_object(Config)
     app.config.from_prefixed_env("PDTRACKER")
@@ -41,6 +42,7 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if config:
         app.config.update(config)
+    derive_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = Path(app.instance_path) / "pdtracker.sqlite"
@@ -51,6 +53,20 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         from pdtracker.secrets import instance_secret_key
 
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host only from the configured proxy hops.
+
+    Behind nginx every request comes from 127.0.0.1; the client's real address
+    (for login throttling) is the one the proxy appended. Without a trusted proxy
+    those headers are whatever the client wrote, so they are ignored.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -22,19 +22,34 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = False
+    # REMEMBER_COOKIE_SECURE, _HTTPONLY and _SAMESITE follow the SESSION_COOKIE_*
+    # settings unless set themselves (see derive_settings).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     FORCE_HTTPS = False
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # None → <instance>/uploads
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default: n=2**15, r=8, p=1
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host
+    # (1 for nginx → gunicorn). 0: those headers are the client's own claims, ignored.
+    TRUSTED_PROXIES = 0
+    # Login throttling (auth/throttle.py): that many failures go through at once,
+    # per account and per client address; then each attempt waits LOGIN_DELAY,
+    # doubling per further failure up to LOGIN_MAX_DELAY. The right password still
+    # works once the wait is over. Failures leak away: the free number per LOGIN_WINDOW.
+    # Durations may be given in seconds (PDTRACKER_LOGIN_DELAY=30).
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_DELAY = timedelta(seconds=30)
+    LOGIN_MAX_DELAY = timedelta(minutes=15)
     LOGIN_WINDOW = timedelta(minutes=15)
-    PUBLIC_BASE_URL: str | None = None  # used in feed links; None → request host
+    # Forgotten passwords: link life, and requests per typed login and per address
+    # before the same growing delay applies.
+    PASSWORD_RESET_LIFETIME = timedelta(minutes=30)
+    PASSWORD_RESET_MAX_PER_ACCOUNT = 3
+    PASSWORD_RESET_MAX_PER_ADDRESS = 10
+    PUBLIC_BASE_URL: str | None = None  # feed and reset links; None → request host
     # The deployment's own domain (e.g. "example.edu.cn"): feed UIDs read
     # "event-42@pdtracker.<FEED_DOMAIN>" and must never change once published.
     FEED_DOMAIN = "localhost"
@@ -72,6 +87,16 @@ class Config:
     NOTIFICATION_BATCH = 100  # rows claimed per dispatch transaction
     NOTIFICATION_MAX_ATTEMPTS = 5  # e-mail tries before giving up on the e-mail
     SCHEDULER_RUNS_KEEP_DAYS = 30
+
+
+def derive_settings(config: dict) -> None:
+    """Settings that follow others, once the environment and overrides are read.
+
+    The remember-me cookie gets the session cookie's flags: with
+    PDTRACKER_SESSION_COOKIE_SECURE=true it must not travel over plain HTTP either.
+    """
+    for flag in ("SECURE", "HTTPONLY", "SAMESITE"):
+        config.setdefault(f"REMEMBER_COOKIE_{flag}", config[f"SESSION_COOKIE_{flag}"])
 
 
 def database_url_from_env() -> str | None:

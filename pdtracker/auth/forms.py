@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -19,16 +19,15 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
-class PasswordChangeForm(FlaskForm):
-    """Change one's own password."""
-
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired()]
-    )
-    new_password = PasswordField(
+def _new_password() -> PasswordField:
+    # The same strength rule wherever a password is chosen (change, reset).
+    return PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=10, max=256)]
     )
-    confirm = PasswordField(
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
         _l("Repeat the new password"),
         validators=[
             DataRequired(),
@@ -36,14 +35,32 @@ class PasswordChangeForm(FlaskForm):
         ],
     )
 
-    def __init__(self, *args, user, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        self.user = user
 
-    def validate_current_password(self, field: PasswordField) -> None:
-        """The current password must be right."""
-        if not self.user.check_password(field.data or ""):
-            raise ValidationError(_l("The current password is wrong."))
+class PasswordChangeForm(FlaskForm):
+    """Change one's own password (the current one is checked, throttled, by the view)."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    new_password = _new_password()
+    confirm = _confirm()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a link to set a new password."""
+
+    identifier = StringField(
+        _l("Username or e-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password through a reset link."""
+
+    new_password = _new_password()
+    confirm = _confirm()
 
 
 class SettingsForm(FlaskForm):

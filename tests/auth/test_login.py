@@ -77,3 +77,50 @@ def test_open_redirect_is_ignored(client, world) -> None:
         data={"username": "teacher1", "password": "pdtracker-demo"},
     )
     assert "evil.example.com" not in response.headers["Location"]
+
+
+def test_next_with_control_characters_is_ignored(client, world) -> None:
+    for bad in (
+        "/x%0d%0aSet-Cookie:%20evil=1",
+        "/x%0aLocation:%20http://evil.example.com",
+        "/%09/evil.example.com",
+        "/\\evil.example.com",
+        "\\\\evil.example.com",
+    ):
+        response = client.post(
+            f"/login?next={bad}",
+            data={"username": "teacher1", "password": "pdtracker-demo"},
+        )
+        assert response.status_code == 302, bad
+        assert response.headers["Location"] == "/", bad
+        client.post("/logout")
+
+
+def test_safe_next_is_followed(client, world) -> None:
+    response = client.post(
+        "/login?next=/activities/%3Fpage%3D2",
+        data={"username": "teacher1", "password": "pdtracker-demo"},
+    )
+    assert response.headers["Location"] == "/activities/?page=2"
+
+
+def test_every_login_checks_one_password_hash(app, client, world, monkeypatch) -> None:
+    """Unknown and inactive accounts cost the same work as active ones (no timing tell)."""
+    import pdtracker.auth.models as models
+
+    calls: list[str] = []
+    real = models.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        calls.append(password)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(username="teacher2"))
+        user.is_active_account = False
+        db.session.commit()
+    for username in ("teacher1", "nobody-here", "teacher2"):
+        calls.clear()
+        client.post("/login", data={"username": username, "password": "a-guess"})
+        assert calls == ["a-guess"], username

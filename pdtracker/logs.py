@@ -12,6 +12,7 @@ from gunicorn.glogging import Logger as GunicornLogger
 # Feed URLs carry a secret in the path; login forms carry passwords in bodies (never logged).
 _SECRETS = (
     (re.compile(r"(/calendar/[a-z]/)[^/?\s\"]+"), r"\1[redacted]"),
+    (re.compile(r"(/password/reset/)[^/?\s\"]+"), r"\1[redacted]"),  # reset links
     (
         re.compile(r"((?:token|password|csrf_token)=)[^&\s\"]+", re.IGNORECASE),
         r"\1[redacted]",

@@ -182,3 +182,11 @@ def test_reset_links_are_not_shown_in_app(app, client, world, mail, clock) -> No
     client.post("/login", data={"username": "teacher1", "password": DEMO_PASSWORD})
     page = client.get("/notifications/").get_data(as_text=True)
     assert "/password/reset/" not in page
+
+
+def test_reset_tokens_are_redacted_from_logs() -> None:
+    from pdtracker.logs import redact
+
+    line = '127.0.0.1 "GET /password/reset/Zx9_secret-Token HTTP/1.1" 200'
+    assert "Zx9_secret-Token" not in redact(line)
+    assert "/password/reset/[redacted]" in redact(line)

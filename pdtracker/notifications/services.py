@@ -6,6 +6,16 @@ A dispatcher claims due rows in one short transaction (``FOR UPDATE SKIP LOCKED`
 on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), sends outside it, and marks each
 row sent in a transaction of its own that checks its claim token, so a dispatcher
 whose lease ran out cannot mark or send a row another one took over.
+
+E-mail is at most once. Before handing a message to SMTP the dispatcher commits
+that it is doing so (reason "sending" on the claimed row). If it dies after that
+(kill -9, a crash, a lost machine) nobody knows whether the mail server got the
+message, and a retry could mail the same reminder twice. So a row found still
+"sending" once its lease ran out is settled as in doubt: sent, shown in-app,
+reason "in_doubt", logged, and never mailed again. For reminders a rare missing
+e-mail (the in-app notification still shows) is the better failure than a
+duplicate. A dispatcher that dies before that commit leaves a plain claimed row,
+which is retried after its lease as before.
 """
 
 from __future__ import annotations
@@ -44,6 +54,14 @@ REASON_NO_LONGER_DUE = "no_longer_due"
 REASON_SWITCHED_OFF = "switched_off"
 REASON_INACTIVE = "inactive"
 REASON_GAVE_UP = "gave_up"
+# On a claimed row: its e-mail is being handed to the mail server right now.
+REASON_SENDING = "sending"
+# On a sent row: its dispatcher died while sending; the e-mail may or may not exist.
+REASON_IN_DOUBT = "in_doubt"
+IN_DOUBT_ERROR = (
+    "in doubt: the dispatcher stopped while handing this e-mail to the mail server;"
+    " not sent again (it may or may not have been delivered)"
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,7 @@ class DispatchResult:
     retried: int = 0
     failed: int = 0
     lost: int = 0
+    in_doubt: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Counts for the tick record."""
@@ -272,11 +291,61 @@ def _cancel_unwanted(
 
 
 def _claimable(now: datetime) -> Any:
-    """Pending rows, or claimed rows whose lease ran out (their dispatcher died)."""
+    """Pending rows, or claimed rows whose lease ran out (their dispatcher died).
+
+    Not a row whose e-mail was being handed to SMTP: that one is in doubt.
+    """
     return or_(
         Notification.status == S.PENDING,
-        and_(Notification.status == S.CLAIMED, Notification.claimed_until < now),
+        and_(
+            Notification.status == S.CLAIMED,
+            Notification.claimed_until < now,
+            Notification.reason.is_distinct_from(REASON_SENDING),
+        ),
     )
+
+
+def settle_in_doubt(now: datetime) -> list[int]:
+    """Mark sent, without mailing again, rows whose dispatcher died while sending them.
+
+    A claimed row still "sending" after its lease ran out: the mail server may or
+    may not have the message. It becomes sent (so it shows in-app, at the time it
+    was handed over) with reason "in_doubt" and no emailed_at. Runs in its own
+    short transaction; returns the ids, each logged.
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        ids = sorted(
+            conn.execute(
+                update(Notification)
+                .where(
+                    Notification.status == S.CLAIMED,
+                    Notification.claimed_until < now,
+                    Notification.reason == REASON_SENDING,
+                )
+                .values(
+                    status=S.SENT.value,
+                    reason=REASON_IN_DOUBT,
+                    sent_at=Notification.updated_at,  # when it was handed over
+                    emailed_at=None,
+                    last_error=IN_DOUBT_ERROR,
+                    claim_token=None,
+                    claimed_until=None,
+                    updated_at=now,
+                )
+                .returning(Notification.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+        conn.commit()
+    for row_id in ids:
+        logger.warning(
+            "notification %s: e-mail in doubt (the dispatcher stopped while handing"
+            " it to the mail server); marked sent, not mailed again",
+            row_id,
+        )
+    return ids
 
 
 def claim_due(now: datetime, *, limit: int, lease: timedelta, token: str) -> list[int]:
@@ -330,7 +399,7 @@ def claim_due(now: datetime, *, limit: int, lease: timedelta, token: str) -> lis
 
 
 def _finish(row_id: int, token: str, now: datetime, **values: Any) -> bool:
-    """Move a row we hold out of 'claimed' in its own transaction; False if we lost it."""
+    """Change a row we hold (claimed, our token) in its own transaction; False if lost."""
     result = db.session.execute(
         update(Notification)
         .where(
@@ -359,6 +428,7 @@ def mark_sent(
         now,
         **extra,
         status=S.SENT.value,
+        reason=None,
         sent_at=now,
         emailed_at=now if emailed else None,
         channel=channel.value,
@@ -368,14 +438,28 @@ def mark_sent(
     )
 
 
+def mark_sending(row_id: int, token: str, now: datetime, *, channel: Channel) -> bool:
+    """Record, committed, that the row's e-mail is about to go to SMTP; False if lost.
+
+    Call right before handing the message over, and do not send if it fails: then
+    another dispatcher took the row over, so this one must not mail it.
+    """
+    return _finish(row_id, token, now, reason=REASON_SENDING, channel=channel.value)
+
+
 def release_for_retry(
     row_id: int, token: str, now: datetime, retry_at: datetime, error: str
 ) -> bool:
-    """Keep the claim until `retry_at` under a fresh token: then any dispatcher retries."""
+    """Keep the claim until `retry_at` under a fresh token: then any dispatcher retries.
+
+    Only after a definite failure (the server refused or was unreachable): the row
+    is no longer "sending", so it is retried rather than settled as in doubt.
+    """
     return _finish(
         row_id,
         token,
         now,
+        reason=None,
         claim_token=uuid.uuid4().hex,
         claimed_until=retry_at,
         last_error=error[:500],
@@ -505,8 +589,9 @@ def dispatch_due(
     lease = lease or timedelta(seconds=config["NOTIFICATION_LEASE"])
     token = uuid.uuid4().hex
     db.session.commit()  # start from a fresh snapshot
+    in_doubt = len(settle_in_doubt(now))
     ids = claim_due(now, limit=limit, lease=lease, token=token)
-    result = DispatchResult(claimed=len(ids))
+    result = DispatchResult(claimed=len(ids), in_doubt=in_doubt)
     if not ids:
         return result.as_dict()
     rows = load_claimed(ids)
@@ -556,6 +641,11 @@ def _deliver_one(
         return
     error = None
     if message is not None:
+        # Committed before SMTP: if we die from here on, the row is in doubt, not
+        # retried (see the module docstring).
+        if not mark_sending(row.id, token, now, channel=channel):
+            result.lost += 1
+            return
         try:
             mailer.send(message)
         except Exception as exc:  # SMTP down, recipient refused: retry later

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -27,6 +28,10 @@ class _Handler:
         with self.sink.lock:
             self.sink.messages.append(message)
             self.sink.recipients.append(list(envelope.rcpt_tos))
+        self.sink.arrived.set()
+        # Held: the message is here, the sender still waits for the 250 reply.
+        while not self.sink.replying.is_set():
+            await asyncio.sleep(0.05)
         return "250 Message accepted"
 
 
@@ -38,6 +43,9 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self.lock = threading.Lock()
+        self.arrived = threading.Event()  # set when a message has been received
+        self.replying = threading.Event()  # cleared by hold_replies()
+        self.replying.set()
         self._controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port
         )
@@ -50,6 +58,14 @@ class SmtpSink:
     def stop(self) -> None:
         """Stop listening."""
         self._controller.stop()
+
+    def hold_replies(self) -> None:
+        """Keep each message but hold back the reply to its DATA (until release)."""
+        self.replying.clear()
+
+    def release_replies(self) -> None:
+        """Answer held and later messages with 250 again."""
+        self.replying.set()
 
     def config(self) -> dict[str, object]:
         """MAIL_* settings pointing at this server."""

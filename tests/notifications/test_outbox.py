@@ -20,6 +20,7 @@ from pdtracker.notifications.services import (
     Reminder,
     claim_due,
     dispatch_due,
+    mark_sending,
     mark_sent,
     plan,
     sync,
@@ -180,19 +181,20 @@ class Killed(BaseException):
 def test_a_dispatcher_killed_between_claim_and_send_is_retried_after_the_lease(
     app, world, make_reminder, smtp, monkeypatch
 ):  # noqa: ANN001
+    """Killed before the e-mail went near SMTP (here: while rendering it)."""
     make_reminder(world["teacher1"], due_at=NOW)
-    real_send = delivery.Mailer.send
+    real_render = delivery.render_email
 
-    def die(self, message):  # noqa: ANN001, ANN202
+    def die(notification, user):  # noqa: ANN001, ANN202
         raise Killed
 
-    monkeypatch.setattr(delivery.Mailer, "send", die)
+    monkeypatch.setattr(delivery, "render_email", die)
     with app.app_context(), pytest.raises(Killed):
         dispatch_due(NOW, lease=LEASE)
     (row,) = rows(app)
-    assert row.status == "claimed"
+    assert (row.status, row.reason) == ("claimed", None)
     assert row.claimed_until == NOW + LEASE
-    monkeypatch.setattr(delivery.Mailer, "send", real_send)
+    monkeypatch.setattr(delivery, "render_email", real_render)
     with app.app_context():
         assert dispatch_due(NOW + timedelta(minutes=1), lease=LEASE)["claimed"] == 0
         assert dispatch_due(NOW + LEASE, lease=LEASE)["claimed"] == 0
@@ -202,6 +204,77 @@ def test_a_dispatcher_killed_between_claim_and_send_is_retried_after_the_lease(
     assert len(smtp.received()) == 1
     (row,) = rows(app)
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_a_dispatcher_killed_while_handing_the_mail_to_smtp_never_resends_it(
+    app, world, make_reminder, smtp, monkeypatch, client, auth
+):  # noqa: ANN001
+    """In doubt whether the server got it: settled as sent, in-app only, at most once."""
+    row_id = make_reminder(world["teacher1"], due_at=NOW)
+    real_send = delivery.Mailer.send
+
+    def die(self, message):  # noqa: ANN001, ANN202
+        real_send(self, message)  # the server has it; the "sent" commit never comes
+        raise Killed
+
+    monkeypatch.setattr(delivery.Mailer, "send", die)
+    with app.app_context(), pytest.raises(Killed):
+        dispatch_due(NOW, lease=LEASE)
+    (row,) = rows(app)
+    assert (row.status, row.reason, row.channel) == (
+        "claimed",
+        "sending",
+        "email_and_app",
+    )
+    monkeypatch.setattr(delivery.Mailer, "send", real_send)
+    with app.app_context():
+        assert dispatch_due(NOW + LEASE, lease=LEASE)["in_doubt"] == 0  # still leased
+        settled = dispatch_due(NOW + LEASE + timedelta(seconds=1), lease=LEASE)
+        assert dispatch_due(NOW + timedelta(days=1), lease=LEASE)["claimed"] == 0
+    assert (settled["in_doubt"], settled["claimed"], settled["sent"]) == (1, 0, 0)
+    assert len(smtp.received()) == 1
+    (row,) = rows(app)
+    assert (row.status, row.reason, row.emailed_at) == ("sent", "in_doubt", None)
+    assert row.sent_at == NOW  # when it was handed to the mail server
+    assert row.last_error.startswith("in doubt")
+    auth.login("teacher1")
+    page = client.get("/notifications/")
+    assert f"/notifications/{row_id}/read" in page.get_data(as_text=True)
+    assert "人工智能与职业教育讲座" in page.get_data(as_text=True)
+
+
+def test_a_refused_mail_is_no_longer_in_doubt_and_is_retried(
+    app, world, make_reminder, smtp, monkeypatch
+):  # noqa: ANN001
+    """A definite refusal (an SMTP error reply) means nothing was delivered: retry."""
+    import smtplib
+
+    make_reminder(world["teacher1"], due_at=NOW)
+    real_send = delivery.Mailer.send
+
+    def refuse(self, message):  # noqa: ANN001, ANN202
+        raise smtplib.SMTPDataError(451, b"try again later")
+
+    monkeypatch.setattr(delivery.Mailer, "send", refuse)
+    with app.app_context():
+        assert dispatch_due(NOW, lease=LEASE)["retried"] == 1
+    (row,) = rows(app)
+    assert (row.status, row.reason) == ("claimed", None)
+    monkeypatch.setattr(delivery.Mailer, "send", real_send)
+    with app.app_context():
+        later = dispatch_due(NOW + timedelta(hours=1), lease=LEASE)
+    assert (later["in_doubt"], later["sent"], later["emailed"]) == (0, 1, 1)
+    assert len(smtp.received()) == 1
+
+
+def test_a_dispatcher_that_lost_its_row_does_not_mail_it(app, world, make_reminder):  # noqa: ANN001
+    row_id = make_reminder(world["teacher1"], due_at=NOW)
+    with app.app_context():
+        assert claim_due(NOW, limit=10, lease=LEASE, token="slow") == [row_id]
+        later = NOW + LEASE + timedelta(seconds=1)
+        assert claim_due(later, limit=10, lease=LEASE, token="fast") == [row_id]
+        assert not mark_sending(row_id, "slow", later, channel=Channel.EMAIL_AND_APP)
+        assert mark_sending(row_id, "fast", later, channel=Channel.EMAIL_AND_APP)
 
 
 def test_a_late_dispatcher_cannot_mark_a_row_another_one_took_over(

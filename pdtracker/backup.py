@@ -124,8 +124,7 @@ def restore_backup(
         try:
             _load_database(engine, dump, manifest, staging)
         except BaseException:
-            for path in placed:  # the database is untouched: take the uploads back out
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            _remove(placed)  # the database is untouched: take the uploads back out
             raise
     return BackupSummary(src, len(manifest["files"]), manifest["tables"])
 
@@ -146,7 +145,12 @@ def read_manifest(src: Path, secret_key: str, *, trust: bool = False) -> dict[st
         manifest = json.loads((src / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise BackupError(f"no readable manifest in {src}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") not in (1, FORMAT):
+    if not isinstance(manifest, dict):
+        raise BackupError("the manifest is malformed")
+    if manifest.get("format") not in (
+        1,
+        FORMAT,
+    ):  # 1: unsigned, restorable with --trust
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     signature = manifest.pop("signature", None)
     if not trust:
@@ -237,6 +241,14 @@ def _place_uploads(staged: Path, upload_folder: Path) -> list[Path]:
             entry.rename(target)
             placed.append(target)
     return placed
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _copy_digest(source: Path, copy: Path) -> dict[str, int | str]:

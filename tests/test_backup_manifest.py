@@ -158,3 +158,20 @@ def test_a_manifest_cannot_restore_outside_the_upload_folder(
     assert result.exit_code == 1, result.output
     assert "not a file this backup may hold" in result.output
     _untouched(fresh, restored)
+
+
+def test_an_unsigned_format_1_backup_restores_only_with_trust(
+    app, world, tmp_path, target_url
+) -> None:
+    dest = _backup(app, tmp_path)
+    _edit(dest, lambda m: (m.pop("signature"), m.pop("schema"), m.update(format=1)))
+    restored = tmp_path / "restored"
+    fresh = _fresh(target_url, restored)
+    result = _restore(fresh, dest)
+    assert result.exit_code == 1, result.output
+    assert "no signature" in result.output
+    _untouched(fresh, restored)
+
+    result = _restore(fresh, dest, "--trust")
+    assert result.exit_code == 0, result.output
+    assert _files(restored) == {"ev/a1.pdf": b"%PDF-1.4 one"}

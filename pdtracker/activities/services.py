@@ -25,6 +25,7 @@ from pdtracker.activities.models import (
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
+from pdtracker.locking import lock_row
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
 REASON_MAX = 500
@@ -108,6 +109,24 @@ def _apply(activity: Activity, fields: ActivityFields) -> None:
     activity.kind = kind
 
 
+def _lock(activity: Activity) -> None:
+    """Hold the activity's row lock until commit and reload it (see lock_row).
+
+    The teacher's changes and the head's review all start here, so they take turns:
+    whichever comes second sees the status the first one left, and a change that
+    finds the activity verified is refused instead of landing after verification.
+    """
+    if not lock_row(activity):
+        abort(404)  # deleted by a request that committed first
+
+
+def _lock_unverified(activity: Activity) -> None:
+    """Lock the activity, then refuse if it is verified (its teacher may not change it)."""
+    _lock(activity)
+    if activity.is_locked:
+        raise ActivityLocked
+
+
 def _snapshot(activity: Activity) -> dict[str, str | None]:
     names = ActivityFields.__dataclass_fields__
     return {
@@ -143,8 +162,7 @@ def update_activity(
     activity: Activity, fields: ActivityFields, *, actor: User, now: datetime
 ) -> Activity:
     """Change an activity; a rejected one goes back to completed for review."""
-    if activity.is_locked:
-        raise ActivityLocked
+    _lock_unverified(activity)
     before = _snapshot(activity)
     was_rejected = activity.status == ActivityStatus.REJECTED
     _apply(activity, fields)
@@ -165,8 +183,7 @@ def update_activity(
 
 def delete_activity(activity: Activity, *, actor: User, now: datetime) -> list[str]:
     """Delete an activity; return the stored names of its files to remove after commit."""
-    if activity.is_locked:
-        raise ActivityLocked
+    _lock_unverified(activity)
     stored = [e.stored_name for e in activity.evidence]
     record(
         actor.id,
@@ -187,8 +204,7 @@ def add_evidence(
     activity: Activity, upload: StoredUpload, *, actor: User, now: datetime
 ) -> EvidenceFile:
     """Attach an already stored file to an activity."""
-    if activity.is_locked:
-        raise ActivityLocked
+    _lock_unverified(activity)
     evidence = EvidenceFile(
         original_name=upload.original_name,
         stored_name=upload.stored_name,
@@ -217,8 +233,9 @@ def add_evidence(
 def remove_evidence(evidence: EvidenceFile, *, actor: User, now: datetime) -> str:
     """Delete an evidence row; return its stored name to remove after commit."""
     activity = evidence.activity
-    if activity.is_locked:
-        raise ActivityLocked
+    _lock_unverified(activity)
+    if evidence not in activity.evidence:
+        abort(404)  # removed by a request that committed first
     record(
         actor.id,
         "activity.evidence_remove",
@@ -235,6 +252,8 @@ def remove_evidence(evidence: EvidenceFile, *, actor: User, now: datetime) -> st
 
 
 def _check_reviewable(activity: Activity, actor: User) -> None:
+    """Lock the activity and check it may be reviewed as it is now."""
+    _lock(activity)
     if activity.teacher_id == actor.id:
         raise ConflictOfInterest
     if activity.status != ActivityStatus.COMPLETED:

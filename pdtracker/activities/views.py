@@ -38,7 +38,7 @@ from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.placements.models import Enterprise
-from pdtracker.timeutil import utcnow
+from pdtracker.timeutil import to_local, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def _activity_form(**kwargs) -> ActivityForm:  # noqa: ANN003
         kinds=svc.list_kinds(),
         enterprises=list(enterprises),
         locale=_locale(),
+        today=to_local(utcnow(), current_user.timezone).date(),
         **kwargs,
     )
 
@@ -138,6 +139,20 @@ def _commit_or_remove(stored_name: str | None) -> None:
         if stored_name:
             remove_stored(current_app.config["UPLOAD_FOLDER"], [stored_name])
         raise
+
+
+@bp.errorhandler(svc.ActivityLocked)
+def verified_meanwhile(error: svc.ActivityLocked):  # noqa: ANN201
+    """A change that found the activity verified once it held the row lock (403).
+
+    The page checked the lock too, but a head may verify between that check and the
+    change; the service re-checks under the row lock and raises.
+    """
+    db.session.rollback()
+    activity = svc.visible_activity_or_404(
+        current_user, request.view_args["activity_id"]
+    )
+    return _locked_page(activity)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

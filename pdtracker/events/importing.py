@@ -8,6 +8,12 @@ alone. Events missing from a later import are kept: a windowed export simply sto
 listing old events (CALENDAR.md G5). A UID that belongs to a locally created event is
 skipped, so re-importing our own public feed cannot overwrite it.
 
+One time budget (IMPORT_TIME_BUDGET seconds) covers a whole import, fetch included:
+a :class:`~pdtracker.calendar.ics_import.Deadline` made when it starts is checked while
+parsing and in every recurrence count (parser, RRULE normalisation, series end) and
+per stored event. Past it the import stores nothing and reports ``too_slow``; a
+scheduled refresh raises ImportFailed("too_slow").
+
 Fields the source owns (title, times, place, description, status, recurrence) follow
 the source; fields the association sets here (kind, credited hours, capacity,
 deadline, speakers, online link) are chosen once at creation and then left to staff.
@@ -30,8 +36,10 @@ from pdtracker.auth.models import User
 from pdtracker.calendar.fetch import FetchError, fetch_calendar, normalise_url
 from pdtracker.calendar.ics import is_generated_uid
 from pdtracker.calendar.ics_import import (
+    Deadline,
     ImportedEvent,
     ImportLimits,
+    TooSlow,
     parse_calendar,
     plan_import,
 )
@@ -53,6 +61,9 @@ from pdtracker.extensions import db
 logger = logging.getLogger(__name__)
 
 HOURS_PER_DAY = Decimal(6)  # credited per day at most, for imported events
+# Seconds one whole import may take (fetch, parse, recurrence checks, storing): well
+# under gunicorn's 60 s worker timeout, so a hostile file answers within ~20 s.
+DEFAULT_TIME_BUDGET = 15.0
 _CHUNK = 500
 _CONFERENCE_WORDS = (
     "会议",
@@ -156,16 +167,31 @@ def _limits() -> ImportLimits:
     )
 
 
+def import_deadline() -> Deadline:
+    """A deadline IMPORT_TIME_BUDGET seconds from now, for one whole import."""
+    seconds = current_app.config.get("IMPORT_TIME_BUDGET", DEFAULT_TIME_BUDGET)
+    return Deadline(float(seconds))
+
+
 def _actor_id(actor: User | None) -> int | None:
     return actor.id if actor is not None else None
 
 
 def import_calendar(
-    data: bytes, source: ImportSource, actor: User | None, now: datetime
+    data: bytes,
+    source: ImportSource,
+    actor: User | None,
+    now: datetime,
+    deadline: Deadline | None = None,
 ) -> ImportReport:
-    """Create or update events from .ics bytes; never deletes, never raises on bad input."""
+    """Create or update events from .ics bytes; never deletes, never raises on bad input.
+
+    All or nothing past the ``deadline``: the events are written in a savepoint that
+    is rolled back when the budget runs out, and the report says ``too_slow``.
+    """
+    deadline = deadline or import_deadline()
     tzid = current_app.config.get("TIMEZONE", "Asia/Shanghai")
-    parsed = parse_calendar(data, default_tz=tzid, limits=_limits())
+    parsed = parse_calendar(data, default_tz=tzid, limits=_limits(), deadline=deadline)
     report = ImportReport(source_id=source.id)
     if parsed.error is not None:
         source.last_error = parsed.error
@@ -178,14 +204,26 @@ def import_calendar(
     usable = _usable(parsed.events, rows, report)
     fingerprints = {key: row.fingerprint or "" for key, row in rows.items()}
     plan = plan_import(fingerprints, usable)
-    for item in plan.create:
-        if _create(item, source, actor, now, report):
-            report.created += 1
-    for item in plan.update:
-        if _update(rows[item.key], item, source, now, report):
-            report.updated += 1
+    try:
+        with db.session.begin_nested():
+            for item in plan.create:
+                deadline.check()
+                if _create(item, source, actor, now, report, deadline):
+                    report.created += 1
+            for item in plan.update:
+                deadline.check()
+                if _update(rows[item.key], item, source, now, report, deadline):
+                    report.updated += 1
+            db.session.flush()
+            deadline.check()
+    except TooSlow as exc:
+        # The savepoint is rolled back: not one event of this file is stored.
+        source.last_error = "too_slow"
+        logger.warning("import of source %s stopped: %s", source.id, exc)
+        return ImportReport(
+            source_id=source.id, error="too_slow", error_detail=str(exc)
+        )
     report.unchanged = len(plan.unchanged)
-    db.session.flush()
     source.last_error = None
     source.last_fetched_at = now
     if parsed.calendar_name and not source.name:
@@ -235,7 +273,7 @@ def _existing(uids: Any) -> dict[tuple[str, str], Event]:
     return rows
 
 
-def _event_data(item: ImportedEvent, **kept: Any) -> EventData:
+def _event_data(item: ImportedEvent, deadline: Deadline, **kept: Any) -> EventData:
     """Map a parsed event to event fields; ``kept`` holds staff-owned values."""
     tzid = item.tzid
     times: dict[str, Any]
@@ -247,7 +285,9 @@ def _event_data(item: ImportedEvent, **kept: Any) -> EventData:
         first = item.start.astimezone(ZoneInfo(tzid))
     rule = None
     if item.rrule:
-        rule = normalise_rrule(item.rrule, first, tzid, all_day=item.all_day)
+        rule = normalise_rrule(
+            item.rrule, first, tzid, all_day=item.all_day, deadline=deadline
+        )
     kept.setdefault("kind_code", guess_kind(item.summary, item.categories))
     kept.setdefault("credited_hours", default_hours(item, tzid))
     return EventData(
@@ -265,10 +305,10 @@ def _event_data(item: ImportedEvent, **kept: Any) -> EventData:
 
 
 def _convert(
-    item: ImportedEvent, report: ImportReport, **kept: Any
+    item: ImportedEvent, report: ImportReport, deadline: Deadline, **kept: Any
 ) -> EventData | None:
     try:
-        return _event_data(item, **kept)
+        return _event_data(item, deadline, **kept)
     except RecurrenceError as exc:
         detail = f"{exc.code} {exc.detail}".strip()
         report.skipped.append(SkippedEvent(item.uid, "bad_rrule", item.summary, detail))
@@ -283,8 +323,9 @@ def _create(
     actor: User | None,
     now: datetime,
     report: ImportReport,
+    deadline: Deadline,
 ) -> bool:
-    data = _convert(item, report)
+    data = _convert(item, report, deadline)
     if data is None:
         return False
     cancelled = item.status == "CANCELLED"
@@ -301,7 +342,7 @@ def _create(
         created_at=now,
         updated_at=now,
     )
-    apply_event_data(event, data)
+    apply_event_data(event, data, deadline)
     db.session.add(event)
     return True
 
@@ -312,10 +353,12 @@ def _update(
     source: ImportSource,
     now: datetime,
     report: ImportReport,
+    deadline: Deadline,
 ) -> bool:
     data = _convert(
         item,
         report,
+        deadline,
         kind_code=event.kind_code,
         credited_hours=event.credited_hours,
         capacity=event.capacity,
@@ -325,7 +368,7 @@ def _update(
     )
     if data is None:
         return False
-    changed = apply_event_data(event, data)
+    changed = apply_event_data(event, data, deadline)
     if item.status == "CANCELLED" and not event.is_cancelled:
         event.status, event.cancelled_at = EventStatus.CANCELLED.value, now
         changed.add("status")
@@ -364,9 +407,10 @@ def file_source(actor: User | None, now: datetime) -> ImportSource:
 def import_file(
     data: bytes, filename: str | None, actor: User | None, now: datetime
 ) -> ImportReport:
-    """Import an uploaded .ics file."""
+    """Import an uploaded .ics file, within one IMPORT_TIME_BUDGET."""
+    deadline = import_deadline()
     source = file_source(actor, now)
-    report = import_calendar(data, source, actor, now)
+    report = import_calendar(data, source, actor, now, deadline)
     logger.info("imported file %s: %s", filename, report.as_dict())
     return report
 
@@ -377,8 +421,10 @@ def import_url(
     """Fetch a calendar URL (conditional GET with the stored validators) and import it.
 
     Private and loopback addresses (and plain http) are refused unless allowed.
+    The fetch shares the import's one time budget (it may use at most what is left).
     """
     cfg = current_app.config
+    deadline = import_deadline()
     source: ImportSource | None = None
     try:
         url = normalise_url(url, allow_http=allow_private)
@@ -387,7 +433,7 @@ def import_url(
             url,
             etag=source.etag if source else None,
             last_modified=source.last_modified if source else None,
-            timeout=cfg.get("IMPORT_FETCH_TIMEOUT", 10),
+            timeout=min(cfg.get("IMPORT_FETCH_TIMEOUT", 10), deadline.remaining()),
             max_bytes=cfg.get("IMPORT_MAX_BYTES", ImportLimits.max_bytes),
             allow_private=allow_private,
         )
@@ -417,7 +463,7 @@ def import_url(
         return ImportReport(
             source_id=source.id, unchanged=count or 0, not_modified=True
         )
-    report = import_calendar(result.body or b"", source, actor, now)
+    report = import_calendar(result.body or b"", source, actor, now, deadline)
     if report.ok:
         source.etag, source.last_modified = result.etag, result.last_modified
         source.allow_private = source.allow_private or allow_private

@@ -35,6 +35,7 @@ from pdtracker.activities.models import (
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.calendar.ics import feed_uid
+from pdtracker.calendar.ics_import import Deadline
 from pdtracker.events.models import (
     DEFAULT_TZID,
     Event,
@@ -143,12 +144,18 @@ def all_day_instants(
 
 
 def normalise_rrule(
-    text: str, start: datetime | date, tzid: str, *, all_day: bool
+    text: str,
+    start: datetime | date,
+    tzid: str,
+    *,
+    all_day: bool,
+    deadline: Deadline | None = None,
 ) -> str:
     """Check an RRULE and return it with UNTIL in UTC (or a DATE for all-day events).
 
     ``start`` is the first occurrence (an aware datetime, or a date when all-day).
-    Raises RecurrenceError when the rule is malformed, unsupported or too long.
+    Raises RecurrenceError when the rule is malformed, unsupported or too long, and
+    TooSlow when an import's ``deadline`` passes while counting.
     """
     zone = ZoneInfo(tzid)
     body = text.strip()
@@ -168,7 +175,7 @@ def normalise_rrule(
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_value(parts["UNTIL"], zone, all_day=all_day)
     rule = ";".join(f"{k}={v}" for k, v in parts.items())
-    count_occurrences(rule, start, tzid, all_day=all_day)
+    count_occurrences(rule, start, tzid, all_day=all_day, deadline=deadline)
     return rule
 
 
@@ -192,13 +199,20 @@ def _until_value(value: str, zone: ZoneInfo, *, all_day: bool) -> str:
 
 
 def count_occurrences(
-    rule: str, start: datetime | date, tzid: str, *, all_day: bool
+    rule: str,
+    start: datetime | date,
+    tzid: str,
+    *,
+    all_day: bool,
+    deadline: Deadline | None = None,
 ) -> tuple[int, datetime | None]:
     """Count occurrences (bounded) and return the last one's start, None if endless.
 
     dateutil scans to year 9999 when a rule stops matching (BYMONTH=2;BYMONTHDAY=30
     takes seconds). The Gregorian calendar repeats every 400 years, so the rule runs
     shifted into the 97th century, where such a scan ends after at most ~400 years.
+    Still, a rule that matches once in decades costs ~0.4 s to count to 1000; an
+    import passes its ``deadline``, checked at every occurrence (TooSlow past it).
     """
     zone = ZoneInfo(tzid)
     first = _rule_start(start, zone, all_day=all_day)
@@ -221,6 +235,8 @@ def count_occurrences(
         window_end = first + RECURRENCE_WINDOW
         count, last = 0, None
         for occurrence in shifted:
+            if deadline is not None:
+                deadline.check()
             occurrence = occurrence.replace(year=occurrence.year - shift)
             if endless and occurrence > window_end:
                 break
@@ -243,12 +259,14 @@ def _rule_start(start: datetime | date, zone: ZoneInfo, *, all_day: bool) -> dat
     return start.astimezone(zone)
 
 
-def series_end(data: EventData) -> datetime | None:
+def series_end(data: EventData, deadline: Deadline | None = None) -> datetime | None:
     """When the last occurrence ends; None for an endless recurrence."""
     if not data.rrule:
         return data.ends_at
     start = data.start_on if data.is_all_day else data.starts_at
-    _, last = count_occurrences(data.rrule, start, data.tzid, all_day=data.is_all_day)
+    _, last = count_occurrences(
+        data.rrule, start, data.tzid, all_day=data.is_all_day, deadline=deadline
+    )
     if last is None:
         return None
     if data.is_all_day:
@@ -263,8 +281,13 @@ def _actor_id(actor: User | None) -> int | None:
     return actor.id if actor is not None else None
 
 
-def apply_event_data(event: Event, data: EventData) -> set[str]:
-    """Copy changed fields onto the event; return the names of those that changed."""
+def apply_event_data(
+    event: Event, data: EventData, deadline: Deadline | None = None
+) -> set[str]:
+    """Copy changed fields onto the event; return the names of those that changed.
+
+    ``deadline`` bounds the recurrence count behind ``series_ends_at`` (imports).
+    """
     changed = set()
     for name in _DATA_FIELDS:
         value = getattr(data, name)
@@ -272,7 +295,7 @@ def apply_event_data(event: Event, data: EventData) -> set[str]:
             setattr(event, name, value)
             changed.add(name)
     if changed & MATERIAL_FIELDS:
-        event.series_ends_at = series_end(data)
+        event.series_ends_at = series_end(data, deadline)
     return changed
 
 

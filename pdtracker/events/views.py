@@ -99,11 +99,16 @@ IMPORT_MESSAGES = {
     "broken_property": _l("A property of the event is broken."),
     "unsupported_component": _l("Only events (VEVENT) are imported."),
     "local_uid": _l("The UID belongs to an event created here."),
+    "reserved_uid": _l("The UID is reserved for events created here."),
     "invalid": _l("The event's data is invalid."),
     "too_large": _l("The calendar is too large."),
     "undecodable": _l("The file is neither UTF-8 nor GB18030 text."),
     "not_a_calendar": _l("This is not an iCalendar file."),
     "too_many_components": _l("The calendar has too many entries."),
+    "too_slow": _l(
+        "The calendar took too long to process (for example, too many complex"
+        " recurrence rules)."
+    ),
     "bad_url": _l("The URL is not valid."),
     "bad_scheme": _l("Only https:// and webcal:// addresses can be imported."),
     "dns_failed": _l("The calendar's host name could not be resolved."),

@@ -275,9 +275,14 @@ def edit(placement_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         warnings = _warnings(form, exclude_id=placement.id)
         if not warnings:
-            update_placement(
-                placement, actor=current_user, now=utcnow(), **_form_values(form)
-            )
+            try:
+                update_placement(
+                    placement, actor=current_user, now=utcnow(), **_form_values(form)
+                )
+            except PlacementError as exc:  # completed or cancelled meanwhile
+                db.session.rollback()
+                flash(str(ERRORS.get(exc.code, exc.code)), "warning")
+                return redirect(url_for("placements.detail", placement_id=placement_id))
             db.session.commit()
             flash(_("The placement has been saved."), "success")
             return redirect(url_for("placements.detail", placement_id=placement.id))

@@ -56,6 +56,26 @@ def _post_at_once(clients: list[FlaskClient], url: str, make_data) -> list:  # n
     return pages
 
 
+def _at_once(*requests) -> list:  # noqa: ANN002
+    """Run each request in its own thread, released together; responses or errors."""
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = requests[i]()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            results[i] = exc
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
 def _reports_on_disk(app: Flask) -> list[Path]:
     root = Path(app.config["UPLOAD_FOLDER"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -177,3 +197,62 @@ def test_simultaneous_steps_happen_once_on_the_configured_database(
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above
     _steps(app, make_department, make_user, make_enterprise, make_placement)
+
+
+def _edit_form(placement: Placement, tasks: str) -> dict:
+    return {
+        "teacher_id": str(placement.teacher_id),
+        "enterprise_id": str(placement.enterprise_id),
+        "starts_on": placement.starts_on.isoformat(),
+        "ends_on": placement.ends_on.isoformat(),
+        "working_days": str(placement.working_days),
+        "tasks": tasks,
+        "confirm_conflicts": "y",  # earlier rounds' placements overlap this one
+    }
+
+
+def _edit_race(
+    app, make_department, make_user, make_enterprise, make_placement
+) -> None:  # noqa: ANN001
+    dept = make_department()
+    teacher = make_user("t-edit", Role.TEACHER, department=dept)
+    make_user("h-edit", Role.HEAD, Role.TEACHER, department=dept, locale="en")
+    enterprise = make_enterprise(placement_capacity=100)
+    editor, completer = _signed_in(app, "h-edit"), _signed_in(app, "h-edit")
+    for _ in range(8):
+        placement = make_placement(teacher, enterprise, status="in_progress")
+        url = f"/placements/{placement.id}"
+        edit_data = _edit_form(placement, "改后")
+        report = {"report": (io.BytesIO(PDF), "实践总结.pdf")}
+        pages = _at_once(
+            lambda u=url, d=edit_data: editor.post(f"{u}/edit", data=d),
+            lambda u=url, d=report: completer.post(f"{u}/complete", data=d),
+        )
+        assert [getattr(p, "status_code", p) for p in pages] == [302, 302]
+        with app.app_context():
+            saved = db.session.get(Placement, placement.id)
+            actions = db.session.scalars(
+                select(AuditEntry.action)
+                .where(
+                    AuditEntry.object_type == "placement",
+                    AuditEntry.object_id == placement.id,
+                )
+                .order_by(AuditEntry.id)
+            ).all()
+        assert saved.status == "completed"
+        # The edit came first, or it was refused: a completed plan never changes.
+        assert actions in (
+            ["placement.update", "placement.completed"],
+            ["placement.completed"],
+        )
+        assert saved.tasks == ("改后" if len(actions) == 2 else None)
+
+
+def test_an_edit_racing_completion_never_changes_a_completed_placement(
+    app, make_department, make_user, make_enterprise, make_placement
+) -> None:  # noqa: ANN001
+    try:
+        _edit_race(app, make_department, make_user, make_enterprise, make_placement)
+    finally:
+        with app.app_context():
+            db.engine.dispose()

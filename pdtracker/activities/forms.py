@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
@@ -173,9 +174,11 @@ class ActivityForm(FlaskForm):
         kinds: Sequence[ActivityKind],
         enterprises: Sequence[Enterprise],
         locale: str,
+        today: date,
         **kwargs,  # noqa: ANN003
     ):
         super().__init__(*args, **kwargs)
+        self.today = today  # the teacher's today: completed activities end by then
         self.evidence.description = upload_hint()
         self.kinds = {k.code: k for k in kinds}
         self.kind_code.choices = [
@@ -203,6 +206,7 @@ class ActivityForm(FlaskForm):
         if kind is not None:
             self._drop_hidden_fields(kind)
             self._validate_for_kind(kind)
+            self._validate_not_ahead(kind)
         self._validate_order()
         return not any(field.errors for field in self)
 
@@ -223,6 +227,27 @@ class ActivityForm(FlaskForm):
         if kind.unit == CreditUnit.DAYS and not host:
             self.enterprise_id.errors.append(
                 _l("Choose the host enterprise, or type its name under Organizer.")
+            )
+
+    def _validate_not_ahead(self, kind: ActivityKind) -> None:
+        """What is marked completed cannot end after today (a certificate: start)."""
+        # Without the status field (a rejected activity's edit) it is saved completed.
+        status = (
+            self.status.data
+            if self.status is not None
+            else ActivityStatus.COMPLETED.value
+        )
+        if status != ActivityStatus.COMPLETED.value:
+            return
+        # A certificate's end date is its expiry, which normally lies ahead.
+        use_start = kind.has_grade or not self.ends_on.data
+        field = self.starts_on if use_start else self.ends_on
+        if field.data and field.data > self.today:
+            field.errors.append(
+                _l(
+                    "A completed activity cannot end in the future. "
+                    "Correct the date, or mark the activity as planned."
+                )
             )
 
     def _validate_order(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -335,3 +335,42 @@ def _evidence_rows(app) -> list:  # noqa: ANN001
         for row in rows:
             db.session.expunge(row)
         return rows
+
+
+def _english(client) -> None:  # noqa: ANN001
+    client.post("/language", data={"locale": "en"})
+
+
+def test_completed_activity_in_the_future_is_refused(
+    app, client, auth, world, table_counts
+) -> None:
+    auth.login("teacher1")
+    _english(client)
+    later = (date.today() + timedelta(days=3)).isoformat()
+    before = table_counts()
+    data = lecture_data(title="明天的讲座", starts_on=later, ends_on=later)
+    response = client.post("/activities/new", data=data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "A completed activity cannot end in the future" in page
+    assert "明天的讲座" in page  # what was typed is kept
+    assert f'value="{later}"' in page
+    assert table_counts() == before
+    # The same, planned, is fine (a certificate's future expiry date is too:
+    # test_certificate_needs_a_grade_and_keeps_expiry).
+    planned = lecture_data(starts_on=later, ends_on=later, status="planned")
+    assert client.post("/activities/new", data=planned).status_code == 302
+
+
+def test_over_long_title_is_refused_not_cut(app, client, auth, world) -> None:
+    auth.login("teacher1")
+    _english(client)
+    page = client.get("/activities/new").get_data(as_text=True)
+    assert "maxlength" not in page  # a browser would cut a pasted title silently
+    title = "产" * 201
+    response = client.post("/activities/new", data=lecture_data(title=title))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "The title can have at most 200 characters; this one has 201." in page
+    assert title in page
+    assert _activities(app) == []

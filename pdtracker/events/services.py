@@ -366,6 +366,53 @@ def cancel_event(event: Event, actor: User | None, now: datetime) -> None:
     record(_actor_id(actor), "event.cancel", "event", event.id, now=now)
 
 
+def deletion_blocker(event: Event) -> str | None:
+    """Why this event may not be deleted (an EventError code), None if it may.
+
+    Only imported events are deleted: an event made here has a published UID, and
+    cancelling keeps it in calendars as cancelled. Recorded attendance keeps the
+    event (the credited activity came from it). Active registrations need the event
+    cancelled first, so the teachers see the cancellation before it disappears.
+    """
+    if not event.is_imported:
+        return "not_imported"
+    statuses = set(
+        db.session.scalars(
+            select(Registration.status).where(Registration.event_id == event.id)
+        )
+    )
+    if RegistrationStatus.ATTENDED.value in statuses:
+        return "has_attendance"
+    active = {RegistrationStatus.REGISTERED.value, RegistrationStatus.WAITLISTED.value}
+    if statuses & active and not event.is_cancelled:
+        return "has_registrations"
+    return None
+
+
+def delete_imported_event(event: Event, actor: User | None, now: datetime) -> None:
+    """Delete an imported event and its registrations (audited); see deletion_blocker.
+
+    If its calendar still lists it, the next import of that calendar brings it back.
+    """
+    _lock_event(event)
+    blocker = deletion_blocker(event)
+    if blocker is not None:
+        raise EventError(blocker)
+    teachers = sorted(
+        db.session.scalars(
+            select(Registration.teacher_id).where(Registration.event_id == event.id)
+        )
+    )
+    record(
+        _actor_id(actor), "event.delete", "event", event.id, now=now,
+        uid=event.uid, recurrence_key=event.recurrence_key, title=event.title,
+        import_source_id=event.import_source_id, status=event.status,
+        registrations=teachers,
+    )  # fmt: skip
+    db.session.delete(event)
+    db.session.flush()
+
+
 # --- registrations ----------------------------------------------------------------
 
 
@@ -501,11 +548,14 @@ def mark_attended(
     _lock_registration(registration)
     if registration.activity_id is not None or registration.status == "attended":
         return None
+    event = registration.event
+    _check_takes_attendance(event, now)
     if registration.is_cancelled:
         raise RegistrationError("registration_cancelled")
-    event = registration.event
-    if now < event.starts_at:
-        raise RegistrationError("not_started")
+    if registration.status == RegistrationStatus.WAITLISTED:
+        # No seat: marking would give the event more seat-holders than its capacity
+        # and credit hours for a place the teacher never had.
+        raise RegistrationError("waitlisted")
     activity = _attendance_activity(registration.teacher_id, event, actor, now)
     db.session.add(activity)
     db.session.flush()
@@ -522,8 +572,21 @@ def mark_attended(
     return activity
 
 
+def _check_takes_attendance(event: Event, now: datetime) -> None:
+    """Attendance is for events that take place, once they have started."""
+    if event.is_cancelled:
+        raise RegistrationError("cancelled")
+    if now < event.starts_at:
+        raise RegistrationError("not_started")
+
+
 def mark_all_attended(event: Event, actor: User | None, now: datetime) -> int:
-    """Mark every registered (seated) teacher as attended; return how many were new."""
+    """Mark every registered (seated) teacher as attended; return how many were new.
+
+    Waitlisted teachers hold no seat and are left alone; a cancelled or not yet
+    started event is refused as a whole.
+    """
+    _check_takes_attendance(event, now)
     registrations = db.session.scalars(
         select(Registration).where(
             Registration.event_id == event.id,

@@ -46,6 +46,8 @@ from pdtracker.events.services import (
     cancel_event,
     cancel_registration,
     create_event,
+    delete_imported_event,
+    deletion_blocker,
     mark_all_attended,
     mark_attended,
     month_bounds,
@@ -77,6 +79,20 @@ ERROR_MESSAGES = {
     "not_started": _l("Attendance can be marked once the event has started."),
     "cancelled": _l("This event is cancelled."),
     "not_draft": _l("Only a draft can be published."),
+    "waitlisted": _l(
+        "This teacher is on the waiting list and has no seat: attendance cannot be"
+        " marked."
+    ),
+    "not_imported": _l(
+        "Only imported events can be deleted; cancel an event created here instead."
+    ),
+    "has_attendance": _l(
+        "Attendance was recorded for this event, so it cannot be deleted."
+    ),
+    "has_registrations": _l(
+        "Teachers are registered for this event. Cancel it first so they see the"
+        " cancellation; then it can be deleted."
+    ),
 }
 REGISTRATION_LABELS = {
     "registered": _l("Registered"),
@@ -346,6 +362,28 @@ def cancel(event_id: int):  # noqa: ANN201
     db.session.commit()
     flash(_("The event is cancelled."), "info")
     return redirect(url_for("events.detail", event_id=event.id))
+
+
+@bp.route("/<int:event_id>/delete", methods=["GET", "POST"])
+@role_required(*STAFF)
+def delete(event_id: int):  # noqa: ANN201
+    """Delete an imported event: GET asks for confirmation, POST (with CSRF) deletes."""
+    event = db.get_or_404(Event, event_id)
+    if request.method == "GET":
+        blocker = deletion_blocker(event)
+        return render_template(
+            "events/delete.html",
+            event=event,
+            blocker=str(ERROR_MESSAGES[blocker]) if blocker else None,
+            registrations=len(event.registrations),
+        )
+    try:
+        delete_imported_event(event, current_user, utcnow())
+    except EventError as exc:
+        return _refused(exc, event)
+    db.session.commit()
+    flash(_("The imported event was deleted."), "info")
+    return redirect(url_for("events.manage"))
 
 
 def _registrations(event: Event) -> list[Registration]:

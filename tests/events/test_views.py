@@ -225,6 +225,8 @@ STAFF_ROUTES = [
     ("get", "/events/{id}/registrations.xlsx"),
     ("post", "/events/{id}/attend-all"),
     ("get", "/events/import"),
+    ("get", "/events/{id}/delete"),
+    ("post", "/events/{id}/delete"),
 ]
 
 

@@ -11,7 +11,7 @@ if even that fails, a fixed bilingual text.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -36,7 +36,22 @@ def register_error_handlers(app: Flask) -> None:
 
 def _http_error(error: HTTPException):  # noqa: ANN202
     code = error.code or 500
+    if code == 413:
+        return render_error(code, error=error, **_too_large()), code
     return render_error(code, error=error), code
+
+
+def _too_large() -> dict:
+    """A body over MAX_CONTENT_LENGTH: the file limit, and the form to go back to.
+
+    The limit shown is the one for files (evidence, reports), which the upload
+    fields also announce; the request limit sits a little above it for the form.
+    """
+    mib = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+    back = request.referrer or ""
+    if not back.startswith(request.host_url):
+        back = url_for("main.index")
+    return {"mib": mib, "back": back}
 
 
 def _csrf_error(error: CSRFError):  # noqa: ANN202

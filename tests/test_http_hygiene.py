@@ -5,6 +5,7 @@ The routes are walked from ``app.url_map``, so a route added later is covered to
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -161,9 +162,41 @@ def _cache_control(client, url: str) -> str:  # noqa: ANN001
 
 
 def test_public_files_stay_cacheable(app, client, world) -> None:
-    for url in ("/static/css/app.css", "/calendar/association.ics", "/login"):
+    for url in ("/static/css/app.css", "/calendar/association.ics"):
         assert "no-store" not in _cache_control(client, url), url
     client.post("/login", data={"username": "teacher1", "password": "pdtracker-demo"})
     assert "no-store" not in _cache_control(client, "/static/css/app.css")
     feed = _cache_control(client, "/calendar/association.ics")
     assert feed.startswith("public, max-age=")
+
+
+# --- 413: the page says the limit and leads back ---------------------------------
+
+
+def test_too_large_upload_page_gives_the_limit_and_a_way_back(
+    app, client, everyone
+) -> None:
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import stream_encode_multipart
+
+    form_page = "http://pdtracker.test/admin/rulesets/new"
+    huge = FileStorage(stream=io.BytesIO(b"x" * (13 * 1024 * 1024)), filename="r.toml")
+    body, _, boundary = stream_encode_multipart({"file": huge}, use_tempfile=False)
+    response = client.post(
+        "/admin/rulesets/new",
+        data=body.getvalue(),
+        content_type=f'multipart/form-data; boundary="{boundary}"',
+        headers={"Referer": form_page},
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "files can be at most 10 MB" in page
+    assert f'href="{form_page}"' in page
+    # A Referer from elsewhere is not followed.
+    response = client.post(
+        "/admin/rulesets/new",
+        data=body.getvalue(),
+        content_type=f'multipart/form-data; boundary="{boundary}"',
+        headers={"Referer": "https://evil.example/"},
+    )
+    assert "evil.example" not in response.get_data(as_text=True)

@@ -31,7 +31,7 @@ from pdtracker.auth.services import (
     check_current_password,
     end_sessions,
 )
-from pdtracker.auth.throttle import Verdict
+from pdtracker.auth.throttle import Verdict, as_timedelta
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
 
@@ -152,11 +152,13 @@ def forgot_password():  # noqa: ANN201
         )
         if not verdict.allowed:
             return _throttled("auth/forgot.html", verdict, form=form)
+        life = as_timedelta(current_app.config["PASSWORD_RESET_LIFETIME"])
         flash(
             _(
                 "If this is the username or e-mail address of an account with an"
                 " e-mail address, a link to set a new password is on its way there."
-                " The link works once, for 30 minutes."
+                " The link works once, for %(minutes)s minutes.",
+                minutes=int(life.total_seconds() // 60),
             ),
             "info",
         )

@@ -200,3 +200,34 @@ def test_too_large_upload_page_gives_the_limit_and_a_way_back(
         headers={"Referer": "https://evil.example/"},
     )
     assert "evil.example" not in response.get_data(as_text=True)
+
+
+def test_every_file_field_announces_its_types_and_size(
+    app, client, everyone, make_activity
+) -> None:
+    """The browser refuses an oversize file from these before anything is sent."""
+    from pdtracker.auth.models import User
+
+    with app.app_context():
+        root = db.session.scalar(db.select(User).filter_by(username="root"))
+        db.session.expunge(root)
+    activity = make_activity(root)
+    pages = {
+        "/activities/new": 10 * 1024 * 1024,
+        f"/activities/{activity.id}": 10 * 1024 * 1024,
+        "/admin/rulesets/new": None,  # its own, smaller FileSize
+    }
+    for url, limit in pages.items():
+        page = client.get(url).get_data(as_text=True)
+        assert "/static/js/upload-size.js" in page
+        inputs = re.findall(r"<input[^>]*type=\"file\"[^>]*>", page)
+        assert inputs, url
+        for tag in inputs:
+            assert "accept=" in tag, (url, tag)
+            found = re.search(r'data-max-bytes="(\d+)"', tag)
+            assert found, (url, tag)
+            if limit:
+                assert int(found.group(1)) == limit
+            else:
+                assert 0 < int(found.group(1)) < 10 * 1024 * 1024
+            assert "data-too-large=" in tag

@@ -30,6 +30,11 @@ from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise
 
+# What the report field offers to pick: the types the upload check accepts
+# (pdtracker.activities.evidence.ALLOWED_TYPES; not imported: the activities
+# package imports this one's models).
+ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
 
 def _blank_to_none(value: str | None) -> str | None:
     """Store an empty optional text as NULL."""
@@ -103,6 +108,7 @@ class CompleteForm(FlaskForm):
     report = FileField(
         _l("Final report (PDF, JPEG or PNG)"),
         validators=[FileRequired(_l("Upload the final report."))],
+        render_kw={"accept": ACCEPT},
     )
 
 

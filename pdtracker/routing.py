@@ -29,3 +29,14 @@ class IdConverter(IntegerConverter):
 def init_routing(app: Flask) -> None:
     """Use IdConverter for ``<int:...>``; call before the blueprints register."""
     app.url_map.converters["int"] = IdConverter
+
+
+def id_value(text: str) -> int:
+    """A query-string id (``request.args.get("x", type=id_value)``): None if out of range.
+
+    werkzeug turns the ValueError into the argument's default.
+    """
+    value = int(text)
+    if not 0 <= value <= MAX_ID:
+        raise ValueError(text)
+    return value

@@ -231,3 +231,31 @@ def test_every_file_field_announces_its_types_and_size(
             else:
                 assert 0 < int(found.group(1)) < 10 * 1024 * 1024
             assert "data-too-large=" in tag
+
+
+def test_ids_in_query_strings_out_of_range(app, client, everyone) -> None:
+    huge = 2**70
+    assert client.get(f"/admin/rulesets/new?from={huge}").status_code == 200
+    assert client.get(f"/progress/department?department={huge}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "limit"),
+    [
+        ("/placements/enterprises/new", "name", 200),
+        ("/admin/departments/new", "name", 200),
+        ("/admin/users/new", "display_name", 100),
+    ],
+)
+def test_over_long_text_is_refused_with_the_text_kept(
+    app, client, everyone, url, field, limit
+) -> None:
+    """Every text field is bounded like its column, with no maxlength to cut it."""
+    form_page = client.get(url).get_data(as_text=True)
+    assert "maxlength" not in form_page
+    text = "长" * (limit + 1)
+    response = client.post(url, data={field: text})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert text in page
+    assert f"longer than {limit} characters" in page

@@ -16,6 +16,7 @@ from pdtracker.progress.forms import DepartmentChoiceForm, RulesetForm
 from pdtracker.progress.models import RulesetRecord
 from pdtracker.progress.rules import Ruleset
 from pdtracker.progress.ruleset import RulesetError
+from pdtracker.routing import id_value
 from pdtracker.timeutil import utcnow
 
 
@@ -67,7 +68,9 @@ def ruleset_new():  # noqa: ANN201
     """Upload a document as a new draft version (validated first)."""
     form = RulesetForm()
     issues: list[dict] = []
-    if request.method == "GET" and (source_id := request.args.get("from", type=int)):
+    if request.method == "GET" and (
+        source_id := request.args.get("from", type=id_value)
+    ):
         source = db.get_or_404(RulesetRecord, source_id)
         form.document.data, form.format.data = source.document, source.format
     if form.validate_on_submit():

@@ -60,6 +60,10 @@ class Config:
         False  # True lets calendar imports fetch private/loopback URLs
     )
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    # One wall-clock budget (seconds) for a whole calendar import: fetch, parse,
+    # recurrence checks, store. Past it nothing is stored and the import is too_slow.
+    IMPORT_TIME_BUDGET = 15
+    IMPORT_FETCH_TIMEOUT = 10  # seconds; never more than what is left of the budget
     LOG_JSON = False  # PDTRACKER_LOG_JSON=true: one JSON object per log line
     # Calendar feeds: the span they cover around today and the refresh clients are told.
     FEED_PAST_DAYS = 60

@@ -11,11 +11,13 @@ from pdtracker.notifications.models import (
     SchedulerHeartbeat,
     SchedulerRun,
 )
+from pdtracker.onboarding.models import ActivationToken, ImportMapping, KindSynonym
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
-from pdtracker.progress.models import Evaluation, RulesetRecord
+from pdtracker.progress.models import Evaluation, StoredRuleset
 
 __all__ = [
+    "ActivationToken",
     "Activity",
     "ActivityKind",
     "AuditEntry",
@@ -26,17 +28,19 @@ __all__ = [
     "EvidenceFile",
     "FeedState",
     "FeedToken",
+    "ImportMapping",
     "ImportSource",
     "Institution",
+    "KindSynonym",
     "LoginAttempt",
     "Notification",
     "NotificationPreference",
     "Placement",
     "Registration",
     "Role",
-    "RulesetRecord",
     "SchedulerHeartbeat",
     "SchedulerRun",
+    "StoredRuleset",
     "TeacherProfile",
     "User",
     "UserRole",

@@ -59,5 +59,9 @@ class TeacherProfile(db.Model):
     title: Mapped[str | None] = mapped_column(String(64))
     is_professional_course: Mapped[bool] = mapped_column(default=True)
     prior_industry_years: Mapped[int] = mapped_column(default=0)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # HMAC-SHA256 of the 身份证号 under a key derived from the deployment's secret:
+    # imports match teachers by it; the number itself is never stored or shown.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship(back_populates="teacher_profile")

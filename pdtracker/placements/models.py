@@ -27,6 +27,8 @@ class Enterprise(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # 统一社会信用代码 (GB 32100-2015); imports match enterprises by it.
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     sector: Mapped[str | None] = mapped_column(String(100))
     city: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str | None] = mapped_column(String(100))

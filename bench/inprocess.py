@@ -162,7 +162,7 @@ def cmd_nightly(url: str, meta: dict) -> dict:
     """Evaluate and store all teachers' status; time it; roll back."""
     from pdtracker.auth.models import Role, UserRole
     from pdtracker.progress import services
-    from pdtracker.progress.services import local_today
+    from pdtracker.progress.facts import local_today
 
     app = _app(url)
     with app.app_context():

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app: pure modules load no Flask.
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → models → blueprints → CLI → errors."""
+    from flask import Flask
+
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -103,7 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.main import bp as main_bp
     from pdtracker.notifications import bp as notifications_bp
     from pdtracker.placements import bp as placements_bp
-    from pdtracker.progress import bp as progress_bp
+    from pdtracker.progress.views import bp as progress_bp
     from pdtracker.routing import init_routing
 
     init_routing(app)  # before any route is added: bounds every <int:...> id

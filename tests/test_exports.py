@@ -105,7 +105,7 @@ def test_progress_exports_neutralise_headers_and_rows(app, client, auth, world) 
         client.post("/admin/rulesets/new", data={"document": RULESET}).status_code
         == 302
     )
-    from pdtracker.progress.models import RulesetRecord
+    from pdtracker.progress.models import StoredRuleset as RulesetRecord
 
     with app.app_context():
         draft = db.session.scalar(db.select(RulesetRecord).filter_by(name="poisoned"))

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from pdtracker.admin import bp
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from pdtracker.progress import services
+from pdtracker.progress import records, services
+from pdtracker.progress.definitions import Ruleset
+from pdtracker.progress.documents import RulesetError
+from pdtracker.progress.facts import local_today
 from pdtracker.progress.forms import DepartmentChoiceForm, RulesetForm
-from pdtracker.progress.models import RulesetRecord
-from pdtracker.progress.rules import Ruleset
-from pdtracker.progress.ruleset import RulesetError
+from pdtracker.progress.models import StoredRuleset
 from pdtracker.routing import id_value
 from pdtracker.timeutil import utcnow
 
@@ -33,7 +34,7 @@ def _issues(error: RulesetError) -> list[dict]:
         {
             "line": i.line,
             "field": i.path,
-            # A message marked with N_ in progress/ruleset.py, so the catalog has it.
+            # Marked with N_ in progress/rulebook.py or documents.py: the catalog has it.
             "message": context + _(i.template, **i.params),
         }
         for i in error.issues
@@ -57,9 +58,9 @@ def _read(form: RulesetForm) -> tuple[str | None, str | None]:
 @bp.route("/rulesets")
 def rulesets():  # noqa: ANN201
     """Every stored ruleset version, and which one the pages use."""
-    active = services.active_ruleset()
+    active = records.active_ruleset()
     return render_template(
-        "admin/rulesets.html", records=services.list_rulesets(), active=active
+        "admin/rulesets.html", records=records.list_rulesets(), active=active
     )
 
 
@@ -71,13 +72,13 @@ def ruleset_new():  # noqa: ANN201
     if request.method == "GET" and (
         source_id := request.args.get("from", type=id_value)
     ):
-        source = db.get_or_404(RulesetRecord, source_id)
+        source = db.get_or_404(StoredRuleset, source_id)
         form.document.data, form.format.data = source.document, source.format
     if form.validate_on_submit():
         text, fmt = _read(form)
         if text is not None:
             try:
-                rec = services.create_draft(text, fmt, actor=_actor(), now=utcnow())
+                rec = records.create_draft(text, fmt, actor=_actor(), now=utcnow())
             except RulesetError as error:
                 issues = _issues(error)
             else:
@@ -96,7 +97,7 @@ def ruleset_new():  # noqa: ANN201
 @bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
 def ruleset_edit(ruleset_id: int):  # noqa: ANN201
     """Change a draft's document; published versions are refused."""
-    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
     if rec.is_published:
         flash(
             _("Published versions cannot be changed: upload a new version."), "danger"
@@ -108,10 +109,10 @@ def ruleset_edit(ruleset_id: int):  # noqa: ANN201
         text, fmt = _read(form)
         if text is not None:
             try:
-                services.update_draft(rec, text, fmt, actor=_actor(), now=utcnow())
+                records.update_draft(rec, text, fmt, actor=_actor(), now=utcnow())
             except RulesetError as error:
                 issues = _issues(error)
-            except services.DraftRenamed:
+            except records.DraftRenamed:
                 form.document.errors = [
                     _("A draft keeps its name; upload a new ruleset for a new name.")
                 ]
@@ -127,7 +128,7 @@ def ruleset_edit(ruleset_id: int):  # noqa: ANN201
 @bp.route("/rulesets/<int:ruleset_id>")
 def ruleset_preview(ruleset_id: int):  # noqa: ANN201
     """The document, and a department evaluated under it beside the active ruleset."""
-    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))
     form = DepartmentChoiceForm(request.args, departments=departments)
     chosen = next((d for d in departments if d.id == form.department.data), None) or (
@@ -138,11 +139,11 @@ def ruleset_preview(ruleset_id: int):  # noqa: ANN201
     issues: list[dict] = []
     comparison = None
     try:
-        candidate = services.parse_record(rec)
+        candidate = records.parse_record(rec)
     except RulesetError as error:
         issues = _issues(error)
         candidate = None
-    active = services.active_ruleset()
+    active = records.active_ruleset()
     if candidate is not None and chosen is not None:
         comparison = _compare(chosen, rec, candidate, active)
     return render_template(
@@ -158,14 +159,14 @@ def ruleset_preview(ruleset_id: int):  # noqa: ANN201
 
 def _compare(
     department: Department,
-    rec: RulesetRecord,
+    rec: StoredRuleset,
     candidate: Ruleset,
-    active: services.ActiveRuleset,
+    active: records.ActiveRuleset,
 ) -> dict:
     """Both rulesets over the same loaded facts (the facts are read once)."""
-    today = services.local_today()
+    today = local_today()
     teachers, gathered = services.load_department(department.id, utcnow())
-    proposed = services.ActiveRuleset(candidate, rec.name, rec.version, rec.id)
+    proposed = records.ActiveRuleset(candidate, rec.name, rec.version, rec.id)
     before = services.summarize(
         department, teachers, gathered, active, today, history=False
     )
@@ -181,10 +182,10 @@ def _compare(
 @bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
 def ruleset_publish(ruleset_id: int):  # noqa: ANN201
     """Publish a draft: it becomes the active ruleset and can no longer change."""
-    rec = db.get_or_404(RulesetRecord, ruleset_id)
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
     try:
-        services.publish(rec, actor=_actor(), now=utcnow())
-    except services.RulesetLocked:
+        records.publish(rec, actor=_actor(), now=utcnow())
+    except records.RulesetLocked:
         flash(_("This version is already published."), "warning")
     except RulesetError as error:
         db.session.rollback()

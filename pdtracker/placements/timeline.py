@@ -14,14 +14,14 @@ from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.placements.models import Placement, PlacementStatus
 from pdtracker.placements.services import department_teachers, month_end, next_month
-from pdtracker.progress.rules import (
+from pdtracker.progress.engine import (
     ActivityFact,
     Level,
     Requirement,
     Ruleset,
     evaluate,
 )
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress.rulebook import load_builtin
 from pdtracker.timeutil import to_local, utcnow
 
 MONTHS = 18
@@ -172,7 +172,7 @@ def build_timeline(
     "Still needed" follows ``full``, by default the active published ruleset.
     """
     # Imported here: progress.services imports the placement area it summarises.
-    from pdtracker.progress.services import active_ruleset
+    from pdtracker.progress.records import active_ruleset
 
     months = _months(as_of)
     full = full or active_ruleset().ruleset

@@ -1,7 +1,6 @@
-"""Dual-qualified progress: the engine's adapter, dashboards and exports."""
+"""Dual-qualified progress: the pure engine, its adapter, dashboards and exports.
 
-from flask import Blueprint
-
-bp = Blueprint("progress", __name__, url_prefix="/progress")
-
-from pdtracker.progress import views  # noqa: E402, F401
+Importing this package loads nothing but the standard library, so the pure modules
+(``engine``, ``forecast``, ``rulebook``…) stay light; the factory registers the
+blueprint from :mod:`.views`.
+"""

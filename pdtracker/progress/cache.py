@@ -15,7 +15,7 @@ query per page:
   themselves (membership by role, names, the professional-course flag and the
   profile fields the exports show);
 - the local date (``as_of``) and the active ruleset version (its own small query,
-  see :func:`services.active_ruleset`);
+  see :func:`records.active_ruleset`);
 - an expiry: a registered event's end, after which its seat is no longer planned.
 
 The department page keeps each teacher's evaluation (a *row*) under that teacher's
@@ -43,12 +43,9 @@ from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, department_feed_key, teacher_feed_key
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.progress import services
-from pdtracker.progress.services import (
-    ActiveRuleset,
-    DepartmentSummary,
-    TeacherStatus,
-)
+from pdtracker.progress import facts, services
+from pdtracker.progress.records import ActiveRuleset, active_ruleset
+from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 from pdtracker.timeutil import to_local, utcnow
 
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
@@ -212,9 +209,9 @@ def department_summary(
     A hit costs two queries (ruleset, fingerprint); a miss adds three, and then
     evaluates only the teachers whose own key changed.
     """
-    active = active or services.active_ruleset()
+    active = active or active_ruleset()
     now = now or utcnow()
-    as_of = to_local(now, services._zone()).date()
+    as_of = to_local(now, facts.app_zone()).date()
     rows = _department_rows(department.id)
     version = rows[0][-1] if rows else None
     key = (
@@ -242,13 +239,13 @@ def _summarize(
     ruleset_key = _ruleset_key(active)
     teachers = [_snapshot(row) for row in rows]
     keys = {
-        t.id: (t.id, as_of, ruleset_key, row[8], services._professional(t))
+        t.id: (t.id, as_of, ruleset_key, row[8], services.is_professional(t))
         for t, row in zip(teachers, rows, strict=True)
     }
     found = {t.id: cache.get(keys[t.id], now) for t in teachers}
     missing = [t for t in teachers if found[t.id] is None]
     if missing:
-        gathered = services._gather(services._by_ids(t.id for t in missing), now)
+        gathered = facts.gather(facts.by_ids(t.id for t in missing), now)
         for t in missing:
             entry = gathered.get(t.id)
             status = services.status_for(t, entry, active.ruleset, as_of)
@@ -274,9 +271,9 @@ def teacher_status(
 
     A hit costs two queries (ruleset, fingerprint); a miss adds three.
     """
-    active = active or services.active_ruleset()
+    active = active or active_ruleset()
     now = now or utcnow()
-    as_of = to_local(now, services._zone()).date()
+    as_of = to_local(now, facts.app_zone()).date()
     version = (
         select(FeedState.version)
         .where(FeedState.feed_key == teacher_feed_key(teacher.id))
@@ -294,7 +291,7 @@ def teacher_status(
     cache = caches().teachers
     found = cache.get(key, now)
     if found is None:
-        gathered = services._gather(services._by_ids([teacher.id]), now)
+        gathered = facts.gather(facts.by_ids([teacher.id]), now)
         entry = gathered.get(teacher.id)
         status = services.status_for(
             teacher, entry, active.ruleset, as_of, professional=professional

@@ -13,8 +13,10 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from .rules import ROLES, STATUSES, ActivityFact, Ruleset, evaluate, report_to_dict
-from .ruleset import RulesetError, builtin_text, load_builtin, parse_ruleset
+from .definitions import ROLES, STATUSES, ActivityFact, Ruleset
+from .documents import RulesetError
+from .engine import evaluate, report_to_dict
+from .rulebook import builtin_text, load_builtin, parse_ruleset
 
 progress_cli = AppGroup("progress", help="Dual-qualified status tools.")
 

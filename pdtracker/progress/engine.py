@@ -1,166 +1,47 @@
 """Pure dual-qualified status engine: ruleset + activities + date in, report out.
 
-No Flask, no SQLAlchemy, no clock: ``as_of`` is always an argument.
-
-Every measure is a function of the evaluation date ``d`` (its window ends on ``d``).
-``lapses_on`` and ``forecast_met_on`` search that function over the coming years
-without walking day by day: each measure lists its *breakpoints*, the dates where
-its daily change may differ from the day before, and between two breakpoints the
-function is linear (constant for step measures), so the first crossing of the
-threshold in a segment is found arithmetically.
+No Flask, no SQLAlchemy, no clock: ``as_of`` is always an argument. The measures
+and their exact date search live in :mod:`.measures`; the inputs in
+:mod:`.definitions`.
 """
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
+from datetime import date
+from typing import Any
 
+from .definitions import (
+    ROLES,
+    STATUS_COUNTED,
+    STATUS_FORECAST,
+    STATUSES,
+    ActivityFact,
+    AppliesTo,
+    Level,
+    LocalizedText,
+    Measure,
+    Requirement,
+    Ruleset,
+    Window,
+)
+from .measures import (
+    LAST_DAY,
+    WindowCalendar,
+    add_years,
+    calendar_for,
+    first_day,
+    series_for,
+    window_for,
+)
 
-class Measure(StrEnum):
-    """How a requirement turns activities into a credited amount."""
-
-    DISTINCT_DAYS = "distinct_days"
-    SUM_HOURS = "sum_hours"
-    SUM_DAYS = "sum_days"
-    COUNT = "count"
-    VALID_ON_DATE = "valid_on_date"
-
-
-UNITS: dict[Measure, str] = {
-    Measure.DISTINCT_DAYS: "days",
-    Measure.SUM_HOURS: "hours",
-    Measure.SUM_DAYS: "days",
-    Measure.COUNT: "count",
-    Measure.VALID_ON_DATE: "count",
-}
-
-
-class AppliesTo(StrEnum):
-    """Which teachers a ruleset assesses."""
-
-    PROFESSIONAL_COURSE = "professional_course"
-    ALL = "all"
-
-
-ROLES = frozenset({"attendee", "speaker", "organizer"})
-STATUSES = frozenset({"planned", "completed", "verified", "rejected"})
-STATUS_COUNTED = frozenset({"verified"})
-STATUS_FORECAST = frozenset({"planned", "completed", "verified"})
-
-
-@dataclass(frozen=True)
-class LocalizedText:
-    """A text in Chinese and English; either may be empty."""
-
-    zh: str = ""
-    en: str = ""
-
-    def get(self, locale: str | None = None) -> str:
-        """Text for ``locale`` ("zh…" or "en…"), falling back to the other."""
-        first, second = (
-            (self.en, self.zh)
-            if (locale or "").startswith("en")
-            else (self.zh, self.en)
-        )
-        return first or second
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One requirement of a level, built from a measure and filters."""
-
-    code: str
-    measure: Measure
-    threshold: int | float
-    kinds: frozenset[str]
-    roles: frozenset[str] | None = None
-    grades: frozenset[str] | None = None
-    source: LocalizedText = field(default_factory=LocalizedText)
-    is_public_standard: bool = False
-    name: LocalizedText = field(default_factory=LocalizedText)
-
-    @property
-    def unit(self) -> str:
-        """Unit of the credited and required amounts."""
-        return UNITS[self.measure]
-
-    def matches(self, activity: ActivityFact) -> bool:
-        """Whether the activity passes this requirement's filters (status aside)."""
-        return (
-            activity.kind in self.kinds
-            and (self.roles is None or activity.role in self.roles)
-            and (self.grades is None or activity.grade in self.grades)
-        )
-
-
-@dataclass(frozen=True)
-class Level:
-    """A level (primary, intermediate, senior…); levels are ordered low to high."""
-
-    code: str
-    requirements: tuple[Requirement, ...]
-    name: LocalizedText = field(default_factory=LocalizedText)
-
-
-@dataclass(frozen=True)
-class Ruleset:
-    """A validated ruleset, ready for :func:`evaluate`."""
-
-    name: str
-    levels: tuple[Level, ...]
-    version: str | None = None
-    window_years: int = 5
-    horizon_years: int = 5
-    applies_to: AppliesTo = AppliesTo.PROFESSIONAL_COURSE
-    title: LocalizedText = field(default_factory=LocalizedText)
-    extends: str | None = None
-
-    def requirement(self, code: str) -> Requirement:
-        """Return the requirement with ``code`` (KeyError if absent)."""
-        for level in self.levels:
-            for req in level.requirements:
-                if req.code == code:
-                    return req
-        raise KeyError(code)
-
-
-@dataclass(frozen=True)
-class ActivityFact:
-    """What the engine needs to know about one logged activity."""
-
-    id: int | str | None
-    kind: str
-    start: date
-    end: date | None = None
-    hours: float | None = None
-    days: float | None = None
-    role: str | None = None
-    grade: str | None = None
-    status: str = "verified"
-
-    def __post_init__(self) -> None:
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"activity {self.id!r}: end {self.end} before start")
-        if (self.hours or 0) < 0 or (self.days or 0) < 0:
-            raise ValueError(f"activity {self.id!r}: negative hours or days")
-
-    @property
-    def last_day(self) -> date:
-        """End date, or the start date when the activity has no end."""
-        return self.start if self.end is None else self.end
-
-
-@dataclass(frozen=True)
-class Window:
-    """Inclusive date range over which activities are credited."""
-
-    start: date
-    end: date
+__all__ = [
+    "ROLES", "STATUSES", "ActivityFact", "AppliesTo", "Level", "LevelResult",
+    "LocalizedText", "Measure", "ProgressReport", "Requirement",
+    "RequirementResult", "Ruleset", "Window", "add_years", "evaluate",
+    "report_to_dict", "window_for",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -246,223 +127,6 @@ class ProgressReport:
         raise KeyError(code)
 
 
-# --- calendar arithmetic -------------------------------------------------------
-
-
-def add_years(d: date, years: int) -> date:
-    """Shift by whole years; 29 February becomes 28 February in a common year."""
-    year = d.year + years
-    if year > date.max.year:
-        return date.max
-    if year < date.min.year:
-        return date.min
-    try:
-        return d.replace(year=year)
-    except ValueError:
-        return d.replace(year=year, day=28)
-
-
-def window_for(as_of: date, years: int = 5) -> Window:
-    """The ``years``-long window ending on ``as_of``, both ends inclusive."""
-    start = add_years(as_of, -years)
-    return Window(start if start == date.min else start + timedelta(days=1), as_of)
-
-
-# Horizons stop here, so that date arithmetic never leaves the calendar.
-LAST_DAY = date(9000, 12, 31)
-
-
-class _Calendar:
-    """Window starts and their inverse on ordinals, cached per window length."""
-
-    def __init__(self, years: int) -> None:
-        self.years = years
-        self._ws: dict[int, int] = {}
-        self._limit = LAST_DAY.toordinal()
-
-    def ws(self, d: int) -> int:
-        """Ordinal of the window start for evaluation day ``d``."""
-        got = self._ws.get(d)
-        if got is None:
-            if len(self._ws) > 100_000:  # bound the memo; recomputing is cheap
-                self._ws.clear()
-            start = window_for(date.fromordinal(d), self.years).start
-            got = self._ws[d] = start.toordinal()
-        return got
-
-    def first_day_ws_reaches(self, x: int) -> int:
-        """The first evaluation day whose window starts on or after day ``x``."""
-        if x > self._limit:
-            return date.max.toordinal()  # beyond any horizon, which ends by LAST_DAY
-        c = add_years(date.fromordinal(x), self.years).toordinal() - 1
-        # add_years clamps leap days, so nudge to the exact first day (±1 at most).
-        while self.ws(c) < x:
-            c += 1
-        while self.ws(c - 1) >= x:
-            c -= 1
-        return c
-
-
-def _irregular_days(lo: int, hi: int) -> Iterator[int]:
-    """29 Feb, 1 and 2 Mar of each year: where the window start moves by 0 or 2 days."""
-    for year in range(date.fromordinal(lo).year, date.fromordinal(hi).year + 1):
-        first_march = date(year, 3, 1).toordinal()
-        yield from (first_march - 1, first_march, first_march + 1)
-
-
-# --- measures as functions of the evaluation day ----------------------------------
-
-
-class _Series(Protocol):
-    linear: bool
-
-    def value(self, d: int) -> int | float: ...
-
-    def breakpoints(self, lo: int, hi: int) -> Iterable[int]: ...
-
-
-class _EndInWindow:
-    """Count or sum over activities whose last day lies in the window."""
-
-    linear = False
-
-    def __init__(
-        self, cal: _Calendar, items: list[tuple[int, float]], summed: bool
-    ) -> None:
-        items.sort()
-        self.cal, self.summed = cal, summed
-        self.ends = [e for e, _ in items]
-        self.weights = [w for _, w in items]
-
-    def value(self, d: int) -> int | float:
-        lo = bisect_left(self.ends, self.cal.ws(d))
-        hi = bisect_right(self.ends, d)
-        if not self.summed:
-            return max(0, hi - lo)
-        # fsum is exact and order-independent, so every path gives the same number.
-        return math.fsum(self.weights[lo:hi]) if hi > lo else 0
-
-    def breakpoints(self, lo: int, hi: int) -> Iterable[int]:
-        # An end e leaves the window inside (lo, hi] only if ws(lo) <= e < ws(hi);
-        # the margin merely adds harmless extra points.
-        first, last = self.cal.ws(lo) - 2, self.cal.ws(hi) + 2
-        for e in self.ends:
-            yield e
-            if first <= e <= last:
-                yield self.cal.first_day_ws_reaches(e + 1)
-
-
-class _ValidOn:
-    """Count of activities valid on the day (start ≤ d ≤ end, no end = forever)."""
-
-    linear = False
-
-    def __init__(self, spans: list[tuple[int, int | None]]) -> None:
-        self.starts = sorted(s for s, _ in spans)
-        self.stops = sorted(e + 1 for _, e in spans if e is not None)
-
-    def value(self, d: int) -> int:
-        return bisect_right(self.starts, d) - bisect_right(self.stops, d)
-
-    def breakpoints(self, lo: int, hi: int) -> Iterable[int]:
-        return self.starts + self.stops
-
-
-class _DistinctDays:
-    """Number of distinct covered days inside the window."""
-
-    linear = True
-
-    def __init__(self, cal: _Calendar, spans: list[tuple[int, int]]) -> None:
-        self.cal = cal
-        merged: list[list[int]] = []
-        for s, e in sorted(spans):
-            if merged and s <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        self.starts = [s for s, _ in merged]
-        self.ends = [e for _, e in merged]
-        self.before: list[int] = []  # covered days in the intervals before index i
-        total = 0
-        for s, e in merged:
-            self.before.append(total)
-            total += e - s + 1
-
-    def _covered_upto(self, x: int) -> int:
-        i = bisect_right(self.starts, x) - 1
-        if i < 0:
-            return 0
-        return self.before[i] + min(x, self.ends[i]) - self.starts[i] + 1
-
-    def value(self, d: int) -> int:
-        return self._covered_upto(d) - self._covered_upto(self.cal.ws(d) - 1)
-
-    def breakpoints(self, lo: int, hi: int) -> Iterable[int]:
-        # Daily change = [d covered] - [ws(d) - 1 covered], except on irregular days.
-        reach = self.cal.first_day_ws_reaches
-        first, last = self.cal.ws(lo) - 3, self.cal.ws(hi) + 3
-        for s, e in zip(self.starts, self.ends, strict=True):
-            yield from (s, e + 1)
-            yield from (reach(x) for x in (s + 1, e + 2) if first <= x <= last)
-        yield from _irregular_days(lo, hi)
-
-
-def _steps_to(va: float, delta: float, threshold: float, want: bool) -> int | None:
-    """Smallest k ≥ 1 with ``(va + delta*k >= threshold) == want``, if any."""
-    if want and delta > 0:
-        k = max(1, math.ceil((threshold - va) / delta))
-    elif not want and delta < 0:
-        k = max(1, math.floor((va - threshold) / -delta) + 1)
-    else:
-        return None
-
-    def ok(n: int) -> bool:
-        return (va + delta * n >= threshold) == want
-
-    # Guard against float rounding in the division above.
-    while k > 1 and ok(k - 1):
-        k -= 1
-    while not ok(k):
-        k += 1
-    return k
-
-
-def _first_day(
-    series: _Series, threshold: float, lo: int, hi: int, want: bool
-) -> int | None:
-    """First day in [lo, hi] where ``(value >= threshold) == want``, else None."""
-    if lo > hi:
-        return None
-    points = sorted({lo, *(p for p in series.breakpoints(lo, hi) if lo < p <= hi)})
-    for i, a in enumerate(points):
-        stop = points[i + 1] if i + 1 < len(points) else hi + 1
-        va = series.value(a)
-        if (va >= threshold) == want:
-            return a
-        if series.linear and stop - a >= 2:
-            k = _steps_to(va, series.value(a + 1) - va, threshold, want)
-            if k is not None and a + k < stop:
-                return a + k
-    return None
-
-
-def _series(req: Requirement, acts: list[ActivityFact], cal: _Calendar) -> _Series:
-    if req.measure is Measure.DISTINCT_DAYS:
-        return _DistinctDays(
-            cal, [(a.start.toordinal(), a.last_day.toordinal()) for a in acts]
-        )
-    if req.measure is Measure.VALID_ON_DATE:
-        return _ValidOn(
-            [(a.start.toordinal(), a.end and a.end.toordinal()) for a in acts]
-        )
-    if req.measure is Measure.COUNT:
-        return _EndInWindow(cal, [(a.last_day.toordinal(), 1) for a in acts], False)
-    attr = "hours" if req.measure is Measure.SUM_HOURS else "days"
-    items = [(a.last_day.toordinal(), getattr(a, attr)) for a in acts]
-    return _EndInWindow(cal, [(e, w) for e, w in items if w], True)
-
-
 def _counts_on(req: Requirement, a: ActivityFact, window: Window) -> bool:
     """Whether the activity contributes to the requirement on ``window.end``."""
     if req.measure is Measure.VALID_ON_DATE:
@@ -482,23 +146,12 @@ def _tidy(x: int | float) -> int | float:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def _calendar(years: int) -> _Calendar:
-    """One shared calendar per window length, so its memo serves every teacher."""
-    cal = _CALENDARS.get(years)
-    if cal is None:
-        cal = _CALENDARS[years] = _Calendar(years)
-    return cal
-
-
-_CALENDARS: dict[int, _Calendar] = {}
-
-
 def _evaluate_requirement(
     req: Requirement,
     by_kind: Mapping[str, list[tuple[int, ActivityFact]]],
     window: Window,
     horizon: date,
-    cal: _Calendar,
+    cal: WindowCalendar,
 ) -> RequirementResult:
     # Counted ids come out by date, then input order, whatever the kinds' hash order.
     pairs = [
@@ -508,17 +161,17 @@ def _evaluate_requirement(
     matching = [a for _, a in pairs]
     verified = [a for a in matching if a.status in STATUS_COUNTED]
     today, last = window.end.toordinal(), horizon.toordinal()
-    series = _series(req, verified, cal)
+    series = series_for(req, verified, cal)
     credited = series.value(today)
     met = credited >= req.threshold
     if met:
-        lapse = _first_day(series, req.threshold, today + 1, last, want=False)
+        lapse = first_day(series, req.threshold, today + 1, last, want=False)
         forecast: int | None = today
     else:
         lapse = None
         pending = [a for a in matching if a.status in STATUS_FORECAST]
-        forecast = _first_day(
-            _series(req, pending, cal), req.threshold, today, last, want=True
+        forecast = first_day(
+            series_for(req, pending, cal), req.threshold, today, last, want=True
         )
     return RequirementResult(
         code=req.code,
@@ -549,7 +202,7 @@ def evaluate(
             by_kind.setdefault(a.kind, []).append((n, a))
     window = window_for(as_of, ruleset.window_years)
     horizon = min(add_years(as_of, ruleset.horizon_years), LAST_DAY)
-    cal = _calendar(ruleset.window_years)
+    cal = calendar_for(ruleset.window_years)
     assessed = professional_course or ruleset.applies_to is AppliesTo.ALL
     results: list[LevelResult] = []
     reached_so_far = assessed

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from pdtracker.org.models import Department
-from pdtracker.progress.ruleset import MAX_DOCUMENT_CHARS
+from pdtracker.progress.documents import MAX_DOCUMENT_CHARS
 
 MAX_UPLOAD_BYTES = MAX_DOCUMENT_CHARS * 4  # UTF-8: at most four bytes a character
 

@@ -44,7 +44,7 @@ class PublishedRulesetChanged(Exception):
     """Someone tried to change or delete a published ruleset version."""
 
 
-class RulesetRecord(db.Model):
+class StoredRuleset(db.Model):
     """One version of a ruleset document; at most one published version is active."""
 
     __tablename__ = "rulesets"
@@ -99,13 +99,13 @@ class RulesetRecord(db.Model):
 _MUTABLE_WHEN_PUBLISHED = frozenset({"is_active"})
 
 
-def _was_published(target: RulesetRecord) -> bool:
+def _was_published(target: StoredRuleset) -> bool:
     history = inspect(target).attrs.status.history
     before = history.deleted or history.unchanged
     return bool(before) and before[0] == RulesetStatus.PUBLISHED
 
 
-@event.listens_for(RulesetRecord, "before_update")
+@event.listens_for(StoredRuleset, "before_update")
 def _refuse_published_update(mapper: Any, connection: Any, target: Any) -> None:
     """Published versions are immutable: refuse any change but (de)activation."""
     if not _was_published(target):
@@ -123,7 +123,7 @@ def _refuse_published_update(mapper: Any, connection: Any, target: Any) -> None:
         )
 
 
-@event.listens_for(RulesetRecord, "before_delete")
+@event.listens_for(StoredRuleset, "before_delete")
 def _refuse_published_delete(mapper: Any, connection: Any, target: Any) -> None:
     """Stored evaluations name published versions: they stay."""
     if _was_published(target):

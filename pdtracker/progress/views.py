@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from flask import abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,21 +17,16 @@ from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from pdtracker.progress import bp, exports
+from pdtracker.progress import exports
 from pdtracker.progress.cache import department_summary, teacher_status
+from pdtracker.progress.definitions import LocalizedText
+from pdtracker.progress.engine import ProgressReport, RequirementResult
+from pdtracker.progress.forecast import next_lapses
 from pdtracker.progress.forms import DepartmentChoiceForm
-from pdtracker.progress.rules import (
-    LocalizedText,
-    ProgressReport,
-    RequirementResult,
-)
-from pdtracker.progress.services import (
-    ActiveRuleset,
-    DepartmentSummary,
-    TeacherStatus,
-    active_ruleset,
-    next_lapses,
-)
+from pdtracker.progress.records import ActiveRuleset, active_ruleset
+from pdtracker.progress.services import DepartmentSummary, TeacherStatus
+
+bp = Blueprint("progress", __name__, url_prefix="/progress")
 
 # --- template helpers (also used by the admin ruleset pages) ----------------------
 

@@ -9,9 +9,9 @@ import pytest
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
-from pdtracker.progress import services
-from pdtracker.progress.rules import evaluate
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress import facts as services
+from pdtracker.progress.engine import evaluate
+from pdtracker.progress.rulebook import load_builtin
 from pdtracker.progress.views import percent
 from tests.progress.test_services import add_placement
 

@@ -25,7 +25,7 @@ from pdtracker.notifications.planners import (
 )
 from pdtracker.notifications.services import dispatch_due
 from pdtracker.placements.models import Placement
-from pdtracker.progress.rules import LocalizedText
+from pdtracker.progress.definitions import LocalizedText
 from tests.notifications.conftest import NOW, rows
 
 SHANGHAI_9AM_MONDAY = NOW  # 2026-03-09 01:00 UTC

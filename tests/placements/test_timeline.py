@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from pdtracker.placements.timeline import MONTHS, build_timeline, practice_days
-from pdtracker.progress.rules import ActivityFact
+from pdtracker.progress.definitions import ActivityFact
 
 AS_OF = date(2026, 6, 30)  # window: 2021-07-01 … 2026-06-30
 
@@ -181,8 +181,8 @@ def test_still_needed_follows_the_active_ruleset(
 
 
 def test_a_ruleset_without_practice_shows_no_days_needed(app, world) -> None:
-    from pdtracker.progress.rules import Level
-    from pdtracker.progress.ruleset import load_builtin
+    from pdtracker.progress.definitions import Level
+    from pdtracker.progress.rulebook import load_builtin
 
     builtin = load_builtin()
     without = replace(

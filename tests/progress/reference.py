@@ -7,7 +7,7 @@ import math
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 
-from pdtracker.progress.rules import ActivityFact, Measure, Requirement
+from pdtracker.progress.engine import ActivityFact, Measure, Requirement
 
 ONE_DAY = timedelta(days=1)
 VERIFIED = {"verified"}

@@ -13,7 +13,8 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.progress import cache, services
+from pdtracker.progress import cache, forecast, records, services
+from pdtracker.progress.facts import local_today
 from tests.progress.test_rulesets_admin import COLLEGE
 from tests.progress.test_services import (
     add_event,
@@ -25,21 +26,21 @@ from tests.progress.test_services import (
 
 @pytest.fixture
 def engine_runs(monkeypatch):  # noqa: ANN001, ANN201
-    """Count calls of the engine as the services module calls it."""
+    """Count calls of the engine as the forecast module calls it."""
     calls = []
-    real = services.evaluate
+    real = forecast.evaluate
 
     def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(args[2])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "evaluate", spy)
+    monkeypatch.setattr(forecast, "evaluate", spy)
     return calls
 
 
 def _today(app) -> date:  # noqa: ANN001
     with app.app_context():
-        return services.local_today()
+        return local_today()
 
 
 def _card(html: str, card: str) -> tuple[int, int]:
@@ -160,8 +161,8 @@ def test_publishing_a_ruleset_changes_the_page(
     with app.app_context():
         admin = db.session.get(User, world["admin"].id)
         now = datetime.now(UTC)
-        rec = services.create_draft(COLLEGE, "toml", actor=admin, now=now)
-        services.publish(rec, actor=admin, now=now)
+        rec = records.create_draft(COLLEGE, "toml", actor=admin, now=now)
+        records.publish(rec, actor=admin, now=now)
         db.session.commit()
     html = _department(client)
     assert _card(html, "ratio-now") == (1, 3)

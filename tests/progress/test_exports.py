@@ -11,15 +11,16 @@ import pytest
 from openpyxl import load_workbook
 
 from pdtracker.extensions import db
-from pdtracker.progress import exports, services
-from pdtracker.progress.rules import evaluate
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress import exports
+from pdtracker.progress.engine import evaluate
+from pdtracker.progress.facts import facts_for_teachers, local_today
+from pdtracker.progress.rulebook import load_builtin
 
 
 @pytest.fixture
 def seeded(app, world, make_activity):  # noqa: ANN001, ANN201
     with app.app_context():
-        today = services.local_today()
+        today = local_today()
     make_activity(
         world["teacher1"], kind_code="enterprise_placement",
         starts_on=today - timedelta(days=400), ends_on=today - timedelta(days=221),
@@ -40,8 +41,8 @@ def _expected(app, world) -> dict[str, tuple[str, object]]:  # noqa: ANN001
     """Staff number → (是/否 from the engine, credited training hours)."""
     with app.app_context():
         ids = [world[k].id for k in ("teacher1", "teacher2", "head1")]
-        facts = services.facts_for_teachers(ids)
-        today = services.local_today()
+        facts = facts_for_teachers(ids)
+        today = local_today()
     ruleset = load_builtin()
     out = {}
     for key in ("teacher1", "teacher2", "head1"):

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pdtracker.progress import rules
-from pdtracker.progress.rules import (
+from pdtracker.progress import measures
+from pdtracker.progress.engine import (
     ActivityFact,
     Level,
     LocalizedText,
@@ -16,7 +16,7 @@ from pdtracker.progress.rules import (
     Ruleset,
     evaluate,
 )
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress.rulebook import load_builtin
 
 from . import reference as ref
 
@@ -272,8 +272,8 @@ DAYS_REQ = Requirement("r", Measure.DISTINCT_DAYS, 366, frozenset({"a"}))
 def test_measures_are_linear_between_breakpoints(req, as_of, years, data):
     """The fast search relies on this: between breakpoints the daily change is fixed."""
     acts = data if isinstance(data, list) else data.draw(spans_around(as_of))
-    cal = rules._Calendar(years)
-    series = rules._series(req, [a for a in acts if req.matches(a)], cal)
+    cal = measures.WindowCalendar(years)
+    series = measures.series_for(req, [a for a in acts if req.matches(a)], cal)
     reference = ref.Reference(req, acts, set(STATUSES), years)
     lo = as_of.toordinal()
     hi = lo + 5 * 366

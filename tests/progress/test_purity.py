@@ -1,6 +1,8 @@
-"""The engine and the ruleset loader stay pure: checked on their own source (AST)."""
+"""The engine, the forecast and the ruleset language stay pure: checked on their own
+source (AST), and by what importing them loads."""
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,8 +38,12 @@ def impurities(source: str, allowed: frozenset[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("module", "allowed"),
     [
-        ("rules.py", frozenset()),
-        ("ruleset.py", frozenset({"yaml", ".rules"})),
+        ("definitions.py", frozenset()),
+        ("measures.py", frozenset({".definitions"})),
+        ("engine.py", frozenset({".definitions", ".measures"})),
+        ("forecast.py", frozenset({".definitions", ".engine", ".measures"})),
+        ("documents.py", frozenset({"yaml", ".definitions"})),
+        ("rulebook.py", frozenset({"yaml", ".definitions", ".documents"})),
     ],
 )
 def test_module_is_pure(module, allowed):
@@ -70,3 +76,21 @@ def test_checker_accepts_pure_code():
         "from datetime import date, timedelta\nfrom .rules import Ruleset\nimport math"
     )
     assert impurities(source, frozenset({".rules"})) == []
+
+
+@pytest.mark.parametrize("module", ["engine", "forecast", "measures", "definitions"])
+def test_importing_a_pure_module_loads_no_web_or_database_library(module):
+    """``import pdtracker.progress.<module>`` runs the package __init__ files too."""
+    code = (
+        f"import pdtracker.progress.{module}, sys; "
+        "print(' '.join(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('flask', 'sqlalchemy', 'werkzeug', 'flask_babel'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parents[1],
+    )
+    assert done.stdout.split() == []

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pdtracker.progress.rules import (
+from pdtracker.progress.engine import (
     ActivityFact,
     AppliesTo,
     Level,
@@ -16,7 +16,7 @@ from pdtracker.progress.rules import (
     report_to_dict,
     window_for,
 )
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress.rulebook import load_builtin
 
 RULESET = load_builtin()
 AS_OF = date(2024, 6, 15)  # window 2019-06-16 .. 2024-06-15

@@ -5,8 +5,8 @@ import tomllib
 import pytest
 import yaml
 
-from pdtracker.progress.rules import AppliesTo, Measure
-from pdtracker.progress.ruleset import (
+from pdtracker.progress.engine import AppliesTo, Measure
+from pdtracker.progress.rulebook import (
     RulesetError,
     builtin_text,
     load_builtin,

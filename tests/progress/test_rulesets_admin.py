@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from pdtracker.audit import AuditEntry
 from pdtracker.extensions import db
-from pdtracker.progress import services
+from pdtracker.progress import records, services
+from pdtracker.progress.facts import local_today
 from pdtracker.progress.models import (
     Evaluation,
     PublishedRulesetChanged,
-    RulesetRecord,
+    StoredRuleset,
 )
 
 # A college ruleset: the national default with 120 days of practice instead of 180.
@@ -59,9 +60,9 @@ def _upload(client, text: str, **extra):  # noqa: ANN001, ANN003, ANN202
     return client.post("/admin/rulesets/new", data={"document": text, **extra})
 
 
-def _record(app, **filters) -> RulesetRecord:  # noqa: ANN001, ANN003
+def _record(app, **filters) -> StoredRuleset:  # noqa: ANN001, ANN003
     with app.app_context():
-        rec = db.session.scalar(select(RulesetRecord).filter_by(**filters))
+        rec = db.session.scalar(select(StoredRuleset).filter_by(**filters))
         db.session.expunge(rec)
         return rec
 
@@ -125,7 +126,7 @@ def test_file_upload(app, client, admin) -> None:
 
 def test_upload_preview_publish(app, client, admin, make_activity) -> None:
     with app.app_context():
-        today = services.local_today()
+        today = local_today()
     # teacher1 has 150 days of practice and the hours: primary only under 120 days.
     t1 = admin["teacher1"]
     make_activity(
@@ -168,7 +169,7 @@ def test_upload_preview_publish(app, client, admin, make_activity) -> None:
 
     # The pages now use it: teacher1 is dual-qualified.
     with app.app_context():
-        active = services.active_ruleset()
+        active = records.active_ruleset()
         assert (active.name, active.version) == ("demo-college", 1)
         summary = services.evaluate_department(admin["ai"].id)
         assert summary.now.qualified == 1
@@ -178,7 +179,7 @@ def test_upload_preview_publish(app, client, admin, make_activity) -> None:
     )
 
 
-def _published(app, client) -> RulesetRecord:  # noqa: ANN001
+def _published(app, client) -> StoredRuleset:  # noqa: ANN001
     assert _upload(client, COLLEGE).status_code == 302
     draft = _record(app, name="demo-college")
     assert client.post(f"/admin/rulesets/{draft.id}/publish").status_code == 302
@@ -198,20 +199,20 @@ def test_published_ruleset_cannot_be_edited(app, client, admin) -> None:
     client.post(f"/admin/rulesets/{rec.id}/publish")
     assert _record(app, id=rec.id).published_at == rec.published_at
     with app.app_context():
-        row = db.session.get(RulesetRecord, rec.id)
-        with pytest.raises(services.RulesetLocked):
-            services.update_draft(row, COLLEGE, "toml", actor=row, now=rec.created_at)
+        row = db.session.get(StoredRuleset, rec.id)
+        with pytest.raises(records.RulesetLocked):
+            records.update_draft(row, COLLEGE, "toml", actor=row, now=rec.created_at)
 
 
 def test_database_refuses_changes_to_published_rows(app, client, admin) -> None:
     rec = _published(app, client)
     with app.app_context():
-        row = db.session.get(RulesetRecord, rec.id)
+        row = db.session.get(StoredRuleset, rec.id)
         row.document = "name = 'x'"
         with pytest.raises(PublishedRulesetChanged):
             db.session.flush()
         db.session.rollback()
-        row = db.session.get(RulesetRecord, rec.id)
+        row = db.session.get(StoredRuleset, rec.id)
         db.session.delete(row)
         with pytest.raises(PublishedRulesetChanged):
             db.session.flush()
@@ -239,9 +240,9 @@ def test_new_versions_count_on(app, client, admin) -> None:
     assert _upload(client, COLLEGE.replace("120", "100")).status_code == 302
     with app.app_context():
         versions = db.session.scalars(
-            select(RulesetRecord.version)
-            .where(RulesetRecord.name == "demo-college")
-            .order_by(RulesetRecord.version)
+            select(StoredRuleset.version)
+            .where(StoredRuleset.name == "demo-college")
+            .order_by(StoredRuleset.version)
         ).all()
     assert versions == [1, 2]
 
@@ -270,9 +271,9 @@ def test_published_child_keeps_its_parent_version(app, client, admin) -> None:
     parent_v2 = _record(app, name="cn-vocational-default", version=2)
     assert client.post(f"/admin/rulesets/{parent_v2.id}/publish").status_code == 302
     with app.app_context():
-        row = db.session.get(RulesetRecord, child.id)
-        parsed = services.parse_record(row)
-        active = services.active_ruleset()
+        row = db.session.get(StoredRuleset, child.id)
+        parsed = records.parse_record(row)
+        active = records.active_ruleset()
     assert (active.name, active.version) == ("cn-vocational-default", 2)
     assert active.ruleset.requirement("training_hours").threshold == 400
     assert parsed.requirement("training_hours").threshold == 360
@@ -293,7 +294,7 @@ def test_problems_are_shown_in_chinese(app, client, auth, world) -> None:
 
 def test_problems_in_an_extended_ruleset_name_it_in_the_users_language(app) -> None:
     from pdtracker.admin.rulesets import _issues
-    from pdtracker.progress.ruleset import N_, RulesetError, RulesetIssue
+    from pdtracker.progress.rulebook import N_, RulesetError, RulesetIssue
 
     error = RulesetError(
         [RulesetIssue(4, "window_years", N_("must be a whole number from %(low)s to "

@@ -15,10 +15,11 @@ from pdtracker.events.models import Event, Registration
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
-from pdtracker.progress import services
-from pdtracker.progress.models import Evaluation, RulesetRecord
-from pdtracker.progress.rules import ActivityFact, evaluate, report_to_dict
-from pdtracker.progress.ruleset import load_builtin
+from pdtracker.progress import forecast, records, services
+from pdtracker.progress.engine import ActivityFact, evaluate, report_to_dict
+from pdtracker.progress.facts import facts_for_teachers
+from pdtracker.progress.models import Evaluation, StoredRuleset
+from pdtracker.progress.rulebook import load_builtin
 
 AS_OF = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -108,7 +109,7 @@ def test_facts_come_from_activities_placements_and_registrations(
     register(app, t2, future, status="waitlisted")
 
     with app.app_context():
-        facts = services.facts_for_teachers([t1.id, t2.id], now=NOW)
+        facts = facts_for_teachers([t1.id, t2.id], now=NOW)
 
     by_id = {f.id: f for f in facts[t1.id]}
     assert set(by_id) == {done.id, f"placement:{approved}", f"registration:{seat}"}
@@ -132,7 +133,7 @@ def test_credited_placement_is_not_counted_twice(app, world, make_activity) -> N
     add_placement(app, t1, date(2025, 9, 1), date(2025, 9, 30), "in_progress",
                   activity_id=credited.id)  # fmt: skip
     with app.app_context():
-        facts = services.facts_for_teachers([t1.id], now=NOW)
+        facts = facts_for_teachers([t1.id], now=NOW)
     assert [f.id for f in facts[t1.id]] == [credited.id]
 
 
@@ -150,7 +151,7 @@ def test_teacher_status_is_the_engine_on_the_same_facts(
     with app.app_context():
         user = db.session.get(User, t1.id)
         status = services.evaluate_teacher(user, AS_OF, now=NOW)
-        facts = services.facts_for_teachers([t1.id], now=NOW)[t1.id]
+        facts = facts_for_teachers([t1.id], now=NOW)[t1.id]
     direct = evaluate(load_builtin(), facts, AS_OF)
     assert report_to_dict(status.report) | {"ruleset_version": None} == (
         report_to_dict(direct) | {"ruleset_version": None}
@@ -195,7 +196,7 @@ def test_forecast_date_is_the_first_day_the_next_level_is_reached(
     missing = status.report.next_level_missing()
     assert [(r.code, r.missing) for r in missing] == [("enterprise_practice", 90)]
     assert status.forecast_on == date(2026, 6, 29)
-    done = services.as_done(status.facts)
+    done = forecast.as_done(status.facts)
     ruleset = load_builtin()
     assert evaluate(ruleset, done, date(2026, 6, 29)).level == "primary"
     assert evaluate(ruleset, done, date(2026, 6, 28)).level is None
@@ -228,9 +229,9 @@ def test_qualified_on_matches_the_engine_on_every_date(seed: int) -> None:
     ruleset = load_builtin()
     facts = _random_facts(rng, rng.randrange(0, 25))
     past, future = services.chart_dates(AS_OF)
-    for dates, used in ((past, facts), (future, services.as_done(facts))):
+    for dates, used in ((past, facts), (future, forecast.as_done(facts))):
         expected = [evaluate(ruleset, used, d).level is not None for d in dates]
-        assert services.qualified_on(ruleset, used, dates) == expected
+        assert forecast.qualified_on(ruleset, used, dates) == expected
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -239,13 +240,13 @@ def test_forecast_reach_is_the_first_day_reached(seed: int) -> None:
     ruleset = load_builtin()
     facts = _random_facts(rng, rng.randrange(3, 20))
     report = evaluate(ruleset, facts, AS_OF)
-    found = services.forecast_reach(ruleset, facts, report)
+    found = forecast.forecast_reach(ruleset, facts, report)
     target = report.next_level
     if target is None:
         assert found is None
         return
     index = [lv.code for lv in report.levels].index(target.code)
-    done = services.as_done(facts)
+    done = forecast.as_done(facts)
 
     def reached(d: date) -> bool:
         return evaluate(ruleset, done, d).levels[index].reached
@@ -307,7 +308,7 @@ def test_department_reports_equal_the_engine(app, world, make_activity) -> None:
     with app.app_context():
         summary = services.evaluate_department(world["ai"].id, AS_OF, now=NOW)
         ids = [s.teacher.id for s in summary.teachers]
-        facts = services.facts_for_teachers(ids, now=NOW)
+        facts = facts_for_teachers(ids, now=NOW)
     ruleset = load_builtin()
     for s in summary.teachers:
         direct = evaluate(ruleset, facts.get(s.teacher.id, []), AS_OF)
@@ -365,7 +366,7 @@ def test_department_query_count_does_not_grow(
     counts = {}
     for dept in (small, large):
         with app.app_context():
-            active = services.active_ruleset()
+            active = records.active_ruleset()
             with count_queries() as counter:
                 summary = services.evaluate_department(dept.id, AS_OF, active, now=NOW)
             counts[dept.code] = counter.count
@@ -390,7 +391,7 @@ def test_store_evaluations_records_the_ruleset_version(
         rows = db.session.scalars(
             select(Evaluation).order_by(Evaluation.teacher_id)
         ).all()
-        recorded = db.session.scalars(select(RulesetRecord)).all()
+        recorded = db.session.scalars(select(StoredRuleset)).all()
     assert len(rows) == 3
     assert {(r.ruleset_name, r.ruleset_version) for r in rows} == {
         ("cn-vocational-default", 1)

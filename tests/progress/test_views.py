@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from flask_babel import force_locale, gettext
 
-from pdtracker.progress.services import local_today
+from pdtracker.progress.facts import local_today
 from tests.progress.test_services import add_placement, bulk_department
 
 

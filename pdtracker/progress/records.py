@@ -1,0 +1,295 @@
+"""Stored ruleset versions: which one is active, drafts, publishing.
+
+A ruleset document is stored as a :class:`StoredRuleset` row per version; the
+active published version (else the shipped default) is what every page evaluates.
+Parsing goes through :mod:`.rulebook`; parsed versions are memoised per app, since
+published versions never change.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from pdtracker.activities.models import ActivityKind
+from pdtracker.audit import record
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
+from pdtracker.progress.definitions import Ruleset
+from pdtracker.progress.models import RulesetFormat, RulesetStatus, StoredRuleset
+from pdtracker.progress.rulebook import (
+    DEFAULT_RULESET,
+    builtin_text,
+    detect_format,
+    parse_ruleset,
+)
+
+
+@dataclass(frozen=True)
+class ActiveRuleset:
+    """The ruleset pages use, with the database version it came from."""
+
+    ruleset: Ruleset
+    name: str
+    version: int
+    record_id: int | None  # None: the built-in default, not recorded yet
+
+
+class RulesetLocked(Exception):
+    """A published ruleset version cannot be changed."""
+
+
+class DraftRenamed(ValueError):
+    """A new document for a draft must keep the draft's name."""
+
+
+def _with_version(ruleset: Ruleset, version: int) -> Ruleset:
+    """The database version is authoritative; reports carry it."""
+    return replace(ruleset, version=str(version))
+
+
+@functools.cache
+def _builtin_active() -> ActiveRuleset:
+    # The shipped document never changes while the process runs: parse it once.
+    text = builtin_text(DEFAULT_RULESET)
+    ruleset = parse_ruleset(text, "toml", resolve=builtin_text)
+    return ActiveRuleset(_with_version(ruleset, 1), ruleset.name, 1, None)
+
+
+def _published_records() -> list[StoredRuleset]:
+    return list(
+        db.session.scalars(
+            select(StoredRuleset).where(
+                StoredRuleset.status == RulesetStatus.PUBLISHED.value
+            )
+        )
+    )
+
+
+def _resolver(
+    records: Sequence[StoredRuleset], start: StoredRuleset | None
+) -> Callable[[str], str]:
+    """Resolve ``extends``: a published record's pinned parents, else the newest.
+
+    A published version keeps evaluating the same way: its parent is the version
+    it was published against. A draft builds on the newest published version of
+    its parent, or on the built-in ruleset of that name.
+    """
+    by_key = {(r.name, r.version): r for r in records}
+    newest: dict[str, StoredRuleset] = {}
+    for r in records:
+        if r.name not in newest or r.version > newest[r.name].version:
+            newest[r.name] = r
+    pinned: dict[str, StoredRuleset] = {}
+    current = start
+    while current is not None and current.extends and current.extends_version:
+        parent = by_key.get((current.extends, current.extends_version))
+        if parent is None or parent.name in pinned:
+            break
+        pinned[parent.name] = parent
+        current = parent
+
+    def resolve(name: str) -> str:
+        found = pinned.get(name) or newest.get(name)
+        return found.document if found is not None else builtin_text(name)
+
+    return resolve
+
+
+def parse_record(
+    rec: StoredRuleset, published: Sequence[StoredRuleset] | None = None
+) -> Ruleset:
+    """Parse a stored ruleset (its extends chain resolved); RulesetError if bad."""
+    if published is None:
+        published = _published_records() if rec.extends else []
+    ruleset = parse_ruleset(
+        rec.document,
+        rec.format,
+        resolve=_resolver(published, rec),
+        known_kinds=None,
+    )
+    return _with_version(ruleset, rec.version)
+
+
+_PARSED_LOCK = threading.Lock()
+_PARSED_SIZE = 8
+
+
+def active_ruleset() -> ActiveRuleset:
+    """The active published ruleset, else the built-in default.
+
+    One small query; the document is read and parsed only the first time a version
+    is seen by this app. Published versions never change, and the count of published
+    versions in the key covers a parent published later (``extends`` resolves to it).
+    """
+    published = (
+        select(func.count())
+        .select_from(StoredRuleset)
+        .where(StoredRuleset.status == RulesetStatus.PUBLISHED.value)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(StoredRuleset.id, StoredRuleset.name, StoredRuleset.version, published)
+        .where(StoredRuleset.is_active)
+    ).first()  # fmt: skip
+    if row is None:
+        return _builtin_active()
+    key = tuple(row)
+    parsed: dict = current_app.extensions.setdefault("progress_rulesets", {})
+    found = parsed.get(key)
+    if found is None:
+        rec = db.session.get(StoredRuleset, row[0])
+        found = ActiveRuleset(parse_record(rec), rec.name, rec.version, rec.id)
+        with _PARSED_LOCK:
+            if len(parsed) >= _PARSED_SIZE:
+                parsed.clear()  # a new version is rare: no need for an LRU here
+            parsed[key] = found
+    return found
+
+
+def known_kinds() -> frozenset[str]:
+    """Activity kind codes a ruleset may name."""
+    return frozenset(db.session.scalars(select(ActivityKind.code)))
+
+
+def _next_version(name: str) -> int:
+    top = db.session.scalar(
+        select(func.max(StoredRuleset.version)).where(StoredRuleset.name == name)
+    )
+    return (top or 0) + 1
+
+
+def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
+    """Record a shipped ruleset as published version 1 if its name is not stored yet.
+
+    It becomes active when no ruleset is; returns the new row, or None.
+    """
+    exists = db.session.scalar(
+        select(StoredRuleset.id).where(StoredRuleset.name == name).limit(1)
+    )
+    if exists is not None:
+        return None
+    try:
+        text = builtin_text(name)
+    except LookupError:
+        return None
+    has_active = db.session.scalar(
+        select(StoredRuleset.id).where(StoredRuleset.is_active).limit(1)
+    )
+    parsed = parse_ruleset(text, "toml", resolve=builtin_text)
+    rec = StoredRuleset(
+        name=name,
+        version=1,
+        document=text,
+        format=RulesetFormat.TOML.value,
+        extends=parsed.extends,
+        status=RulesetStatus.PUBLISHED.value,
+        is_active=has_active is None,
+        published_at=now,
+        created_at=now,
+    )
+    db.session.add(rec)
+    db.session.flush()
+    record(None, "ruleset.record_builtin", "ruleset", rec.id, now=now, name=name)
+    return rec
+
+
+def validate_document(text: str, fmt: str | None) -> tuple[Ruleset, str]:
+    """Parse an uploaded document as a draft would be; return it and its format."""
+    fmt = (fmt or detect_format(text)).lower()
+    fmt = RulesetFormat.YAML.value if fmt == "yml" else fmt
+    ruleset = parse_ruleset(
+        text,
+        fmt,
+        resolve=_resolver(_published_records(), None),
+        known_kinds=known_kinds(),
+    )
+    return ruleset, fmt
+
+
+def create_draft(
+    text: str, fmt: str | None, *, actor: User, now: datetime
+) -> StoredRuleset:
+    """Validate a document and store it as the next draft version of its name."""
+    ruleset, fmt = validate_document(text, fmt)
+    # Record shipped rulesets first, so versions count on from them and parents pin.
+    for name in {ruleset.name, ruleset.extends} - {None}:
+        record_builtin(name, now)
+    rec = StoredRuleset(
+        name=ruleset.name,
+        version=_next_version(ruleset.name),
+        document=text,
+        format=fmt,
+        extends=ruleset.extends,
+        status=RulesetStatus.DRAFT.value,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    db.session.add(rec)
+    db.session.flush()
+    record(
+        actor.id, "ruleset.create", "ruleset", rec.id, now=now,
+        name=rec.name, version=rec.version,
+    )  # fmt: skip
+    return rec
+
+
+def update_draft(
+    rec: StoredRuleset, text: str, fmt: str | None, *, actor: User, now: datetime
+) -> StoredRuleset:
+    """Replace a draft's document; published versions are refused."""
+    if rec.is_published:
+        raise RulesetLocked(rec.id)
+    ruleset, fmt = validate_document(text, fmt)
+    if ruleset.name != rec.name:
+        raise DraftRenamed(ruleset.name)
+    rec.document, rec.format, rec.extends = text, fmt, ruleset.extends
+    db.session.flush()
+    record(
+        actor.id, "ruleset.update", "ruleset", rec.id, now=now,
+        name=rec.name, version=rec.version,
+    )  # fmt: skip
+    return rec
+
+
+def publish(rec: StoredRuleset, *, actor: User, now: datetime) -> StoredRuleset:
+    """Publish a draft: pin its parent version, freeze it and make it active."""
+    if rec.is_published:
+        raise RulesetLocked(rec.id)
+    published = _published_records()
+    parse_record(rec, published)  # still valid against today's parents
+    if rec.extends:
+        parents = [r.version for r in published if r.name == rec.extends]
+        rec.extends_version = max(parents) if parents else None
+    previous = db.session.scalar(select(StoredRuleset).where(StoredRuleset.is_active))
+    if previous is not None:
+        previous.is_active = False
+        db.session.flush()  # the partial unique index allows one active row
+    rec.status = RulesetStatus.PUBLISHED.value
+    rec.published_at = now
+    rec.published_by_id = actor.id
+    rec.is_active = True
+    db.session.flush()
+    record(
+        actor.id, "ruleset.publish", "ruleset", rec.id, now=now,
+        name=rec.name, version=rec.version,
+        replaced=None if previous is None else previous.id,
+    )  # fmt: skip
+    return rec
+
+
+def list_rulesets() -> list[StoredRuleset]:
+    """Every stored version, newest first per name."""
+    return list(
+        db.session.scalars(
+            select(StoredRuleset).order_by(
+                StoredRuleset.name, StoredRuleset.version.desc()
+            )
+        )
+    )

@@ -22,6 +22,8 @@ from pdtracker.onboarding.kindmap import KindTable
 from pdtracker.onboarding.reading import Row
 
 MAX_HOURS_PER_DAY = 24
+JOB_TITLE_LENGTH = 64
+HOURS_STEP = Decimal("0.1")  # what the hours column keeps
 LENGTHS = {
     "staff_number": 32, "name": 100, "title": 200, "phone": 40, "sector": 100,
     "city": 100, "contact_name": 100, "contact_phone": 40, "external_id": 64,
@@ -122,10 +124,17 @@ def _code(value: Any) -> str:
     return v.half_width(value)
 
 
+def _job_title(value: Any) -> str:
+    title = v.text(value)
+    if len(title) > JOB_TITLE_LENGTH:  # 职称 has a shorter column than a record's title
+        raise Invalid("too_long", limit=JOB_TITLE_LENGTH)
+    return title
+
+
 def _person(cells: _Cells, lookups: Lookups) -> ParsedRow:
     cells.read("staff_number", _code, required=True)
     cells.read("name", v.text, required=True)
-    cells.read("title", v.text)
+    cells.read("title", _job_title)
     cells.read("is_professional_course", v.parse_bool)
     cells.read("prior_industry_years", v.parse_count)
     cells.read("email", v.parse_email)
@@ -181,7 +190,7 @@ def _record(cells: _Cells, lookups: Lookups) -> ParsedRow:
     kind = cells.read("kind", lookups.kinds.kind_of, required=True)
     starts = cells.read("starts_on", v.parse_date, required=True)
     ends = cells.read("ends_on", v.parse_date)
-    hours = cells.read("hours", v.parse_decimal)
+    hours = cells.read("hours", _hours)
     days = cells.read("days", v.parse_count)
     for key in ("organizer", "location", "teacher_name"):
         cells.read(key, v.text)
@@ -197,6 +206,11 @@ def _record(cells: _Cells, lookups: Lookups) -> ParsedRow:
     if days is None and starts is not None and lookups.kind_units.get(kind) == "days":
         cells.values["days"] = ((ends or starts) - starts).days + 1
     return cells.result()
+
+
+def _hours(value: Any) -> Decimal:
+    # Rounded as stored, so a re-import compares equal.
+    return v.parse_decimal(value).quantize(HOURS_STEP)
 
 
 def _teacher(cells: _Cells, lookups: Lookups) -> None:

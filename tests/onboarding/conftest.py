@@ -48,3 +48,39 @@ def replace_member(data: bytes, name: str, content: bytes) -> bytes:
             body = content if info.filename == name else source.read(info.filename)
             target.writestr(info.filename, body)
     return buffer.getvalue()
+
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def college(make_department, make_user):  # noqa: ANN001, ANN201
+    """Two departments (as in the samples) and an admin."""
+    from pdtracker.auth.models import Role
+
+    return {
+        "ai": make_department("AI", "人工智能技术应用系"),
+        "me": make_department("ME", "机电工程系"),
+        "admin": make_user("admin", Role.ADMIN),
+    }
+
+
+@pytest.fixture
+def run_cli(app, runner, tmp_path):  # noqa: ANN001, ANN201
+    """Run ``flask import IMPORTER FILE --json …`` on bytes; (exit code, report)."""
+    from pdtracker.onboarding.cli import import_cli
+
+    if "import" not in app.cli.commands:  # until the factory registers it
+        app.cli.add_command(import_cli)
+
+    def run(importer: str, data: bytes, *options: str, name: str = "file.xlsx"):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = runner.invoke(args=["import", importer, str(path), "--json", *options])
+        if result.exit_code == 0:
+            return 0, json.loads(result.output)
+        return result.exit_code, result.output or repr(result.exception)
+
+    return run

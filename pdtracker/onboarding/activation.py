@@ -1,0 +1,96 @@
+"""Activation links: a new account's single-use way to choose its first password.
+
+Imported accounts get no password (an unusable random hash); each gets a token
+valid 14 days, of which only the SHA-256 is stored. Using it sets the password
+and spends every link of the account, once: the UPDATE that marks it used is
+the check, so two requests with the same link cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from werkzeug.security import generate_password_hash
+
+from pdtracker.audit import record
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
+from pdtracker.onboarding.models import ActivationToken
+
+T = ActivationToken
+LIFETIME = timedelta(days=14)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def unusable_password_hash() -> str:
+    """A well-formed hash of a random password nobody knows (one per import).
+
+    Well-formed, so a login attempt costs the same work as with a real account
+    and simply fails; computed once per import, not once per new account.
+    """
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
+def issue_tokens(users: Iterable[User], now: datetime) -> dict[int, str]:
+    """A fresh activation token per account (user id → token). The caller commits."""
+    tokens = {user.id: secrets.token_urlsafe(32) for user in users}
+    db.session.add_all(
+        T(
+            user_id=user_id,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + LIFETIME,
+        )
+        for user_id, token in tokens.items()
+    )
+    return tokens
+
+
+def _usable(token: str, now: datetime) -> list:
+    active = select(User.id).where(User.is_active_account.is_(True))
+    return [
+        T.token_hash == token_hash(token),
+        T.used_at.is_(None),
+        T.expires_at > now,
+        T.user_id.in_(active),
+    ]
+
+
+def is_usable(token: str, now: datetime) -> bool:
+    """The link exists, is unused and unexpired, and its account is active."""
+    return db.session.scalar(select(T.id).where(*_usable(token, now))) is not None
+
+
+def activate(token: str, password: str, now: datetime) -> User | None:
+    """Spend the link and set the first password; None if the link is not usable.
+
+    The caller commits.
+    """
+    user_id = db.session.scalar(
+        update(T)
+        .where(*_usable(token, now))
+        .values(used_at=now)
+        .returning(T.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if user_id is None:
+        return None
+    db.session.execute(
+        update(T)
+        .where(T.user_id == user_id, T.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    user = db.session.get(User, user_id)
+    user.set_password(password)
+    user.end_other_sessions()
+    record(user.id, "account.activate", "user", user.id, now=now)
+    return user

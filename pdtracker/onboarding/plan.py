@@ -1,0 +1,317 @@
+"""The dry run: every row of a file as create / update / unchanged / duplicate / error.
+
+A plan reads the database with a fixed number of queries whatever the file's
+size (lookups and existing rows are loaded once, then matched in memory), and
+writes nothing. :mod:`pdtracker.onboarding.apply` carries a plan out.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from pdtracker.activities.models import Activity
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
+from pdtracker.onboarding.errors import RowError
+from pdtracker.onboarding.headers import IMPORTERS, Header, find_header
+from pdtracker.onboarding.lookups import is_admin, load_lookups
+from pdtracker.onboarding.reading import read_rows
+from pdtracker.onboarding.rows import ParsedRow, parse_rows
+from pdtracker.placements.models import Enterprise
+
+IN_CHUNK = 500  # ids per IN (...) list: well under every database's bound
+
+
+class Action(enum.StrEnum):
+    """What applying the plan does with a row."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    ERROR = "error"
+
+
+class ImportNotAllowed(Exception):
+    """The actor may not run this importer."""
+
+
+@dataclass
+class PlannedRow:
+    """One data row, what it will do, and to which existing row."""
+
+    number: int
+    cells: tuple[Any, ...]
+    values: dict[str, Any]
+    errors: list[RowError]
+    action: Action = Action.ERROR
+    target: Any = None
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def refuse(self, key: str, header: Header, code: str, **params: Any) -> None:
+        """Turn the row into an error row."""
+        self.errors.append(RowError(self.number, header.name_of(key), code, params))
+        self.action = Action.ERROR
+
+
+@dataclass
+class Plan:
+    """A file's rows, planned; ``verified`` is the importer's choice for records."""
+
+    importer: str
+    filename: str
+    sha256: str
+    header: Header
+    rows: list[PlannedRow]
+    verified: bool = False
+
+    def count(self, action: Action) -> int:
+        """How many rows will take that action."""
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def errors(self) -> list[RowError]:
+        """Every row error, in row order."""
+        return [e for r in self.rows for e in r.errors]
+
+    def summary(self) -> dict[str, int]:
+        """The counts the CLI and the pages report."""
+        return {
+            "rows": len(self.rows),
+            "created": self.count(Action.CREATE),
+            "updated": self.count(Action.UPDATE),
+            "unchanged": self.count(Action.UNCHANGED),
+            "duplicates": self.count(Action.DUPLICATE),
+        }
+
+
+def check_allowed(importer: str, actor: User | None) -> None:
+    """Admins run every importer; a department head only records (own department)."""
+    if importer not in IMPORTERS:
+        raise ImportNotAllowed(importer)
+    if not is_admin(actor) and not (importer == "records" and actor.department_id):
+        raise ImportNotAllowed(importer)
+
+
+def build_plan(
+    importer: str,
+    data: bytes,
+    *,
+    filename: str,
+    actor: User | None,
+    now: datetime,
+    overrides: Mapping[str, str] | None = None,
+    verified: bool = False,
+) -> Plan:
+    """Read, check and match the file; write nothing. FileRefused if unreadable."""
+    check_allowed(importer, actor)
+    header, data_rows = find_header(read_rows(data), importer, overrides)
+    parsed = parse_rows(importer, header, data_rows, load_lookups(actor, now))
+    rows = [_planned(p, r.cells) for p, r in zip(parsed, data_rows, strict=True)]
+    MATCHERS[importer]([r for r in rows if not r.errors], header)
+    sha = hashlib.sha256(data).hexdigest()
+    return Plan(importer, filename, sha, header, rows, verified)
+
+
+def _planned(parsed: ParsedRow, cells: tuple[Any, ...]) -> PlannedRow:
+    return PlannedRow(parsed.number, cells, parsed.values, parsed.errors)
+
+
+def _decide(row: PlannedRow, target: Any, wanted: dict[str, Any], current) -> None:  # noqa: ANN001
+    """Create when nothing matched, else update or unchanged by the differences."""
+    row.target = target
+    if target is None:
+        row.action = Action.CREATE
+        return
+    row.changes = {
+        k: (current(target, k), v)
+        for k, v in wanted.items()
+        if v is not None and current(target, k) != v
+    }
+    row.action = Action.UPDATE if row.changes else Action.UNCHANGED
+
+
+# --- people -------------------------------------------------------------------
+
+PERSON_ATTRS = {
+    "name": "display_name",
+    "department": "department_id",
+    "email": "email",
+}
+PROFILE_ATTRS = (
+    "title", "is_professional_course", "prior_industry_years", "phone",
+    "id_number_hash",
+)  # fmt: skip
+IMPORTED_ROLES = frozenset({"teacher", "head"})
+
+
+def person_value(user: User, key: str) -> Any:
+    """The current value of a people-file field on an account."""
+    if key in PERSON_ATTRS:
+        return getattr(user, PERSON_ATTRS[key])
+    if key == "roles":
+        return frozenset(r.value for r in user.role_set)
+    return getattr(user.teacher_profile, key)
+
+
+def wanted_roles(current: frozenset[str], from_file: frozenset[str]) -> frozenset[str]:
+    """The file decides teacher and head; other roles (admin, staff) are kept."""
+    return (current - IMPORTED_ROLES) | from_file
+
+
+def _match_people(rows: list[PlannedRow], header: Header) -> None:
+    users = db.session.scalars(
+        select(User).options(joinedload(User.teacher_profile))
+    ).unique()
+    by_staff: dict[str, User] = {}
+    emails: dict[str, int] = {}
+    usernames: dict[str, int] = {}
+    hashes: dict[str, int] = {}
+    for user in users:
+        usernames[user.username] = user.id
+        if user.email:
+            emails[user.email.casefold()] = user.id
+        if profile := user.teacher_profile:
+            by_staff[profile.staff_number] = user
+            if profile.id_number_hash:
+                hashes[profile.id_number_hash] = user.id
+    seen: set[str] = set()
+    for row in rows:
+        staff = row.values["staff_number"]
+        if staff in seen:
+            row.action = Action.DUPLICATE
+            continue
+        seen.add(staff)
+        user = by_staff.get(staff)
+        owner = user.id if user else -len(seen)  # a new account: a key of its own
+        if _claims(row, header, owner, user, usernames, emails, hashes):
+            _person_decision(row, user)
+
+
+def _claims(row, header, owner, user, usernames, emails, hashes) -> bool:  # noqa: ANN001
+    """Refuse a row whose e-mail, ID number or login another account holds."""
+    values = row.values
+    if user is None and usernames.get(values["staff_number"]) is not None:
+        row.refuse(
+            "staff_number", header, "staff_number_taken", value=values["staff_number"]
+        )
+    for key, taken, table, code in (
+        ("email", (values.get("email") or "").casefold(), emails, "email_taken"),
+        ("id_number", values.get("id_number_hash"), hashes, "id_number_taken"),
+    ):
+        if taken and table.setdefault(taken, owner) != owner:
+            row.refuse(key, header, code, value=values.get(key, ""))
+    return not row.errors
+
+
+def _person_decision(row: PlannedRow, user: User | None) -> None:
+    wanted = {k: v for k, v in row.values.items() if k != "staff_number"}
+    if user is not None and "roles" in wanted and wanted["roles"] is not None:
+        wanted["roles"] = wanted_roles(person_value(user, "roles"), wanted["roles"])
+    _decide(row, user, wanted, person_value)
+
+
+# --- enterprises --------------------------------------------------------------
+
+ENTERPRISE_ATTRS = {"capacity": "placement_capacity"}
+
+
+def enterprise_value(enterprise: Enterprise, key: str) -> Any:
+    """The current value of an enterprises-file field."""
+    return getattr(enterprise, ENTERPRISE_ATTRS.get(key, key))
+
+
+def _match_enterprises(rows: list[PlannedRow], header: Header) -> None:
+    existing = db.session.scalars(select(Enterprise)).all()
+    by_code = {e.credit_code: e for e in existing if e.credit_code}
+    by_name = {e.name: e for e in existing}
+    seen: set[str] = set()
+    for row in rows:
+        name, code = row.values["name"], row.values.get("credit_code")
+        keys = {f"name:{name}", *([f"code:{code}"] if code else [])}
+        if keys & seen:
+            row.action = Action.DUPLICATE
+            continue
+        seen |= keys
+        target = by_code.get(code) if code else None
+        named = by_name.get(name)
+        if target is None and named is not None:
+            if code and named.credit_code and named.credit_code != code:
+                row.refuse("name", header, "name_taken", value=name)
+                continue
+            target = named
+        elif target is not None and named not in (None, target):
+            row.refuse("name", header, "name_taken", value=name)
+            continue
+        _decide(row, target, dict(row.values), enterprise_value)
+
+
+# --- records ------------------------------------------------------------------
+
+RECORD_ATTRS = {"kind": "kind_code"}
+RECORD_SKIP = frozenset({"teacher_id", "teacher_name"})
+
+
+def record_value(activity: Activity, key: str) -> Any:
+    """The current value of a records-file field on an activity."""
+    return getattr(activity, RECORD_ATTRS.get(key, key))
+
+
+def natural_key(teacher_id: int, kind: str, starts_on, title: str, organizer) -> tuple:  # noqa: ANN001
+    """How a record without an external id is recognised."""
+    return (teacher_id, kind, starts_on, title, organizer or "")
+
+
+def _existing_activities(teacher_ids: set[int]) -> list[Activity]:
+    ids = sorted(teacher_ids)
+    found: list[Activity] = []
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        found += db.session.scalars(
+            select(Activity).where(Activity.teacher_id.in_(chunk))
+        ).all()
+    return found
+
+
+def _match_records(rows: list[PlannedRow], header: Header) -> None:
+    existing = _existing_activities({r.values["teacher_id"] for r in rows})
+    by_ext = {(a.teacher_id, a.external_id): a for a in existing if a.external_id}
+    by_nat = {
+        natural_key(a.teacher_id, a.kind_code, a.starts_on, a.title, a.organizer): a
+        for a in existing
+    }
+    seen: set[tuple] = set()
+    for row in rows:
+        v = row.values
+        v.setdefault("ends_on", None)
+        v["ends_on"] = v["ends_on"] or v["starts_on"]
+        nat = natural_key(v["teacher_id"], v["kind"], v["starts_on"], v["title"],
+                          v.get("organizer"))  # fmt: skip
+        ext = (v["teacher_id"], v["external_id"]) if v.get("external_id") else None
+        key = ("ext", *ext) if ext else ("nat", *nat)
+        if key in seen:
+            row.action = Action.DUPLICATE
+            continue
+        seen.add(key)
+        target = by_ext.get(ext) if ext else None
+        if target is None:
+            candidate = by_nat.get(nat)
+            if candidate is not None and not (ext and candidate.external_id):
+                target = candidate
+        wanted = {k: x for k, x in v.items() if k not in RECORD_SKIP}
+        _decide(row, target, wanted, record_value)
+
+
+MATCHERS: dict[str, Callable[[list[PlannedRow], Header], None]] = {
+    "people": _match_people,
+    "enterprises": _match_enterprises,
+    "records": _match_records,
+}

@@ -1,0 +1,88 @@
+"""An import as one call: plan the file, apply it unless it is a dry run.
+
+Also the helpers both the pages and the command need: row errors in the
+user's language, saved mappings, and the type names admins add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask_babel import gettext
+from sqlalchemy import select
+
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
+from pdtracker.onboarding.apply import Applied, apply_plan
+from pdtracker.onboarding.errors import RowError
+from pdtracker.onboarding.models import ImportMapping
+from pdtracker.onboarding.plan import Plan, build_plan
+
+
+def run_import(
+    importer: str,
+    data: bytes,
+    *,
+    filename: str,
+    actor: User | None,
+    now: datetime,
+    overrides: Mapping[str, str] | None = None,
+    verified: bool = False,
+    dry_run: bool = False,
+) -> tuple[Plan, Applied | None]:
+    """Plan the file and, unless ``dry_run``, apply its valid rows (flushed).
+
+    ``actor`` None is the command line, with an admin's reach. The caller
+    commits, or rolls back (always after a dry run): all rows or none.
+    Raises FileRefused when the file cannot be read.
+    """
+    plan = build_plan(importer, data, filename=filename, actor=actor, now=now,
+                      overrides=overrides, verified=verified)  # fmt: skip
+    if dry_run:
+        return plan, None
+    return plan, apply_plan(plan, actor=actor, now=now)
+
+
+def error_message(error: RowError) -> str:
+    """A row error's message in the current user's language."""
+    return gettext(error.template, **error.params)
+
+
+def error_dicts(plan: Plan) -> list[dict]:
+    """The row errors as the command prints them."""
+    return [
+        {"row": e.row, "column": e.column, "code": e.code, "message": error_message(e)}
+        for e in plan.errors
+    ]
+
+
+def get_mapping(importer: str, name: str) -> ImportMapping | None:
+    """A saved mapping of the importer by name."""
+    return db.session.scalar(
+        select(ImportMapping).filter_by(importer=importer, name=name)
+    )
+
+
+def list_mappings(importer: str) -> list[ImportMapping]:
+    """The importer's saved mappings, by name."""
+    return list(
+        db.session.scalars(
+            select(ImportMapping)
+            .filter_by(importer=importer)
+            .order_by(ImportMapping.name)
+        )
+    )
+
+
+def save_mapping(
+    importer: str, name: str, columns: Mapping[str, str], *, actor: User
+) -> ImportMapping:
+    """Save (or replace) a named mapping for the next file from the same source."""
+    mapping = get_mapping(importer, name)
+    if mapping is None:
+        mapping = ImportMapping(importer=importer, name=name, created_by_id=actor.id)
+        db.session.add(mapping)
+    mapping.columns = dict(columns)
+    db.session.flush()
+    return mapping

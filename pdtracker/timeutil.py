@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -20,6 +21,16 @@ def to_local(value: datetime, tz: str | ZoneInfo = SHANGHAI) -> datetime:
     """Convert an aware datetime to the given zone (Asia/Shanghai by default)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     return value.astimezone(zone)
+
+
+def app_zone() -> ZoneInfo:
+    """The deployment's zone (``TIMEZONE``): its calendar decides what "today" is."""
+    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The date in the deployment's zone at ``now`` (default: this moment)."""
+    return to_local(now or utcnow(), app_zone()).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,7 +8,7 @@ PORT ?= 5000
 # Two stamps: `make run` needs only the app; `make test` adds the dev extras on top.
 APP_STAMP := $(VENV)/.installed-app
 DEV_STAMP := $(VENV)/.installed-dev
-LINT_PATHS := pdtracker tests bench build_catalogs.py wsgi.py gunicorn.conf.py
+LINT_PATHS := pdtracker tests bench build_catalogs.py wsgi.py gunicorn.conf.py tools
 
 .PHONY: run test install install-dev translations i18n-update lint bench bench-smoke
 

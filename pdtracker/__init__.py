@@ -75,6 +75,7 @@ def _trust_proxies(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from pdtracker import models  # noqa: F401  (register every table)
     from pdtracker.auth.session import init_login
+    from pdtracker.changes import install as install_change_listener
     from pdtracker.database import init_database
     from pdtracker.extensions import babel, csrf, db, migrate
     from pdtracker.i18n import init_formats, select_locale, select_timezone
@@ -82,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     from pdtracker.security import init_security
 
     init_database(app)
+    install_change_listener()  # feed and cache versions, whatever blueprints exist
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(
@@ -97,15 +99,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from pdtracker.activities import bp as activities_bp
-    from pdtracker.admin import bp as admin_bp
-    from pdtracker.auth import bp as auth_bp
-    from pdtracker.calendar import bp as calendar_bp
-    from pdtracker.events import bp as events_bp
+    from pdtracker.activities.views import bp as activities_bp
+    from pdtracker.admin import rulesets  # noqa: F401  (its pages are on admin's blueprint)
+    from pdtracker.admin.views import bp as admin_bp
+    from pdtracker.auth.views import bp as auth_bp
+    from pdtracker.calendar.views import bp as calendar_bp
+    from pdtracker.events.views import bp as events_bp
     from pdtracker.health import bp as health_bp
-    from pdtracker.main import bp as main_bp
-    from pdtracker.notifications import bp as notifications_bp
-    from pdtracker.placements import bp as placements_bp
+    from pdtracker.main.views import bp as main_bp
+    from pdtracker.notifications.views import bp as notifications_bp
+    from pdtracker.onboarding.views import bp as onboarding_bp
+    from pdtracker.placements.views import bp as placements_bp
     from pdtracker.progress.views import bp as progress_bp
     from pdtracker.routing import init_routing
 
@@ -117,11 +121,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(progress_bp)
+    app.register_blueprint(onboarding_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from pdtracker.cli import backup_cli, seed_demo_command
     from pdtracker.events.cli import events_cli
+    from pdtracker.onboarding.cli import import_cli
     from pdtracker.progress.cli import progress_cli
     from pdtracker.scheduler import scheduler_command
 
@@ -130,3 +136,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(progress_cli)
+    app.cli.add_command(import_cli)

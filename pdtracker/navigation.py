@@ -37,6 +37,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
     NavItem("admin.departments", _l("Departments"), (Role.ADMIN,)),
     NavItem("admin.rulesets", _l("Rulesets"), (Role.ADMIN,)),
+    NavItem("onboarding.index", _l("Imports"), (Role.ADMIN, Role.HEAD)),
     NavItem("notifications.scheduler_runs", _l("Scheduler"), (Role.ADMIN,)),
     NavItem(
         "notifications.index",

@@ -1,0 +1,282 @@
+"""Import pages: upload → preview (mapping, every row) → apply → result; activation.
+
+Admins run every importer; a department head runs the records importer for the
+teachers of their own department. The uploaded file waits on disk between the
+steps (:mod:`pdtracker.onboarding.uploads`); each step plans it afresh.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from pdtracker.auth.models import Role
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.onboarding import activation, uploads
+from pdtracker.onboarding.errors import FileRefused
+from pdtracker.onboarding.forms import (
+    IMPORTER_LABELS,
+    ActivationForm,
+    UploadForm,
+    column_fields,
+    mapping_form,
+)
+from pdtracker.onboarding.headers import IMPORTERS, find_header, normalise
+from pdtracker.onboarding.plan import ImportNotAllowed, Plan, check_allowed
+from pdtracker.onboarding.reading import read_rows
+from pdtracker.onboarding.results import result_workbook
+from pdtracker.onboarding.samples import SAMPLES
+from pdtracker.onboarding.services import (
+    error_message,
+    get_mapping,
+    list_mappings,
+    run_import,
+    save_mapping,
+)
+from pdtracker.security import NO_STORE
+from pdtracker.tabular import XLSX_MIMETYPE
+from pdtracker.timeutil import utcnow
+
+bp = Blueprint("onboarding", __name__)
+PREVIEW_ROWS = 1000  # rows listed on the page; the counts cover every row
+
+
+def _allowed_importers() -> list[str]:
+    allowed = []
+    for importer in IMPORTERS:
+        try:
+            check_allowed(importer, current_user)
+        except ImportNotAllowed:
+            continue
+        allowed.append(importer)
+    return allowed
+
+
+def _require(importer: str) -> None:
+    if importer not in IMPORTERS:
+        abort(404)
+    try:
+        check_allowed(importer, current_user)
+    except ImportNotAllowed:
+        abort(403)
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"importer_labels": IMPORTER_LABELS, "error_message": error_message}
+
+
+@bp.route("/imports/", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.HEAD)
+def index():  # noqa: ANN201
+    """Choose an importer and upload a file; the sample files to start from."""
+    importers = _allowed_importers()
+    if not importers:
+        abort(403)
+    form = UploadForm(importers=importers)
+    if request.method == "POST":
+        _require(request.form.get("importer", ""))  # another importer: 403, not a form
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        sha = uploads.store_upload(data, current_user.id)
+        return redirect(
+            url_for("onboarding.preview", importer=form.importer.data, sha=sha,
+                    filename=form.file.data.filename or "upload",
+                    mapping=form.mapping.data or None)
+        )  # fmt: skip
+    mappings = {i: list_mappings(i) for i in importers}
+    samples = [s for s in SAMPLES if s.importer in importers]
+    return render_template("onboarding/index.html", form=form, mappings=mappings,
+                           samples=samples)  # fmt: skip
+
+
+@bp.route("/imports/samples/<name>")
+@role_required(Role.ADMIN, Role.HEAD)
+def sample(name: str):  # noqa: ANN201
+    """A sample file to start from."""
+    found = next((s for s in SAMPLES if s.name == name), None)
+    if found is None:
+        abort(404)
+    _require(found.importer)
+    return send_file(found.path, as_attachment=True, download_name=found.name)
+
+
+def _load(importer: str, sha: str) -> bytes:
+    _require(importer)
+    data = uploads.load_upload(sha, current_user.id)
+    if data is None:
+        abort(404)
+    return data
+
+
+def _saved(importer: str, name: str | None) -> dict[str, str] | None:
+    if not name:
+        return None
+    saved = get_mapping(importer, name)
+    if saved is None:
+        flash(_("No saved mapping named %(name)s.", name=name), "warning")
+        return None
+    return saved.columns
+
+
+def _submitted(importer: str, data: bytes):  # noqa: ANN202
+    """The posted mapping form, built on the header found as on the first view."""
+    base = _saved(importer, request.form.get("mapping"))
+    header, _rows = find_header(read_rows(data), importer, base)
+    form = mapping_form(importer, header.names, header.columns)
+    overrides = {
+        normalise(header.names[int(f.name.removeprefix("col_"))]): f.data or ""
+        for f in column_fields(form)
+    }
+    return form, overrides
+
+
+def _run(importer: str, data: bytes, filename: str, overrides, **options):  # noqa: ANN001, ANN003, ANN202
+    plan, applied = run_import(importer, data, filename=filename, actor=current_user,
+                               now=utcnow(), overrides=overrides, **options)  # fmt: skip
+    return plan, applied
+
+
+def _refused(exc: FileRefused):  # noqa: ANN202
+    db.session.rollback()
+    flash(_("This file cannot be imported: %(reason)s",
+            reason=_(exc.template, **exc.params)), "danger")  # fmt: skip
+    return redirect(url_for("onboarding.index"))
+
+
+def _render_preview(plan: Plan, sha: str, form):  # noqa: ANN001, ANN202
+    return render_template("onboarding/preview.html", plan=plan, sha=sha, form=form,
+                           columns=column_fields(form), limit=PREVIEW_ROWS)  # fmt: skip
+
+
+@bp.route("/imports/<importer>/<sha>")
+@role_required(Role.ADMIN, Role.HEAD)
+def preview(importer: str, sha: str):  # noqa: ANN201
+    """The dry run: the detected mapping (editable) and what each row will do."""
+    data = _load(importer, sha)
+    filename = request.args.get("filename") or "upload"
+    name = request.args.get("mapping")
+    try:
+        plan, _applied = _run(importer, data, filename, _saved(importer, name),
+                              dry_run=True)  # fmt: skip
+    except FileRefused as exc:
+        return _refused(exc)
+    db.session.rollback()  # a dry run keeps nothing
+    form = mapping_form(importer, plan.header.names, plan.header.columns,
+                        filename=filename, mapping=name or "")  # fmt: skip
+    return _render_preview(plan, sha, form)
+
+
+@bp.post("/imports/<importer>/<sha>/check")
+@role_required(Role.ADMIN, Role.HEAD)
+def check(importer: str, sha: str):  # noqa: ANN201
+    """The dry run again with the mapping as changed; saved under a name if asked."""
+    data = _load(importer, sha)
+    try:
+        form, overrides = _submitted(importer, data)
+        if not form.validate_on_submit():
+            abort(400)
+        if form.save_as.data:
+            save_mapping(
+                importer, form.save_as.data.strip(), overrides, actor=current_user
+            )
+            db.session.commit()
+            flash(
+                _("The mapping is saved as %(name)s.", name=form.save_as.data),
+                "success",
+            )
+        plan, _applied = _run(importer, data, form.filename.data or "upload", overrides,
+                              dry_run=True)  # fmt: skip
+    except FileRefused as exc:
+        return _refused(exc)
+    db.session.rollback()
+    return _render_preview(plan, sha, form)
+
+
+@bp.post("/imports/<importer>/<sha>/apply")
+@role_required(Role.ADMIN, Role.HEAD)
+def apply(importer: str, sha: str):  # noqa: ANN201
+    """Apply the valid rows, all or none; the result page shows the links once."""
+    data = _load(importer, sha)
+    try:
+        form, overrides = _submitted(importer, data)
+        if not form.validate_on_submit():
+            abort(400)
+        verified = bool(getattr(form, "verified", None) and form.verified.data)
+        plan, applied = _run(importer, data, form.filename.data or "upload", overrides,
+                             verified=verified)  # fmt: skip
+        db.session.commit()
+    except FileRefused as exc:
+        return _refused(exc)
+    except Exception:
+        db.session.rollback()  # all rows or none
+        raise
+    links = {a.user_id: activation_link(a.token) for a in applied.accounts}
+    result = uploads.store_result(result_workbook(plan, applied.accounts, links),
+                                  current_user.id)  # fmt: skip
+    return render_template("onboarding/result.html", plan=plan, accounts=applied.accounts,
+                           links=links, result=result)  # fmt: skip
+
+
+@bp.route("/imports/results/<name>.xlsx")
+@role_required(Role.ADMIN, Role.HEAD)
+def result_file(name: str):  # noqa: ANN201
+    """The result workbook: error rows with 错误原因, and the activation links."""
+    data = uploads.load_result(name, current_user.id)
+    if data is None:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"import-result-{utcnow():%Y%m%d-%H%M}.xlsx")  # fmt: skip
+
+
+def activation_link(token: str) -> str:
+    """The activation page's absolute URL: PUBLIC_BASE_URL, else the host asked."""
+    if base := current_app.config.get("PUBLIC_BASE_URL"):
+        return base.rstrip("/") + url_for("onboarding.activate", token=token)
+    return url_for("onboarding.activate", token=token, _external=True)
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token: str):  # noqa: ANN201
+    """Choose the first password of an imported account (the link works once)."""
+    now = utcnow()
+    if not activation.is_usable(token, now):
+        return _no_store(_invalid_link())
+    form = ActivationForm()
+    if form.validate_on_submit():
+        user = activation.activate(token, form.new_password.data, now)
+        if user is None:  # spent by a concurrent request meanwhile
+            db.session.rollback()
+            return _no_store(_invalid_link())
+        db.session.commit()
+        logout_user()
+        flash(_("Your password is set. Please log in with it."), "success")
+        return redirect(url_for("auth.login"))
+    return _no_store(render_template("onboarding/activate.html", form=form))
+
+
+def _invalid_link():  # noqa: ANN202
+    flash(_("This activation link is not valid any more: it was used, or it expired. "
+            "Ask your college's administrator for a new one."), "warning")  # fmt: skip
+    return redirect(url_for("auth.login"))
+
+
+def _no_store(response):  # noqa: ANN001, ANN202
+    # The page is reached without signing in, by a secret URL: never cached.
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = NO_STORE
+    return response

@@ -6,7 +6,7 @@ round trip (token → user → feed state) costs more than serving the cached by
 each worker remembers the handles it has resolved and PostgreSQL tells it when one
 goes stale:
 
-* every change to a feed goes through :func:`changes.bump`, which also runs
+* every change to a feed goes through :func:`pdtracker.changes.bump`, which also runs
   ``NOTIFY pdtracker_feeds, '<feed keys>'`` in the same transaction — delivered at
   commit, never for a rollback. Token rotation, role and account changes bump the
   owner's feeds too, so a retired URL is forgotten the same way;

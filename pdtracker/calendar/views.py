@@ -27,15 +27,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.http import http_date
 
-from pdtracker.calendar import changes
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope
 from pdtracker.extensions import csrf, db
 from pdtracker.timeutil import utcnow
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
-# Feeds change only through commits this listener sees (changes.py).
-bp.record_once(lambda _state: changes.install())
 
 MAX_AGE = 900
 FEED_LABELS = {

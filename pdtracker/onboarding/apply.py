@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from pdtracker.activities.models import Activity, ActivitySource, ActivityStatus
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User
-from pdtracker.calendar.changes import bump
+from pdtracker.changes import bump
 from pdtracker.calendar.models import department_feed_key, teacher_feed_key
 from pdtracker.extensions import db
 from pdtracker.onboarding import activation

@@ -5,12 +5,12 @@ so nothing is ever stale and no nightly job is needed. A key is read with one sm
 query per page:
 
 - the ``feed_states`` version of the department (or teacher), and on the
-  department page each teacher's own. It is bumped at
-  commit by :mod:`pdtracker.calendar.changes` for every created, edited or deleted
-  activity, placement and registration of the department's teachers, every change
-  of an event they registered for or of an enterprise they have a placement at, and
-  the user fields that move a teacher between departments or deactivate them.
-  Core statements bypass that listener; changes.py requires such writers to bump;
+  department page each teacher's own. It is bumped at commit by
+  :mod:`pdtracker.changes` for every created, edited or deleted activity,
+  placement and registration of the department's teachers, every change of an
+  event they registered for or of an enterprise they have a placement at, and the
+  user fields that move a teacher between departments or deactivate them. Core
+  statements bypass that listener; changes.py requires such writers to bump;
 - what that version does not cover, read in the same query: the teacher rows
   themselves (membership by role, names, the professional-course flag and the
   profile fields the exports show);

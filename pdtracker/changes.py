@@ -1,4 +1,4 @@
-"""The one place that marks calendar feeds as changed.
+"""Change versions: the one place that marks feeds, and what keys on them, as changed.
 
 A session listener notes, before each flush, which feeds the pending rows touch
 (events, registrations, placements, activities, and the enterprise and user fields
@@ -6,6 +6,11 @@ feed text is made of), and at commit bumps each of those feeds' state with one
 upsert: version + 1, changed_at = max(previous + 1 s, now). Deletions are seen before
 the DELETE runs, so removing an event still moves Last-Modified forward. A rolled
 back transaction bumps nothing.
+
+The versions are shared machinery: the calendar feeds answer conditional GETs from
+them and the progress caches (:mod:`pdtracker.progress.cache`) key on them. So the
+app factory installs the listener (:func:`install`), whatever blueprints it
+registers.
 
 On PostgreSQL the bump also notifies the workers' feed directories
 (:mod:`pdtracker.calendar.directory`) in the same transaction, so what they remember

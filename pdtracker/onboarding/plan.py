@@ -260,8 +260,8 @@ RECORD_ATTRS = {"kind": "kind_code"}
 RECORD_SKIP = frozenset({"teacher_id", "teacher_name"})
 
 
-def record_value(activity: Activity, key: str) -> Any:
-    """The current value of a records-file field on an activity."""
+def record_value(activity: Any, key: str) -> Any:
+    """The current value of a records-file field on an activity (or its row)."""
     return getattr(activity, RECORD_ATTRS.get(key, key))
 
 
@@ -270,13 +270,23 @@ def natural_key(teacher_id: int, kind: str, starts_on, title: str, organizer) ->
     return (teacher_id, kind, starts_on, title, organizer or "")
 
 
-def _existing_activities(teacher_ids: set[int]) -> list[Activity]:
+# What matching and comparing need of an existing activity: columns, not objects
+# (loading ten thousand ORM objects would cost more than the whole comparison).
+RECORD_COLUMNS = tuple(
+    getattr(Activity, name)
+    for name in ("id", "teacher_id", "external_id", "kind_code", "title", "starts_on",
+                 "ends_on", "hours", "days", "organizer", "location", "grade",
+                 "expires_on", "role", "notes")
+)  # fmt: skip
+
+
+def _existing_activities(teacher_ids: set[int]) -> list:
     ids = sorted(teacher_ids)
-    found: list[Activity] = []
+    found: list = []
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start : start + IN_CHUNK]
-        found += db.session.scalars(
-            select(Activity).where(Activity.teacher_id.in_(chunk))
+        found += db.session.execute(
+            select(*RECORD_COLUMNS).where(Activity.teacher_id.in_(chunk))
         ).all()
     return found
 

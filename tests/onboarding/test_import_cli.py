@@ -227,7 +227,7 @@ def test_a_database_error_mid_apply_leaves_everything_as_it_was(
 
     run_cli("people", PEOPLE)
     before = table_counts()
-    monkeypatch.setattr(apply, "INSERT_CHUNK", 2)  # five rows: three INSERTs
+    monkeypatch.setattr(apply, "INSERT_PAGE", 2)  # five rows: three INSERTs
     seen = []
 
     def fail(conn, cursor, sql, *args):  # noqa: ANN001, ANN002
@@ -243,7 +243,7 @@ def test_a_database_error_mid_apply_leaves_everything_as_it_was(
         code, output = run_cli("records", PLATFORM)
     finally:
         event.remove(engine, "before_cursor_execute", fail)
-    assert code != 0
+    assert code != 0, [x[:120] for x in seen]
     assert "disk I/O error" in output
     assert len(seen) == fail_at
     assert table_counts() == before

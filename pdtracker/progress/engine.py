@@ -19,6 +19,7 @@ from .definitions import (
     STATUSES,
     ActivityFact,
     AppliesTo,
+    Group,
     Level,
     LocalizedText,
     Measure,
@@ -28,16 +29,19 @@ from .definitions import (
 )
 from .measures import (
     LAST_DAY,
+    Series,
     WindowCalendar,
     add_years,
     calendar_for,
+    first_count_day,
     first_day,
+    met_spans,
     series_for,
     window_for,
 )
 
 __all__ = [
-    "ROLES", "STATUSES", "ActivityFact", "AppliesTo", "Level", "LevelResult",
+    "ROLES", "STATUSES", "ActivityFact", "AppliesTo", "Group", "Level", "LevelResult",
     "LocalizedText", "Measure", "ProgressReport", "Requirement",
     "RequirementResult", "Ruleset", "Window", "add_years", "evaluate",
     "report_to_dict", "window_for",
@@ -59,6 +63,12 @@ class RequirementResult:
     source: LocalizedText
     is_public_standard: bool
     name: LocalizedText = field(default_factory=LocalizedText)
+    # A group's members, each with the keys of any requirement.
+    alternatives: tuple[RequirementResult, ...] = ()
+    # (id, amount credited) per counted activity, when a credit table or caps apply.
+    credits: tuple[tuple[int | str | None, int | float], ...] = ()
+    # The requirement's own window (None: the report's).
+    window: Window | None = None
 
     @property
     def missing(self) -> int | float:
@@ -119,11 +129,12 @@ class ProgressReport:
         return () if nxt is None else tuple(r for r in nxt.requirements if not r.met)
 
     def requirement(self, code: str) -> RequirementResult:
-        """Return the result for requirement ``code`` (KeyError if absent)."""
+        """Return the result for requirement, group or member ``code`` (KeyError)."""
         for lr in self.levels:
             for rr in lr.requirements:
-                if rr.code == code:
-                    return rr
+                for found in (rr, *rr.alternatives):
+                    if found.code == code:
+                        return found
         raise KeyError(code)
 
 
@@ -133,12 +144,9 @@ def _counts_on(req: Requirement, a: ActivityFact, window: Window) -> bool:
         return a.start <= window.end and (a.end is None or a.end >= window.end)
     if req.measure is Measure.DISTINCT_DAYS:
         return a.start <= window.end and a.last_day >= window.start
-    in_window = window.start <= a.last_day <= window.end
-    if req.measure is Measure.SUM_HOURS:
-        return in_window and bool(a.hours)
-    if req.measure is Measure.SUM_DAYS:
-        return in_window and bool(a.days)
-    return in_window
+    if req.measure is Measure.PROFILE_YEARS:
+        return False
+    return window.start <= a.last_day <= window.end and req.amount(a) > 0
 
 
 def _tidy(x: int | float) -> int | float:
@@ -146,22 +154,76 @@ def _tidy(x: int | float) -> int | float:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def _evaluate_requirement(
-    req: Requirement,
-    by_kind: Mapping[str, list[tuple[int, ActivityFact]]],
-    window: Window,
-    horizon: date,
-    cal: WindowCalendar,
-) -> RequirementResult:
+def _credits(
+    req: Requirement, counted: list[ActivityFact]
+) -> tuple[tuple[int | str | None, int | float], ...]:
+    """Hours (days, items) credited to each counted activity after yearly caps.
+
+    A year's cap is used up in date order: the activities that come after it is
+    full are credited 0.
+    """
+    caps = dict(req.cap_per_year)
+    left: dict[tuple[str, int], float] = {}
+    given: dict[int, float] = {}
+    order = sorted(range(len(counted)), key=lambda i: (counted[i].last_day, i))
+    for i in order:
+        a = counted[i]
+        amount = req.amount(a)
+        if a.kind in caps:
+            key = (a.kind, a.last_day.year)
+            room = left.get(key, caps[a.kind])
+            amount = min(amount, room)
+            left[key] = room - amount
+        given[i] = amount
+    return tuple((a.id, _tidy(given[i])) for i, a in enumerate(counted))
+
+
+@dataclass
+class _Context:
+    """What every requirement of one evaluation shares."""
+
+    by_kind: Mapping[str, list[tuple[int, ActivityFact]]]
+    as_of: date
+    horizon: date
+    window_years: int
+    industry_years: float
+
+
+@dataclass
+class _Assessed:
+    """A requirement's result with its series, for the groups that combine them."""
+
+    req: Requirement
+    result: RequirementResult
+    verified: Series
+    matching: list[ActivityFact]
+    cal: WindowCalendar
+    industry_years: float
+
+    def pending(self) -> Series:
+        """The series with planned and completed activities counted too."""
+        return _pending(self.req, self.matching, self.cal, self.industry_years)
+
+
+def _pending(
+    req: Requirement, matching: list[ActivityFact], cal: WindowCalendar, years: float
+) -> Series:
+    acts = [a for a in matching if a.status in STATUS_FORECAST]
+    return series_for(req, acts, cal, years)
+
+
+def _assess(req: Requirement, ctx: _Context) -> _Assessed:
+    years = req.window_years or ctx.window_years
+    window, cal = window_for(ctx.as_of, years), calendar_for(years)
     # Counted ids come out by date, then input order, whatever the kinds' hash order.
     pairs = [
-        p for kind in req.kinds for p in by_kind.get(kind, ()) if req.matches(p[1])
+        p for kind in req.kinds for p in ctx.by_kind.get(kind, ()) if req.matches(p[1])
     ]
     pairs.sort(key=lambda p: (p[1].start, p[1].last_day, p[0]))
     matching = [a for _, a in pairs]
     verified = [a for a in matching if a.status in STATUS_COUNTED]
-    today, last = window.end.toordinal(), horizon.toordinal()
-    series = series_for(req, verified, cal)
+    today, last = ctx.as_of.toordinal(), ctx.horizon.toordinal()
+    series = series_for(req, verified, cal, ctx.industry_years)
     credited = series.value(today)
     met = credited >= req.threshold
     if met:
@@ -169,22 +231,55 @@ def _evaluate_requirement(
         forecast: int | None = today
     else:
         lapse = None
-        pending = [a for a in matching if a.status in STATUS_FORECAST]
-        forecast = first_day(
-            series_for(req, pending, cal), req.threshold, today, last, want=True
-        )
-    return RequirementResult(
+        pending = _pending(req, matching, cal, ctx.industry_years)
+        forecast = first_day(pending, req.threshold, today, last, want=True)
+    counted = [a for a in verified if _counts_on(req, a, window)]
+    result = RequirementResult(
         code=req.code,
         unit=req.unit,
         required=_tidy(req.threshold),
         credited=_tidy(credited),
         met=met,
-        counted=tuple(a.id for a in verified if _counts_on(req, a, window)),
+        counted=tuple(a.id for a in counted),
         lapses_on=None if lapse is None else date.fromordinal(lapse),
         forecast_met_on=None if forecast is None else date.fromordinal(forecast),
         source=req.source,
         is_public_standard=req.is_public_standard,
         name=req.name,
+        credits=_credits(req, counted) if req.is_converted else (),
+        window=window if req.window_years else None,
+    )
+    return _Assessed(req, result, series, matching, cal, ctx.industry_years)
+
+
+def _evaluate_group(group: Group, ctx: _Context) -> RequirementResult:
+    """A group is met on a day when ``min_met`` of its members are met that day."""
+    parts = [_assess(m, ctx) for m in group.members]
+    results = tuple(p.result for p in parts)
+    today, last = ctx.as_of.toordinal(), ctx.horizon.toordinal()
+    count = sum(r.met for r in results)
+    met = count >= group.min_met
+    if met:
+        spans = [met_spans(p.verified, p.req.threshold, today + 1, last) for p in parts]
+        lapse = first_count_day(spans, group.min_met, today + 1, last, want=False)
+        forecast: int | None = today
+    else:
+        spans = [met_spans(p.pending(), p.req.threshold, today, last) for p in parts]
+        lapse = None
+        forecast = first_count_day(spans, group.min_met, today, last, want=True)
+    return RequirementResult(
+        code=group.code,
+        unit=group.unit,
+        required=group.min_met,
+        credited=count,
+        met=met,
+        counted=(),
+        lapses_on=None if lapse is None else date.fromordinal(lapse),
+        forecast_met_on=None if forecast is None else date.fromordinal(forecast),
+        source=group.source,
+        is_public_standard=group.is_public_standard,
+        name=group.name,
+        alternatives=results,
     )
 
 
@@ -194,21 +289,26 @@ def evaluate(
     as_of: date,
     *,
     professional_course: bool = True,
+    industry_years: float = 0,
 ) -> ProgressReport:
-    """Evaluate one teacher's activities under ``ruleset`` on ``as_of``."""
+    """Evaluate one teacher's activities under ``ruleset`` on ``as_of``.
+
+    ``industry_years`` is the teacher's years of industry work before joining (the
+    ``profile_years`` measure).
+    """
     by_kind: dict[str, list[tuple[int, ActivityFact]]] = {}
     for n, a in enumerate(activities):
         if a.status != "rejected":
             by_kind.setdefault(a.kind, []).append((n, a))
     window = window_for(as_of, ruleset.window_years)
     horizon = min(add_years(as_of, ruleset.horizon_years), LAST_DAY)
-    cal = calendar_for(ruleset.window_years)
+    ctx = _Context(by_kind, as_of, horizon, ruleset.window_years, industry_years)
     assessed = professional_course or ruleset.applies_to is AppliesTo.ALL
     results: list[LevelResult] = []
     reached_so_far = assessed
     for level in ruleset.levels:
         reqs = tuple(
-            _evaluate_requirement(r, by_kind, window, horizon, cal)
+            _evaluate_group(r, ctx) if isinstance(r, Group) else _assess(r, ctx).result
             for r in level.requirements
         )
         met = all(r.met for r in reqs)
@@ -226,38 +326,57 @@ def evaluate(
     )
 
 
+def _iso(d: date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def requirement_to_dict(rr: RequirementResult) -> dict[str, Any]:
+    """JSON-ready form of one requirement's, group's or member's result.
+
+    A group adds ``alternatives`` (its members, same keys). A requirement with a
+    credit table or yearly caps lists its counted activities as ``{"id",
+    "credited"}``; one with its own window adds ``window``.
+    """
+    out: dict[str, Any] = {
+        "code": rr.code,
+        "unit": rr.unit,
+        "required": rr.required,
+        "credited": rr.credited,
+        "met": rr.met,
+        "lapses_on": _iso(rr.lapses_on),
+        "forecast_met_on": _iso(rr.forecast_met_on),
+        "public_standard": rr.is_public_standard,
+        "counted": (
+            [{"id": i, "credited": amount} for i, amount in rr.credits]
+            if rr.credits
+            else list(rr.counted)
+        ),
+    }
+    if rr.window is not None:
+        out["window"] = {"start": _iso(rr.window.start), "end": _iso(rr.window.end)}
+    if rr.unit == "alternatives":
+        out["alternatives"] = [requirement_to_dict(m) for m in rr.alternatives]
+    return out
+
+
 def report_to_dict(report: ProgressReport) -> dict[str, Any]:
     """JSON-ready form of a report (dates as ISO strings, integral numbers as ints)."""
-
-    def iso(d: date | None) -> str | None:
-        return None if d is None else d.isoformat()
-
     return {
-        "as_of": iso(report.as_of),
+        "as_of": _iso(report.as_of),
         "ruleset": report.ruleset_name,
         "ruleset_version": report.ruleset_version,
         "assessed": report.assessed,
-        "window": {"start": iso(report.window.start), "end": iso(report.window.end)},
+        "window": {
+            "start": _iso(report.window.start),
+            "end": _iso(report.window.end),
+        },
         "level": report.level,
         "levels": [
             {
                 "code": lr.code,
                 "met": lr.met,
                 "reached": lr.reached,
-                "requirements": [
-                    {
-                        "code": rr.code,
-                        "unit": rr.unit,
-                        "required": rr.required,
-                        "credited": rr.credited,
-                        "met": rr.met,
-                        "lapses_on": iso(rr.lapses_on),
-                        "forecast_met_on": iso(rr.forecast_met_on),
-                        "public_standard": rr.is_public_standard,
-                        "counted": list(rr.counted),
-                    }
-                    for rr in lr.requirements
-                ],
+                "requirements": [requirement_to_dict(rr) for rr in lr.requirements],
             }
             for lr in report.levels
         ],

@@ -235,9 +235,80 @@ def first_day(
     return None
 
 
+class _CappedEndInWindow(_EndInWindow):
+    """Like :class:`_EndInWindow`, with some kinds capped per calendar year.
+
+    Only what lies in the window takes part: the amounts of a capped kind are summed
+    per year of their end dates inside the window, then each year is capped.
+    """
+
+    def __init__(
+        self,
+        cal: WindowCalendar,
+        items: list[tuple[int, float, str]],
+        caps: dict[str, float],
+        summed: bool,
+    ) -> None:
+        items.sort()
+        self.cal, self.caps, self.summed = cal, caps, summed
+        self.ends = [e for e, _, _ in items]
+        self.weights = [w for _, w, _ in items]
+        self.keys = [
+            (k, date.fromordinal(e).year) if k in caps else None for e, _, k in items
+        ]
+
+    def value(self, d: int) -> int | float:
+        lo = bisect_left(self.ends, self.cal.ws(d))
+        hi = bisect_right(self.ends, d)
+        return capped_total(
+            self.weights[lo:hi], self.keys[lo:hi], self.caps, summed=self.summed
+        )
+
+
+def capped_total(
+    weights: list[float],
+    keys: list[tuple[str, int] | None],
+    caps: dict[str, float],
+    *,
+    summed: bool = True,
+) -> int | float:
+    """Sum of the weights, those under a (kind, year) key capped per key."""
+    free: list[float] = []
+    per_key: dict[tuple[str, int], list[float]] = {}
+    for w, key in zip(weights, keys, strict=True):
+        if key is None:
+            free.append(w)
+        else:
+            per_key.setdefault(key, []).append(w)
+    capped = [min(caps[k], math.fsum(ws)) for (k, _year), ws in per_key.items()]
+    total = math.fsum(free + capped) if free or capped else 0
+    return int(total) if not summed else total
+
+
+class _Constant:
+    """The same value on every day (``profile_years``)."""
+
+    linear = False
+
+    def __init__(self, value: float) -> None:
+        self.amount = value
+
+    def value(self, d: int) -> int | float:
+        return self.amount
+
+    def breakpoints(self, lo: int, hi: int) -> Iterable[int]:
+        return ()
+
+
 def series_for(
-    req: Requirement, acts: list[ActivityFact], cal: WindowCalendar
+    req: Requirement,
+    acts: list[ActivityFact],
+    cal: WindowCalendar,
+    industry_years: float = 0,
 ) -> Series:
+    """The requirement's credited amount as a function of the evaluation day."""
+    if req.measure is Measure.PROFILE_YEARS:
+        return _Constant(industry_years)
     if req.measure is Measure.DISTINCT_DAYS:
         return _DistinctDays(
             cal, [(a.start.toordinal(), a.last_day.toordinal()) for a in acts]
@@ -246,11 +317,59 @@ def series_for(
         return _ValidOn(
             [(a.start.toordinal(), a.end and a.end.toordinal()) for a in acts]
         )
-    if req.measure is Measure.COUNT:
-        return _EndInWindow(cal, [(a.last_day.toordinal(), 1) for a in acts], False)
-    attr = "hours" if req.measure is Measure.SUM_HOURS else "days"
-    items = [(a.last_day.toordinal(), getattr(a, attr)) for a in acts]
-    return _EndInWindow(cal, [(e, w) for e, w in items if w], True)
+    summed = req.measure is not Measure.COUNT
+    if req.cap_per_year:
+        caps = dict(req.cap_per_year)
+        items = [(a.last_day.toordinal(), req.amount(a), a.kind) for a in acts]
+        return _CappedEndInWindow(cal, [i for i in items if i[1]], caps, summed)
+    items2 = [(a.last_day.toordinal(), req.amount(a)) for a in acts]
+    return _EndInWindow(cal, [(e, w) for e, w in items2 if w], summed)
+
+
+def met_spans(
+    series: Series, threshold: float, lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """The maximal day ranges in [lo, hi] (inclusive) where the series is met."""
+    spans: list[tuple[int, int]] = []
+    if lo > hi:
+        return spans
+    points = sorted({lo, *(p for p in series.breakpoints(lo, hi) if lo < p <= hi)})
+    start: int | None = None
+    for i, a in enumerate(points):
+        stop = points[i + 1] if i + 1 < len(points) else hi + 1
+        va = series.value(a)
+        state = va >= threshold
+        if state and start is None:
+            start = a
+        elif not state and start is not None:
+            spans.append((start, a - 1))
+            start = None
+        if series.linear and stop - a >= 2:
+            # Linear inside the segment: the state flips at most once.
+            k = _steps_to(va, series.value(a + 1) - va, threshold, not state)
+            if k is not None and a + k < stop:
+                if start is not None:
+                    spans.append((start, a + k - 1))
+                    start = None
+                else:
+                    start = a + k
+    if start is not None:
+        spans.append((start, hi))
+    return spans
+
+
+def first_count_day(
+    spans: list[list[tuple[int, int]]], need: int, lo: int, hi: int, want: bool
+) -> int | None:
+    """First day in [lo, hi] where ``(members met >= need) == want``, else None."""
+    days = {lo} | {
+        d for member in spans for s, e in member for d in (s, e + 1) if lo < d <= hi
+    }
+    for d in sorted(days):
+        met = sum(any(s <= d <= e for s, e in member) for member in spans)
+        if (met >= need) == want:
+            return d
+    return None
 
 
 def calendar_for(years: int) -> WindowCalendar:

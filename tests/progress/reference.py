@@ -52,11 +52,34 @@ def days_of(a: ActivityFact):
         d += ONE_DAY
 
 
+def credited_hours(req: Requirement, a: ActivityFact) -> float:
+    """One activity's amount for an end-in-window measure, as the issue defines it."""
+    if req.measure is Measure.COUNT:
+        return 1
+    if req.measure is Measure.SUM_DAYS:
+        return a.days or 0
+    rule = dict(req.credit).get(a.kind)
+    if rule is None:
+        return a.hours or 0
+    if rule.hours_each is not None:
+        amount = rule.hours_each
+    elif rule.hours_per_day is not None:
+        amount = rule.hours_per_day * ((a.end or a.start) - a.start).days
+        amount += rule.hours_per_day
+    else:
+        amount = a.hours or 0
+    amount *= dict(rule.role_factor).get(a.role, 1)
+    return amount if rule.max_each is None else min(amount, rule.max_each)
+
+
 class Reference:
     """Credited amounts per day, computed from first principles."""
 
-    def __init__(self, req: Requirement, acts, statuses, years: int = 5) -> None:
-        self.req, self.years = req, years
+    def __init__(
+        self, req: Requirement, acts, statuses, years: int = 5, industry_years=0
+    ) -> None:
+        self.req, self.years = req, req.window_years or years
+        self.industry_years = industry_years
         self.acts = selected(req, acts, statuses)
         self.covered: set[date] = set()
         if req.measure is Measure.DISTINCT_DAYS:
@@ -71,6 +94,8 @@ class Reference:
         """Credited amount when evaluating on day d."""
         ws = window_start(d, self.years)
         m = self.req.measure
+        if m is Measure.PROFILE_YEARS:
+            return self.industry_years
         if m is Measure.DISTINCT_DAYS:
             return self._covered_between(ws, d)
         if m is Measure.VALID_ON_DATE:
@@ -78,19 +103,25 @@ class Reference:
                 1 for a in self.acts if a.start <= d and (a.end is None or d <= a.end)
             )
         inside = [a for a in self.acts if ws <= (a.end or a.start) <= d]
-        if m is Measure.COUNT:
-            return len(inside)
-        attr = "hours" if m is Measure.SUM_HOURS else "days"
-        return math.fsum(getattr(a, attr) or 0 for a in inside)
+        caps = dict(self.req.cap_per_year)
+        free = [credited_hours(self.req, a) for a in inside if a.kind not in caps]
+        years: dict = {}
+        for a in inside:
+            if a.kind in caps:
+                key = (a.kind, (a.end or a.start).year)
+                years.setdefault(key, []).append(credited_hours(self.req, a))
+        capped = [min(caps[kind], math.fsum(v)) for (kind, _y), v in years.items()]
+        total = math.fsum(free + capped)
+        return int(total) if m is Measure.COUNT else total
 
     def met(self, d: date) -> bool:
         """Whether the requirement is met on day d."""
         return self.credited(d) >= self.req.threshold
 
 
-def lapses_on(req, acts, as_of, years=5, horizon_years=5):
+def lapses_on(req, acts, as_of, years=5, horizon_years=5, industry_years=0):
     """First day after as_of that the verified activities no longer meet req."""
-    ref = Reference(req, acts, VERIFIED, years)
+    ref = Reference(req, acts, VERIFIED, years, industry_years)
     if not ref.met(as_of):
         return None
     d, last = as_of + ONE_DAY, plus_years(as_of, horizon_years)
@@ -101,11 +132,57 @@ def lapses_on(req, acts, as_of, years=5, horizon_years=5):
     return None
 
 
-def forecast_met_on(req, acts, as_of, years=5, horizon_years=5):
+def forecast_met_on(req, acts, as_of, years=5, horizon_years=5, industry_years=0):
     """First day from as_of on which planned+completed+verified meet req."""
-    if Reference(req, acts, VERIFIED, years).met(as_of):
+    if Reference(req, acts, VERIFIED, years, industry_years).met(as_of):
         return as_of
-    ref = Reference(req, acts, PENDING, years)
+    ref = Reference(req, acts, PENDING, years, industry_years)
+    d, last = as_of, plus_years(as_of, horizon_years)
+    while d <= last:
+        if ref.met(d):
+            return d
+        d += ONE_DAY
+    return None
+
+
+class GroupReference:
+    """A group of alternatives: met on a day when ``min_met`` members are met."""
+
+    def __init__(self, group, acts, statuses, years=5, industry_years=0) -> None:
+        self.group = group
+        self.members = [
+            Reference(m, acts, statuses, years, industry_years) for m in group.members
+        ]
+
+    def credited(self, d: date) -> int:
+        """Members met on day d."""
+        return sum(ref.met(d) for ref in self.members)
+
+    def met(self, d: date) -> bool:
+        """Whether the group is met on day d."""
+        return self.credited(d) >= self.group.min_met
+
+
+def group_lapses_on(group, acts, as_of, years=5, horizon_years=5, industry_years=0):
+    """First day after as_of that the verified activities no longer meet the group."""
+    ref = GroupReference(group, acts, VERIFIED, years, industry_years)
+    if not ref.met(as_of):
+        return None
+    d, last = as_of + ONE_DAY, plus_years(as_of, horizon_years)
+    while d <= last:
+        if not ref.met(d):
+            return d
+        d += ONE_DAY
+    return None
+
+
+def group_forecast_met_on(
+    group, acts, as_of, years=5, horizon_years=5, industry_years=0
+):
+    """First day from as_of on which planned+completed+verified meet the group."""
+    if GroupReference(group, acts, VERIFIED, years, industry_years).met(as_of):
+        return as_of
+    ref = GroupReference(group, acts, PENDING, years, industry_years)
     d, last = as_of, plus_years(as_of, horizon_years)
     while d <= last:
         if ref.met(d):

@@ -1,12 +1,16 @@
 """Property tests: the fast engine against a day-by-day reference, and invariants."""
 
+import functools
+import math
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pdtracker.progress import measures
+from pdtracker.progress.definitions import END_IN_WINDOW, CreditRule, Group
 from pdtracker.progress.engine import (
     ActivityFact,
     Level,
@@ -290,3 +294,117 @@ def test_measures_are_linear_between_breakpoints(req, as_of, years, data):
             assert values[d] == values[d - 1]
         elif d - 1 not in points:
             assert values[d] - values[d - 1] == values[d - 1] - values[d - 2]
+
+
+# --- every feature of the language at once (issue 12) ------------------------------
+
+CREDIT_RULES = st.builds(
+    CreditRule,
+    hours_each=st.one_of(st.none(), st.sampled_from((1, 2.5, 4))),
+    hours_per_day=st.one_of(st.none(), st.sampled_from((0.5, 3))),
+    role_factor=st.sampled_from(
+        ((), (("organizer", 2),), (("speaker", 1.5), ("attendee", 0.5)))
+    ),
+    max_each=st.one_of(st.none(), st.sampled_from((3, 24))),
+)
+
+
+@st.composite
+def rich_requirements(draw, code, as_of, acts, industry_years):
+    """A requirement with credit rules, yearly caps and its own window, whose
+    threshold is what the reference credits on some day of the horizon, give or take."""
+    req = replace(draw(requirements()), code=code, grades=None)
+    if draw(st.booleans()):  # conversion needs sum_hours: draw it more often
+        req = replace(req, measure=Measure.SUM_HOURS, threshold=40)
+    kinds = sorted(req.kinds)
+    if req.measure is Measure.SUM_HOURS and draw(st.booleans()):
+        chosen = draw(st.sets(st.sampled_from(kinds), min_size=1))
+        req = replace(
+            req, credit=tuple((k, draw(CREDIT_RULES)) for k in sorted(chosen))
+        )
+    if req.measure in END_IN_WINDOW and draw(st.booleans()):
+        chosen = draw(st.sets(st.sampled_from(kinds), min_size=1))
+        amounts = (
+            st.integers(1, 3)
+            if req.measure is Measure.COUNT
+            else st.sampled_from((1, 2.5, 16))
+        )
+        req = replace(
+            req, cap_per_year=tuple((k, draw(amounts)) for k in sorted(chosen))
+        )
+    if req.measure is not Measure.PROFILE_YEARS:
+        req = replace(req, window_years=draw(st.one_of(st.none(), st.integers(1, 3))))
+    probe = as_of + timedelta(days=draw(st.integers(0, 5 * 366)))
+    statuses = draw(st.sampled_from((ref.VERIFIED, ref.PENDING)))
+    credited = ref.Reference(req, acts, statuses, 5, industry_years).credited(probe)
+    whole = req.measure not in (
+        Measure.SUM_HOURS,
+        Measure.SUM_DAYS,
+        Measure.PROFILE_YEARS,
+    )
+    delta = draw(st.integers(-1, 1) if whole else st.sampled_from((-0.1, 0, 0.1)))
+    if credited + delta > 0:
+        req = replace(req, threshold=credited + delta)
+    return req
+
+
+@st.composite
+def activities_near(draw, as_of, max_size=8):
+    """Activities ending from three years before as_of to two after, many verified."""
+    out = []
+    for i in range(draw(st.integers(0, max_size))):
+        start = as_of + timedelta(days=draw(st.integers(-3 * 366, 2 * 366)))
+        length = draw(st.one_of(st.none(), st.integers(0, 30), st.integers(0, 400)))
+        out.append(
+            ActivityFact(
+                id=i,
+                kind=draw(st.sampled_from(KINDS)),
+                start=start,
+                end=None if length is None else start + timedelta(days=length),
+                hours=draw(st.sampled_from(HOURS)),
+                days=draw(st.sampled_from(HOURS)),
+                role=draw(st.sampled_from(ROLES)),
+                status=draw(st.sampled_from(("verified", "verified", *STATUSES))),
+            )
+        )
+    return out
+
+
+@SLOW
+@given(
+    as_of=any_date,
+    industry_years=st.sampled_from((0, 1, 3, 4.5)),
+    data=st.data(),
+)
+def test_every_feature_matches_day_by_day_reference(as_of, industry_years, data):
+    """Alternatives, profile years, credit, caps and own windows against the reference."""
+    acts = data.draw(activities_near(as_of))
+    rich = functools.partial(
+        rich_requirements, as_of=as_of, acts=acts, industry_years=industry_years
+    )
+    size = data.draw(st.integers(1, 3))
+    members = tuple(data.draw(rich(f"m{n}")) for n in range(size))
+    group = Group("g", members, min_met=data.draw(st.integers(1, size)))
+    plain = data.draw(rich("r"))
+    ruleset = Ruleset(name="t", levels=(Level("l", (group, plain)),))
+    report = evaluate(ruleset, acts, as_of, industry_years=industry_years)
+    for req in (*members, plain):
+        got = report.requirement(req.code)
+        verified = ref.Reference(req, acts, ref.VERIFIED, 5, industry_years)
+        assert got.credited == verified.credited(as_of), req.code
+        assert got.met is verified.met(as_of)
+        assert got.lapses_on == ref.lapses_on(req, acts, as_of, 5, 5, industry_years)
+        assert got.forecast_met_on == ref.forecast_met_on(
+            req, acts, as_of, 5, 5, industry_years
+        )
+        if got.credits:
+            assert math.fsum(c for _id, c in got.credits) == pytest.approx(got.credited)
+    got = report.requirement("g")
+    verified = ref.GroupReference(group, acts, ref.VERIFIED, 5, industry_years)
+    assert (got.credited, got.met) == (verified.credited(as_of), verified.met(as_of))
+    assert got.lapses_on == ref.group_lapses_on(
+        group, acts, as_of, 5, 5, industry_years
+    )
+    assert got.forecast_met_on == ref.group_forecast_met_on(
+        group, acts, as_of, 5, 5, industry_years
+    )

@@ -215,7 +215,8 @@ def _drop_scratch(meta: dict, url: str) -> None:
 def cmd_tick(url: str, meta: dict) -> dict:
     """The scheduler's whole nightly tick (evaluations, digests, lapse warnings), timed
     on a scratch copy of the database."""
-    from pdtracker.notifications.planners import TickError, nightly_lapse_check
+    from pdtracker.notifications.planners import nightly_lapse_check
+    from pdtracker.notifications.runs import TickError
     from pdtracker.timeutil import utcnow
 
     scratch = _scratch_copy(meta)

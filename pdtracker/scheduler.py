@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib
 import logging
 import os
 import signal
 import socket
 import sys
+import time
 import traceback
 import zlib
 from collections.abc import Callable
@@ -37,6 +37,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pdtracker.extensions import db
+from pdtracker.notifications.dispatch import dispatch_due
+from pdtracker.notifications.feeds import refresh_feeds
+from pdtracker.notifications.models import SchedulerRun
+from pdtracker.notifications.outbox import begin_write
+from pdtracker.notifications.planners import nightly_lapse_check, plan_reminders
+from pdtracker.notifications.runs import (
+    TickError,
+    beat,
+    finish_run,
+    last_success,
+    start_run,
+)
 from pdtracker.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -48,12 +60,17 @@ LOCK_CHECK_SECONDS = 15  # how long two schedulers may overlap after a lost conn
 ADVISORY_LOCK_KEY = zlib.crc32(b"pdtracker-scheduler")
 
 
+# A tick's body: a module-level function of `now` returning the counts to record.
+Job = Callable[[datetime], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Tick:
     """One fixed scheduler job: a module-level function of `now` and its trigger."""
 
+    # Stable: stored in scheduler_runs.tick and shown on /admin/scheduler.
     id: str
-    func: str  # "package.module:function"
+    job: Job
     trigger: str  # APScheduler trigger name: "interval" or "cron"
     trigger_args: dict[str, Any] = field(default_factory=dict)
     # Interval in seconds under SCHEDULER_FAST (tests, demos).
@@ -63,30 +80,29 @@ class Tick:
     catch_up: timedelta | None = None
     record: bool = True  # write a scheduler_runs row (not for the heartbeat)
 
-
-SCHEDULE: tuple[Tick, ...] = (
-    Tick("dispatch", "pdtracker.notifications.services:dispatch_due", "interval",
-         {"minutes": 1}, fast_seconds=1, catch_up=timedelta(0)),
-    Tick("plan_reminders", "pdtracker.notifications.planners:plan_reminders",
-         "interval", {"minutes": 10}, fast_seconds=2, catch_up=timedelta(0)),
-    Tick("nightly", "pdtracker.notifications.planners:nightly_lapse_check", "cron",
-         {"hour": 2, "minute": 30}, fast_seconds=3, catch_up=timedelta(hours=24)),
-    Tick("refresh_feeds", "pdtracker.notifications.services:refresh_feeds", "interval",
-         {"hours": 1}, fast_seconds=3, catch_up=timedelta(hours=1)),
-    Tick("heartbeat", "pdtracker.scheduler:heartbeat", "interval", {"seconds": 30},
-         fast_seconds=1, catch_up=timedelta(0), record=False),
-)  # fmt: skip
-
-
-def resolve(path: str) -> Callable[[datetime], dict[str, Any]]:
-    """Import "module:function"."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    @property
+    def func(self) -> str:
+        """Where the job lives, "package.module:function" (shown on /admin/scheduler)."""
+        return f"{self.job.__module__}:{self.job.__qualname__}"
 
 
 def heartbeat(now: datetime) -> dict[str, Any]:
     """The heartbeat tick's body: nothing; its runner writes the heartbeat row."""
     return {}
+
+
+SCHEDULE: tuple[Tick, ...] = (
+    Tick("dispatch", dispatch_due, "interval", {"minutes": 1}, fast_seconds=1,
+         catch_up=timedelta(0)),
+    Tick("plan_reminders", plan_reminders, "interval", {"minutes": 10},
+         fast_seconds=2, catch_up=timedelta(0)),
+    Tick("nightly", nightly_lapse_check, "cron", {"hour": 2, "minute": 30},
+         fast_seconds=3, catch_up=timedelta(hours=24)),
+    Tick("refresh_feeds", refresh_feeds, "interval", {"hours": 1}, fast_seconds=3,
+         catch_up=timedelta(hours=1)),
+    Tick("heartbeat", heartbeat, "interval", {"seconds": 30}, fast_seconds=1,
+         catch_up=timedelta(0), record=False),
+)  # fmt: skip
 
 
 def scheduler_identity() -> str:
@@ -102,15 +118,6 @@ def run_tick(
     clock: Callable[[], datetime] = utcnow,
 ) -> int | None:
     """Run one tick in an app context; record the run and a heartbeat; return the run id."""
-    from pdtracker.notifications.models import SchedulerRun
-    from pdtracker.notifications.planners import TickError
-    from pdtracker.notifications.services import (
-        beat,
-        begin_write,
-        finish_run,
-        start_run,
-    )
-
     with app.app_context():
         now = clock()
         run_id = None
@@ -122,7 +129,7 @@ def run_tick(
         counts: dict[str, Any] = {}
         error = None
         try:
-            counts = resolve(tick.func)(now) or {}
+            counts = tick.job(now) or {}
         except TickError as exc:
             counts, error = exc.counts, str(exc)
         except Exception:
@@ -130,8 +137,8 @@ def run_tick(
             error = traceback.format_exc(limit=8)[-4000:]
         db.session.rollback()  # whatever the tick left uncommitted is not ours
         begin_write()
-        if run_id is not None:
-            finish_run(db.session.get(SchedulerRun, run_id), clock(), counts, error)
+        if run_id is not None and (run := db.session.get(SchedulerRun, run_id)):
+            finish_run(run, clock(), counts, error)
         beat(scheduler_id, started_at, clock())
         db.session.commit()
         db.session.remove()
@@ -146,8 +153,6 @@ def _trigger(tick: Tick, fast: bool) -> tuple[str, dict[str, Any]]:
 
 def _needs_catch_up(app: Flask, tick: Tick, now: datetime) -> bool:
     """Whether to run the tick once at start-up (it missed its time while we were down)."""
-    from pdtracker.notifications.services import last_success
-
     if tick.catch_up is None:
         return False
     if not tick.catch_up:
@@ -160,6 +165,8 @@ def _needs_catch_up(app: Flask, tick: Tick, now: datetime) -> bool:
 
 def build(app: Flask, schedule: tuple[Tick, ...] = SCHEDULE) -> Any:
     """A BlockingScheduler with every tick, each wrapped in an app context."""
+    # Imported here, not at the top: create_app imports this module for its CLI
+    # command, and web workers must not even load APScheduler.
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     zone = ZoneInfo(app.config["TIMEZONE"])
@@ -397,8 +404,6 @@ def scheduler_command(wait: bool) -> None:
 
 
 def _take(lock: InstanceLock, wait: bool) -> bool:
-    import time
-
     announced = False
     while not lock.acquire():
         if not wait:

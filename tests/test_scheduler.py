@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import subprocess
@@ -19,8 +20,7 @@ from pdtracker.notifications.models import (
     SchedulerHeartbeat,
     SchedulerRun,
 )
-from pdtracker.notifications.planners import TickError
-from pdtracker.notifications.services import finish_run, start_run
+from pdtracker.notifications.runs import TickError, finish_run, start_run
 from pdtracker.scheduler import (
     EXIT_ALREADY_RUNNING,
     EXIT_LOCK_LOST,
@@ -34,7 +34,6 @@ from pdtracker.scheduler import (
     guard_lock,
     instance_lock,
     lock_file_path,
-    resolve,
     run_tick,
 )
 from tests.conftest import requires_postgres
@@ -47,15 +46,17 @@ def _clock(value: datetime):  # noqa: ANN202
     return lambda: value
 
 
-def test_every_tick_is_an_importable_module_level_function_of_now() -> None:
+def test_every_tick_is_a_module_level_function_of_now() -> None:
     assert len(BY_ID) == len(SCHEDULE)
     assert {"dispatch", "plan_reminders", "nightly", "refresh_feeds"} <= set(BY_ID)
     for tick in SCHEDULE:
-        function = resolve(tick.func)
-        module, _, name = tick.func.partition(":")
-        assert function.__module__ == module
-        assert function.__qualname__ == name  # module level, not nested
+        function = tick.job
+        assert inspect.isfunction(function), tick.id
+        # Module level, not nested or a lambda: the module's name leads back to it.
+        module = importlib.import_module(function.__module__)
+        assert getattr(module, function.__qualname__) is function, tick.id
         assert list(inspect.signature(function).parameters)[0] == "now"
+        assert tick.func == f"{function.__module__}:{function.__qualname__}"
 
 
 def test_create_app_never_starts_a_scheduler(tmp_path: Path) -> None:
@@ -107,11 +108,11 @@ def partly(now: datetime) -> dict:
 
 
 def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:  # noqa: ANN001
-    failing = Tick("broken", "tests.test_scheduler:boom", "interval", {"minutes": 1})
+    failing = Tick("broken", boom, "interval", {"minutes": 1})
     first = run_tick(app, failing, "h:1", NOW, clock=_clock(NOW))
     second = run_tick(app, BY_ID["dispatch"], "h:1", NOW, clock=_clock(NOW))
     half = run_tick(
-        app, Tick("half", "tests.test_scheduler:partly", "interval"), "h:1", NOW,
+        app, Tick("half", partly, "interval"), "h:1", NOW,
         clock=_clock(NOW),
     )  # fmt: skip
     with app.app_context():
@@ -126,7 +127,7 @@ def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:  # noqa:
 def test_ticks_are_idempotent(app, world, monkeypatch) -> None:  # noqa: ANN001
     """Run every tick twice at the same instant: the second run changes nothing."""
     from pdtracker.notifications import planners
-    from pdtracker.notifications.services import Reminder
+    from pdtracker.notifications.outbox import Reminder
 
     fake = FakePlanner()
     fake.wanted = [

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pdtracker import create_app
 from pdtracker.extensions import db
-from pdtracker.notifications.services import beat
+from pdtracker.notifications.runs import beat
 from pdtracker.timeutil import utcnow
 
 

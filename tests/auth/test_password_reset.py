@@ -10,8 +10,8 @@ import pytest
 
 from pdtracker.auth.models import PasswordResetToken, User
 from pdtracker.extensions import db
+from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.models import Notification, NotificationKind
-from pdtracker.notifications.services import dispatch_due
 from tests.conftest import DEMO_PASSWORD
 
 NEW = "a-brand-new-password"

@@ -82,7 +82,7 @@ def test_cli_over_budget_stores_nothing(app, runner, tmp_path) -> None:  # noqa:
 
 
 def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None:  # noqa: ANN001
-    from pdtracker.notifications.services import refresh_feeds
+    from pdtracker.notifications.feeds import refresh_feeds
 
     httpserver.expect_request("/hostile.ics").respond_with_data(
         HOSTILE, content_type="text/calendar"

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from pdtracker.extensions import db
+from pdtracker.notifications.dispatch import claim_due, dispatch_due
 from pdtracker.notifications.models import Notification, NotificationKind
-from pdtracker.notifications.services import Reminder, claim_due, dispatch_due, plan
+from pdtracker.notifications.outbox import Reminder, plan
 from tests.conftest import requires_postgres
 from tests.notifications.conftest import NOW, rows
 

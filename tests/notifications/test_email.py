@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask_babel import force_locale, gettext
 
+from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.models import NotificationKind
-from pdtracker.notifications.services import dispatch_due
 from tests.notifications.conftest import NOW
 
 # The reminders here are made by hand: no planner re-checks (and cancels) them.

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from pdtracker.events.models import Event, ImportSource
 from pdtracker.extensions import db
-from pdtracker.notifications.services import dispatch_due, refresh_feeds
+from pdtracker.notifications.dispatch import dispatch_due
+from pdtracker.notifications.feeds import refresh_feeds
 from tests.notifications.conftest import NOW, rows
 
 ICS = """BEGIN:VCALENDAR\r

@@ -28,7 +28,7 @@ from pdtracker import ROOT
 from pdtracker.extensions import db
 from pdtracker.notifications.delivery import message_id
 from pdtracker.notifications.models import Notification, NotificationKind
-from pdtracker.notifications.services import Reminder, plan
+from pdtracker.notifications.outbox import Reminder, plan
 from pdtracker.timeutil import utcnow
 from tests.notifications.smtp import SmtpSink
 

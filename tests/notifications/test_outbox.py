@@ -9,22 +9,21 @@ from sqlalchemy import select
 
 from pdtracker.extensions import db
 from pdtracker.notifications import delivery
+from pdtracker.notifications.dispatch import (
+    claim_due,
+    dispatch_due,
+    mark_sending,
+    mark_sent,
+)
 from pdtracker.notifications.models import (
     Channel,
     Notification,
     NotificationKind,
     NotificationPreference,
 )
-from pdtracker.notifications.planners import TickError, plan_reminders, run_planners
-from pdtracker.notifications.services import (
-    Reminder,
-    claim_due,
-    dispatch_due,
-    mark_sending,
-    mark_sent,
-    plan,
-    sync,
-)
+from pdtracker.notifications.outbox import Reminder, plan, sync
+from pdtracker.notifications.planners import plan_reminders, run_planners
+from pdtracker.notifications.runs import TickError
 from tests.notifications.conftest import NOW, FakePlanner, rows
 
 # The reminders here are made by hand: no planner re-checks (and cancels) them.

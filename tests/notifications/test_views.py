@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from pdtracker.extensions import db
+from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
 )
-from pdtracker.notifications.services import dispatch_due, finish_run, start_run
+from pdtracker.notifications.runs import finish_run, start_run
 from pdtracker.scheduler import SCHEDULE, run_tick
 from tests.notifications.conftest import NOW, rows
 

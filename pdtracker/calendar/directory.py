@@ -30,11 +30,12 @@ import logging
 import os
 import select
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from typing import Any, NamedTuple
 
 from flask import Flask, current_app
+
+from pdtracker.caching import LRU
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ class FeedDirectory:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._handles: OrderedDict[Hashable, Any] = OrderedDict()
+        self._handles: LRU[Hashable, Any] = LRU(size, on_evict=self._unindex)
         self._by_feed: dict[str, set[Hashable]] = {}
+        # Held around every change of the map, its index and the epoch together.
         self._lock = threading.Lock()
         self._epoch = 0
         self._live = False
@@ -87,10 +89,7 @@ class FeedDirectory:
         if not self._live:
             return None
         with self._lock:
-            handle = self._handles.get(key)
-            if handle is not None:
-                self._handles.move_to_end(key)
-            return handle
+            return self._handles.get(key)
 
     def put(self, key: Hashable, handle: Any, epoch: int | None) -> None:
         """Remember a handle read from the database at ``epoch``.
@@ -101,10 +100,8 @@ class FeedDirectory:
             if not self._live or epoch is None or epoch != self._epoch:
                 return
             self._drop(key)
-            self._handles[key] = handle
+            self._handles.put(key, handle)  # may evict the least recent: _unindex
             self._by_feed.setdefault(handle.feed_key, set()).add(key)
-            while len(self._handles) > self.size:
-                self._drop(next(iter(self._handles)))
 
     def forget(self, feed_keys: Iterable[str] | None) -> None:
         """Drop the handles of these feeds (None: all of them)."""
@@ -116,7 +113,7 @@ class FeedDirectory:
                 return
             for feed_key in feed_keys:
                 for key in self._by_feed.pop(feed_key, ()):
-                    self._handles.pop(key, None)
+                    self._handles.pop(key)
 
     def set_live(self, live: bool) -> None:
         """Connected (or lost): either way, what was remembered before is dropped."""
@@ -130,13 +127,16 @@ class FeedDirectory:
         return len(self._handles)
 
     def _drop(self, key: Hashable) -> None:
-        handle = self._handles.pop(key, None)
+        handle = self._handles.pop(key)
         if handle is not None:
-            keys = self._by_feed.get(handle.feed_key)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_feed[handle.feed_key]
+            self._unindex(key, handle)
+
+    def _unindex(self, key: Hashable, handle: Any) -> None:
+        keys = self._by_feed.get(handle.feed_key)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_feed[handle.feed_key]
 
 
 class Listener:

@@ -29,24 +29,22 @@ facts, and ORM objects belong to one request's session.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import String, and_, cast, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.caching import LRU, per_app
 from pdtracker.calendar.models import FeedState, department_feed_key, teacher_feed_key
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.progress import facts, services
 from pdtracker.progress.records import ActiveRuleset, active_ruleset
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
-from pdtracker.timeutil import to_local, utcnow
+from pdtracker.timeutil import local_today, utcnow
 
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 DEPARTMENT_ENTRIES = 32
@@ -55,71 +53,26 @@ TEACHER_ENTRIES = 1024
 ROW_ENTRIES = 4096
 
 
-class LRUCache:
-    """A small thread-safe least-recently-used map whose entries may expire."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[Hashable, tuple[Any, datetime | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, now: datetime) -> Any | None:
-        """The value under key, if present and not expired (now ≤ its expiry)."""
-        with self._lock:
-            found = self._data.get(key)
-            if found is None:
-                return None
-            value, expires = found
-            if expires is not None and now > expires:
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any, expires: datetime | None = None) -> None:
-        """Store a value, evicting the least recently used entry when full."""
-        with self._lock:
-            self._data[key] = (value, expires)
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
+# The progress pages' LRU (tests and older callers know it by this name).
+LRUCache = LRU
 
 
 @dataclass
 class Caches:
     """The app's caches (one set per process and app)."""
 
-    departments: LRUCache
-    teachers: LRUCache
-    rows: LRUCache
-
-
-_CREATE_LOCK = threading.Lock()
+    departments: LRU[Hashable, DepartmentSummary]
+    teachers: LRU[Hashable, TeacherStatus]
+    rows: LRU[Hashable, tuple[TeacherRow, datetime | None]]
 
 
 def caches() -> Caches:
     """The current app's caches, created on first use."""
-    ext = current_app.extensions
-    found = ext.get("progress_cache")
-    if found is None:
-        with _CREATE_LOCK:
-            found = ext.setdefault(
-                "progress_cache",
-                Caches(
-                    LRUCache(DEPARTMENT_ENTRIES),
-                    LRUCache(TEACHER_ENTRIES),
-                    LRUCache(ROW_ENTRIES),
-                ),
-            )
-    return found
+    return per_app(
+        current_app,
+        "progress_cache",
+        lambda: Caches(LRU(DEPARTMENT_ENTRIES), LRU(TEACHER_ENTRIES), LRU(ROW_ENTRIES)),
+    )
 
 
 @dataclass(frozen=True)
@@ -154,9 +107,13 @@ def _ruleset_key(active: ActiveRuleset) -> tuple:
     return (active.name, active.version, active.record_id)
 
 
-def _strip(status: TeacherStatus) -> TeacherStatus:
-    # The facts are the bulk of a status's memory and no page reads them.
-    return replace(status, facts=[], done=[])
+def _detached(status: TeacherStatus) -> TeacherStatus:
+    """The status as cached: no teacher (an ORM object) and no facts.
+
+    The facts are the bulk of a status's memory and no page reads them; the caller
+    puts its own teacher back on every hit.
+    """
+    return replace(status, facts=[], done=[], teacher=None)  # type: ignore[arg-type]
 
 
 def _department_rows(department_id: int) -> list[tuple]:
@@ -211,7 +168,7 @@ def department_summary(
     """
     active = active or active_ruleset()
     now = now or utcnow()
-    as_of = to_local(now, facts.app_zone()).date()
+    as_of = local_today(now)
     rows = _department_rows(department.id)
     version = rows[0][-1] if rows else None
     key = (
@@ -239,22 +196,30 @@ def _summarize(
     ruleset_key = _ruleset_key(active)
     teachers = [_snapshot(row) for row in rows]
     keys = {
-        t.id: (t.id, as_of, ruleset_key, row[8], services.is_professional(t))
+        t.id: (t.id, as_of, ruleset_key, row[8], services.is_professional(t))  # type: ignore[arg-type]
         for t, row in zip(teachers, rows, strict=True)
     }
-    found = {t.id: cache.get(keys[t.id], now) for t in teachers}
-    missing = [t for t in teachers if found[t.id] is None]
+    found: dict[int, tuple[TeacherRow, datetime | None]] = {}
+    missing = []
+    for t in teachers:
+        hit = cache.get(keys[t.id], now)
+        if hit is None:
+            missing.append(t)
+        else:
+            found[t.id] = hit
     if missing:
         gathered = facts.gather(facts.by_ids(t.id for t in missing), now)
         for t in missing:
             entry = gathered.get(t.id)
-            status = services.status_for(t, entry, active.ruleset, as_of)
-            flags = services.chart_flags(status, active.ruleset, as_of)
-            row = TeacherRow(replace(_strip(status), teacher=None), flags)
+            # A snapshot has every User attribute the evaluation reads.
+            status = services.status_for(t, entry, active.ruleset, as_of)  # type: ignore[arg-type]
+            row = TeacherRow(
+                _detached(status), services.chart_flags(status, active.ruleset, as_of)
+            )
             expires = None if entry is None else entry.expires_at
             cache.put(keys[t.id], (row, expires), expires)
             found[t.id] = (row, expires)
-    statuses = [replace(found[t.id][0].status, teacher=t) for t in teachers]
+    statuses = [replace(found[t.id][0].status, teacher=t) for t in teachers]  # type: ignore[arg-type]
     flags = {t.id: found[t.id][0].flags for t in teachers}
     summary = services.assemble(None, statuses, flags, active, as_of)
     expiries = [e for _row, e in found.values() if e is not None]
@@ -273,7 +238,7 @@ def teacher_status(
     """
     active = active or active_ruleset()
     now = now or utcnow()
-    as_of = to_local(now, facts.app_zone()).date()
+    as_of = local_today(now)
     version = (
         select(FeedState.version)
         .where(FeedState.feed_key == teacher_feed_key(teacher.id))
@@ -296,6 +261,6 @@ def teacher_status(
         status = services.status_for(
             teacher, entry, active.ruleset, as_of, professional=professional
         )
-        found = replace(_strip(status), teacher=None)
+        found = _detached(status)
         cache.put(key, found, None if entry is None else entry.expires_at)
     return replace(found, teacher=teacher)

@@ -2,7 +2,7 @@
 
 A feed request resolves its token and the feed's state in one query, answers a
 matching conditional GET with 304 before building anything, and otherwise serves
-the cached bytes of this feed version (CALENDAR.md §3.6). Tokens never reach a log:
+the cached bytes of this feed version (docs/calendar-feeds.md F16). Tokens never reach a log:
 nothing here logs the URL, and a bad token gets a bare 404 without a page (a page
 would start a session).
 """
@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.http import http_date
 
+from pdtracker.calendar import handles
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope
 from pdtracker.extensions import csrf, db
@@ -56,14 +57,14 @@ FEED_HELP = {
 @csrf.exempt
 def association_feed() -> Response:
     """The association's public feed (operators rely on this path)."""
-    return _feed_response(svc.public_handle(), "association.ics", private=False)
+    return _feed_response(handles.public_handle(), "association.ics", private=False)
 
 
 @bp.get("/t/<token>.ics")
 @csrf.exempt
 def teacher_feed(token: str) -> Response:
     """A teacher's private feed."""
-    handle = svc.resolve_token(token, FeedScope.TEACHER)
+    handle = handles.resolve_token(token, FeedScope.TEACHER)
     if handle is None:
         return _not_found()
     return _feed_response(handle, "pdtracker-teacher.ics", private=True)
@@ -73,7 +74,7 @@ def teacher_feed(token: str) -> Response:
 @csrf.exempt
 def department_feed(token: str) -> Response:
     """A department head's feed of the department."""
-    handle = svc.resolve_token(token, FeedScope.DEPARTMENT)
+    handle = handles.resolve_token(token, FeedScope.DEPARTMENT)
     if handle is None:
         return _not_found()
     return _feed_response(handle, "pdtracker-department.ics", private=True)
@@ -86,11 +87,13 @@ def _not_found() -> Response:
     return response
 
 
-def _feed_response(handle: svc.FeedHandle, filename: str, *, private: bool) -> Response:
-    window = svc.feed_window(utcnow())
-    base = svc.base_url()
-    etag = svc.etag_of(handle, window, base)
-    last_modified = svc.last_modified_of(handle, window)
+def _feed_response(
+    handle: handles.FeedHandle, filename: str, *, private: bool
+) -> Response:
+    window = handles.feed_window(utcnow())
+    base = handles.base_url()
+    etag = handles.etag_of(handle, window, base)
+    last_modified = handles.last_modified_of(handle, window)
     headers = {
         "ETag": f'"{etag}"',
         "Last-Modified": http_date(last_modified),

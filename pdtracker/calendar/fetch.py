@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 3
-# Outlook/Office 365 published calendars refuse non-browser agents (CALENDAR.md G3).
+# Outlook/Office 365 published calendars refuse non-browser agents (docs/calendar-feeds.md I3).
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"

@@ -1,8 +1,8 @@
 """Pure iCalendar (RFC 5545/7986) feed builder: CalendarEntry objects in, bytes out.
 
 No Flask, no database, no clock: the same entries always give the same bytes, so a
-hash of the body is a stable ETag. Rule ids (A1, B3, ...) refer to
-shared/CALENDAR.md.
+hash of the body is a stable ETag. Rule ids (F1, F7, ...) refer to
+docs/calendar-feeds.md.
 
 The content lines are written here rather than through icalendar's
 ``Component.to_ical()`` because that path costs ~0.8 ms per event (1,000 events
@@ -86,7 +86,7 @@ class CalendarEntry:
                 raise ValueError("all-day exdates must be dates")
         else:
             if not (_is_aware(self.start) and _is_aware(self.end)):
-                raise ValueError("timed start/end must be aware datetimes (B5)")
+                raise ValueError("timed start/end must be aware datetimes (F9)")
             if self.end < self.start:
                 raise ValueError("end must not precede start")
             if not all(_is_aware(d) for d in self.exdates):
@@ -98,7 +98,7 @@ class CalendarEntry:
 
 
 def feed_uid(kind: str, pk: int, domain: str) -> str:
-    """Stable UID ``<kind>-<pk>@pdtracker.<domain>`` for a database row (rule A1).
+    """Stable UID ``<kind>-<pk>@pdtracker.<domain>`` for a database row (rule F1).
 
     ``kind`` names the table ("event", "placement", "activity"), ``pk`` is its
     primary key and ``domain`` the deployment's configured domain (never the
@@ -134,7 +134,7 @@ def build_calendar(
     prodid: str = "-//pdtracker//pdtracker//ZH",
     refresh: timedelta = timedelta(hours=6),
 ) -> bytes:
-    """Serialise entries as one subscription feed (no METHOD, D3), CRLF, UTF-8.
+    """Serialise entries as one subscription feed (no METHOD, F15), CRLF, UTF-8.
 
     A UID may appear once per feed (clients drop or merge the rest). The callers
     make UIDs unique by construction; should data still repeat one, the first entry
@@ -151,10 +151,10 @@ def build_calendar(
         head.append(_line("X-WR-CALDESC", _text(description)))
     head.append(_line("NAME", _text(name)))
     head.append(_line("X-WR-CALNAME", _text(name)))
-    head.append(f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}")  # D2: VALUE is required
+    head.append(f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}")  # F14: VALUE is required
     head.append(f"X-PUBLISHED-TTL:{ttl}")
     parts = ["\r\n".join(head), "\r\n"]
-    # B3/C5: a VTIMEZONE for every TZID, before the events; an empty feed still
+    # F7: a VTIMEZONE for every TZID, before the events; an empty feed still
     # gets the default one so the object has the one component RFC 5545 needs.
     tzids = sorted({e.tzid for e in entries if not e.all_day} - _UTC_TZIDS)
     if not entries:
@@ -186,14 +186,14 @@ def _vevent(e: CalendarEntry) -> str:
     lines.append(_line("DTSTART", _when(e.start, e), _params(e)))
     if e.all_day or e.end != e.start:  # a zero-length timed event has no DTEND
         lines.append(_line("DTEND", _when(e.end, e), _params(e)))
-    lines.append(f"DTSTAMP:{stamp}")  # A3: last change, not "now"
+    lines.append(f"DTSTAMP:{stamp}")  # F2: last change, not "now"
     lines.append(_line("UID", e.uid))
     lines.append(f"SEQUENCE:{e.sequence}")
     if e.rrule is not None:
         lines.append(_line("RRULE", _recur(e.rrule, e.all_day, e.tzid)))
     if e.exdates:
         values = ",".join(_when(d, e) for d in sorted(set(e.exdates)))
-        lines.append(_line("EXDATE", values, _params(e)))  # B6: DTSTART's TZID
+        lines.append(_line("EXDATE", values, _params(e)))  # F10: DTSTART's TZID
     if e.categories:
         lines.append(_line("CATEGORIES", ",".join(_text(c) for c in e.categories)))
     if e.description:
@@ -238,7 +238,7 @@ def _local_stamp(v: datetime) -> str:
 
 
 def _text(value: str) -> str:
-    """RFC 5545 TEXT escaping, the same replacements as icalendar's (C3)."""
+    """RFC 5545 TEXT escaping, the same replacements as icalendar's (F13)."""
     value = _CONTROL_CHARS.sub("", value)
     return (
         value.replace("\\", "\\\\")
@@ -251,7 +251,7 @@ def _text(value: str) -> str:
 
 
 def _line(name: str, value: str, params: str = "") -> str:
-    """A content line folded at 75 octets without splitting UTF-8 or escapes (C2)."""
+    """A content line folded at 75 octets without splitting UTF-8 or escapes (F12)."""
     line = f"{name}{params}:{value}"
     if len(line) <= _FOLD_OCTETS // 4 or len(line.encode("utf-8")) <= _FOLD_OCTETS:
         return line
@@ -279,7 +279,7 @@ def _zone(tzid: str) -> ZoneInfo:
 
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str) -> str:
-    """Minimal VTIMEZONE from 2000 on, without the COMMENT libical rejects (B4)."""
+    """Minimal VTIMEZONE from 2000 on, without the COMMENT libical rejects (F8)."""
     tz = Timezone.from_tzinfo(_zone(tzid), first_date=date(2000, 1, 1))
     tz.pop("COMMENT", None)
     return tz.to_ical().decode("utf-8")
@@ -287,7 +287,7 @@ def _vtimezone(tzid: str) -> str:
 
 @lru_cache(maxsize=256)
 def _recur(rrule: str, all_day: bool, tzid: str) -> str:
-    """Validate an RRULE and write its UNTIL as UTC (timed) or DATE (all-day), B6."""
+    """Validate an RRULE and write its UNTIL as UTC (timed) or DATE (all-day), F10."""
     try:
         recur = vRecur.from_ical(rrule)
     except ValueError as exc:

@@ -10,7 +10,7 @@ Upsert contract for the database layer (to be implemented by the events services
 * ``plan_import(existing, events)`` (below) decides per key: *create* when the key is new,
   *update in place* when the stored fingerprint differs, *unchanged* when it matches.
   The fingerprint ignores DTSTAMP/LAST-MODIFIED/SEQUENCE, so Indico-style exports that
-  stamp "now" on every fetch (CALENDAR.md G5) do not cause churn.
+  stamp "now" on every fetch (docs/calendar-feeds.md I5) do not cause churn.
 * ``ParseResult.skipped`` is shown to the user as a list of (uid, summary, reason code);
   the web layer translates the codes in ``REASON_CODES`` / ``FILE_ERROR_CODES``.
 * Events missing from a re-import are never deleted: a windowed export (Indico
@@ -351,7 +351,7 @@ def _failed(code: str, detail: str) -> ParseResult:
 
 
 def _decode(data: bytes) -> str | None:
-    # icalendar 7 no longer decodes; GBK bytes would parse silently as mojibake (G1).
+    # icalendar 7 no longer decodes; GBK bytes would parse silently as mojibake (I1).
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -366,7 +366,7 @@ def _decode(data: bytes) -> str | None:
 
 
 def _standardise(cal: Calendar) -> Calendar:
-    """Apply X-WR-TIMEZONE (Google exports, G4); on a bad zone keep the original."""
+    """Apply X-WR-TIMEZONE (Google exports, I4); on a bad zone keep the original."""
     value = cal.get("X-WR-TIMEZONE")
     if value is not None and str(value) in WINDOWS_TO_OLSON:
         cal["X-WR-TIMEZONE"] = WINDOWS_TO_OLSON[str(value)]

@@ -3,7 +3,7 @@
 Every feed (teacher, department, public) goes through icalendar +
 recurring-ical-events, allenporter ``ical``, vobject, libical, ical.js and node-ical;
 all must report no problem and the same normalised events (UID, start, end,
-all-day, status, summary). Then the details CALENDAR.md asks for are checked on the
+all-day, status, summary). Then the details docs/calendar-feeds.md asks for are checked on the
 bytes.
 """
 
@@ -217,7 +217,7 @@ def test_teacher_feed_holds_registrations_placements_and_planned_activities(
     assert approved["all_day"]
     assert approved["status"] == "CONFIRMED"
     assert approved["start_utc"] == placement.starts_on.isoformat()
-    # B1: DTEND is the day after the last day.
+    # F5: DTEND is the day after the last day.
     assert approved["end_utc"] == (placement.ends_on + timedelta(days=1)).isoformat()
     assert "华为技术有限公司" in approved["summary"]
     proposed = one(scene.uid("placement", scene.placements["proposed"].id))
@@ -429,7 +429,7 @@ def test_empty_feed_is_valid(app, world, parsers) -> None:
 def test_edited_activity_gets_a_higher_sequence_only_for_material_changes(
     app, world, client, auth
 ) -> None:
-    """CALENDAR.md A4: time, place, status or title + 1; a private note, nothing."""
+    """docs/calendar-feeds.md F3: time, place, status or title + 1; a private note, nothing."""
     kit = FeedKit(app)
     today = utcnow().astimezone(SHANGHAI).date()
     planned = kit.activity(

@@ -1,4 +1,4 @@
-"""Byte-level rules for built feeds: CRLF, folding, UTF-8, determinism (C1, C2, C4, A3)."""
+"""Byte-level rules for built feeds: CRLF, folding, UTF-8, determinism (F11, F12, F2)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_empty_feed_is_well_formed() -> None:
     data = build_calendar([], name="空")
     assert_wire_format(data)
     cal = Calendar.from_ical(data)
-    cal.validate()  # RFC 5545 needs one component: the VTIMEZONE (C5)
+    cal.validate()  # RFC 5545 needs one component: the VTIMEZONE (F7)
     assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
 
 

@@ -1,4 +1,4 @@
-"""Tests for the pure .ics import layer (CALENDAR.md G, 3.8)."""
+"""Tests for the pure .ics import layer (docs/calendar-feeds.md I1–I5)."""
 
 from __future__ import annotations
 

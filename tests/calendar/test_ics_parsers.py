@@ -1,4 +1,4 @@
-"""Cross-parser agreement on built feeds, and proof that each checker bites (§3.5).
+"""Cross-parser agreement on built feeds, and proof that each checker bites (docs/calendar-feeds.md V2).
 
 Six independent readers must see exactly the same events in the reference feed:
 icalendar + recurring-ical-events, allenporter ``ical`` (strict), vobject
@@ -34,7 +34,7 @@ def test_parser_sees_exactly_the_reference_events(
 
 @pytest.mark.parametrize("name", PARSERS)
 def test_weekday_placement_has_nineteen_days(parsers, feed: bytes, name: str) -> None:
-    # B2: 20 weekdays in June minus the Dragon Boat holiday EXDATE
+    # F6, F10: 20 weekdays in June minus the Dragon Boat holiday EXDATE
     events = parsers(name)(feed, WINDOW).events
     placement = [e for e in events if e["uid"].startswith("placement-4@")]
     assert len(placement) == 19
@@ -89,7 +89,7 @@ def test_icaljs_flags_tzid_without_vtimezone(parsers) -> None:
 
 @pytest.mark.parametrize("name", ["icalendar", "ical_strict", "vobject", "nodeical"])
 def test_tolerant_parsers_miss_the_missing_vtimezone(parsers, name: str) -> None:
-    # Why ical.js is in the harness at all (B3): the others resolve the IANA name.
+    # Why ical.js is in the harness at all (F7): the others resolve the IANA name.
     assert (
         parsers(name)(sample("bad-tzid-without-vtimezone.ics"), WINDOW).problems == []
     )
@@ -132,13 +132,13 @@ def test_strict_python_parsers_reject_several_errors(parsers) -> None:
 
 
 def test_libical_flags_method_without_organizer(parsers) -> None:
-    # D3: METHOD makes the file an iTIP message, which needs ORGANIZER.
+    # F15: METHOD makes the file an iTIP message, which needs ORGANIZER.
     problems = parsers("libical")(sample("good-feed.ics"), WINDOW).problems
     assert any("ORGANIZER" in p for p in problems)
 
 
 def test_libical_flags_a_vtimezone_comment(parsers, feed: bytes) -> None:
-    # B4: icalendar's default VTIMEZONE carries a COMMENT libical rejects.
+    # F8: icalendar's default VTIMEZONE carries a COMMENT libical rejects.
     tz = Timezone.from_tzinfo(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
     assert "COMMENT" in tz
     cal = Calendar.from_ical(feed)
@@ -148,7 +148,7 @@ def test_libical_flags_a_vtimezone_comment(parsers, feed: bytes) -> None:
 
 
 def test_icaljs_flags_untyped_refresh_interval(parsers, feed: bytes) -> None:
-    # D2: icalendar's Calendar.new(refresh_interval=) writes it without VALUE.
+    # F14: icalendar's Calendar.new(refresh_interval=) writes it without VALUE.
     data = feed.replace(b"REFRESH-INTERVAL;VALUE=DURATION:", b"REFRESH-INTERVAL:")
     problems = parsers("icaljs")(data, WINDOW).problems
     assert problems == ["VCALENDAR: REFRESH-INTERVAL has value type unknown"]
@@ -173,7 +173,7 @@ def test_misspelled_status_is_flagged(parsers, feed: bytes) -> None:
 
 
 def test_wrong_exdate_zone_changes_what_clients_see(parsers, feed: bytes) -> None:
-    # B6: an EXDATE in another zone than DTSTART no longer removes the holiday.
+    # F10: an EXDATE in another zone than DTSTART no longer removes the holiday.
     data = feed.replace(
         b"EXDATE;TZID=Asia/Shanghai:20260619T090000",
         b"EXDATE:20260619T090000Z",

@@ -1,4 +1,4 @@
-"""Structure of built feeds: calendar properties, VTIMEZONE, events (CALENDAR.md §3.4)."""
+"""Structure of built feeds: calendar properties, VTIMEZONE, events (docs/calendar-feeds.md V1)."""
 
 from __future__ import annotations
 
@@ -85,13 +85,13 @@ def test_calendar_properties(feed: bytes) -> None:
         "X-WR-CALDESC:双师型教师发展活动",
         f"NAME:{FEED_NAME}",
         f"X-WR-CALNAME:{FEED_NAME}",
-        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",  # D2: VALUE is required
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",  # F14: VALUE is required
         "X-PUBLISHED-TTL:PT6H",
     ]
 
 
 def test_no_method_organizer_or_attendee(feed: bytes) -> None:
-    # D3: a subscription feed is not an iTIP message
+    # F15: a subscription feed is not an iTIP message
     for line in lines_of(feed):
         assert not line.startswith(("METHOD", "ORGANIZER", "ATTENDEE")), line
 
@@ -139,7 +139,7 @@ def test_one_minimal_vtimezone_before_the_events(feed: bytes) -> None:
         "TZOFFSETTO:+0800",
         "END:STANDARD",
         "END:VTIMEZONE",
-    ]  # B4: no COMMENT, no RDATE history
+    ]  # F8: no COMMENT, no RDATE history
 
 
 def test_every_tzid_has_a_vtimezone() -> None:
@@ -186,12 +186,12 @@ def test_timed_event_lines(feed: bytes) -> None:
         "SUMMARY:讲座：人工智能与教学设计，第1讲；主讲人 王教授\\, AI\\; C:\\\\课件 🎓",
         "DTSTART;TZID=Asia/Shanghai:20260311T090000",
         "DTEND;TZID=Asia/Shanghai:20260311T110000",
-        "DTSTAMP:20260201T023015Z",  # A3: updated_at in UTC, not "now"
+        "DTSTAMP:20260201T023015Z",  # F2: updated_at in UTC, not "now"
         "UID:event-1@pdtracker.example.edu.cn",
         "SEQUENCE:2",
     ]
     assert "LAST-MODIFIED:20260201T023015Z" in body
-    assert "CATEGORIES:讲座,AI\\, 教学" in body  # C3: list, escaped comma inside
+    assert "CATEGORIES:讲座,AI\\, 教学" in body  # F13: list, escaped comma inside
     assert "STATUS:CONFIRMED" in body
     assert "TRANSP:OPAQUE" in body
     assert "URL:https://pd.example.edu.cn/events/1" in body
@@ -229,7 +229,7 @@ def test_placement_span_covers_four_weeks(feed: bytes) -> None:
 
 def test_rrule_until_is_utc_and_exdate_uses_dtstart_tzid(feed: bytes) -> None:
     body = vevent_lines(feed, uid("placement", 4))
-    # local UNTIL 17:00 Asia/Shanghai becomes 09:00Z (B6)
+    # local UNTIL 17:00 Asia/Shanghai becomes 09:00Z (F10)
     assert "RRULE:FREQ=WEEKLY;UNTIL=20260626T090000Z;BYDAY=MO,TU,WE,TH,FR" in body
     assert "EXDATE;TZID=Asia/Shanghai:20260619T090000" in body
     seminar = vevent_lines(feed, uid("event", 5))
@@ -252,7 +252,7 @@ def test_exdates_are_sorted_and_deduplicated() -> None:
 
 def test_cancelled_event(feed: bytes) -> None:
     body = vevent_lines(feed, uid("event", 6))
-    assert "STATUS:CANCELLED" in body  # A5: two Ls
+    assert "STATUS:CANCELLED" in body  # F4: two Ls
     assert "SEQUENCE:1" in body
     assert "DTSTAMP:20260204T023015Z" in body
 

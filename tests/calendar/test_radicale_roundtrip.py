@@ -1,4 +1,4 @@
-"""A built feed survives a real CalDAV server (Radicale) and comes back intact (§2.7)."""
+"""A built feed survives a real CalDAV server (Radicale) and comes back intact (docs/calendar-feeds.md V3)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 // {uid, recurrence_id, start_utc, end_utc, all_day, status, summary}, recurring events
 // expanded over [from, to) (UTC). Timed values are "YYYY-MM-DDTHH:MM:SSZ", all-day
 // values "YYYY-MM-DD". The script only exits non-zero on bad usage; problems are data.
-// Rule ids (B3, D2, ...) refer to shared/CALENDAR.md.
+// Rule ids (F7, F14, ...) refer to docs/calendar-feeds.md.
 import { readFileSync } from "node:fs";
 import ICAL from "ical.js";
 
@@ -13,7 +13,7 @@ const MAX_OCCURRENCES = 5000;
 const STATUSES = new Set(["TENTATIVE", "CONFIRMED", "CANCELLED"]);
 const DATE_PROPS = ["dtstart", "dtend", "recurrence-id", "exdate", "rdate", "due"];
 // Properties whose value type must be known to ical.js; "unknown" means the client
-// cannot interpret them (e.g. REFRESH-INTERVAL without VALUE=DURATION, D2).
+// cannot interpret them (e.g. REFRESH-INTERVAL without VALUE=DURATION, F14).
 const TYPED_PROPS = new Set(["refresh-interval", "dtstamp", "last-modified", "sequence"]);
 
 function parseArgs(argv) {

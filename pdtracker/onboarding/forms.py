@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from pdtracker.auth.forms import ResetPasswordForm
 from pdtracker.onboarding.headers import FIELDS
@@ -78,6 +78,19 @@ def mapping_form(
 def column_fields(form: MappingFormBase) -> list:
     """The form's per-column selects, in column order."""
     return [f for f in form if f.name.startswith("col_")]
+
+
+class TypeNameForm(FlaskForm):
+    """A spreadsheet's type name and the activity kind it means."""
+
+    name = StringField(
+        _l("Type name in the files"), validators=[DataRequired(), Length(max=64)]
+    )
+    kind = SelectField(_l("Activity kind"))
+
+    def __init__(self, *args, kinds: Sequence[tuple[str, str]], **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(code, label) for code, label in kinds]
 
 
 class ActivationForm(ResetPasswordForm):

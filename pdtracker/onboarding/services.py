@@ -12,11 +12,12 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import select
 
+from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.onboarding.apply import Applied, apply_plan
 from pdtracker.onboarding.errors import RowError
-from pdtracker.onboarding.models import ImportMapping
+from pdtracker.onboarding.models import ImportMapping, KindSynonym
 from pdtracker.onboarding.plan import Plan, build_plan
 
 
@@ -86,3 +87,21 @@ def save_mapping(
     mapping.columns = dict(columns)
     db.session.flush()
     return mapping
+
+
+def list_type_names() -> list[KindSynonym]:
+    """The type names admins added to the type → kind table."""
+    return list(db.session.scalars(select(KindSynonym).order_by(KindSynonym.name)))
+
+
+def add_type_name(
+    name: str, kind_code: str, *, actor: User, now: datetime
+) -> KindSynonym:
+    """Teach the records importer a type name (or point it at another kind)."""
+    synonym = db.session.get(KindSynonym, name) or KindSynonym(name=name)
+    synonym.kind_code = kind_code
+    db.session.add(synonym)
+    db.session.flush()
+    record(actor.id, "import.type_name", "kind_synonym", None, now=now,
+           name=name, kind=kind_code)  # fmt: skip
+    return synonym

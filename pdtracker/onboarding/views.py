@@ -20,9 +20,11 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from pdtracker.activities.services import list_kinds
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
@@ -31,6 +33,7 @@ from pdtracker.onboarding.errors import FileRefused
 from pdtracker.onboarding.forms import (
     IMPORTER_LABELS,
     ActivationForm,
+    TypeNameForm,
     UploadForm,
     column_fields,
     mapping_form,
@@ -41,9 +44,11 @@ from pdtracker.onboarding.reading import read_rows
 from pdtracker.onboarding.results import result_workbook
 from pdtracker.onboarding.samples import SAMPLES
 from pdtracker.onboarding.services import (
+    add_type_name,
     error_message,
     get_mapping,
     list_mappings,
+    list_type_names,
     run_import,
     save_mapping,
 )
@@ -100,8 +105,31 @@ def index():  # noqa: ANN201
         )  # fmt: skip
     mappings = {i: list_mappings(i) for i in importers}
     samples = [s for s in SAMPLES if s.importer in importers]
+    type_form = _type_form() if current_user.has_role(Role.ADMIN) else None
     return render_template("onboarding/index.html", form=form, mappings=mappings,
-                           samples=samples)  # fmt: skip
+                           samples=samples, type_form=type_form,
+                           type_names=list_type_names())  # fmt: skip
+
+
+def _type_form(**kwargs) -> TypeNameForm:  # noqa: ANN003
+    locale = str(get_locale())
+    kinds = [(k.code, k.label(locale)) for k in list_kinds()]
+    return TypeNameForm(kinds=kinds, prefix="type", **kwargs)
+
+
+@bp.post("/imports/types")
+@role_required(Role.ADMIN)
+def add_type():  # noqa: ANN201
+    """Teach the records importer a type name (admins extend the default table)."""
+    form = _type_form()
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        add_type_name(name, form.kind.data, actor=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("Records of type %(name)s are now imported.", name=name), "success")
+    else:
+        flash(_("Enter a type name and choose a kind."), "danger")
+    return redirect(url_for("onboarding.index"))
 
 
 @bp.route("/imports/samples/<name>")

@@ -235,3 +235,27 @@ def test_access_matrix(app, client, auth, world, table_counts, route, role, expe
         assert response.headers["Cache-Control"] == NO_STORE
     if expected >= 400 or role == "anonymous":
         assert table_counts() == before
+
+
+def test_an_admin_extends_the_type_table(app, admin_client, run_cli):
+    run_cli("people", sample("people.xlsx"))
+    data = xlsx(
+        ("工号", "项目名称", "类型", "开始日期"),
+        ("00123", "访学一年", "访学", "2024-01-01"),
+    )
+    assert run_cli("records", data)[1]["errors"][0]["code"] == "unknown_type"
+    response = admin_client.post("/imports/types", data={"type-name": "访学",
+                                                          "type-kind": "training"})  # fmt: skip
+    assert response.status_code == 302
+    assert "访学 → training" in admin_client.get("/imports/").get_data(as_text=True)
+    code, report = run_cli("records", data)
+    assert (report["created"], report["errors"]) == (1, [])
+
+
+def test_only_admins_extend_the_type_table(client, auth, world, table_counts):
+    auth.login("head1")
+    before = table_counts()
+    response = client.post("/imports/types", data={"type-name": "访学",
+                                                   "type-kind": "training"})  # fmt: skip
+    assert response.status_code == 403
+    assert table_counts() == before

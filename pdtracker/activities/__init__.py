@@ -1,7 +1,5 @@
-"""The teacher's activity log and the head's verification queue."""
+"""The teacher's activity log and the head's verification queue.
 
-from flask import Blueprint
-
-bp = Blueprint("activities", __name__, url_prefix="/activities")
-
-from pdtracker.activities import display, views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

@@ -1,4 +1,4 @@
-"""How an activity's credit reads on list pages (a template global).
+"""How an activity's credit reads on list pages (a template global, added by views).
 
 A list repeats the same few amounts row after row; the text depends only on the
 unit, the amount and the language, so it is worked out once per combination.
@@ -12,11 +12,9 @@ from decimal import Decimal
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from pdtracker.activities import bp
 from pdtracker.activities.models import Activity, CreditUnit
 
 
-@bp.app_template_global()
 def activity_credit(activity: Activity) -> str:
     """ "3.0 学时", "20 天", or "—" when the kind's amount is missing."""
     return _credit(activity.kind.unit, activity.hours, activity.days, str(get_locale()))

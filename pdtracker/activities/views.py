@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import (
+    Blueprint,
     abort,
     current_app,
     flash,
@@ -20,8 +21,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from pdtracker.activities import bp
 from pdtracker.activities import services as svc
+from pdtracker.activities.display import activity_credit
 from pdtracker.activities.evidence import remove_stored, save_upload, stored_path
 from pdtracker.activities.forms import (
     GRADE_LABELS,
@@ -39,6 +40,9 @@ from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.placements.models import Enterprise
 from pdtracker.timeutil import to_local, utcnow
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+bp.add_app_template_global(activity_credit)
 
 logger = logging.getLogger(__name__)
 

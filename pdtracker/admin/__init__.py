@@ -1,7 +1,5 @@
-"""Administration: users, roles, departments, rulesets."""
+"""Administration: users, roles, departments, rulesets.
 
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from pdtracker.admin import rulesets, views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

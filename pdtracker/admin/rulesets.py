@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from pdtracker.admin import bp
+from pdtracker.admin.views import bp
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import records, services

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pdtracker.admin import bp, services
+from pdtracker.admin import services
 from pdtracker.admin.forms import (
     DepartmentForm,
     PasswordResetForm,
@@ -23,6 +23,8 @@ from pdtracker.extensions import db
 from pdtracker.main.paging import page_number
 from pdtracker.org.models import Department
 from pdtracker.timeutil import utcnow
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 REFUSALS = {
     "deactivate_self": lambda: _("You cannot deactivate your own account."),

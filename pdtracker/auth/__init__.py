@@ -1,7 +1,5 @@
-"""Accounts: login, logout, password change."""
+"""Accounts: login, logout, password change.
 
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from pdtracker.auth import views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
+    Blueprint,
     Response,
     current_app,
     flash,
@@ -17,7 +18,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from pdtracker.auth import bp, reset
+from pdtracker.auth import reset
 from pdtracker.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -34,6 +35,8 @@ from pdtracker.auth.services import (
 from pdtracker.auth.throttle import Verdict, as_timedelta
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
+
+bp = Blueprint("auth", __name__)
 
 
 @bp.after_request

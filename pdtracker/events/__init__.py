@@ -1,7 +1,5 @@
-"""Association events: browsing, registration with a waitlist, attendance, import."""
+"""Association events: browsing, registration with a waitlist, attendance, import.
 
-from flask import Blueprint
-
-bp = Blueprint("events", __name__, url_prefix="/events")
-
-from pdtracker.events import views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

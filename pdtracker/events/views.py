@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -24,7 +25,6 @@ from sqlalchemy.orm import joinedload
 from pdtracker import tabular
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
-from pdtracker.events import bp
 from pdtracker.events.forms import (
     EventForm,
     ImportForm,
@@ -62,6 +62,8 @@ from pdtracker.events.services import (
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.timeutil import to_local, utcnow
+
+bp = Blueprint("events", __name__, url_prefix="/events")
 
 STAFF = (Role.STAFF, Role.ADMIN)
 VIEWERS = (Role.TEACHER, Role.HEAD, Role.STAFF, Role.ADMIN)

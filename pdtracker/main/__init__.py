@@ -1,7 +1,5 @@
-"""Home page, language switch and health check."""
+"""Home page, language switch and health check.
 
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from pdtracker.main import views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

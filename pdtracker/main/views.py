@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
-from pdtracker.main import bp
+
+bp = Blueprint("main", __name__)
 
 # Where each role starts; the first role a user holds wins.
 HOME_BY_ROLE = (

@@ -1,7 +1,5 @@
-"""Notifications: the outbox, delivery preferences, the in-app page and scheduler runs."""
+"""Notifications: the outbox, delivery preferences, the in-app page and scheduler runs.
 
-from flask import Blueprint
-
-bp = Blueprint("notifications", __name__)
-
-from pdtracker.notifications import views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,10 +19,12 @@ from werkzeug.routing import BuildError
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
-from pdtracker.notifications import bp, services
+from pdtracker.notifications import services
 from pdtracker.notifications.delivery import compose, formatter_for
 from pdtracker.notifications.forms import PreferencesForm
 from pdtracker.timeutil import utcnow
+
+bp = Blueprint("notifications", __name__)
 
 PER_PAGE = 20
 

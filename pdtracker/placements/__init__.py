@@ -1,7 +1,5 @@
-"""Enterprise placements: planning, lifecycle, timeline, and the enterprise list."""
+"""Enterprise placements: planning, lifecycle, timeline, and the enterprise list.
 
-from flask import Blueprint
-
-bp = Blueprint("placements", __name__, url_prefix="/placements")
-
-from pdtracker.placements import views  # noqa: E402, F401
+The blueprint lives in ``views`` and is registered by the factory, so importing
+a module of this package never loads the pages as a side effect.
+"""

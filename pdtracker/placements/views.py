@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,7 +23,6 @@ from pdtracker.auth.session import role_required
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
-from pdtracker.placements import bp
 from pdtracker.placements.forms import (
     CancelForm,
     CompleteForm,
@@ -39,6 +47,8 @@ from pdtracker.placements.services import (
 )
 from pdtracker.placements.timeline import build_timeline, local_today
 from pdtracker.timeutil import utcnow
+
+bp = Blueprint("placements", __name__, url_prefix="/placements")
 
 PER_PAGE = 50
 

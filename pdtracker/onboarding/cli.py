@@ -99,5 +99,8 @@ def _print(report: dict, accounts: list) -> None:
     )
     for error in report["errors"]:
         click.echo(f"  {error['row']} {error['column']}: {error['message']}")
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     for account in accounts:
-        click.echo(f"  {account.staff_number} {account.name} /activate/{account.token}")
+        # Shown once: only the tokens' hashes are stored.
+        link = f"{base}/activate/{account.token}"
+        click.echo(f"  {account.staff_number} {account.name} {link}")

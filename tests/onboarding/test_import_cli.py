@@ -3,6 +3,7 @@ duplicates, row errors, all-or-nothing, --dry-run, unreadable files."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -292,3 +293,20 @@ def test_saved_mapping_by_name(app, run_cli):
         assert (act.title, act.starts_on) == ("讲座乙", date(2024, 5, 1))
         profile = db.session.get(TeacherProfile, act.teacher_id)
         assert profile.staff_number == "00123"
+
+
+def test_without_json_the_new_accounts_links_are_printed_once(app, runner, tmp_path):
+    from pdtracker.onboarding.activation import token_hash
+
+    app.config["PUBLIC_BASE_URL"] = "https://pd.example.edu.cn/"
+    path = tmp_path / "people.xlsx"
+    path.write_bytes(PEOPLE)
+    result = runner.invoke(args=["import", "people", str(path)])
+    assert result.exit_code == 0
+    tokens = re.findall(
+        r"https://pd\.example\.edu\.cn/activate/([\w-]+)", result.output
+    )
+    assert len(tokens) == 4
+    with app.app_context():
+        stored = set(db.session.scalars(select(ActivationToken.token_hash)))
+    assert {token_hash(t) for t in tokens} == stored

@@ -23,10 +23,10 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from pdtracker.extensions import db
@@ -184,7 +184,7 @@ def claim_due(now: datetime, *, limit: int, lease: timedelta, token: str) -> lis
 
 def _finish(row_id: int, token: str, now: datetime, **values: Any) -> bool:
     """Change a row we hold (claimed, our token) in its own transaction; False if lost."""
-    result = db.session.execute(
+    statement = (
         update(Notification)
         .where(
             Notification.id == row_id,
@@ -194,6 +194,7 @@ def _finish(row_id: int, token: str, now: datetime, **values: Any) -> bool:
         .values(**values, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    result = cast(CursorResult[Any], db.session.execute(statement))
     db.session.commit()
     if result.rowcount != 1:
         logger.warning("notification %s: lease lost before it was marked", row_id)

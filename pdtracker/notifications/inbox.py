@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
@@ -37,7 +37,7 @@ def inbox_query(user: User) -> Any:
 
 def unread_count(user_id: int) -> int:
     """How many delivered notifications the user has not read (one query)."""
-    return db.session.scalar(
+    count = db.session.scalar(
         select(func.count(Notification.id)).where(
             Notification.recipient_id == user_id,
             Notification.status == S.SENT,
@@ -45,6 +45,7 @@ def unread_count(user_id: int) -> int:
             Notification.read_at.is_(None),
         )
     )
+    return count or 0
 
 
 def get_own(user: User, notification_id: int) -> Notification | None:
@@ -68,7 +69,7 @@ def mark_read(notification: Notification, now: datetime) -> None:
 
 def mark_all_read(user: User, now: datetime) -> int:
     """Mark every unread notification of the user read; return how many."""
-    result = db.session.execute(
+    statement = (
         update(Notification)
         .where(
             Notification.recipient_id == user.id,
@@ -79,4 +80,4 @@ def mark_all_read(user: User, now: datetime) -> int:
         .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount

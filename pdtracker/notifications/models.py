@@ -14,6 +14,9 @@ from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from pdtracker.auth.models import User
+    from pdtracker.extensions import Base as Model
+else:
+    Model = db.Model  # the checker cannot follow Flask-SQLAlchemy's generated class
 
 
 class NotificationKind(enum.StrEnum):
@@ -54,7 +57,7 @@ def _in(enum_cls: type[enum.StrEnum], column: str) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One reminder in the outbox; its idempotency key makes planning it twice harmless."""
 
     __tablename__ = "notifications"
@@ -118,7 +121,7 @@ class Notification(db.Model):
         return self.read_at is None
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A user's channel for one kind; no row means e-mail and in-app."""
 
     __tablename__ = "notification_preferences"
@@ -134,7 +137,7 @@ class NotificationPreference(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
 
 
-class SchedulerRun(db.Model):
+class SchedulerRun(Model):
     """One execution of a scheduler tick, with what it did or why it failed."""
 
     __tablename__ = "scheduler_runs"
@@ -155,7 +158,7 @@ class SchedulerRun(db.Model):
         return self.finished_at is None
 
 
-class SchedulerHeartbeat(db.Model):
+class SchedulerHeartbeat(Model):
     """The single row the scheduler refreshes while it is alive."""
 
     __tablename__ = "scheduler_heartbeats"

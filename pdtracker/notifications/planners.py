@@ -77,7 +77,8 @@ def _heads_with_departments(object_ids: Collection[int] | None) -> dict[int, lis
         query = query.where(User.department_id.in_(list(object_ids)))
     heads: dict[int, list[int]] = defaultdict(list)
     for department_id, user_id in db.session.execute(query):
-        heads[department_id].append(user_id)
+        if department_id is not None:  # always, by the query
+            heads[department_id].append(user_id)
     return heads
 
 
@@ -260,7 +261,9 @@ def collect_lapse_warnings(
     query = select(User.department_id).where(User.department_id.is_not(None))
     if object_ids is not None:
         query = query.where(User.id.in_(list(object_ids)))
-    departments = sorted(set(db.session.scalars(query.distinct())))
+    departments = sorted(
+        {d for d in db.session.scalars(query.distinct()) if d is not None}
+    )
     heads = heads_by_department(departments)
     reminders: list[Reminder] = []
     for department_id in departments:

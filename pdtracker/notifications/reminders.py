@@ -59,7 +59,8 @@ def heads_by_department(department_ids: Collection[int]) -> dict[int, list[int]]
     )
     heads: dict[int, list[int]] = defaultdict(list)
     for department_id, user_id in rows:
-        heads[department_id].append(user_id)
+        if department_id is not None:  # always, by the IN above
+            heads[department_id].append(user_id)
     return heads
 
 
@@ -77,14 +78,14 @@ def occurrences(event: Event, start: datetime, end: datetime) -> Iterator[dateti
     if event.is_all_day and event.start_on is not None:
         # All-day rules run on floating local dates (RFC 5545 VALUE=DATE).
         first = datetime.combine(event.start_on, time())
-        bounds = [b.astimezone(zone).replace(tzinfo=None) for b in (start, end)]
-        for local in rrulestr(event.rrule, dtstart=first).between(*bounds, inc=True):
+        low, high = (b.astimezone(zone).replace(tzinfo=None) for b in (start, end))
+        for local in rrulestr(event.rrule, dtstart=first).between(low, high, inc=True):
             if local.date() not in excluded:
                 yield local.replace(tzinfo=zone).astimezone(UTC)
         return
     first = event.starts_at.astimezone(zone)
-    bounds = [b.astimezone(zone) for b in (start, end)]
-    for local in rrulestr(event.rrule, dtstart=first).between(*bounds, inc=True):
+    low, high = start.astimezone(zone), end.astimezone(zone)
+    for local in rrulestr(event.rrule, dtstart=first).between(low, high, inc=True):
         instant = local.astimezone(UTC)
         if instant not in excluded:
             yield instant
@@ -244,7 +245,8 @@ def _teacher_and_heads(placements: list[Placement]) -> dict[int, list[int]]:
     people = {}
     for p in placements:
         ids = [p.teacher_id] if p.teacher.is_active else []
-        ids += [h for h in heads.get(p.teacher.department_id, []) if h not in ids]
+        if p.teacher.department_id is not None:
+            ids += [h for h in heads.get(p.teacher.department_id, []) if h not in ids]
         people[p.id] = ids
     return people
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from pdtracker.extensions import db
 from pdtracker.notifications.models import SchedulerHeartbeat, SchedulerRun
@@ -107,7 +107,10 @@ def recent_runs(per_tick: int = 10) -> dict[str, list[SchedulerRun]]:
 def prune(now: datetime) -> dict[str, int]:
     """Delete run records older than SCHEDULER_RUNS_KEEP_DAYS (the caller commits)."""
     keep = timedelta(days=current_app.config["SCHEDULER_RUNS_KEEP_DAYS"])
-    result = db.session.execute(
-        SchedulerRun.__table__.delete().where(SchedulerRun.started_at < now - keep)
+    statement = (
+        delete(SchedulerRun)
+        .where(SchedulerRun.started_at < now - keep)
+        .execution_options(synchronize_session=False)
     )
+    result = cast(CursorResult[Any], db.session.execute(statement))
     return {"runs_pruned": result.rowcount}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,17 @@ def _activity(entry: Any, index: int, kinds: frozenset[str]) -> ActivityFact:
     )
 
 
-def parse_input(data: Any, kinds: frozenset[str]) -> tuple[bool, list[ActivityFact]]:
-    """Validate the what-if document; return (professional_course, activities)."""
+@dataclass(frozen=True)
+class WhatIf:
+    """The what-if document: who the teacher is and what they did."""
+
+    professional_course: bool
+    industry_years: float
+    activities: list[ActivityFact]
+
+
+def parse_input(data: Any, kinds: frozenset[str]) -> WhatIf:
+    """Validate the what-if document."""
     if not isinstance(data, dict):
         raise InputError(_("the file must hold a JSON object"))
     for key in data:
@@ -137,17 +147,19 @@ def parse_input(data: Any, kinds: frozenset[str]) -> tuple[bool, list[ActivityFa
     if not isinstance(teacher, dict):
         raise InputError(_("%(where)s: must be an object", where="teacher"))
     for key in teacher:
-        if key not in ("professional_course", "name"):
+        if key not in ("professional_course", "name", "industry_years"):
             raise InputError(_("%(where)s: unknown field", where=f"teacher.{key}"))
     professional = teacher.get("professional_course", True)
     if not isinstance(professional, bool):
         raise InputError(
             _("%(where)s: must be true or false", where="teacher.professional_course")
         )
+    years = _number(teacher.get("industry_years"), "teacher.industry_years") or 0
     entries = data.get("activities", [])
     if not isinstance(entries, list):
         raise InputError(_("%(where)s: must be a list", where="activities"))
-    return professional, [_activity(e, n, kinds) for n, e in enumerate(entries)]
+    activities = [_activity(e, n, kinds) for n, e in enumerate(entries)]
+    return WhatIf(professional, years, activities)
 
 
 def _load_ruleset(path: Path | None) -> Ruleset:
@@ -189,8 +201,12 @@ def evaluate_command(file: Path, as_of: datetime, ruleset_path: Path | None) -> 
     kinds = STANDARD_KINDS.union(
         *(r.kinds for lv in ruleset.levels for r in lv.requirements)
     )
-    professional, activities = parse_input(data, kinds)
+    what_if = parse_input(data, kinds)
     report = evaluate(
-        ruleset, activities, as_of.date(), professional_course=professional
+        ruleset,
+        what_if.activities,
+        as_of.date(),
+        professional_course=what_if.professional_course,
+        industry_years=what_if.industry_years,
     )
     click.echo(json.dumps(report_to_dict(report), ensure_ascii=False, indent=2))

@@ -14,19 +14,16 @@ from dataclasses import replace
 from pathlib import Path as FilePath
 from typing import Any
 
+from .clauses import CODE_RE, check_requirement
 from .definitions import (
-    ROLES,
     AppliesTo,
     Level,
     LocalizedText,
-    Measure,
-    Requirement,
     Ruleset,
 )
 from .documents import (
     MAX_DOCUMENT_CHARS,
     N_,
-    WHOLE_MEASURES,
     Checker,
     Path,
     RulesetError,
@@ -48,7 +45,6 @@ MAX_EXTENDS_DEPTH = 8
 MAX_LEVELS = 20
 MAX_REQUIREMENTS = 50
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 TOP_FIELDS = frozenset(
     {
         "name",
@@ -62,81 +58,6 @@ TOP_FIELDS = frozenset(
     }
 )
 LEVEL_FIELDS = frozenset({"code", "name", "requirements"})
-REQUIREMENT_FIELDS = frozenset(
-    {
-        "code",
-        "name",
-        "measure",
-        "kinds",
-        "roles",
-        "grades",
-        "threshold",
-        "public_standard",
-        "source",
-    }
-)
-# Changing any of these makes the number the college's own, not the public one.
-DEFINING_FIELDS = ("measure", "kinds", "roles", "grades", "threshold")
-
-
-def _check_requirement(
-    chk: Checker,
-    raw_value: Any,
-    path: Path,
-    known_kinds: frozenset[str] | None,
-    base: Requirement | None,
-) -> Requirement | None:
-    raw = chk.table(raw_value, path, REQUIREMENT_FIELDS)
-    if not isinstance(raw_value, dict):
-        return None
-    before = len(chk.issues)
-    code = None
-    if chk.required(raw, path, "code"):
-        code = chk.identifier(raw["code"], (*path, "code"), CODE_RE)
-    if base is None:
-        for key in ("measure", "kinds", "threshold", "source"):
-            chk.required(raw, path, key)
-    fields: dict[str, Any] = {}
-    measure = base.measure if base else None
-    if "measure" in raw:
-        try:
-            measure = fields["measure"] = Measure(raw["measure"])
-        except ValueError:
-            chk.fail(
-                (*path, "measure"),
-                N_("must be one of %(choices)s"),
-                choices=", ".join(m.value for m in Measure),
-            )
-    if "kinds" in raw:
-        fields["kinds"] = chk.string_set(raw["kinds"], (*path, "kinds"), known_kinds)
-    if "roles" in raw:
-        fields["roles"] = chk.string_set(raw["roles"], (*path, "roles"), ROLES)
-    if "grades" in raw:
-        fields["grades"] = chk.string_set(raw["grades"], (*path, "grades"))
-    if "threshold" in raw:
-        fields["threshold"] = chk.threshold(
-            raw["threshold"], (*path, "threshold"), measure
-        )
-    elif base is not None and "measure" in raw and measure in WHOLE_MEASURES:
-        chk.threshold(base.threshold, (*path, "threshold"), measure)
-    if "source" in raw:
-        fields["source"] = chk.text(raw["source"], (*path, "source"))
-    if "name" in raw:
-        fields["name"] = chk.text(raw["name"], (*path, "name"))
-    if "public_standard" in raw:
-        if isinstance(raw["public_standard"], bool):
-            fields["is_public_standard"] = raw["public_standard"]
-        else:
-            chk.fail((*path, "public_standard"), N_("must be true or false"))
-    if len(chk.issues) > before or code is None:
-        return None
-    if base is None:
-        return Requirement(code=code, **fields)
-    if "is_public_standard" not in fields and any(
-        key in raw and fields.get(key) != getattr(base, key) for key in DEFINING_FIELDS
-    ):
-        fields["is_public_standard"] = False
-    return replace(base, **fields)
 
 
 def _check_level(
@@ -181,7 +102,7 @@ def _check_level(
             )
             continue
         at = index_of.get(req_code) if isinstance(req_code, str) else None
-        req = _check_requirement(
+        req = check_requirement(
             chk, item, req_path, known_kinds, None if at is None else requirements[at]
         )
         if req is None:
@@ -211,6 +132,19 @@ def _codes(items: Any) -> list[tuple[int, str]]:
     ]
 
 
+def _requirement_codes(raw_reqs: Any, level_path: Path) -> list[tuple[str, Path]]:
+    """(code, path of the code) of requirements and their alternatives."""
+    found: list[tuple[str, Path]] = []
+    for m, code in _codes(raw_reqs):
+        path: Path = (*level_path, "requirements", m)
+        found.append((code, (*path, "code")))
+        found.extend(
+            (member, (*path, "any_of", k, "code"))
+            for k, member in _codes(raw_reqs[m].get("any_of"))
+        )
+    return found
+
+
 def _check_duplicates(chk: Checker, raw_levels: list[Any]) -> None:
     """Level codes are unique, and requirement codes across the whole document."""
     seen: dict[str, Path] = {}
@@ -221,8 +155,7 @@ def _check_duplicates(chk: Checker, raw_levels: list[Any]) -> None:
         levels_seen.add(level_code)
     for n, item in enumerate(raw_levels):
         raw_reqs = item.get("requirements") if isinstance(item, dict) else None
-        for m, code in _codes(raw_reqs):
-            path: Path = ("levels", n, "requirements", m, "code")
+        for code, path in _requirement_codes(raw_reqs, ("levels", n)):
             if code in seen:
                 chk.fail(
                     path,
@@ -285,7 +218,12 @@ def _check_document(
         )
         raw_levels = []
     levels = list(defaults.levels)
-    parent_codes = {r.code: lv.code for lv in levels for r in lv.requirements}
+    parent_codes = {
+        code: lv.code
+        for lv in levels
+        for r in lv.requirements
+        for code in (r.code, *(m.code for m in getattr(r, "members", ())))
+    }
     index_of = {lv.code: n for n, lv in enumerate(levels)}
     _check_duplicates(chk, raw_levels)
     seen_levels: set[str] = set()

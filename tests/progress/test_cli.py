@@ -260,3 +260,83 @@ def test_registered_on_a_flask_app(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["level"] == "primary"
+
+
+COLLEGE_TEACHER = {
+    "teacher": {"professional_course": True, "industry_years": 2},
+    "activities": [
+        {"id": "p1", "kind": "enterprise_placement", "start": "2024-03-04",
+         "end": "2024-03-13"},
+        *(
+            {"id": f"l{n}", "kind": "expert_lecture", "start": f"2024-04-0{n}",
+             "hours": 1, "role": "organizer" if n == 3 else "attendee"}
+            for n in range(1, 6)
+        ),
+        {"id": "s1", "kind": "seminar", "start": "2025-02-01", "hours": 1.5},
+        {"id": "s2", "kind": "seminar", "start": "2025-02-02", "hours": 1.5},
+        {"id": "t1", "kind": "training", "start": "2025-03-01", "hours": 40},
+        {"id": "t2", "kind": "training", "start": "2025-09-01", "hours": 300,
+         "status": "planned"},
+    ],
+}  # fmt: skip
+
+
+def test_what_if_under_the_college_layer_checked_key_by_key(run):
+    """Alternatives, profile years, the credit table, yearly caps, a one-year window."""
+    from pdtracker.progress.rulebook import STANDARDS_DIR
+
+    path = STANDARDS_DIR / "cn-college-example.toml"
+    result = run(COLLEGE_TEACHER, "--as-of", "2025-06-30", "--ruleset", str(path))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["ruleset"], out["level"]) == ("cn-college-example", None)
+    primary = out["levels"][0]
+    assert primary == {
+        "code": "primary", "met": False, "reached": False,
+        "requirements": [
+            {
+                "code": "enterprise_practice", "unit": "alternatives",
+                "required": 1, "credited": 0, "met": False, "lapses_on": None,
+                "forecast_met_on": None, "public_standard": False, "counted": [],
+                "alternatives": [
+                    {"code": "practice_days", "unit": "days", "required": 180,
+                     "credited": 10, "met": False, "lapses_on": None,
+                     "forecast_met_on": None, "public_standard": True,
+                     "counted": ["p1"]},
+                    {"code": "industry_work", "unit": "years", "required": 3,
+                     "credited": 2, "met": False, "lapses_on": None,
+                     "forecast_met_on": None, "public_standard": False,
+                     "counted": []},
+                ],
+            },
+            {
+                # Placement 10 days × 3 = 30, at most 24; 2024's lectures 4+4+8+4+4
+                # capped at 16 (the convener's 8 doubled); seminars 2 each; training
+                # as logged. The planned 300 hours reach 360 on their day.
+                "code": "training_hours", "unit": "hours", "required": 360,
+                "credited": 84, "met": False, "lapses_on": None,
+                "forecast_met_on": "2025-09-01", "public_standard": False,
+                "counted": [
+                    {"id": "p1", "credited": 24}, {"id": "l1", "credited": 4},
+                    {"id": "l2", "credited": 4}, {"id": "l3", "credited": 8},
+                    {"id": "l4", "credited": 0}, {"id": "l5", "credited": 0},
+                    {"id": "s1", "credited": 2}, {"id": "s2", "credited": 2},
+                    {"id": "t1", "credited": 40},
+                ],
+            },
+        ],
+    }  # fmt: skip
+    yearly = out["levels"][1]["requirements"][-1]
+    assert yearly == {
+        "code": "yearly_practice", "unit": "days", "required": 30, "credited": 0,
+        "met": False, "lapses_on": None, "forecast_met_on": None,
+        "public_standard": False, "counted": [],
+        "window": {"start": "2024-07-01", "end": "2025-06-30"},
+    }  # fmt: skip
+
+
+def test_industry_years_must_be_a_number(run):
+    data = {"teacher": {"industry_years": "three"}, "activities": []}
+    result = run(data, "--as-of", "2025-06-30")
+    assert result.exit_code == 2
+    assert "teacher.industry_years: must be a number or null" in result.output

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -19,9 +20,11 @@ from werkzeug.routing import BuildError
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
-from pdtracker.notifications import services
+from pdtracker.notifications import inbox, outbox, runs
 from pdtracker.notifications.delivery import compose, formatter_for
 from pdtracker.notifications.forms import PreferencesForm
+from pdtracker.notifications.preferences import preferences_of, set_preferences
+from pdtracker.scheduler import SCHEDULE
 from pdtracker.timeutil import utcnow
 
 bp = Blueprint("notifications", __name__)
@@ -33,7 +36,7 @@ def unread_notifications() -> int:
     """The signed-in user's unread count (0 for visitors), for the nav badge."""
     if not current_user.is_authenticated:
         return 0
-    return services.unread_count(current_user.id)
+    return inbox.unread_count(current_user.id)
 
 
 @bp.record_once
@@ -57,10 +60,10 @@ def _link(endpoint_and_values: tuple[str, dict] | None) -> str | None:
 
 @bp.route("/notifications/")
 @login_required
-def index():  # noqa: ANN201
+def index() -> str:
     """The user's notifications, newest first, unread ones marked."""
     page = db.paginate(
-        services.inbox_query(current_user), per_page=PER_PAGE, error_out=False
+        inbox.inbox_query(current_user), per_page=PER_PAGE, error_out=False
     )
     fmt = formatter_for(current_user)
     items = []
@@ -71,27 +74,27 @@ def index():  # noqa: ANN201
         "notifications/index.html",
         page=page,
         items=items,
-        unread=services.unread_count(current_user.id),
+        unread=inbox.unread_count(current_user.id),
     )
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
 @login_required
-def mark_read(notification_id: int):  # noqa: ANN201
+def mark_read(notification_id: int) -> ResponseReturnValue:
     """Mark one of the user's notifications read."""
-    notification = services.get_own(current_user, notification_id)
+    notification = inbox.get_own(current_user, notification_id)
     if notification is None:
         abort(404)
-    services.mark_read(notification, utcnow())
+    inbox.mark_read(notification, utcnow())
     db.session.commit()
     return redirect(url_for("notifications.index"))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
-def mark_all_read():  # noqa: ANN201
+def mark_all_read() -> ResponseReturnValue:
     """Mark all of the user's notifications read."""
-    count = services.mark_all_read(current_user, utcnow())
+    count = inbox.mark_all_read(current_user, utcnow())
     db.session.commit()
     flash(_("%(num)s notifications marked as read.", num=count), "success")
     return redirect(url_for("notifications.index"))
@@ -99,13 +102,13 @@ def mark_all_read():  # noqa: ANN201
 
 @bp.route("/notifications/preferences", methods=["GET", "POST"])
 @login_required
-def preferences():  # noqa: ANN201
+def preferences() -> ResponseReturnValue:
     """Choose, per kind, e-mail and in-app, in-app only, or off."""
     form = PreferencesForm(
-        roles=current_user.role_set, current=services.preferences_of(current_user)
+        roles=current_user.role_set, current=preferences_of(current_user)
     )
     if form.validate_on_submit():
-        services.set_preferences(current_user, form.choices())
+        set_preferences(current_user, form.choices())
         db.session.commit()
         flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.preferences"))
@@ -115,18 +118,16 @@ def preferences():  # noqa: ANN201
 
 @bp.route("/admin/scheduler")
 @role_required(Role.ADMIN)
-def scheduler_runs():  # noqa: ANN201
+def scheduler_runs() -> str:
     """The scheduler's heartbeat, the last runs of each tick, and the outbox by status."""
-    from pdtracker.scheduler import SCHEDULE
-
     now = utcnow()
-    heartbeat = services.last_heartbeat()
+    heartbeat = runs.last_heartbeat()
     return render_template(
         "admin/scheduler.html",
         schedule=SCHEDULE,
-        runs=services.recent_runs(),
+        runs=runs.recent_runs(),
         heartbeat=heartbeat,
-        fresh=services.heartbeat_is_fresh(heartbeat, now),
-        outbox=services.outbox_counts(),
+        fresh=runs.heartbeat_is_fresh(heartbeat, now),
+        outbox=outbox.outbox_counts(),
         fast=current_app.config.get("SCHEDULER_FAST"),
     )

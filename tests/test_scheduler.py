@@ -42,7 +42,7 @@ from tests.notifications.conftest import NOW, FakePlanner
 BY_ID = {tick.id: tick for tick in SCHEDULE}
 
 
-def _clock(value: datetime):  # noqa: ANN202
+def _clock(value: datetime):
     return lambda: value
 
 
@@ -78,7 +78,7 @@ def test_create_app_never_starts_a_scheduler(tmp_path: Path) -> None:
     assert threads == "1"
 
 
-def test_a_tick_run_is_recorded_with_its_counts_and_a_heartbeat(app) -> None:  # noqa: ANN001
+def test_a_tick_run_is_recorded_with_its_counts_and_a_heartbeat(app) -> None:
     run_id = run_tick(app, BY_ID["dispatch"], "host:42", NOW, clock=_clock(NOW))
     with app.app_context():
         run = db.session.get(SchedulerRun, run_id)
@@ -89,7 +89,7 @@ def test_a_tick_run_is_recorded_with_its_counts_and_a_heartbeat(app) -> None:  #
         assert (beat.scheduler_id, beat.beat_at) == ("host:42", NOW)
 
 
-def test_the_heartbeat_tick_beats_without_a_run_record(app) -> None:  # noqa: ANN001
+def test_the_heartbeat_tick_beats_without_a_run_record(app) -> None:
     later = NOW + timedelta(minutes=3)
     assert run_tick(app, BY_ID["heartbeat"], "h:1", NOW, clock=_clock(later)) is None
     with app.app_context():
@@ -107,7 +107,7 @@ def partly(now: datetime) -> dict:
     raise TickError({"planned": 2}, ["events: bad data"])
 
 
-def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:  # noqa: ANN001
+def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:
     failing = Tick("broken", boom, "interval", {"minutes": 1})
     first = run_tick(app, failing, "h:1", NOW, clock=_clock(NOW))
     second = run_tick(app, BY_ID["dispatch"], "h:1", NOW, clock=_clock(NOW))
@@ -124,7 +124,7 @@ def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:  # noqa:
         assert (partial.counts, partial.error) == ({"planned": 2}, "events: bad data")
 
 
-def test_ticks_are_idempotent(app, world, monkeypatch) -> None:  # noqa: ANN001
+def test_ticks_are_idempotent(app, world, monkeypatch) -> None:
     """Run every tick twice at the same instant: the second run changes nothing."""
     from pdtracker.notifications import planners
     from pdtracker.notifications.outbox import Reminder
@@ -154,13 +154,13 @@ def test_ticks_are_idempotent(app, world, monkeypatch) -> None:  # noqa: ANN001
     assert statuses["department_digest"] == "pending"  # planned by the nightly tick
 
 
-def _record(app, tick: str, started: datetime, error: str | None = None) -> None:  # noqa: ANN001
+def _record(app, tick: str, started: datetime, error: str | None = None) -> None:
     with app.app_context():
         finish_run(start_run(tick, "h:1", started), started, {}, error)
         db.session.commit()
 
 
-def test_catch_up_runs_a_missed_tick_once_at_start(app) -> None:  # noqa: ANN001
+def test_catch_up_runs_a_missed_tick_once_at_start(app) -> None:
     nightly = BY_ID["nightly"]
     assert _needs_catch_up(app, nightly, NOW)  # never ran
     _record(app, "nightly", NOW - timedelta(hours=2))
@@ -173,7 +173,7 @@ def test_catch_up_runs_a_missed_tick_once_at_start(app) -> None:  # noqa: ANN001
     assert _needs_catch_up(app, BY_ID["dispatch"], NOW)  # always at start
 
 
-def test_build_adds_every_tick_with_catch_up_only_where_missed(app) -> None:  # noqa: ANN001
+def test_build_adds_every_tick_with_catch_up_only_where_missed(app) -> None:
     _record(app, "nightly", datetime.now(UTC) - timedelta(hours=1))
     scheduler = build(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -197,7 +197,7 @@ def test_the_file_lock_admits_one_holder(tmp_path: Path) -> None:
     second.release()
 
 
-def test_the_sqlite_lock_file_sits_beside_the_database(app) -> None:  # noqa: ANN001
+def test_the_sqlite_lock_file_sits_beside_the_database(app) -> None:
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite only")
@@ -206,7 +206,7 @@ def test_the_sqlite_lock_file_sits_beside_the_database(app) -> None:  # noqa: AN
 
 
 @requires_postgres
-def test_the_advisory_lock_admits_one_holder(app) -> None:  # noqa: ANN001
+def test_the_advisory_lock_admits_one_holder(app) -> None:
     with app.app_context():
         key = 0x5EED  # not the real key: a scheduler might be running on this server
         first, second = AdvisoryLock(db.engine, key), AdvisoryLock(db.engine, key)
@@ -220,7 +220,7 @@ def test_the_advisory_lock_admits_one_holder(app) -> None:  # noqa: ANN001
 
 def test_a_second_scheduler_exits_with_a_clear_message(
     app, runner, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     def must_not_run(*args: object) -> None:
         raise AssertionError("a second scheduler started")
 
@@ -238,7 +238,7 @@ def test_a_second_scheduler_exits_with_a_clear_message(
 
 def test_with_wait_a_second_scheduler_starts_once_the_first_stops(
     app, runner, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     started = []
     monkeypatch.setattr(
         "pdtracker.scheduler.run", lambda app, lock: started.append(app)
@@ -264,7 +264,7 @@ def test_with_wait_a_second_scheduler_starts_once_the_first_stops(
         again.release()
 
 
-def _terminate(app, lock: AdvisoryLock) -> None:  # noqa: ANN001
+def _terminate(app, lock: AdvisoryLock) -> None:
     """Drop the lock's database connection, as a network failure or restart would."""
     pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     with app.app_context(), db.engine.begin() as conn:
@@ -274,7 +274,7 @@ def _terminate(app, lock: AdvisoryLock) -> None:  # noqa: ANN001
 
 
 @requires_postgres
-def test_a_dropped_lock_connection_is_noticed_and_the_lock_taken_again(app) -> None:  # noqa: ANN001
+def test_a_dropped_lock_connection_is_noticed_and_the_lock_taken_again(app) -> None:
     with app.app_context():
         lock = AdvisoryLock(db.engine, 0x5EEE)
         assert lock.acquire()
@@ -289,7 +289,7 @@ def test_a_dropped_lock_connection_is_noticed_and_the_lock_taken_again(app) -> N
 
 
 @requires_postgres
-def test_a_lock_taken_over_meanwhile_is_reported_lost(app) -> None:  # noqa: ANN001
+def test_a_lock_taken_over_meanwhile_is_reported_lost(app) -> None:
     with app.app_context():
         lock = AdvisoryLock(db.engine, 0x5EEF)
         assert lock.acquire()
@@ -329,7 +329,7 @@ def test_the_lock_guard_stops_the_scheduler_only_when_the_lock_is_gone() -> None
 
 def test_a_scheduler_that_lost_its_lock_exits_with_its_own_status(
     app, runner, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     monkeypatch.setattr("pdtracker.scheduler.run", lambda app, lock: True)
     result = runner.invoke(args=["scheduler"])
     assert result.exit_code == EXIT_LOCK_LOST
@@ -339,12 +339,12 @@ def test_a_scheduler_that_lost_its_lock_exits_with_its_own_status(
         again.release()
 
 
-def test_the_running_scheduler_checks_its_lock(app, monkeypatch) -> None:  # noqa: ANN001
+def test_the_running_scheduler_checks_its_lock(app, monkeypatch) -> None:
     """run() schedules the guard beside the ticks (and returns once stopped)."""
     jobs = {}
 
     class Recorder:
-        def add_job(self, func, trigger, **kwargs) -> None:  # noqa: ANN001, ANN003
+        def add_job(self, func, trigger, **kwargs) -> None:
             jobs[kwargs["id"]] = (func, trigger, kwargs)
 
         def start(self) -> None:

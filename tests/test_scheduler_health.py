@@ -10,14 +10,14 @@ from pdtracker.notifications.runs import beat
 from pdtracker.timeutil import utcnow
 
 
-def _beat(app, age: timedelta) -> None:  # noqa: ANN001
+def _beat(app, age: timedelta) -> None:
     with app.app_context():
         now = utcnow()
         beat("host:1", now - timedelta(hours=1), now - age)
         db.session.commit()
 
 
-def test_no_scheduler_ever_is_degraded_but_up(client) -> None:  # noqa: ANN001
+def test_no_scheduler_ever_is_degraded_but_up(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -30,7 +30,7 @@ def test_no_scheduler_ever_is_degraded_but_up(client) -> None:  # noqa: ANN001
     }
 
 
-def test_a_fresh_heartbeat_is_ok(app, client) -> None:  # noqa: ANN001
+def test_a_fresh_heartbeat_is_ok(app, client) -> None:
     _beat(app, timedelta(seconds=20))
     body = client.get("/healthz").json
     assert body["status"] == "ok"
@@ -38,7 +38,7 @@ def test_a_fresh_heartbeat_is_ok(app, client) -> None:  # noqa: ANN001
     assert body["scheduler"]["last_heartbeat"].endswith("+00:00")
 
 
-def test_a_stale_heartbeat_is_degraded(app, client) -> None:  # noqa: ANN001
+def test_a_stale_heartbeat_is_degraded(app, client) -> None:
     app.config["SCHEDULER_HEARTBEAT_MAX_AGE"] = 60
     _beat(app, timedelta(seconds=61))
     response = client.get("/healthz")
@@ -47,7 +47,7 @@ def test_a_stale_heartbeat_is_degraded(app, client) -> None:  # noqa: ANN001
     assert response.json["scheduler"]["fresh"] is False
 
 
-def test_an_unreachable_database_is_503(tmp_path) -> None:  # noqa: ANN001
+def test_an_unreachable_database_is_503(tmp_path) -> None:
     app = create_app({
         "TESTING": True, "SECRET_KEY": "x",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
@@ -59,12 +59,12 @@ def test_an_unreachable_database_is_503(tmp_path) -> None:  # noqa: ANN001
     assert "sqlite" not in response.get_data(as_text=True)
 
 
-def test_healthz_needs_no_login_and_accepts_no_post(client) -> None:  # noqa: ANN001
+def test_healthz_needs_no_login_and_accepts_no_post(client) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
 
 
-def test_healthz_says_whether_feed_changes_are_listened_for(client) -> None:  # noqa: ANN001
+def test_healthz_says_whether_feed_changes_are_listened_for(client) -> None:
     import time
 
     from tests.conftest import PG_URL

@@ -27,7 +27,7 @@ DISPATCHERS = 4
 PER_USER = 12
 
 
-def _plan_many(app, users) -> int:  # noqa: ANN001
+def _plan_many(app, users) -> int:
     reminders = [
         Reminder(NotificationKind.EVENT_TOMORROW, user.id, "event", n, NOW,
                  NOW + timedelta(days=1), {"title": f"讲座 {n}", "event_id": n})
@@ -40,7 +40,7 @@ def _plan_many(app, users) -> int:  # noqa: ANN001
     return len(reminders)
 
 
-def test_concurrent_dispatchers_send_each_notification_once(app, world, smtp):  # noqa: ANN001
+def test_concurrent_dispatchers_send_each_notification_once(app, world, smtp):
     users = [world[name] for name in ("teacher1", "teacher2", "head1", "head2")]
     total = _plan_many(app, users)
     start = threading.Barrier(DISPATCHERS)
@@ -76,7 +76,7 @@ def test_concurrent_dispatchers_send_each_notification_once(app, world, smtp):  
     assert sum(1 for r in results if r["sent"]) > 1
 
 
-def test_claims_by_two_dispatchers_never_overlap(app, world):  # noqa: ANN001
+def test_claims_by_two_dispatchers_never_overlap(app, world):
     total = _plan_many(app, [world["teacher1"], world["teacher2"]])
     claimed: dict[str, list[int]] = {}
     start = threading.Barrier(2)
@@ -104,7 +104,7 @@ def test_claims_by_two_dispatchers_never_overlap(app, world):  # noqa: ANN001
 
 
 @requires_postgres
-def test_postgres_claims_with_skip_locked(app, world, count_queries):  # noqa: ANN001
+def test_postgres_claims_with_skip_locked(app, world, count_queries):
     _plan_many(app, [world["teacher1"]])
     with count_queries() as counter, app.app_context():
         claim_due(NOW, limit=5, lease=timedelta(minutes=5), token="t")

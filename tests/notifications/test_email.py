@@ -25,20 +25,20 @@ PAYLOAD = {
 }
 
 
-def _parts(message):  # noqa: ANN001, ANN202
+def _parts(message):
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     return text, html
 
 
-def _send(app, user, make_reminder):  # noqa: ANN001, ANN202
+def _send(app, user, make_reminder):
     make_reminder(user, payload=PAYLOAD, object_id=7)
     with app.app_context():
         return dispatch_due(NOW)
 
 
-def test_english_recipient_in_shanghai(app, make_user, make_reminder, smtp):  # noqa: ANN001
+def test_english_recipient_in_shanghai(app, make_user, make_reminder, smtp):
     user = make_user("alice", locale="en", display_name="Alice Wang")
     assert _send(app, user, make_reminder)["emailed"] == 1
     (message,) = smtp.received()
@@ -60,7 +60,7 @@ def test_english_recipient_in_shanghai(app, make_user, make_reminder, smtp):  # 
 
 def test_a_recipient_elsewhere_sees_their_own_local_time(
     app, make_user, make_reminder, smtp
-):  # noqa: ANN001
+):
     user = make_user("bob", locale="en", timezone="Europe/Berlin")
     _send(app, user, make_reminder)
     (message,) = smtp.received()
@@ -70,7 +70,7 @@ def test_a_recipient_elsewhere_sees_their_own_local_time(
 
 def test_chinese_recipient_gets_chinese_subject_body_and_dates(
     app, make_user, make_reminder, smtp
-):  # noqa: ANN001
+):
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         translated = gettext("Tomorrow: %(title)s", title="")
     if translated == "Tomorrow: ":
@@ -86,7 +86,7 @@ def test_chinese_recipient_gets_chinese_subject_body_and_dates(
     assert "Tomorrow" not in text
 
 
-def test_every_kind_renders_in_both_languages(app, make_user, make_reminder, smtp):  # noqa: ANN001
+def test_every_kind_renders_in_both_languages(app, make_user, make_reminder, smtp):
     """No kind's template or composer breaks, whatever the payload holds."""
     users = [make_user("en1", locale="en"), make_user("zh1", locale="zh_Hans_CN")]
     for number, kind in enumerate(NotificationKind):

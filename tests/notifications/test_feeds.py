@@ -27,7 +27,7 @@ END:VCALENDAR\r
 """
 
 
-def _sources(app, httpserver: HTTPServer) -> None:  # noqa: ANN001
+def _sources(app, httpserver: HTTPServer) -> None:
     with app.app_context():
         for path in ("/good.ics", "/broken.ics"):
             db.session.add(ImportSource(kind="url", url=httpserver.url_for(path),
@@ -37,7 +37,7 @@ def _sources(app, httpserver: HTTPServer) -> None:  # noqa: ANN001
 
 def test_one_failing_feed_does_not_stop_the_others_and_admins_hear_once(
     app, world, httpserver: HTTPServer
-):  # noqa: ANN001
+):
     httpserver.expect_request("/good.ics").respond_with_data(
         ICS, content_type="text/calendar", headers={"ETag": '"v1"'}
     )
@@ -61,7 +61,7 @@ def test_one_failing_feed_does_not_stop_the_others_and_admins_hear_once(
     assert sent["sent"] == 1
 
 
-def test_an_unchanged_feed_is_fetched_conditionally(app, world, httpserver):  # noqa: ANN001
+def test_an_unchanged_feed_is_fetched_conditionally(app, world, httpserver):
     httpserver.expect_request(
         "/good.ics", headers={"If-None-Match": '"v1"'}
     ).respond_with_data("", status=304)

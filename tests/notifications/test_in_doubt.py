@@ -62,7 +62,7 @@ def _row(app: Flask, row_id: int) -> Notification:
 
 def test_a_dispatcher_killed_after_smtp_got_the_mail_never_sends_it_twice(
     app: Flask, database_url: str, make_user, smtp: SmtpSink, tmp_path: Path
-) -> None:  # noqa: ANN001
+) -> None:
     teacher = make_user("teacher1")
     now = utcnow()
     with app.app_context():

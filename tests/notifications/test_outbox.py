@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("no_planners")
 LEASE = timedelta(minutes=5)
 
 
-def _reminder(user, *, due_at=NOW, object_id=1, title="讲座", days_stale=1):  # noqa: ANN001, ANN202
+def _reminder(user, *, due_at=NOW, object_id=1, title="讲座", days_stale=1):
     return Reminder(
         NotificationKind.EVENT_TOMORROW,
         user.id,
@@ -44,7 +44,7 @@ def _reminder(user, *, due_at=NOW, object_id=1, title="讲座", days_stale=1):  
     )
 
 
-def test_planning_twice_inserts_one_row(app, world):  # noqa: ANN001
+def test_planning_twice_inserts_one_row(app, world):
     reminder = _reminder(world["teacher1"])
     with app.app_context():
         assert plan([reminder], NOW) == 1
@@ -58,7 +58,7 @@ def test_planning_twice_inserts_one_row(app, world):  # noqa: ANN001
     )
 
 
-def test_sync_twice_changes_nothing_the_second_time(app, world, fake_planner):  # noqa: ANN001
+def test_sync_twice_changes_nothing_the_second_time(app, world, fake_planner):
     fake_planner.wanted = [_reminder(world["teacher1"]), _reminder(world["teacher2"])]
     with app.app_context():
         first = plan_reminders(NOW)
@@ -68,7 +68,7 @@ def test_sync_twice_changes_nothing_the_second_time(app, world, fake_planner):  
     assert len(rows(app)) == 2
 
 
-def test_a_changed_time_on_the_same_day_moves_the_pending_row(app, world, fake_planner):  # noqa: ANN001
+def test_a_changed_time_on_the_same_day_moves_the_pending_row(app, world, fake_planner):
     fake_planner.wanted = [
         _reminder(world["teacher1"], due_at=NOW + timedelta(hours=2))
     ]
@@ -86,7 +86,7 @@ def test_a_changed_time_on_the_same_day_moves_the_pending_row(app, world, fake_p
     assert row.payload["title"] == "新题目"
 
 
-def test_an_event_moved_to_another_day_cancels_and_replans(app, world, fake_planner):  # noqa: ANN001
+def test_an_event_moved_to_another_day_cancels_and_replans(app, world, fake_planner):
     teacher = world["teacher1"]
     fake_planner.wanted = [_reminder(teacher, due_at=NOW + timedelta(hours=2))]
     with app.app_context():
@@ -103,7 +103,7 @@ def test_an_event_moved_to_another_day_cancels_and_replans(app, world, fake_plan
 
 def test_a_cancelled_event_cancels_its_reminders_and_revives_them_if_restored(
     app, world, fake_planner
-):  # noqa: ANN001
+):
     reminder = _reminder(world["teacher1"])
     fake_planner.wanted = [reminder]
     with app.app_context():
@@ -117,7 +117,7 @@ def test_a_cancelled_event_cancels_its_reminders_and_revives_them_if_restored(
     assert [r.status for r in rows(app)] == ["sent"]
 
 
-def test_dispatch_asks_the_planner_again_before_sending(app, world, fake_planner, smtp):  # noqa: ANN001
+def test_dispatch_asks_the_planner_again_before_sending(app, world, fake_planner, smtp):
     """An event cancelled after the last planning tick is not announced."""
     fake_planner.wanted = [_reminder(world["teacher1"]), _reminder(world["teacher2"])]
     with app.app_context():
@@ -134,7 +134,7 @@ def test_dispatch_asks_the_planner_again_before_sending(app, world, fake_planner
     assert message["To"].addresses[0].username == "teacher2"
 
 
-def test_a_due_row_is_sent_once_and_never_again(app, world, make_reminder, smtp):  # noqa: ANN001
+def test_a_due_row_is_sent_once_and_never_again(app, world, make_reminder, smtp):
     row_id = make_reminder(world["teacher1"], due_at=NOW)
     with app.app_context():
         assert dispatch_due(NOW - timedelta(seconds=1))["claimed"] == 0
@@ -151,7 +151,7 @@ def test_a_due_row_is_sent_once_and_never_again(app, world, make_reminder, smtp)
 
 def test_after_days_down_relevant_rows_go_once_and_stale_ones_are_dropped(
     app, world, make_reminder, smtp
-):  # noqa: ANN001
+):
     """Misfire: reminders planned before a 3-day outage; only the still-useful ones go."""
     teacher = world["teacher1"]
     down_since = NOW - timedelta(days=3)
@@ -179,12 +179,12 @@ class Killed(BaseException):
 
 def test_a_dispatcher_killed_between_claim_and_send_is_retried_after_the_lease(
     app, world, make_reminder, smtp, monkeypatch
-):  # noqa: ANN001
+):
     """Killed before the e-mail went near SMTP (here: while rendering it)."""
     make_reminder(world["teacher1"], due_at=NOW)
     real_render = delivery.render_email
 
-    def die(notification, user):  # noqa: ANN001, ANN202
+    def die(notification, user):
         raise Killed
 
     monkeypatch.setattr(delivery, "render_email", die)
@@ -207,12 +207,12 @@ def test_a_dispatcher_killed_between_claim_and_send_is_retried_after_the_lease(
 
 def test_a_dispatcher_killed_while_handing_the_mail_to_smtp_never_resends_it(
     app, world, make_reminder, smtp, monkeypatch, client, auth
-):  # noqa: ANN001
+):
     """In doubt whether the server got it: settled as sent, in-app only, at most once."""
     row_id = make_reminder(world["teacher1"], due_at=NOW)
     real_send = delivery.Mailer.send
 
-    def die(self, message):  # noqa: ANN001, ANN202
+    def die(self, message):
         real_send(self, message)  # the server has it; the "sent" commit never comes
         raise Killed
 
@@ -244,14 +244,14 @@ def test_a_dispatcher_killed_while_handing_the_mail_to_smtp_never_resends_it(
 
 def test_a_refused_mail_is_no_longer_in_doubt_and_is_retried(
     app, world, make_reminder, smtp, monkeypatch
-):  # noqa: ANN001
+):
     """A definite refusal (an SMTP error reply) means nothing was delivered: retry."""
     import smtplib
 
     make_reminder(world["teacher1"], due_at=NOW)
     real_send = delivery.Mailer.send
 
-    def refuse(self, message):  # noqa: ANN001, ANN202
+    def refuse(self, message):
         raise smtplib.SMTPDataError(451, b"try again later")
 
     monkeypatch.setattr(delivery.Mailer, "send", refuse)
@@ -266,7 +266,7 @@ def test_a_refused_mail_is_no_longer_in_doubt_and_is_retried(
     assert len(smtp.received()) == 1
 
 
-def test_a_dispatcher_that_lost_its_row_does_not_mail_it(app, world, make_reminder):  # noqa: ANN001
+def test_a_dispatcher_that_lost_its_row_does_not_mail_it(app, world, make_reminder):
     row_id = make_reminder(world["teacher1"], due_at=NOW)
     with app.app_context():
         assert claim_due(NOW, limit=10, lease=LEASE, token="slow") == [row_id]
@@ -278,7 +278,7 @@ def test_a_dispatcher_that_lost_its_row_does_not_mail_it(app, world, make_remind
 
 def test_a_late_dispatcher_cannot_mark_a_row_another_one_took_over(
     app, world, make_reminder
-):  # noqa: ANN001
+):
     row_id = make_reminder(world["teacher1"], due_at=NOW)
     with app.app_context():
         assert claim_due(NOW, limit=10, lease=LEASE, token="slow") == [row_id]
@@ -296,7 +296,7 @@ def test_a_late_dispatcher_cannot_mark_a_row_another_one_took_over(
 
 def test_switched_off_kind_is_dropped_and_app_only_is_not_emailed(
     app, world, make_reminder, smtp
-):  # noqa: ANN001
+):
     t1, t2 = world["teacher1"], world["teacher2"]
     with app.app_context():
         db.session.add_all([
@@ -320,7 +320,7 @@ def test_switched_off_kind_is_dropped_and_app_only_is_not_emailed(
     assert smtp.received() == []
 
 
-def test_without_a_mail_server_notifications_are_in_app_only(app, world, make_reminder):  # noqa: ANN001
+def test_without_a_mail_server_notifications_are_in_app_only(app, world, make_reminder):
     assert app.config["MAIL_SERVER"] is None
     make_reminder(world["teacher1"])
     with app.app_context():
@@ -329,7 +329,7 @@ def test_without_a_mail_server_notifications_are_in_app_only(app, world, make_re
     assert (row.status, row.emailed_at) == ("sent", None)
 
 
-def test_an_inactive_recipient_gets_nothing(app, world, make_reminder):  # noqa: ANN001
+def test_an_inactive_recipient_gets_nothing(app, world, make_reminder):
     from pdtracker.auth.models import User
 
     with app.app_context():
@@ -341,7 +341,7 @@ def test_an_inactive_recipient_gets_nothing(app, world, make_reminder):  # noqa:
     assert rows(app)[0].reason == "inactive"
 
 
-def test_smtp_down_retries_with_backoff_then_delivers_in_app(app, world, make_reminder):  # noqa: ANN001
+def test_smtp_down_retries_with_backoff_then_delivers_in_app(app, world, make_reminder):
     from tests.notifications.smtp import free_port
 
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
@@ -364,11 +364,11 @@ def test_smtp_down_retries_with_backoff_then_delivers_in_app(app, world, make_re
     assert row.last_error.startswith("smtp")
 
 
-def test_a_failing_planner_does_not_stop_the_others(app, world):  # noqa: ANN001
+def test_a_failing_planner_does_not_stop_the_others(app, world):
     good = FakePlanner()
     good.wanted = [_reminder(world["teacher1"])]
 
-    def broken(now, until, ids):  # noqa: ANN001, ANN202
+    def broken(now, until, ids):
         raise RuntimeError("boom")
 
     bad = FakePlanner(NotificationKind.PLACEMENT_STARTING)
@@ -380,7 +380,7 @@ def test_a_failing_planner_does_not_stop_the_others(app, world):  # noqa: ANN001
     assert len(rows(app)) == 1
 
 
-def test_sync_restricted_to_objects_leaves_other_objects_alone(app, world):  # noqa: ANN001
+def test_sync_restricted_to_objects_leaves_other_objects_alone(app, world):
     fake = FakePlanner()
     fake.wanted = [_reminder(world["teacher1"], object_id=1),
                    _reminder(world["teacher1"], object_id=2)]  # fmt: skip
@@ -393,7 +393,7 @@ def test_sync_restricted_to_objects_leaves_other_objects_alone(app, world):  # n
     assert [r.status for r in rows(app)] == ["pending", "cancelled"]
 
 
-def test_a_claim_takes_at_most_its_limit_oldest_first(app, world):  # noqa: ANN001
+def test_a_claim_takes_at_most_its_limit_oldest_first(app, world):
     teacher = world["teacher1"]
     with app.app_context():
         plan([_reminder(teacher, object_id=n, due_at=NOW - timedelta(minutes=n))

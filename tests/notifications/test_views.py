@@ -22,7 +22,7 @@ from tests.notifications.conftest import NOW, rows
 pytestmark = pytest.mark.usefixtures("no_planners")
 
 
-def _deliver(app, make_reminder, user, count=1):  # noqa: ANN001, ANN202
+def _deliver(app, make_reminder, user, count=1):
     for n in range(count):
         make_reminder(user, object_id=n + 1, payload={"title": f"讲座{n + 1}号"})
     with app.app_context():
@@ -32,7 +32,7 @@ def _deliver(app, make_reminder, user, count=1):  # noqa: ANN001, ANN202
 
 def test_the_inbox_lists_delivered_notifications_with_an_unread_badge(
     app, client, auth, world, make_reminder
-):  # noqa: ANN001
+):
     ids = _deliver(app, make_reminder, world["teacher1"], count=3)
     make_reminder(world["teacher1"], object_id=9, due_at=NOW + timedelta(days=1),
                   payload={"title": "未到期"})  # fmt: skip
@@ -49,7 +49,7 @@ def test_the_inbox_lists_delivered_notifications_with_an_unread_badge(
 
 def test_marking_read_is_for_own_notifications_only(
     app, client, auth, world, make_reminder
-):  # noqa: ANN001
+):
     (mine,) = _deliver(app, make_reminder, world["teacher1"])
     (theirs,) = _deliver(app, make_reminder, world["teacher2"])
     auth.login("teacher1")
@@ -63,7 +63,7 @@ def test_marking_read_is_for_own_notifications_only(
     assert "badge bg-light text-dark" not in page
 
 
-def test_mark_all_read(app, client, auth, world, make_reminder):  # noqa: ANN001
+def test_mark_all_read(app, client, auth, world, make_reminder):
     _deliver(app, make_reminder, world["teacher1"], count=2)
     auth.login("teacher1")
     client.post("/notifications/read-all")
@@ -71,7 +71,7 @@ def test_mark_all_read(app, client, auth, world, make_reminder):  # noqa: ANN001
     assert client.get("/notifications/").status_code == 200
 
 
-def test_mark_read_needs_a_csrf_token(app, client, auth, world, make_reminder):  # noqa: ANN001
+def test_mark_read_needs_a_csrf_token(app, client, auth, world, make_reminder):
     (mine,) = _deliver(app, make_reminder, world["teacher1"])
     auth.login("teacher1")
     app.config["WTF_CSRF_ENABLED"] = True
@@ -79,7 +79,7 @@ def test_mark_read_needs_a_csrf_token(app, client, auth, world, make_reminder): 
     assert rows(app)[0].read_at is None
 
 
-def test_the_inbox_needs_a_login(client):  # noqa: ANN001
+def test_the_inbox_needs_a_login(client):
     response = client.get("/notifications/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -87,7 +87,7 @@ def test_the_inbox_needs_a_login(client):  # noqa: ANN001
 
 def test_the_inbox_issues_a_bounded_number_of_queries(
     app, client, auth, world, make_reminder, count_queries
-):  # noqa: ANN001
+):
     _deliver(app, make_reminder, world["teacher1"], count=2)
     auth.login("teacher1")
     with count_queries() as few:
@@ -100,7 +100,7 @@ def test_the_inbox_issues_a_bounded_number_of_queries(
 
 def test_preferences_show_the_kinds_a_teacher_receives_and_save(
     app, client, auth, world
-):  # noqa: ANN001
+):
     auth.login("teacher1")
     page = client.get("/notifications/preferences").get_data(as_text=True)
     assert 'name="event_tomorrow"' in page
@@ -126,7 +126,7 @@ def test_preferences_show_the_kinds_a_teacher_receives_and_save(
     assert '<option selected value="off">' in page
 
 
-def test_an_unknown_channel_is_refused(app, client, auth, world, table_counts):  # noqa: ANN001
+def test_an_unknown_channel_is_refused(app, client, auth, world, table_counts):
     auth.login("head1")
     before = table_counts()
     response = client.post(
@@ -138,7 +138,7 @@ def test_an_unknown_channel_is_refused(app, client, auth, world, table_counts): 
 
 def test_the_chosen_channel_applies_at_send_time(
     app, client, auth, world, make_reminder
-):  # noqa: ANN001
+):
     auth.login("teacher1")
     client.post("/notifications/preferences", data={"event_tomorrow": "off"})
     make_reminder(world["teacher1"])
@@ -148,14 +148,14 @@ def test_the_chosen_channel_applies_at_send_time(
 
 @pytest.mark.parametrize(("user", "status"), [("teacher1", 403), ("head1", 403),
                                               ("staff1", 403), ("admin", 200)])  # fmt: skip
-def test_the_scheduler_page_is_for_admins(client, auth, world, user, status):  # noqa: ANN001
+def test_the_scheduler_page_is_for_admins(client, auth, world, user, status):
     auth.login(user)
     assert client.get("/admin/scheduler").status_code == status
 
 
 def test_the_scheduler_page_shows_runs_errors_and_heartbeat(
     app, client, auth, world, count_queries
-):  # noqa: ANN001
+):
     with app.app_context():
         run = start_run("dispatch", "host:1", NOW)
         finish_run(run, NOW + timedelta(seconds=2), {"sent": 4}, None)
@@ -185,7 +185,7 @@ def test_the_scheduler_page_shows_runs_errors_and_heartbeat(
     assert 'id="heartbeat-status">' in page
 
 
-def test_in_app_text_follows_the_kind(app, client, auth, world, make_reminder):  # noqa: ANN001
+def test_in_app_text_follows_the_kind(app, client, auth, world, make_reminder):
     make_reminder(world["admin"], kind=NotificationKind.FEED_FAILED,
                   payload={"source": "协会日历", "error": "HTTP 500"})  # fmt: skip
     with app.app_context():

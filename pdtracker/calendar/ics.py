@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, vDuration, vRecur
@@ -143,7 +144,7 @@ def build_calendar(
     if refresh <= timedelta(0):
         raise ValueError("refresh must be positive")
     entries = _unique(entries)
-    ttl = vDuration(refresh).to_ical().decode()
+    ttl = _ical(vDuration(refresh))
     head = ["BEGIN:VCALENDAR", "VERSION:2.0", _line("PRODID", _text(prodid))]
     head.append("CALSCALE:GREGORIAN")
     if description:
@@ -220,7 +221,7 @@ def _params(e: CalendarEntry) -> str:
 
 def _when(value: date | datetime, e: CalendarEntry) -> str:
     """A DATE, or a DATE-TIME local to the entry's zone (UTC zones get "Z")."""
-    if e.all_day:
+    if e.all_day or not isinstance(value, datetime):  # entries hold dates only then
         return f"{value.year:04}{value.month:02}{value.day:02}"
     if e.tzid in _UTC_TZIDS:
         return _utc_stamp(value)
@@ -282,7 +283,7 @@ def _vtimezone(tzid: str) -> str:
     """Minimal VTIMEZONE from 2000 on, without the COMMENT libical rejects (F8)."""
     tz = Timezone.from_tzinfo(_zone(tzid), first_date=date(2000, 1, 1))
     tz.pop("COMMENT", None)
-    return tz.to_ical().decode("utf-8")
+    return _ical(tz)
 
 
 @lru_cache(maxsize=256)
@@ -308,7 +309,13 @@ def _recur(rrule: str, all_day: bool, tzid: str) -> str:
             if value.tzinfo is None:  # local to the event's zone, as RFC 5545 reads it
                 value = value.replace(tzinfo=_zone(tzid))
             recur["UNTIL"] = [value.astimezone(UTC)]
-    return recur.to_ical().decode("ascii")
+    return _ical(recur, "ascii")
+
+
+def _ical(value: Any, encoding: str = "utf-8") -> str:
+    """``to_ical()`` as text (icalendar leaves it unannotated)."""
+    data: bytes = value.to_ical()
+    return data.decode(encoding)
 
 
 def _is_date(value: object) -> bool:

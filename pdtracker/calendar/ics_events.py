@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 from icalendar import Component, vRecur
 from icalendar.error import BrokenCalendarProperty
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -59,6 +60,7 @@ class EventSkipped(Exception):
 
 
 def label(comp: Component) -> tuple[str | None, str | None]:
+    """The UID and summary to report a skipped component by."""
     uid = clean_text(comp.get("UID"), 255)
     summary = clean_text(comp.get("SUMMARY"), 200)
     return uid, summary
@@ -67,6 +69,7 @@ def label(comp: Component) -> tuple[str | None, str | None]:
 def convert(
     comp: Component, zone: ZoneInfo, limits: ImportLimits, deadline: Deadline
 ) -> ImportedEvent:
+    """The VEVENT as a checked record; raises :class:`EventSkipped` to leave it out."""
     for name in _SINGLE:
         if isinstance(comp.get(name), list):
             raise EventSkipped(_CRITICAL[name], f"more than one {name}")
@@ -77,11 +80,11 @@ def convert(
         raise EventSkipped(
             "bad_uid", f"UID longer than {limits.max_uid_chars} characters"
         )
-    for name, message in comp.errors:
-        if name in _CRITICAL:
-            raise EventSkipped(_CRITICAL[name], f"{name}: {message}"[:300])
-        if name in _READ:
-            raise EventSkipped("broken_property", f"{name}: {message}"[:300])
+    for broken, message in comp.errors:  # (property name or None, what failed)
+        if broken in _CRITICAL:
+            raise EventSkipped(_CRITICAL[broken], f"{broken}: {message}"[:300])
+        if broken in _READ:
+            raise EventSkipped("broken_property", f"{broken}: {message}"[:300])
     if "DTSTART" not in comp:
         raise EventSkipped("missing_dtstart", "VEVENT without DTSTART")
     try:
@@ -104,18 +107,24 @@ def _build(
     deadline: Deadline,
 ) -> ImportedEvent:
     dtstart = comp["DTSTART"]
-    start_raw = dtstart.dt
+    start_raw = _decoded(comp, "DTSTART")
     all_day = not isinstance(start_raw, datetime)
     if not isinstance(start_raw, date):
         raise EventSkipped("bad_dtstart", f"DTSTART is a {type(start_raw).__name__}")
     start = _instant(start_raw, zone)
     _check_year(start, "bad_dtstart")
     end = _end(comp, start_raw, start, zone)
-    tzid = zone.key if all_day else _zone_name(dtstart, start_raw, zone)
+    tzid = (
+        _zone_name(dtstart, start_raw, zone)
+        if isinstance(start_raw, datetime)
+        else zone.key
+    )
     recurrence_id = None
     if "RECURRENCE-ID" in comp:
-        rid = comp["RECURRENCE-ID"].dt
-        if isinstance(rid, datetime) != isinstance(start_raw, datetime):
+        rid = _decoded(comp, "RECURRENCE-ID")
+        if not isinstance(rid, date) or (
+            isinstance(rid, datetime) != isinstance(start_raw, datetime)
+        ):
             raise EventSkipped(
                 "bad_recurrence_id", "RECURRENCE-ID type differs from DTSTART"
             )
@@ -167,12 +176,12 @@ def _end(
     if "DTEND" in comp and "DURATION" in comp:
         raise EventSkipped("bad_dtend", "both DTEND and DURATION")
     if "DTEND" in comp:
-        end_raw = comp["DTEND"].dt
+        end_raw = _decoded(comp, "DTEND")
         if isinstance(end_raw, datetime) == all_day or not isinstance(end_raw, date):
             raise EventSkipped("bad_dtend", "DTEND type differs from DTSTART")
         end = _instant(end_raw, zone)
     elif "DURATION" in comp:
-        duration = comp["DURATION"].dt
+        duration = _decoded(comp, "DURATION")
         if not isinstance(duration, timedelta):
             raise EventSkipped("bad_dtend", "DURATION is not a duration")
         if all_day and duration % timedelta(days=1):
@@ -190,7 +199,17 @@ def _end(
     return end
 
 
-def _zone_name(prop, start_raw: datetime, zone: ZoneInfo) -> str:
+def _decoded(comp: Component, name: str) -> object:
+    """A date, time or duration property's value (raises if the property is broken).
+
+    icalendar types a property as the union of every value class; only these
+    properties' classes have ``.dt``, and callers check what they got.
+    """
+    prop: Any = comp[name]
+    return prop.dt
+
+
+def _zone_name(prop: Any, start_raw: datetime, zone: ZoneInfo) -> str:
     if start_raw.tzinfo is None:
         return zone.key
     tzid = prop.params.get("TZID")
@@ -231,7 +250,7 @@ def _rrule(
         raise EventSkipped("bad_rrule", f"FREQ={freq[0]} is not supported")
     if "COUNT" in value and "UNTIL" in value:
         raise EventSkipped("bad_rrule", "both COUNT and UNTIL")
-    rule = value.to_ical().decode("ascii", "replace")
+    rule = _ical(value, "replace")
     count = _count_occurrences(value, start_raw, zone, limits, deadline)
     if count is None:
         # No occurrence besides DTSTART: equivalent to a single event (RFC 5545 3.8.5.3).
@@ -246,7 +265,11 @@ def _rrule(
 
 
 def _count_occurrences(
-    value, start_raw: datetime | date, zone: ZoneInfo, limits, deadline: Deadline
+    value: vRecur,
+    start_raw: datetime | date,
+    zone: ZoneInfo,
+    limits: ImportLimits,
+    deadline: Deadline,
 ) -> int | None:
     """Count rule occurrences in the window after DTSTART; None if there are none.
 
@@ -267,8 +290,11 @@ def _count_occurrences(
     if "UNTIL" in value:
         until = _wall_clock(value["UNTIL"][0], tz)
     try:
-        text = vRecur(parts).to_ical().decode("ascii")
-        rule = rrulestr(text, dtstart=local.replace(year=local.year + shift))
+        text = _ical(vRecur(parts))
+        # Without forceset, rrulestr gives one rrule for one RRULE line.
+        rule = cast(
+            rrule, rrulestr(text, dtstart=local.replace(year=local.year + shift))
+        )
         window_end = local.replace(year=local.year + shift) + timedelta(
             days=366 * limits.rrule_window_years
         )
@@ -328,7 +354,15 @@ def _clean(value: str) -> str:
     return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def clean_text(value, limit: int) -> str | None:
+def _ical(value: vRecur, errors: str = "strict") -> str:
+    """A recurrence rule's iCalendar text."""
+    untyped: Any = value  # vRecur.to_ical has no annotations
+    data: bytes = untyped.to_ical()
+    return data.decode("ascii", errors)
+
+
+def clean_text(value: object, limit: int) -> str | None:
+    """A property's text: the first of a list, control characters out, trimmed."""
     if value is None:
         return None
     if isinstance(value, list):
@@ -337,7 +371,7 @@ def clean_text(value, limit: int) -> str | None:
     return text[:limit] or None
 
 
-def _url(value, limit: int) -> str | None:
+def _url(value: object, limit: int) -> str | None:
     text = clean_text(value, limit + 1)
     # Only web links: a javascript: URL in an href would be an XSS vector.
     if text is None or len(text) > limit or not re.match(r"https?://", text, re.I):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import x_wr_timezone
@@ -111,7 +112,7 @@ class _TimedParser(CalendarIcalParser):
         _PARSE_DEADLINE.get().check()
         super().handle_begin_component(vals)
 
-    def handle_property(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003, D102
+    def handle_property(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
         _PARSE_DEADLINE.get().check()
         super().handle_property(*args, **kwargs)
 
@@ -175,7 +176,9 @@ def _parse(
         deadline.check()
         uid, summary = label(comp)
         if comp.name != "VEVENT":
-            skipped.append(Skipped(uid, summary, "unsupported_component", comp.name))
+            skipped.append(
+                Skipped(uid, summary, "unsupported_component", comp.name or "")
+            )
             continue
         try:
             event = convert(comp, zone, limits, deadline)
@@ -217,7 +220,8 @@ def _standardise(cal: Calendar) -> Calendar:
     if value is not None and str(value) in WINDOWS_TO_OLSON:
         cal["X-WR-TIMEZONE"] = WINDOWS_TO_OLSON[str(value)]
     try:
-        return x_wr_timezone.to_standard(cal)
+        standard: Calendar = x_wr_timezone.to_standard(cal)  # untyped library
+        return standard
     except (LookupError, ValueError):
         # Broken events are reported one by one later; unknown zone names fall back.
         return cal

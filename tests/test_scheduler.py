@@ -15,11 +15,13 @@ from sqlalchemy import func, select, text
 
 from pdtracker import ROOT
 from pdtracker.extensions import db
+from pdtracker.notifications import planners
 from pdtracker.notifications.models import (
     Notification,
     SchedulerHeartbeat,
     SchedulerRun,
 )
+from pdtracker.notifications.outbox import Reminder
 from pdtracker.notifications.runs import TickError, finish_run, start_run
 from pdtracker.scheduler import (
     EXIT_ALREADY_RUNNING,
@@ -34,6 +36,7 @@ from pdtracker.scheduler import (
     guard_lock,
     instance_lock,
     lock_file_path,
+    run,
     run_tick,
 )
 from tests.conftest import requires_postgres
@@ -126,9 +129,6 @@ def test_a_failing_tick_is_recorded_and_the_next_one_runs(app) -> None:
 
 def test_ticks_are_idempotent(app, world, monkeypatch) -> None:
     """Run every tick twice at the same instant: the second run changes nothing."""
-    from pdtracker.notifications import planners
-    from pdtracker.notifications.outbox import Reminder
-
     fake = FakePlanner()
     fake.wanted = [
         Reminder("event_tomorrow", world["teacher1"].id, "event", 1, NOW,
@@ -356,7 +356,5 @@ def test_the_running_scheduler_checks_its_lock(app, monkeypatch) -> None:
 
     monkeypatch.setattr("pdtracker.scheduler.build", lambda app: Recorder())
     monkeypatch.setattr("signal.signal", lambda *args: None)
-    from pdtracker.scheduler import run
-
     assert run(app, _Lock(False)) is True
     assert jobs["instance_lock"][1] == "interval"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from pdtracker import create_app
 from pdtracker.extensions import db
 from pdtracker.notifications.runs import beat
 from pdtracker.timeutil import utcnow
+from tests.conftest import PG_URL
 
 
 def _beat(app, age: timedelta) -> None:
@@ -65,10 +67,6 @@ def test_healthz_needs_no_login_and_accepts_no_post(client) -> None:
 
 
 def test_healthz_says_whether_feed_changes_are_listened_for(client) -> None:
-    import time
-
-    from tests.conftest import PG_URL
-
     state = client.get("/healthz").get_json()["feed_listener"]
     if not PG_URL:
         assert state == "off"  # SQLite: every feed request asks the database

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.notifications import delivery
 from pdtracker.notifications.dispatch import (
@@ -25,6 +27,7 @@ from pdtracker.notifications.outbox import Reminder, plan, sync
 from pdtracker.notifications.planners import plan_reminders, run_planners
 from pdtracker.notifications.runs import TickError
 from tests.notifications.conftest import NOW, FakePlanner, rows
+from tests.notifications.smtp import free_port
 
 # The reminders here are made by hand: no planner re-checks (and cancels) them.
 pytestmark = pytest.mark.usefixtures("no_planners")
@@ -246,8 +249,6 @@ def test_a_refused_mail_is_no_longer_in_doubt_and_is_retried(
     app, world, make_reminder, smtp, monkeypatch
 ):
     """A definite refusal (an SMTP error reply) means nothing was delivered: retry."""
-    import smtplib
-
     make_reminder(world["teacher1"], due_at=NOW)
     real_send = delivery.Mailer.send
 
@@ -330,8 +331,6 @@ def test_without_a_mail_server_notifications_are_in_app_only(app, world, make_re
 
 
 def test_an_inactive_recipient_gets_nothing(app, world, make_reminder):
-    from pdtracker.auth.models import User
-
     with app.app_context():
         db.session.get(User, world["teacher1"].id).is_active_account = False
         db.session.commit()
@@ -342,8 +341,6 @@ def test_an_inactive_recipient_gets_nothing(app, world, make_reminder):
 
 
 def test_smtp_down_retries_with_backoff_then_delivers_in_app(app, world, make_reminder):
-    from tests.notifications.smtp import free_port
-
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
                       NOTIFICATION_MAX_ATTEMPTS=3)  # fmt: skip
     make_reminder(world["teacher1"])

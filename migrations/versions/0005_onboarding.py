@@ -44,7 +44,6 @@ def upgrade():
         batch_op.add_column(
             sa.Column("external_id", sa.String(length=64), nullable=True)
         )
-        batch_op.add_column(sa.Column("expires_on", sa.Date(), nullable=True))
         batch_op.create_index(
             "ix_activities_external_id", ["external_id"], unique=False
         )
@@ -111,7 +110,6 @@ def downgrade():
     op.drop_table("import_mappings")
     with op.batch_alter_table("activities") as batch_op:
         batch_op.drop_index("ix_activities_external_id")
-        batch_op.drop_column("expires_on")
         batch_op.drop_column("external_id")
     with op.batch_alter_table("enterprises") as batch_op:
         batch_op.drop_constraint(op.f("uq_enterprises_credit_code"), type_="unique")

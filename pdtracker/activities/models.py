@@ -165,8 +165,6 @@ class Activity(db.Model):
     source: Mapped[str] = mapped_column(String(16), default=ActivitySource.SELF.value)
     # The record's id in the spreadsheet it was imported from, when it had one.
     external_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # A certificate's 有效期至; may lie ahead.
-    expires_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     verified_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

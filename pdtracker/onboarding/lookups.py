@@ -72,5 +72,6 @@ def load_lookups(actor: User | None, now: datetime) -> Lookups:
         teachers_by_id_hash={h: uid for _, h, uid in rows if h},
         kinds=KindTable(extra=extra, labels=labels),
         kind_units={k.code: k.unit for k in kinds},
+        graded_kinds=frozenset(k.code for k in kinds if k.has_grade),
         hash_id=id_number_hash,
     )

@@ -276,7 +276,7 @@ RECORD_COLUMNS = tuple(
     getattr(Activity, name)
     for name in ("id", "teacher_id", "external_id", "kind_code", "title", "starts_on",
                  "ends_on", "hours", "days", "organizer", "location", "grade",
-                 "expires_on", "role", "notes")
+                 "role", "notes")
 )  # fmt: skip
 
 
@@ -301,8 +301,6 @@ def _match_records(rows: list[PlannedRow], header: Header) -> None:
     seen: set[tuple] = set()
     for row in rows:
         v = row.values
-        v.setdefault("ends_on", None)
-        v["ends_on"] = v["ends_on"] or v["starts_on"]
         nat = natural_key(v["teacher_id"], v["kind"], v["starts_on"], v["title"],
                           v.get("organizer"))  # fmt: skip
         ext = (v["teacher_id"], v["external_id"]) if v.get("external_id") else None

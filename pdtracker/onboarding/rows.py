@@ -42,6 +42,7 @@ class Lookups:
     teachers_by_id_hash: Mapping[str, int] = field(default_factory=dict)
     kinds: KindTable = field(default_factory=KindTable)
     kind_units: Mapping[str, str] = field(default_factory=dict)
+    graded_kinds: frozenset[str] = frozenset({"certificate"})
     hash_id: Callable[[str], str] = lambda s: s
 
 
@@ -188,10 +189,10 @@ def _record(cells: _Cells, lookups: Lookups) -> ParsedRow:
     cells.read("external_id", _code)
     cells.read("title", v.text, required=True)
     kind = cells.read("kind", lookups.kinds.kind_of, required=True)
-    starts = cells.read("starts_on", v.parse_date, required=True)
-    ends = cells.read("ends_on", v.parse_date)
-    hours = cells.read("hours", _hours)
-    days = cells.read("days", v.parse_count)
+    cells.read("starts_on", v.parse_date, required=True)
+    cells.read("ends_on", v.parse_date)
+    cells.read("hours", _hours)
+    cells.read("days", v.parse_count)
     for key in ("organizer", "location", "teacher_name"):
         cells.read(key, v.text)
     cells.read("grade", v.parse_grade)
@@ -200,12 +201,38 @@ def _record(cells: _Cells, lookups: Lookups) -> ParsedRow:
     cells.values["role"] = role or "attendee"
     if cells.has("content") or cells.has("notes"):
         cells.values["notes"] = _notes(cells)
-    _check_dates(cells, lookups.today, starts, ends)
-    if hours is not None and starts is not None:
-        _check_hours(cells, hours, starts, ends)
-    if days is None and starts is not None and lookups.kind_units.get(kind) == "days":
-        cells.values["days"] = ((ends or starts) - starts).days + 1
+    from_expiry = kind is not None and _fit_kind(cells, kind, lookups)
+    starts, ends = cells.values.get("starts_on"), cells.values.get("ends_on")
+    graded = kind in lookups.graded_kinds
+    _check_dates(cells, lookups.today, starts, ends, graded, from_expiry)
+    if cells.values.get("hours") is not None and starts is not None:
+        _check_hours(cells, cells.values["hours"], starts, ends)
     return cells.result()
+
+
+def _fit_kind(cells: _Cells, kind: str, lookups: Lookups) -> bool:
+    """Keep what the kind records, as the activity form does.
+
+    A certificate's end is its expiry (有效期至, which may lie ahead); hours
+    belong to hourly kinds, days to daily kinds (the span when not given),
+    a grade to graded kinds. True when the end came from the 有效期至 column.
+    """
+    values = cells.values
+    expiry = values.pop("expires_on", None)
+    unit = lookups.kind_units.get(kind)
+    from_expiry = kind in lookups.graded_kinds and expiry is not None
+    if from_expiry:
+        values["ends_on"] = expiry
+    if kind not in lookups.graded_kinds:
+        values.pop("grade", None)
+    if unit != "hours":
+        values.pop("hours", None)
+    if unit != "days":
+        values.pop("days", None)
+    elif values.get("days") is None and values.get("starts_on") is not None:
+        end = values.get("ends_on") or values["starts_on"]
+        values["days"] = (end - values["starts_on"]).days + 1
+    return from_expiry
 
 
 def _hours(value: Any) -> Decimal:
@@ -238,10 +265,19 @@ def _notes(cells: _Cells) -> str | None:
     return "\n".join(p for p in parts if p) or None
 
 
-def _check_dates(cells: _Cells, today: date, starts: date | None, ends: date | None):
+def _check_dates(
+    cells: _Cells,
+    today: date,
+    starts: date | None,
+    ends: date | None,
+    graded: bool,
+    from_expiry: bool,
+) -> None:
+    # A certificate's end is its expiry: it may lie ahead, not before the start.
     if starts is not None and ends is not None and ends < starts:
-        cells.error("ends_on", "end_before_start")
-    for key, day in (("starts_on", starts), ("ends_on", ends)):
+        cells.error("expires_on" if from_expiry else "ends_on", "end_before_start")
+    checked = [("starts_on", starts)] + ([] if graded else [("ends_on", ends)])
+    for key, day in checked:
         if day is not None and day > today:
             cells.error(key, "future_date", value=day.isoformat())
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from pdtracker.activities.models import DEFAULT_KINDS
 from pdtracker.onboarding.checkdigits import credit_check_char, id_check_char
 from pdtracker.onboarding.errors import ROW_MESSAGES, FileRefused
 from pdtracker.onboarding.headers import find_header, map_columns, normalise
@@ -22,7 +23,7 @@ LOOKUPS = Lookups(
     department_names=("人工智能技术应用系", "机电工程系"),
     teachers_by_staff={"00123": 11, "00124": 12, "00125": 13, "00126": 14},
     teachers_by_id_hash={f"h:{ID}": 13},
-    kind_units={"enterprise_placement": "days", "training": "hours"},
+    kind_units={k["code"]: k["unit"] for k in DEFAULT_KINDS},
     hash_id=lambda s: f"h:{s}",
 )
 
@@ -143,7 +144,41 @@ def test_a_certificates_expiry_may_lie_ahead():
                                             "高级", "2029-12-31")))  # fmt: skip
     assert errors(parsed) == []
     assert parsed[0].values["grade"] == "senior"
-    assert parsed[0].values["expires_on"] == date(2029, 12, 31)
+    # Its end is its expiry, as the activity form records it.
+    assert parsed[0].values["ends_on"] == date(2029, 12, 31)
+    assert "expires_on" not in parsed[0].values
+
+
+def test_a_certificates_expiry_before_its_date_is_an_error():
+    header = ("工号", "项目名称", "类型", "开始日期", "有效期至")
+    parsed = parse("records", xlsx(header, ("00123", "电工", "证书", "2024-01-01",
+                                            "2023-12-31")))  # fmt: skip
+    assert errors(parsed) == [(2, "有效期至", "end_before_start")]
+
+
+def test_what_a_kind_does_not_record_is_left_out():
+    header = (
+        "工号",
+        "项目名称",
+        "类型",
+        "开始日期",
+        "结束日期",
+        "学时",
+        "天数",
+        "证书等级",
+    )
+    parsed = parse("records", xlsx(
+        header,
+        ("00123", "讲座", "讲座", "2024-01-01", "", 3, 2, "高级"),
+        ("00123", "实践", "企业实践", "2024-01-01", "2024-01-10", 30, "", ""),
+    ))  # fmt: skip
+    lecture, placement = (p.values for p in parsed)
+    assert (lecture["hours"], "days" in lecture, "grade" in lecture) == (
+        3,
+        False,
+        False,
+    )
+    assert ("hours" in placement, placement["days"]) == (False, 10)
 
 
 PEOPLE_HEADER = ("工号", "姓名", "院系", "邮箱", "角色", "身份证号", "是否专业课教师")

@@ -1,6 +1,6 @@
 """Onboarding: saved import mappings, extra type names, activation links, match keys
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06 21:30:00
 
@@ -16,7 +16,7 @@ import pdtracker.timeutil
 
 
 # revision identifiers, used by Alembic.
-revision = "0005"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -196,7 +196,14 @@ def _summarize(
     ruleset_key = _ruleset_key(active)
     teachers = [_snapshot(row) for row in rows]
     keys = {
-        t.id: (t.id, as_of, ruleset_key, row[8], services.is_professional(t))  # type: ignore[arg-type]
+        t.id: (
+            t.id,
+            as_of,
+            ruleset_key,
+            row[8],
+            services.is_professional(t),
+            services.industry_years(t),
+        )  # fmt: skip  # type: ignore[arg-type]
         for t, row in zip(teachers, rows, strict=True)
     }
     found: dict[int, tuple[TeacherRow, datetime | None]] = {}
@@ -244,23 +251,25 @@ def teacher_status(
         .where(FeedState.feed_key == teacher_feed_key(teacher.id))
         .scalar_subquery()
     )
-    profile = (
-        select(TeacherProfile.is_professional_course)
-        .where(TeacherProfile.user_id == teacher.id)
-        .scalar_subquery()
-    )
-    fp_version, flag = db.session.execute(select(version, profile)).one()
+    mine = TeacherProfile.user_id == teacher.id
+    profile = select(TeacherProfile.is_professional_course).where(mine)
+    years_query = select(TeacherProfile.prior_industry_years).where(mine)
+    fp_version, flag, years = db.session.execute(
+        select(version, profile.scalar_subquery(), years_query.scalar_subquery())
+    ).one()
     # No profile yet: a professional-course teacher, as the profile defaults.
     professional = True if flag is None else bool(flag)
-    key = (teacher.id, as_of, _ruleset_key(active), fp_version, professional)
+    years = years or 0
+    key = (teacher.id, as_of, _ruleset_key(active), fp_version, professional, years)
     cache = caches().teachers
     found = cache.get(key, now)
     if found is None:
         gathered = facts.gather(facts.by_ids([teacher.id]), now)
         entry = gathered.get(teacher.id)
         status = services.status_for(
-            teacher, entry, active.ruleset, as_of, professional=professional
-        )
+            teacher, entry, active.ruleset, as_of, professional=professional,
+            years=years,
+        )  # fmt: skip
         found = _detached(status)
         cache.put(key, found, None if entry is None else entry.expires_at)
     return replace(found, teacher=teacher)

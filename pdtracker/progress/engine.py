@@ -48,6 +48,10 @@ __all__ = [
 ]  # fmt: skip
 
 
+Credits = tuple[tuple[int | str | None, int | float], ...]
+Caps = tuple[tuple[str, int, int | float, int], ...]
+
+
 @dataclass(frozen=True)
 class RequirementResult:
     """How one requirement stands on the as-of date, and why."""
@@ -66,7 +70,9 @@ class RequirementResult:
     # A group's members, each with the keys of any requirement.
     alternatives: tuple[RequirementResult, ...] = ()
     # (id, amount credited) per counted activity, when a credit table or caps apply.
-    credits: tuple[tuple[int | str | None, int | float], ...] = ()
+    credits: Credits = ()
+    # (kind, year, cap, activities credited nothing) per yearly cap reached.
+    caps_reached: Caps = ()
     # The requirement's own window (None: the report's).
     window: Window | None = None
 
@@ -154,16 +160,16 @@ def _tidy(x: int | float) -> int | float:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def _credits(
-    req: Requirement, counted: list[ActivityFact]
-) -> tuple[tuple[int | str | None, int | float], ...]:
-    """Hours (days, items) credited to each counted activity after yearly caps.
+def _credits(req: Requirement, counted: list[ActivityFact]) -> tuple[Credits, Caps]:
+    """Amount credited to each counted activity after yearly caps, and the caps hit.
 
     A year's cap is used up in date order: the activities that come after it is
-    full are credited 0.
+    full are credited 0. Each cap reached is (kind, year, cap, activities credited
+    nothing).
     """
     caps = dict(req.cap_per_year)
     left: dict[tuple[str, int], float] = {}
+    shut_out: dict[tuple[str, int], int] = {}
     given: dict[int, float] = {}
     order = sorted(range(len(counted)), key=lambda i: (counted[i].last_day, i))
     for i in order:
@@ -174,8 +180,15 @@ def _credits(
             room = left.get(key, caps[a.kind])
             amount = min(amount, room)
             left[key] = room - amount
+            shut_out[key] = shut_out.get(key, 0) + (amount == 0)
         given[i] = amount
-    return tuple((a.id, _tidy(given[i])) for i, a in enumerate(counted))
+    credits = tuple((a.id, _tidy(given[i])) for i, a in enumerate(counted))
+    reached = tuple(
+        (kind, year, caps[kind], shut_out[kind, year])
+        for (kind, year), room in sorted(left.items())
+        if room <= 0
+    )
+    return credits, reached
 
 
 @dataclass
@@ -234,6 +247,7 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
         pending = _pending(req, matching, cal, ctx.industry_years)
         forecast = first_day(pending, req.threshold, today, last, want=True)
     counted = [a for a in verified if _counts_on(req, a, window)]
+    credits, caps_reached = _credits(req, counted) if req.is_converted else ((), ())
     result = RequirementResult(
         code=req.code,
         unit=req.unit,
@@ -246,7 +260,8 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
         source=req.source,
         is_public_standard=req.is_public_standard,
         name=req.name,
-        credits=_credits(req, counted) if req.is_converted else (),
+        credits=credits,
+        caps_reached=caps_reached,
         window=window if req.window_years else None,
     )
     return _Assessed(req, result, series, matching, cal, ctx.industry_years)

@@ -65,6 +65,7 @@ def qualified_on(
     dates: Sequence[date],
     *,
     professional_course: bool = True,
+    industry_years: float = 0,
 ) -> list[bool]:
     """Whether the first level is reached on each (sorted) date.
 
@@ -79,7 +80,10 @@ def qualified_on(
     out: list[bool] = []
     while len(out) < len(dates):
         day = dates[len(out)]
-        report = evaluate(first, facts, day, professional_course=professional_course)
+        report = evaluate(
+            first, facts, day, professional_course=professional_course,
+            industry_years=industry_years,
+        )  # fmt: skip
         if not report.assessed:
             return [False] * len(dates)
         level = report.levels[0]
@@ -97,6 +101,7 @@ def forecast_reach(
     *,
     professional_course: bool = True,
     done: Sequence[ActivityFact] | None = None,
+    industry_years: float = 0,
 ) -> date | None:
     """The first date the next level is reached if everything planned happens.
 
@@ -127,7 +132,10 @@ def forecast_reach(
         day = max(d for d in firsts if d is not None)
         if day > end:
             return None
-        current = evaluate(upto, done, day, professional_course=professional_course)
+        current = evaluate(
+            upto, done, day, professional_course=professional_course,
+            industry_years=industry_years,
+        )  # fmt: skip
     return None
 
 
@@ -173,9 +181,13 @@ def outlook(
     as_of: date,
     *,
     professional_course: bool = True,
+    industry_years: float = 0,
 ) -> Outlook:
     """Evaluate one teacher on ``as_of`` and look ahead: lapse, distance, forecast."""
-    report = evaluate(ruleset, facts, as_of, professional_course=professional_course)
+    report = evaluate(
+        ruleset, facts, as_of, professional_course=professional_course,
+        industry_years=industry_years,
+    )  # fmt: skip
     done = as_done(facts)
     return Outlook(
         report=report,
@@ -183,6 +195,11 @@ def outlook(
         distance=distance_to_next(report),
         lapse=earliest_lapse(report),
         forecast_on=forecast_reach(
-            ruleset, facts, report, professional_course=professional_course, done=done
-        ),
+            ruleset,
+            facts,
+            report,
+            professional_course=professional_course,
+            done=done,
+            industry_years=industry_years,
+        ),  # fmt: skip
     )

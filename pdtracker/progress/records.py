@@ -158,6 +158,11 @@ def known_kinds() -> frozenset[str]:
     return frozenset(db.session.scalars(select(ActivityKind.code)))
 
 
+def kind_labels(locale: str) -> dict[str, str]:
+    """Activity kind code → its label in ``locale``."""
+    return {k.code: k.label(locale) for k in db.session.scalars(select(ActivityKind))}
+
+
 def _next_version(name: str) -> int:
     top = db.session.scalar(
         select(func.max(StoredRuleset.version)).where(StoredRuleset.name == name)

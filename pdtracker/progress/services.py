@@ -66,6 +66,7 @@ class TeacherStatus:
     distance: float
     lapse: RequirementResult | None
     forecast_on: date | None
+    industry_years: float = 0
     # Rendered HTML of the dashboard's data part per (locale, zone, own page), shared
     # by every copy of a cached status so a warm dashboard renders only its frame.
     fragments: dict[tuple[str, str, bool], Any] = field(
@@ -102,18 +103,30 @@ def is_professional(user: User) -> bool:
     return True if profile is None else profile.is_professional_course
 
 
+def industry_years(user: User) -> float:
+    """Years of industry work before joining (the ``profile_years`` measure)."""
+    profile = user.teacher_profile
+    return 0 if profile is None else profile.prior_industry_years or 0
+
+
 def status_for(
     teacher: User,
     entry: TeacherFacts | None,
     ruleset: Ruleset,
     as_of: date,
     professional: bool | None = None,
+    years: float | None = None,
 ) -> TeacherStatus:
     """Evaluate one teacher from already-loaded facts (no queries)."""
     entry = entry or TeacherFacts()
     if professional is None:
         professional = is_professional(teacher)
-    seen = outlook(ruleset, entry.facts, as_of, professional_course=professional)
+    if years is None:
+        years = industry_years(teacher)
+    seen = outlook(
+        ruleset, entry.facts, as_of, professional_course=professional,
+        industry_years=years,
+    )  # fmt: skip
     return TeacherStatus(
         teacher=teacher,
         professional_course=professional,
@@ -124,6 +137,7 @@ def status_for(
         distance=seen.distance,
         lapse=seen.lapse,
         forecast_on=seen.forecast_on,
+        industry_years=years,
     )
 
 
@@ -225,9 +239,10 @@ def chart_flags(status: TeacherStatus, ruleset: Ruleset, as_of: date) -> ChartFl
         return (), ()
     past, future = chart_dates(as_of)
     verified = [f for f in status.facts if f.status == ActivityStatus.VERIFIED]
+    years = status.industry_years
     return (
-        tuple(qualified_on(ruleset, verified, past)),
-        tuple(qualified_on(ruleset, status.done, future)),
+        tuple(qualified_on(ruleset, verified, past, industry_years=years)),
+        tuple(qualified_on(ruleset, status.done, future, industry_years=years)),
     )
 
 
@@ -400,6 +415,7 @@ def _store_batch(
             entry.facts,
             as_of,
             professional_course=is_professional(teacher),
+            industry_years=industry_years(teacher),
         )
         rows.append(
             {

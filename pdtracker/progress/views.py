@@ -19,45 +19,22 @@ from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import exports
 from pdtracker.progress.cache import department_summary, teacher_status
-from pdtracker.progress.definitions import LocalizedText
+from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.engine import ProgressReport, RequirementResult
+from pdtracker.progress.explain import explain
 from pdtracker.progress.forecast import next_lapses
 from pdtracker.progress.forms import DepartmentChoiceForm
-from pdtracker.progress.records import ActiveRuleset, active_ruleset
+from pdtracker.progress.records import ActiveRuleset, active_ruleset, kind_labels
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
+from pdtracker.progress.units import amount, localized, number, plural
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
 # --- template helpers (also used by the admin ruleset pages) ----------------------
 
 
-@bp.app_template_global()
-def localized(text: LocalizedText | None) -> str:
-    """A ruleset text in the user's language."""
-    return "" if text is None else text.get(str(get_locale()))
-
-
-def number(value: float | int) -> str:
-    """37.0 → "37", 37.25 → "37.3"."""
-    rounded = round(float(value), 1)
-    return str(int(rounded)) if rounded.is_integer() else str(rounded)
-
-
-def plural(value: float | int) -> int:
-    """An integer for choosing the plural form: 1 only for exactly one."""
-    value = float(value)
-    return int(value) if value.is_integer() else 2
-
-
-@bp.app_template_global()
-def amount(value: float | int, unit: str) -> str:
-    """An amount with its unit: "37 days", "360 hours", "2 items"."""
-    num = number(value)
-    if unit == "days":
-        return ngettext("%(n)s day", "%(n)s days", plural(value), n=num)
-    if unit == "hours":
-        return ngettext("%(n)s hour", "%(n)s hours", plural(value), n=num)
-    return ngettext("%(n)s item", "%(n)s items", plural(value), n=num)
+bp.add_app_template_global(localized)
+bp.add_app_template_global(amount)
 
 
 # Translated sentences repeat across a department's rows; gettext per row showed in
@@ -96,6 +73,18 @@ def _missing_sentence(result: RequirementResult) -> str:
         return ngettext(
             "%(n)s hour of %(requirement)s still missing",
             "%(n)s hours of %(requirement)s still missing",
+            plural(result.missing), n=num, requirement=name,
+        )  # fmt: skip
+    if result.unit == "years":
+        return ngettext(
+            "%(n)s year of %(requirement)s still missing",
+            "%(n)s years of %(requirement)s still missing",
+            plural(result.missing), n=num, requirement=name,
+        )  # fmt: skip
+    if result.unit == "alternatives":
+        return ngettext(
+            "%(n)s more alternative of %(requirement)s needed",
+            "%(n)s more alternatives of %(requirement)s needed",
             plural(result.missing), n=num, requirement=name,
         )  # fmt: skip
     return ngettext(
@@ -196,10 +185,24 @@ def _teacher_body(status: TeacherStatus, active: ActiveRuleset, own: bool) -> Ma
                 ruleset=active,
                 lapses=next_lapses(status.report),
                 own=own,
+                explanations=_explanations(status.report, active.ruleset),
             )
         )
         status.fragments[key] = body
     return body
+
+
+def _explanations(report: ProgressReport, ruleset: Ruleset) -> dict[str, list[str]]:
+    """Sentences per requirement and alternative of the next level, by code."""
+    level = report.next_level
+    if level is None:
+        return {}
+    results = [r for rr in level.requirements for r in (rr, *rr.alternatives)]
+    defined = {r.code: ruleset.requirement(r.code) for r in results}
+    # Kind names only when a credit table or a cap names kinds (one query).
+    converted = any(getattr(d, "is_converted", False) for d in defined.values())
+    kinds = kind_labels(str(get_locale())) if converted else {}
+    return {r.code: explain(r, defined[r.code], kinds) for r in results}
 
 
 @bp.route("/")

@@ -147,6 +147,8 @@ def test_caps_per_calendar_year(lecture_days, as_of, window_years, credited, cre
     assert got.credited == credited
     assert [amount for _id, amount in got.credits] == credits
     assert sum(amount for _id, amount in got.credits) == credited
+    # 2024's cap is reached and one lecture of it is credited nothing.
+    assert got.caps_reached == (("expert_lecture", 2024, 16, 1),)
 
 
 @pytest.mark.parametrize(

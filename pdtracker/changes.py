@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Interval, event, func, inspect, literal, select
+from sqlalchemy import Interval, Table, event, func, inspect, literal, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.sql.expression import ColumnElement, Executable
 
 from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User, UserRole
@@ -80,35 +81,41 @@ def bump(connection: Connection, keys: Iterable[str], now: datetime) -> None:
     if not keys:
         return
     now = now.replace(microsecond=0)
-    table = FeedState.__table__
+    table = cast(Table, FeedState.__table__)  # declared as FromClause by the ORM
     rows = [{"feed_key": k, "version": 1, "changed_at": now} for k in keys]
     if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = insert(table).values(rows)
+        pg = pg_insert(table).values(rows)
         second = literal(timedelta(seconds=1), Interval())
-        later = func.greatest(table.c.changed_at + second, stmt.excluded.changed_at)
+        later = func.greatest(table.c.changed_at + second, pg.excluded.changed_at)
+        upsert: Executable = pg.on_conflict_do_update(
+            index_elements=[table.c.feed_key], set_=_bumped(table, later)
+        )
     elif connection.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = insert(table).values(rows)
+        lite = sqlite_insert(table).values(rows)
         # Both sides are "YYYY-MM-DD HH:MM:SS[.ffffff]" text, so max() compares times.
         later = func.max(
-            func.datetime(table.c.changed_at, "+1 second"), stmt.excluded.changed_at
+            func.datetime(table.c.changed_at, "+1 second"), lite.excluded.changed_at
+        )
+        upsert = lite.on_conflict_do_update(
+            index_elements=[table.c.feed_key], set_=_bumped(table, later)
         )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(connection.dialect.name)
-    connection.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.feed_key],
-            set_={"version": table.c.version + 1, "changed_at": later},
-        )
-    )
+    connection.execute(upsert)
     if connection.dialect.name == "postgresql":
         # Transactional: delivered to the listeners at commit, never on rollback.
         connection.execute(
             select(func.pg_notify(directory.CHANNEL, directory.payload(keys)))
         )
+
+
+def _bumped(table: Table, later: ColumnElement[Any]) -> dict[str, Any]:
+    """The columns an existing feed state takes on a bump."""
+    return {"version": table.c.version + 1, "changed_at": later}
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -134,7 +141,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         elif isinstance(obj, Department) and obj.id is not None:
             departments.add(obj.id)  # its name is the feed's name
         elif isinstance(obj, User) and obj.id is not None and obj not in session.new:
-            state = inspect(obj)
+            state: InstanceState[Any] = inspect(obj)
             # Roles removed from the collection (User.set_roles) are orphans that
             # only become deletions during the flush: look at the collection too.
             if obj in session.deleted or any(
@@ -196,7 +203,7 @@ def _after_commit(session: Session) -> None:
     """This worker need not wait for its own NOTIFY to come back."""
     keys = session.info.pop(_COMMITTING, None)
     if keys and has_app_context():
-        directory.forget_committed(current_app._get_current_object(), keys)
+        directory.forget_committed(current_app, keys)
 
 
 def _forget(session: Session) -> None:

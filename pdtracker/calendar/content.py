@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
@@ -89,17 +90,17 @@ class _Context:
     def domain(self) -> str:
         return current_app.config["FEED_DOMAIN"]
 
-    def link(self, endpoint: str, **values: int) -> str:
+    def link(self, endpoint: str, **values: Any) -> str:
         return self.base + url_for(endpoint, **values)
 
 
 def _sort_instant(entry: CalendarEntry) -> datetime:
-    if entry.all_day:
-        return datetime.combine(entry.start, time(), ZoneInfo(entry.tzid))
-    return entry.start
+    if isinstance(entry.start, datetime):
+        return entry.start
+    return datetime.combine(entry.start, time(), ZoneInfo(entry.tzid))  # all-day
 
 
-def _safe(entries: list[CalendarEntry], kind: str, pk: int, make) -> None:  # noqa: ANN001
+def _safe(entries: list[CalendarEntry], kind: str, pk: int, make) -> None:
     """Add one entry; a row the builder refuses is logged and left out, not fatal."""
     try:
         entries.append(make())
@@ -107,7 +108,7 @@ def _safe(entries: list[CalendarEntry], kind: str, pk: int, make) -> None:  # no
         logger.warning("feed: %s %s left out: %s", kind, pk, exc)
 
 
-def _event_window(window: FeedWindow):  # noqa: ANN202
+def _event_window(window: FeedWindow):
     """Published events, and recently cancelled ones, overlapping the window."""
     return and_(
         or_(
@@ -191,11 +192,12 @@ def _event_entry(
     if description is None:
         description = _event_description(event)
     rrule = event.rrule if not event.recurrence_key else None
+    start, end = _event_span(event)
     return CalendarEntry(
         uid=uid,
         summary=title,
-        start=event.start_on if event.is_all_day else event.starts_at,
-        end=event.end_on if event.is_all_day else event.ends_at,
+        start=start,
+        end=end,
         all_day=event.is_all_day,
         tzid=event.tzid,
         updated_at=max(event.updated_at, updated_at or event.updated_at),
@@ -211,6 +213,15 @@ def _event_entry(
             [*event.exdate_values(), *exdates.get(event.uid, [])] if rrule else ()
         ),
     )
+
+
+def _event_span(event: Event) -> tuple[date | datetime, date | datetime]:
+    """Start and end: dates for an all-day event (its end exclusive), else instants."""
+    if not event.is_all_day:
+        return event.starts_at, event.ends_at
+    if event.start_on is None or event.end_on is None:
+        raise ValueError("all-day start/end must be dates")
+    return event.start_on, event.end_on
 
 
 def _event_description(event: Event) -> str | None:
@@ -242,7 +253,7 @@ def _recurrence_value(key: str, master: Event) -> date | datetime | None:
     return moved.astimezone(UTC)
 
 
-def _placement_window(window: FeedWindow):  # noqa: ANN202
+def _placement_window(window: FeedWindow):
     return and_(
         Placement.ends_on >= window.start,
         Placement.starts_on < window.end,
@@ -331,20 +342,22 @@ def _teacher_entries(ctx: _Context) -> list[CalendarEntry]:
 def _activity_entry(ctx: _Context, activity: Activity) -> CalendarEntry:
     """A planned activity: timed when it has times on one day, else all-day."""
     last = activity.ends_on or activity.starts_on
-    timed = (
-        activity.start_time is not None
-        and activity.end_time is not None
-        and last == activity.starts_on
-        and activity.end_time >= activity.start_time
-    )
+    begins, ends = activity.start_time, activity.end_time
     tzid = ctx.handle.timezone
-    if timed:
+    start: date | datetime
+    end: date | datetime
+    if (
+        begins is not None
+        and ends is not None
+        and last == activity.starts_on
+        and ends >= begins
+    ):
+        timed = True
         zone = ZoneInfo(tzid)
-        start: date | datetime = datetime.combine(
-            activity.starts_on, activity.start_time, zone
-        )
-        end: date | datetime = datetime.combine(last, activity.end_time, zone)
+        start = datetime.combine(activity.starts_on, begins, zone)
+        end = datetime.combine(last, ends, zone)
     else:
+        timed = False
         start, end = activity.starts_on, last + timedelta(days=1)
     return CalendarEntry(
         uid=feed_uid("activity", activity.id, ctx.domain),

@@ -14,7 +14,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -239,8 +239,11 @@ def _connection(
     return _PinnedHTTPConnection(host, port, address=address, timeout=timeout)
 
 
-class _PinnedMixin:
+class _PinnedMixin(http.client.HTTPConnection):
     """Connect to a pre-checked address and close every response on close()."""
+
+    # An instance attribute here: a factory that records each response it makes.
+    response_class: Any
 
     def _pin(self, address: str) -> None:
         self._address = address
@@ -250,7 +253,9 @@ class _PinnedMixin:
         # response abandoned by an exception (timeout) would leak it.
         self.response_class = self._make_response
 
-    def _make_response(self, sock, *args, **kwargs) -> http.client.HTTPResponse:
+    def _make_response(
+        self, sock: socket.socket, *args: Any, **kwargs: Any
+    ) -> http.client.HTTPResponse:
         response = http.client.HTTPResponse(sock, *args, **kwargs)
         self._responses.append(response)
         return response
@@ -270,7 +275,7 @@ class _PinnedMixin:
         self.close()
 
 
-class _PinnedHTTPConnection(_PinnedMixin, http.client.HTTPConnection):
+class _PinnedHTTPConnection(_PinnedMixin):
     """HTTP connection to a pre-checked address; Host header keeps the name."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
@@ -286,15 +291,15 @@ class _PinnedHTTPSConnection(_PinnedMixin, http.client.HTTPSConnection):
     """HTTPS connection to a pre-checked address; SNI and certificate use the name."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        context = ssl.create_default_context()
-        super().__init__(host, port, timeout=timeout, context=context)
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._pin(address)
 
     def connect(self) -> None:
         """Connect to the checked address, then verify TLS against the host name."""
         sock = self._open_socket()
         try:
-            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
             self._live = self.sock
         except BaseException:
             sock.close()

@@ -19,9 +19,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 from flask import current_app, request
 from sqlalchemy import Select, String, bindparam, cast, exists, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar import directory
@@ -100,7 +102,10 @@ def public_handle() -> FeedHandle:
     return _resolve((PUBLIC_FEED_KEY,), _query_public)
 
 
-def _resolve(key: tuple, query: Callable[[], FeedHandle | None]) -> FeedHandle | None:
+_Found = TypeVar("_Found", FeedHandle, FeedHandle | None)
+
+
+def _resolve(key: tuple, query: Callable[[], _Found]) -> _Found:
     found = directory.current()
     if found is None:
         return query()
@@ -119,6 +124,7 @@ def _token_statement(scope: FeedScope) -> Select:
     if scope is FeedScope.TEACHER:
         key = literal("teacher:").concat(cast(User.id, String))
         role = Role.TEACHER
+        owner: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]
         owner = User.id
         name = User.display_name
     else:

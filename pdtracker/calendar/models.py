@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 
@@ -33,7 +33,7 @@ def department_feed_key(department_id: int) -> str:
     return f"department:{department_id}"
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     """The secret in a private feed URL: one per user and scope, rotatable."""
 
     __tablename__ = "feed_tokens"
@@ -51,7 +51,7 @@ class FeedToken(db.Model):
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class FeedState(db.Model):
+class FeedState(Model):
     """A feed's version and last change, bumped on every write that alters it.
 
     ETag and Last-Modified derive from this row, so a conditional GET is answered

@@ -10,6 +10,7 @@ would start a session).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -121,7 +122,7 @@ def _not_modified(etag: str, last_modified: datetime) -> bool:
 # --- subscribe page ---------------------------------------------------------------
 
 
-def _feed_url(endpoint: str, **values: str) -> str:
+def _feed_url(endpoint: str, **values: Any) -> str:
     """The feed's absolute URL as subscribers should use it."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
@@ -146,7 +147,7 @@ def _links(key: str, url: str) -> dict:
 
 @bp.route("/")
 @login_required
-def subscribe():  # noqa: ANN201
+def subscribe():
     """Links to every feed this user may subscribe to, with copy buttons."""
     now = utcnow()
     feeds = []
@@ -165,7 +166,7 @@ def subscribe():  # noqa: ANN201
 
 @bp.post("/rotate/<scope>")
 @login_required
-def rotate(scope: str):  # noqa: ANN201
+def rotate(scope: str):
     """Give a private feed a new URL; the old one answers 404 from now on."""
     try:
         chosen = FeedScope(scope)

@@ -49,7 +49,7 @@ class Scene:
 
 
 @pytest.fixture
-def scene(app, world) -> Scene:  # noqa: ANN001
+def scene(app, world) -> Scene:
     """Events, registrations, placements and activities of two teachers."""
     kit = FeedKit(app)
     t1, t2 = world["teacher1"], world["teacher2"]

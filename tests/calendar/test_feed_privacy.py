@@ -21,13 +21,13 @@ EMAIL = re.compile(rb"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 @pytest.fixture
-def kit(app) -> FeedKit:  # noqa: ANN001
+def kit(app) -> FeedKit:
     """Factories bound to the app."""
     return FeedKit(app)
 
 
 @pytest.fixture
-def teacher1_rows(kit, world) -> dict[str, str]:  # noqa: ANN001
+def teacher1_rows(kit, world) -> dict[str, str]:
     """teacher1's registration, placement and planned activity, as UIDs."""
     t1 = world["teacher1"]
     today = utcnow().astimezone(SHANGHAI).date()

@@ -26,7 +26,7 @@ SUMMARY = "讲座：新能源汽车检测技术，第2讲；主讲 李教授, AI
 
 
 @pytest.fixture
-def teacher_feed(app, world) -> bytes:  # noqa: ANN001
+def teacher_feed(app, world) -> bytes:
     """teacher1's feed with a timed lecture, a series, a placement and a plan."""
     kit = FeedKit(app)
     t1 = world["teacher1"]
@@ -58,7 +58,7 @@ def teacher_feed(app, world) -> bytes:  # noqa: ANN001
 
 
 @pytest.fixture
-def stored(radicale_server: str, teacher_feed: bytes):  # noqa: ANN201
+def stored(radicale_server: str, teacher_feed: bytes):
     """The feed stored in Radicale; yields the caldav Calendar."""
     yield from stored_calendar(radicale_server, "teacher1", "pd-feed", teacher_feed)
 

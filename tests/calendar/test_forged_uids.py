@@ -48,7 +48,7 @@ def _calendar(*events: str) -> bytes:
     return (body + "\r\nEND:VCALENDAR\r\n").encode()
 
 
-def _upload(client, data: bytes):  # noqa: ANN001, ANN202
+def _upload(client, data: bytes):
     return client.post(
         "/events/import",
         data={"file": (io.BytesIO(data), "assoc.ics"), "url": ""},
@@ -63,7 +63,7 @@ def _uids(body: bytes) -> list[str]:
 
 def test_forged_generated_uids_never_break_the_public_feed(
     app, client, auth, world
-) -> None:  # noqa: ANN001
+) -> None:
     kit = FeedKit(app)
     local = kit.event(title="本地讲座", rrule="FREQ=WEEKLY;COUNT=4")
     domain = app.config["FEED_DOMAIN"]

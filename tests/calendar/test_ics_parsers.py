@@ -1,4 +1,6 @@
-"""Cross-parser agreement on built feeds, and proof that each checker bites (docs/calendar-feeds.md V2).
+"""Cross-parser agreement on built feeds, and proof that each checker bites (V2).
+
+Rule ids are those of docs/calendar-feeds.md.
 
 Six independent readers must see exactly the same events in the reference feed:
 icalendar + recurring-ical-events, allenporter ``ical`` (strict), vobject

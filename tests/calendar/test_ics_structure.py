@@ -342,7 +342,7 @@ def test_invalid_rrule_is_rejected() -> None:
         timed(rrule="FREQ=SOMETIMES")
 
 
-def test_duplicate_uid_is_left_out_and_logged(caplog) -> None:  # noqa: ANN001
+def test_duplicate_uid_is_left_out_and_logged(caplog) -> None:
     # A feed never fails on data (issue 10, finding 2): the first entry is kept.
     with caplog.at_level(logging.WARNING, logger="pdtracker.calendar.ics"):
         body = build_calendar([timed(), timed(summary="另一个")], name="x")

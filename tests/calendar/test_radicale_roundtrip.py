@@ -1,4 +1,7 @@
-"""A built feed survives a real CalDAV server (Radicale) and comes back intact (docs/calendar-feeds.md V3)."""
+"""A built feed survives a real CalDAV server (Radicale) and comes back intact.
+
+See docs/calendar-feeds.md V3.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ caldav = pytest.importorskip("caldav", reason="caldav is not installed")
 
 
 @pytest.fixture
-def stored(radicale_server: str, feed: bytes):  # noqa: ANN201
+def stored(radicale_server: str, feed: bytes):
     """The reference feed PUT as one collection; yields the caldav Calendar."""
     yield from stored_calendar(radicale_server, "teacher", "feed", feed)
 

@@ -25,12 +25,12 @@ from tests.progress.test_services import (
 
 
 @pytest.fixture
-def engine_runs(monkeypatch):  # noqa: ANN001, ANN201
+def engine_runs(monkeypatch):
     """Count calls of the engine as the forecast module calls it."""
     calls = []
     real = forecast.evaluate
 
-    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def spy(*args, **kwargs):
         calls.append(args[2])
         return real(*args, **kwargs)
 
@@ -38,7 +38,7 @@ def engine_runs(monkeypatch):  # noqa: ANN001, ANN201
     return calls
 
 
-def _today(app) -> date:  # noqa: ANN001
+def _today(app) -> date:
     with app.app_context():
         return local_today()
 
@@ -49,13 +49,13 @@ def _card(html: str, card: str) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
-def _department(client) -> str:  # noqa: ANN001
+def _department(client) -> str:
     response = client.get("/progress/department")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
 
-def _practice(make_activity, teacher, today: date, days: int = 180) -> Activity:  # noqa: ANN001
+def _practice(make_activity, teacher, today: date, days: int = 180) -> Activity:
     end = today - timedelta(days=30)
     return make_activity(
         teacher, kind_code="enterprise_placement", starts_on=end - timedelta(days=days - 1),
@@ -63,7 +63,7 @@ def _practice(make_activity, teacher, today: date, days: int = 180) -> Activity:
     )  # fmt: skip
 
 
-def _training(make_activity, teacher, today: date, hours: str) -> Activity:  # noqa: ANN001
+def _training(make_activity, teacher, today: date, hours: str) -> Activity:
     return make_activity(
         teacher, kind_code="training", starts_on=today - timedelta(days=60),
         ends_on=today - timedelta(days=60), hours=Decimal(hours), status="verified",
@@ -205,7 +205,7 @@ def test_registration_leaves_the_cache_when_its_event_ends(app, world) -> None:
         before = cache.department_summary(department, now=start)
         after = cache.department_summary(department, now=start + timedelta(hours=4))
 
-    def planned(summary) -> list[str]:  # noqa: ANN001
+    def planned(summary) -> list[str]:
         by_id = {s.teacher.id: s for s in summary.teachers}
         return [p.fact.id for p in by_id[t1.id].planned]
 
@@ -274,13 +274,13 @@ def test_cached_department_page_follows_the_language(client, auth, world) -> Non
 
 
 @pytest.fixture
-def rendered(app):  # noqa: ANN001, ANN201
+def rendered(app):
     """Names of the templates rendered, in order (Flask's template_rendered signal)."""
     from flask import template_rendered
 
     names: list[str] = []
 
-    def note(sender, template, context, **extra) -> None:  # noqa: ANN001, ANN003
+    def note(sender, template, context, **extra) -> None:
         names.append(template.name)
 
     template_rendered.connect(note, app)
@@ -328,7 +328,7 @@ def test_one_teachers_change_reevaluates_only_that_teacher(
     evaluated: list[int] = []
     real = services.status_for
 
-    def spy(teacher, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def spy(teacher, *args, **kwargs):
         evaluated.append(teacher.id)
         return real(teacher, *args, **kwargs)
 

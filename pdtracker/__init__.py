@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.admin.views import bp as admin_bp
     from pdtracker.auth.views import bp as auth_bp
     from pdtracker.calendar.views import bp as calendar_bp
+    from pdtracker.events import manage  # noqa: F401  (its pages are on events' blueprint)
     from pdtracker.events.views import bp as events_bp
     from pdtracker.health import bp as health_bp
     from pdtracker.main.views import bp as main_bp

@@ -24,16 +24,15 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from pdtracker.auth.models import User
+from pdtracker.events.attendance import mark_attended
 from pdtracker.events.models import Event, Registration
+from pdtracker.events.recurrence import normalise_rrule
+from pdtracker.events.registrations import cancel_registration, register
 from pdtracker.events.services import (
     EventData,
     cancel_event,
-    cancel_registration,
     create_event,
-    mark_attended,
-    normalise_rrule,
     publish_event,
-    register,
 )
 from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise, Placement

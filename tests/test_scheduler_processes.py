@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 
 from pdtracker import ROOT, create_app
 from pdtracker.auth.models import Role, User
-from pdtracker.events.services import EventData, create_event, publish_event, register
+from pdtracker.events.registrations import register
+from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.notifications.models import Notification, NotificationKind, SchedulerRun
 from pdtracker.notifications.services import Reminder, plan

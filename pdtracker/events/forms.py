@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +36,8 @@ from wtforms.validators import (
 
 from pdtracker.activities.models import ActivityKind
 from pdtracker.events.models import DEFAULT_TZID, EVENT_KINDS, Event
-from pdtracker.events.services import EventData, RecurrenceError, normalise_rrule
+from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
+from pdtracker.events.services import EventData
 from pdtracker.extensions import db
 
 # Months the event list accepts in ?month=YYYY-MM.
@@ -181,7 +182,7 @@ class EventForm(FlaskForm):
             capacity=self.capacity.data,
             registration_deadline=deadline,
             credited_hours=Decimal(self.credited_hours.data),
-            exdates=self._exdates(zone, all_day, first),
+            exdates=self._exdates(zone, None if all_day else self.start_time.data),
             **times,
         )
         if deadline is not None and deadline > data.ends_at:
@@ -195,9 +196,8 @@ class EventForm(FlaskForm):
                 raise _FieldError(self.rrule, RECURRENCE_MESSAGES[exc.code]) from exc
         return data
 
-    def _exdates(
-        self, zone: ZoneInfo, all_day: bool, first: datetime | date
-    ) -> list[str]:
+    def _exdates(self, zone: ZoneInfo, start_time: time | None) -> list[str]:
+        """Skipped dates as stored: dates if all-day, else the skipped starts in UTC."""
         values = []
         for line in (self.exdates.data or "").split():
             try:
@@ -207,13 +207,11 @@ class EventForm(FlaskForm):
                     self.exdates,
                     _l("%(value)s is not a date (YYYY-MM-DD).", value=line),
                 ) from exc
-            if all_day:
+            if start_time is None:
                 values.append(day.isoformat())
             else:
                 # The excluded occurrence starts on that day at the series' start time.
-                moment = datetime.combine(
-                    day, first.timetz().replace(tzinfo=None), zone
-                )
+                moment = datetime.combine(day, start_time, zone)
                 values.append(moment.astimezone(UTC).isoformat())
         return sorted(set(values))
 
@@ -252,7 +250,11 @@ def event_form_data(event: Event) -> dict[str, Any]:
             end_date=end.date(),
             end_time=end.time().replace(tzinfo=None),
         )
-        exdates = [v.astimezone(zone).date().isoformat() for v in event.exdate_values()]
+        exdates = [
+            v.astimezone(zone).date().isoformat()
+            for v in event.exdate_values()
+            if isinstance(v, datetime)  # always, for a timed event
+        ]
     if event.registration_deadline is not None:
         deadline = event.registration_deadline.astimezone(zone).replace(tzinfo=None)
         values["registration_deadline"] = deadline

@@ -49,14 +49,16 @@ from pdtracker.events.models import (
     ImportSource,
     ImportSourceKind,
 )
+from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
 from pdtracker.events.services import (
     MATERIAL_FIELDS,
     EventData,
-    RecurrenceError,
+    actor_id,
     apply_event_data,
-    normalise_rrule,
 )
 from pdtracker.extensions import db
+from pdtracker.failures import CodedError
+from pdtracker.timeutil import app_zone
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +80,16 @@ _CONFERENCE_WORDS = (
 _SEMINAR_WORDS = ("研讨", "座谈", "沙龙", "seminar", "workshop", "colloquium")
 
 
-class ImportFailed(Exception):
+class ImportFailed(CodedError):
     """A scheduled refresh that failed as a whole; ``code`` says why."""
 
     def __init__(self, code: str, detail: str | None = None) -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        super().__init__(code, detail=detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        # The feed job records this text on the source and in the admins' notice.
+        return f"{self.code}: {self.detail}" if self.detail else self.code
 
 
 @dataclass(frozen=True)
@@ -149,14 +155,24 @@ def guess_kind(summary: str, categories: tuple[str, ...] = ()) -> str:
 def default_hours(item: ImportedEvent, tzid: str) -> Decimal:
     """Credited hours for an imported event: its length, at most 6 hours per day."""
     if item.all_day:
-        return HOURS_PER_DAY * (item.end - item.start).days
+        first_day: date = item.start
+        end_day: date = item.end
+        return HOURS_PER_DAY * (end_day - first_day).days
     zone = ZoneInfo(tzid)
-    last = max(item.start, item.end - timedelta(microseconds=1))
-    days = (last.astimezone(zone).date() - item.start.astimezone(zone).date()).days + 1
-    hours = Decimal((item.end - item.start).total_seconds()) / 3600
+    start, end = _instants(item)
+    last = max(start, end - timedelta(microseconds=1))
+    days = (last.astimezone(zone).date() - start.astimezone(zone).date()).days + 1
+    hours = Decimal((end - start).total_seconds()) / 3600
     hours = min(hours, HOURS_PER_DAY * days)
     # Round to half hours.
     return (hours * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP) / 2
+
+
+def _instants(item: ImportedEvent) -> tuple[datetime, datetime]:
+    """A timed event's start and end (the parser gives dates only when all-day)."""
+    if not isinstance(item.start, datetime) or not isinstance(item.end, datetime):
+        raise ValueError("a timed event needs a start and an end time")
+    return item.start, item.end
 
 
 def _limits() -> ImportLimits:
@@ -173,10 +189,6 @@ def import_deadline() -> Deadline:
     return Deadline(float(seconds))
 
 
-def _actor_id(actor: User | None) -> int | None:
-    return actor.id if actor is not None else None
-
-
 def import_calendar(
     data: bytes,
     source: ImportSource,
@@ -190,7 +202,7 @@ def import_calendar(
     is rolled back when the budget runs out, and the report says ``too_slow``.
     """
     deadline = deadline or import_deadline()
-    tzid = current_app.config.get("TIMEZONE", "Asia/Shanghai")
+    tzid = app_zone().key
     parsed = parse_calendar(data, default_tz=tzid, limits=_limits(), deadline=deadline)
     report = ImportReport(source_id=source.id)
     if parsed.error is not None:
@@ -229,7 +241,7 @@ def import_calendar(
     if parsed.calendar_name and not source.name:
         source.name = parsed.calendar_name
     record(
-        _actor_id(actor), "events.import", "import_source", source.id, now=now,
+        actor_id(actor), "events.import", "import_source", source.id, now=now,
         created=report.created, updated=report.updated, unchanged=report.unchanged,
         skipped=len(report.skipped),
     )  # fmt: skip
@@ -282,7 +294,7 @@ def _event_data(item: ImportedEvent, deadline: Deadline, **kept: Any) -> EventDa
         first: datetime | date = item.start
     else:
         times = {"starts_at": item.start, "ends_at": item.end}
-        first = item.start.astimezone(ZoneInfo(tzid))
+        first = _instants(item)[0].astimezone(ZoneInfo(tzid))
     rule = None
     if item.rrule:
         rule = normalise_rrule(
@@ -338,7 +350,7 @@ def _create(
         status=(EventStatus.CANCELLED if cancelled else EventStatus.PUBLISHED).value,
         cancelled_at=now if cancelled else None,
         sequence=0,
-        created_by_id=_actor_id(actor),
+        created_by_id=actor_id(actor),
         created_at=now,
         updated_at=now,
     )
@@ -396,7 +408,7 @@ def file_source(actor: User | None, now: datetime) -> ImportSource:
     if source is None:
         source = ImportSource(
             kind=ImportSourceKind.FILE.value,
-            created_by_id=_actor_id(actor),
+            created_by_id=actor_id(actor),
             created_at=now,
         )
         db.session.add(source)
@@ -447,7 +459,7 @@ def import_url(
         source = ImportSource(
             kind=ImportSourceKind.URL.value,
             url=url,
-            created_by_id=_actor_id(actor),
+            created_by_id=actor_id(actor),
             created_at=now,
         )
         db.session.add(source)

@@ -20,13 +20,12 @@ from pdtracker.calendar import directory
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope, FeedState
 from pdtracker.events.models import Event
+from pdtracker.events.registrations import cancel_registration, register
 from pdtracker.events.services import (
     EventData,
     cancel_event,
-    cancel_registration,
     create_event,
     publish_event,
-    register,
     update_event,
 )
 from pdtracker.extensions import db

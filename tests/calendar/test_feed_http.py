@@ -14,7 +14,8 @@ from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import Role, User
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope
-from pdtracker.events.services import EventData, create_event, publish_event, register
+from pdtracker.events.registrations import register
+from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
 from tests.calendar.feedkit import FeedKit, get, soon

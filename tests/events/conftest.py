@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.services import EventData, create_event, publish_event, register
+from pdtracker.events.registrations import register
+from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.services import cancel_registration, register
+from pdtracker.events.registrations import cancel_registration, register
 from pdtracker.extensions import db
 from tests.conftest import requires_postgres
 

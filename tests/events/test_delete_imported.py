@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import User
+from pdtracker.events.attendance import mark_attended
 from pdtracker.events.importing import import_file
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.services import mark_attended
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
 from tests.calendar.feedkit import get

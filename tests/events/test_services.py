@@ -10,22 +10,21 @@ from sqlalchemy import func, select
 
 from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
+from pdtracker.events.attendance import mark_all_attended, mark_attended
+from pdtracker.events.errors import EventError, RegistrationError
 from pdtracker.events.models import Event, Registration
+from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
+from pdtracker.events.registrations import (
+    cancel_registration,
+    register,
+    waitlist_position,
+)
 from pdtracker.events.services import (
     EventData,
-    EventError,
-    RecurrenceError,
-    RegistrationError,
     cancel_event,
-    cancel_registration,
     create_event,
-    mark_all_attended,
-    mark_attended,
-    normalise_rrule,
     publish_event,
-    register,
     update_event,
-    waitlist_position,
 )
 from pdtracker.extensions import db
 

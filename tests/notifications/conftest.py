@@ -149,7 +149,7 @@ def register_for(app: Flask):  # noqa: ANN201
     """Register a teacher for an event through the events service."""
     from pdtracker.auth.models import User
     from pdtracker.events.models import Event
-    from pdtracker.events.services import register
+    from pdtracker.events.registrations import register
 
     def make(teacher, event_id: int) -> str:  # noqa: ANN001
         with app.app_context():

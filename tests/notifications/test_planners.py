@@ -9,12 +9,8 @@ import pytest
 
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event
-from pdtracker.events.services import (
-    EventData,
-    cancel_event,
-    cancel_registration,
-    update_event,
-)
+from pdtracker.events.registrations import cancel_registration
+from pdtracker.events.services import EventData, cancel_event, update_event
 from pdtracker.extensions import db
 from pdtracker.notifications import planners
 from pdtracker.notifications.planners import (

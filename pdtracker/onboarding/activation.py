@@ -90,6 +90,8 @@ def activate(token: str, password: str, now: datetime) -> User | None:
         .execution_options(synchronize_session=False)
     )
     user = db.session.get(User, user_id)
+    if user is None:  # the account was deleted since the link was made
+        return None
     user.set_password(password)
     user.end_other_sessions()
     record(user.id, "account.activate", "user", user.id, now=now)

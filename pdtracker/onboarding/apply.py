@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from pdtracker.activities.models import Activity, ActivitySource, ActivityStatus
 from pdtracker.audit import record
@@ -178,6 +178,7 @@ def _insert_activities(rows: list[dict[str, Any]], now: datetime) -> list[_Creat
     the teachers' and departments' feeds are bumped here, in the same transaction.
     """
     table = Activity.__table__
+    assert isinstance(table, Table)  # a mapped class's table, for Core's insert()
     ids: list[int] = []
     if rows:
         # Columns empty in every row are left to the database (NULL): shorter

@@ -52,7 +52,7 @@ def load_lookups(actor: User | None, now: datetime) -> Lookups:
     teachers = select(
         TeacherProfile.staff_number, TeacherProfile.id_number_hash, User.id
     ).join(User, User.id == TeacherProfile.user_id)
-    if not is_admin(actor):
+    if actor is not None and not is_admin(actor):
         teachers = teachers.where(User.department_id == actor.department_id)
     rows = db.session.execute(teachers).all()
     kinds = db.session.scalars(select(ActivityKind)).all()

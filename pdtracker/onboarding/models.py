@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 
-class ImportMapping(db.Model):
+class ImportMapping(Model):
     """A column mapping saved under a name, for the next file from the same source."""
 
     __tablename__ = "import_mappings"
@@ -30,7 +30,7 @@ class ImportMapping(db.Model):
     )
 
 
-class KindSynonym(db.Model):
+class KindSynonym(Model):
     """A spreadsheet's type name an admin added to the type → kind table."""
 
     __tablename__ = "kind_synonyms"
@@ -41,7 +41,7 @@ class KindSynonym(db.Model):
     )
 
 
-class ActivationToken(db.Model):
+class ActivationToken(Model):
     """A single-use link for a new account to choose its first password.
 
     Only the token's SHA-256 is stored; the link itself is shown once to the

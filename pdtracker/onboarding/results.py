@@ -39,6 +39,7 @@ def result_workbook(
                                  _("Activation link")])  # fmt: skip
         for account in accounts:
             link = (links or {}).get(account.user_id)
-            row = [account.staff_number, account.name, account.email, link]
-            append_row(links_sheet, row)
+            append_row(
+                links_sheet, [account.staff_number, account.name, account.email, link]
+            )
     return xlsx_bytes(book)

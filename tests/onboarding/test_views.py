@@ -171,7 +171,7 @@ def test_an_unreadable_file_is_refused_with_a_message(admin_client, table_counts
     response = upload(admin_client, "people", b"%PDF-1.4\x00\x01 nope", "x.pdf")
     page = admin_client.get(response.headers["Location"], follow_redirects=True)
     assert page.status_code == 200
-    assert "neither an XLSX workbook nor a CSV file" in page.get_data(as_text=True)
+    assert "文件既不是 XLSX 工作簿，也不是 CSV 文件" in page.get_data(as_text=True)
     assert table_counts() == before
 
 

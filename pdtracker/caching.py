@@ -77,6 +77,8 @@ class LRU(Generic[K, V]):
 
     def put(self, key: K, value: V, expires: datetime | None = None) -> None:
         """Store a value (until ``expires``), evicting the least recently used."""
+        if self.maxsize <= 0:  # a cache sized 0 keeps nothing (cachetools would raise)
+            return
         with self._lock:
             self._data[key] = (value, expires)
 

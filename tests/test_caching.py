@@ -37,3 +37,9 @@ def test_per_app_makes_one_object_per_app() -> None:
     made = per_app(first, "x", lambda: LRU(1))  # type: ignore[arg-type]
     assert per_app(first, "x", lambda: LRU(1)) is made  # type: ignore[arg-type]
     assert per_app(second, "x", lambda: LRU(1)) is not made  # type: ignore[arg-type]
+
+
+def test_a_cache_of_size_zero_keeps_nothing() -> None:
+    lru: LRU[str, int] = LRU(0)
+    lru.put("a", 1)
+    assert (lru.get("a"), len(lru)) == (None, 0)

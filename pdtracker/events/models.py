@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _in(values: tuple[str, ...] | type[enum.StrEnum], column: str) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in items)})"
 
 
-class ImportSource(db.Model):
+class ImportSource(Model):
     """An association calendar that events are imported from (uploaded file or URL)."""
 
     __tablename__ = "import_sources"
@@ -87,7 +87,7 @@ class ImportSource(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Event(db.Model):
+class Event(Model):
     """An expert lecture, industry conference or seminar published by the association.
 
     Timed events store instants (starts_at/ends_at, UTC) and the zone they were planned
@@ -208,7 +208,7 @@ class Event(db.Model):
         return [parse(v) for v in self.exdates or []]
 
 
-class Registration(db.Model):
+class Registration(Model):
     """A teacher's registration for an event (one row per teacher and event)."""
 
     __tablename__ = "registrations"

@@ -17,13 +17,13 @@ from pdtracker.extensions import db
 from tests.events.conftest import soon
 
 
-def _english(app, user) -> None:  # noqa: ANN001
+def _english(app, user) -> None:
     with app.app_context():
         db.session.get(User, user.id).locale = "en"
         db.session.commit()
 
 
-def _state(app) -> tuple[dict[int, str], int]:  # noqa: ANN001
+def _state(app) -> tuple[dict[int, str], int]:
     with app.app_context():
         statuses = dict(
             db.session.execute(select(Registration.id, Registration.status)).all()
@@ -34,7 +34,7 @@ def _state(app) -> tuple[dict[int, str], int]:  # noqa: ANN001
 
 def test_waitlisted_registration_cannot_be_marked(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event(starts_at=soon(-1), capacity=1)
     seated = registered(world["teacher1"], event)
     waiting = registered(world["teacher2"], event)
@@ -57,7 +57,7 @@ def test_waitlisted_registration_cannot_be_marked(
 
 def test_cancelled_event_takes_no_attendance(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event(starts_at=soon(-1))
     reg = registered(world["teacher1"], event)
     _english(app, world["staff1"])

@@ -16,12 +16,12 @@ from tests.conftest import requires_postgres
 NOW = datetime(2020, 1, 2, tzinfo=UTC)
 
 
-def _run_at_once(app, jobs) -> list[BaseException]:  # noqa: ANN001
+def _run_at_once(app, jobs) -> list[BaseException]:
     """Run each job in its own thread, app context and session, released together."""
     barrier = threading.Barrier(len(jobs))
     errors: list[BaseException] = []
 
-    def worker(job) -> None:  # noqa: ANN001
+    def worker(job) -> None:
         with app.app_context():
             try:
                 barrier.wait(timeout=30)
@@ -41,14 +41,14 @@ def _run_at_once(app, jobs) -> list[BaseException]:  # noqa: ANN001
     return errors
 
 
-def _registrar(teacher_id: int, event_id: int):  # noqa: ANN202
+def _registrar(teacher_id: int, event_id: int):
     def job() -> None:
         register(db.session.get(User, teacher_id), db.session.get(Event, event_id), NOW)
 
     return job
 
 
-def _statuses(app, event_id: int) -> list[str]:  # noqa: ANN001
+def _statuses(app, event_id: int) -> list[str]:
     with app.app_context():
         return list(
             db.session.scalars(
@@ -57,7 +57,7 @@ def _statuses(app, event_id: int) -> list[str]:  # noqa: ANN001
         )
 
 
-def _concurrent_registrations(app, make_user, make_event) -> None:  # noqa: ANN001
+def _concurrent_registrations(app, make_user, make_event) -> None:
     try:
         _race(app, make_user, make_event)
     finally:
@@ -66,7 +66,7 @@ def _concurrent_registrations(app, make_user, make_event) -> None:  # noqa: ANN0
             db.engine.dispose()
 
 
-def _race(app, make_user, make_event) -> None:  # noqa: ANN001
+def _race(app, make_user, make_event) -> None:
     teachers = [make_user(f"c{i:02d}") for i in range(20)]
     event = make_event(capacity=5)
     errors = _run_at_once(app, [_registrar(t.id, event.id) for t in teachers])
@@ -76,7 +76,7 @@ def _race(app, make_user, make_event) -> None:  # noqa: ANN001
     assert statuses.count("waitlisted") == 15
 
     # Five cancel at once: exactly five move up from the waitlist.
-    def canceller(teacher_id: int):  # noqa: ANN202
+    def canceller(teacher_id: int):
         def job() -> None:
             user = db.session.get(User, teacher_id)
             cancel_registration(user, db.session.get(Event, event.id), NOW)
@@ -97,14 +97,14 @@ def _race(app, make_user, make_event) -> None:  # noqa: ANN001
 
 
 @requires_postgres
-def test_concurrent_registrations_on_postgresql(app, make_user, make_event) -> None:  # noqa: ANN001
+def test_concurrent_registrations_on_postgresql(app, make_user, make_event) -> None:
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     _concurrent_registrations(app, make_user, make_event)
 
 
 def test_concurrent_registrations_on_the_configured_database(
     app, make_user, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     """The same race on SQLite (the default database), where the write lock serialises."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above

@@ -26,7 +26,7 @@ from tests.events.conftest import soon
 from tests.events.test_importing import calendar, vevent
 
 
-def _imported(app, uid: str = "bad@assoc.example", start=None) -> Event:  # noqa: ANN001
+def _imported(app, uid: str = "bad@assoc.example", start=None) -> Event:
     start = start or soon(20)
     text = calendar(
         vevent(
@@ -45,12 +45,12 @@ def _imported(app, uid: str = "bad@assoc.example", start=None) -> Event:  # noqa
         return event
 
 
-def _exists(app, event_id: int) -> bool:  # noqa: ANN001
+def _exists(app, event_id: int) -> bool:
     with app.app_context():
         return db.session.get(Event, event_id) is not None
 
 
-def _english(app, user) -> None:  # noqa: ANN001
+def _english(app, user) -> None:
     with app.app_context():
         db.session.get(User, user.id).locale = "en"
         db.session.commit()
@@ -58,7 +58,7 @@ def _english(app, user) -> None:  # noqa: ANN001
 
 def test_staff_delete_an_imported_event_after_confirming(
     app, client, auth, world
-) -> None:  # noqa: ANN001
+) -> None:
     event = _imported(app)
     assert b"bad@assoc.example" in get(app, "/calendar/association.ics").data
     _english(app, world["staff1"])
@@ -87,7 +87,7 @@ def test_staff_delete_an_imported_event_after_confirming(
     assert client.post(f"/events/{event.id}/delete").status_code == 404
 
 
-def test_delete_needs_the_csrf_token(app, client, auth, world) -> None:  # noqa: ANN001
+def test_delete_needs_the_csrf_token(app, client, auth, world) -> None:
     event = _imported(app)
     auth.login("staff1")
     app.config["WTF_CSRF_ENABLED"] = True
@@ -97,7 +97,7 @@ def test_delete_needs_the_csrf_token(app, client, auth, world) -> None:  # noqa:
 
 def test_an_event_made_here_is_not_deleted(
     app, client, auth, world, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event()
     _english(app, world["staff1"])
     auth.login("staff1")
@@ -109,7 +109,7 @@ def test_an_event_made_here_is_not_deleted(
 
 def test_registered_teachers_see_a_cancellation_before_a_deletion(
     app, client, auth, world, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = _imported(app)
     registered(world["teacher1"], event, utcnow())
     _english(app, world["staff1"])
@@ -133,7 +133,7 @@ def test_registered_teachers_see_a_cancellation_before_a_deletion(
 
 def test_recorded_attendance_keeps_the_event(
     app, client, auth, world, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = _imported(app, start=soon(-2))
     with app.app_context():
         row = db.session.get(Event, event.id)

@@ -36,17 +36,17 @@ HOSTILE = calendar(
 
 
 @pytest.fixture(autouse=True)
-def small_budget(app):  # noqa: ANN001, ANN201
+def small_budget(app):
     """A budget the hostile file exceeds on any machine."""
     app.config["IMPORT_TIME_BUDGET"] = BUDGET
 
 
-def _stored(app) -> int:  # noqa: ANN001
+def _stored(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Event))
 
 
-def test_web_upload_over_budget_stores_nothing(app, client, auth, world) -> None:  # noqa: ANN001
+def test_web_upload_over_budget_stores_nothing(app, client, auth, world) -> None:
     from pdtracker.auth.models import User
 
     with app.app_context():
@@ -67,7 +67,7 @@ def test_web_upload_over_budget_stores_nothing(app, client, auth, world) -> None
     assert elapsed < 10
 
 
-def test_cli_over_budget_stores_nothing(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_over_budget_stores_nothing(app, runner, tmp_path) -> None:
     path = tmp_path / "hostile.ics"
     path.write_bytes(HOSTILE)
     started = time.monotonic()
@@ -81,7 +81,7 @@ def test_cli_over_budget_stores_nothing(app, runner, tmp_path) -> None:  # noqa:
     assert elapsed < 10
 
 
-def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None:  # noqa: ANN001
+def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None:
     from pdtracker.notifications.feeds import refresh_feeds
 
     httpserver.expect_request("/hostile.ics").respond_with_data(
@@ -101,7 +101,7 @@ def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None: 
     assert elapsed < 10
 
 
-def test_a_normal_file_fits_the_default_budget(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_a_normal_file_fits_the_default_budget(app, runner, tmp_path) -> None:
     app.config.pop("IMPORT_TIME_BUDGET")
     path = tmp_path / "ok.ics"
     path.write_bytes(

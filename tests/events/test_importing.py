@@ -53,7 +53,7 @@ THREE = calendar(
 )  # fmt: skip
 
 
-def _import(app, text: str | bytes, now: datetime = NOW):  # noqa: ANN001, ANN202
+def _import(app, text: str | bytes, now: datetime = NOW):
     data = text.encode("utf-8") if isinstance(text, str) else text
     with app.app_context():
         report = import_file(data, "assoc.ics", None, now)
@@ -61,7 +61,7 @@ def _import(app, text: str | bytes, now: datetime = NOW):  # noqa: ANN001, ANN20
         return report
 
 
-def _events(app) -> dict[str, Event]:  # noqa: ANN001
+def _events(app) -> dict[str, Event]:
     with app.app_context():
         rows = db.session.scalars(select(Event)).all()
         for row in rows:
@@ -69,7 +69,7 @@ def _events(app) -> dict[str, Event]:  # noqa: ANN001
         return {row.uid: row for row in rows}
 
 
-def test_import_creates_published_events_with_kinds_and_times(app) -> None:  # noqa: ANN001
+def test_import_creates_published_events_with_kinds_and_times(app) -> None:
     report = _import(app, THREE)
     assert (report.created, report.updated, report.unchanged, report.skipped) == (
         3,
@@ -100,7 +100,7 @@ def test_import_creates_published_events_with_kinds_and_times(app) -> None:  # n
     assert lecture.fingerprint
 
 
-def test_same_file_twice_changes_nothing(app, table_counts) -> None:  # noqa: ANN001
+def test_same_file_twice_changes_nothing(app, table_counts) -> None:
     _import(app, THREE)
     before, rows = table_counts(), _events(app)
     # DTSTAMP is "now" in Indico-style exports: not a change.
@@ -116,7 +116,7 @@ def test_same_file_twice_changes_nothing(app, table_counts) -> None:  # noqa: AN
     }
 
 
-def test_changed_event_is_updated_in_place(app) -> None:  # noqa: ANN001
+def test_changed_event_is_updated_in_place(app) -> None:
     _import(app, THREE)
     first = _events(app)["a@assoc.example"]
     changed = THREE.replace(
@@ -135,7 +135,7 @@ def test_changed_event_is_updated_in_place(app) -> None:  # noqa: ANN001
     assert (row.sequence, row.updated_at) == (1, LATER)
 
 
-def test_staff_choices_survive_a_reimport(app) -> None:  # noqa: ANN001
+def test_staff_choices_survive_a_reimport(app) -> None:
     _import(app, THREE)
     with app.app_context():
         row = db.session.scalar(select(Event).where(Event.uid == "a@assoc.example"))
@@ -151,7 +151,7 @@ def test_staff_choices_survive_a_reimport(app) -> None:  # noqa: ANN001
     assert row.title.endswith("（新）")
 
 
-def test_cancelled_in_source_cancels_and_bumps_sequence(app) -> None:  # noqa: ANN001
+def test_cancelled_in_source_cancels_and_bumps_sequence(app) -> None:
     _import(app, THREE)
     cancelled = THREE.replace(
         "SUMMARY:双师型教师座谈研讨", "SUMMARY:双师型教师座谈研讨\r\nSTATUS:CANCELLED"
@@ -162,7 +162,7 @@ def test_cancelled_in_source_cancels_and_bumps_sequence(app) -> None:  # noqa: A
     assert (row.status, row.cancelled_at, row.sequence) == ("cancelled", LATER, 1)
 
 
-def test_gb18030_file(app) -> None:  # noqa: ANN001
+def test_gb18030_file(app) -> None:
     text = calendar(vevent("gbk@assoc.example", "学术会议：职业教育产教融合论坛",
                            LOCATION="北京国家会议中心"))  # fmt: skip
     report = _import(app, text.encode("gb18030"))
@@ -172,7 +172,7 @@ def test_gb18030_file(app) -> None:  # noqa: ANN001
     assert row.location == "北京国家会议中心"
 
 
-def test_broken_event_is_skipped_with_a_reason(app) -> None:  # noqa: ANN001
+def test_broken_event_is_skipped_with_a_reason(app) -> None:
     text = calendar(
         vevent("good1@x", "讲座一"),
         vevent("broken@x", "坏的讲座", DTSTART="2030041"),
@@ -184,19 +184,19 @@ def test_broken_event_is_skipped_with_a_reason(app) -> None:  # noqa: ANN001
     assert set(_events(app)) == {"good1@x", "good2@x"}
 
 
-def test_not_a_calendar_is_refused_whole(app, table_counts) -> None:  # noqa: ANN001
+def test_not_a_calendar_is_refused_whole(app, table_counts) -> None:
     report = _import(app, b"<html>not a calendar</html>")
     assert report.error == "not_a_calendar"
     assert table_counts()["events"] == 0
 
 
-def test_oversize_file_is_refused(app) -> None:  # noqa: ANN001
+def test_oversize_file_is_refused(app) -> None:
     app.config["IMPORT_MAX_BYTES"] = 1000
     report = _import(app, THREE + " " * 1000)
     assert report.error == "too_large"
 
 
-def test_outlook_style_windows_zone(app) -> None:  # noqa: ANN001
+def test_outlook_style_windows_zone(app) -> None:
     zone = (
         "BEGIN:VTIMEZONE\r\nTZID:China Standard Time\r\nBEGIN:STANDARD\r\n"
         "DTSTART:16010101T000000\r\nTZOFFSETFROM:+0800\r\nTZOFFSETTO:+0800\r\n"
@@ -215,7 +215,7 @@ def test_outlook_style_windows_zone(app) -> None:  # noqa: ANN001
     assert row.credited_hours == Decimal("2.5")
 
 
-def test_recurring_event_until_stored_in_utc(app) -> None:  # noqa: ANN001
+def test_recurring_event_until_stored_in_utc(app) -> None:
     text = calendar(
         vevent("weekly@x", "每周教研研讨", RRULE="FREQ=WEEKLY;UNTIL=20300529T090000",
                EXDATE="20300424T090000"),
@@ -227,7 +227,7 @@ def test_recurring_event_until_stored_in_utc(app) -> None:  # noqa: ANN001
     assert row.series_ends_at == datetime(2030, 5, 29, 3, tzinfo=UTC)
 
 
-def test_recurrence_override_is_its_own_row(app) -> None:  # noqa: ANN001
+def test_recurrence_override_is_its_own_row(app) -> None:
     text = calendar(
         vevent("series@x", "月度研讨", RRULE="FREQ=MONTHLY;COUNT=3"),
         vevent("series@x", "月度研讨（改地点）", RECURRENCE_ID="20300510T090000",
@@ -240,7 +240,7 @@ def test_recurrence_override_is_its_own_row(app) -> None:  # noqa: ANN001
     assert sorted(k for _, k in keys) == ["", "2030-05-10T01:00:00+00:00"]
 
 
-def test_uid_of_a_local_event_is_not_overwritten(app) -> None:  # noqa: ANN001
+def test_uid_of_a_local_event_is_not_overwritten(app) -> None:
     with app.app_context():
         local = create_event(
             EventData(kind_code="seminar", title="本地活动",
@@ -281,7 +281,7 @@ def test_long_timed_conference_hours_are_capped_per_day() -> None:
 # --- the command ------------------------------------------------------------------
 
 
-def test_cli_json_report(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_json_report(app, runner, tmp_path) -> None:
     path = tmp_path / "assoc.ics"
     path.write_text(
         THREE.replace("DTSTART:2030041", "DTSTART:2030041"), encoding="utf-8"
@@ -305,7 +305,7 @@ def test_cli_json_report(app, runner, tmp_path) -> None:  # noqa: ANN001
     assert (again["created"], again["unchanged"]) == (0, 3)
 
 
-def test_cli_text_report_and_reasons(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_text_report_and_reasons(app, runner, tmp_path) -> None:
     path = tmp_path / "broken.ics"
     path.write_text(
         calendar(vevent("ok@x", "讲座"), vevent("bad@x", "坏", DTSTART="x"))
@@ -321,7 +321,7 @@ def test_cli_text_report_and_reasons(app, runner, tmp_path) -> None:  # noqa: AN
     assert report["reasons"][0]["reason"] == "bad_dtstart"
 
 
-def test_cli_fails_on_a_bad_file(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_fails_on_a_bad_file(app, runner, tmp_path) -> None:
     path = tmp_path / "x.ics"
     path.write_bytes(b"hello")
     result = runner.invoke(args=["events", "import", str(path), "--json"])
@@ -334,7 +334,7 @@ def test_cli_fails_on_a_bad_file(app, runner, tmp_path) -> None:  # noqa: ANN001
 # --- URLs -------------------------------------------------------------------------
 
 
-def test_url_import_with_conditional_get(app, httpserver) -> None:  # noqa: ANN001
+def test_url_import_with_conditional_get(app, httpserver) -> None:
     body = THREE.encode()
     headers = {"ETag": '"v1"', "Last-Modified": "Sun, 01 Mar 2026 00:00:00 GMT"}
     httpserver.expect_ordered_request("/assoc.ics").respond_with_data(
@@ -358,7 +358,7 @@ def test_url_import_with_conditional_get(app, httpserver) -> None:  # noqa: ANN0
     httpserver.check_assertions()
 
 
-def test_cli_url_import_needs_allow_private(app, runner, httpserver) -> None:  # noqa: ANN001
+def test_cli_url_import_needs_allow_private(app, runner, httpserver) -> None:
     httpserver.expect_request("/assoc.ics").respond_with_data(THREE.encode())
     url = httpserver.url_for("/assoc.ics")
     refused = runner.invoke(args=["events", "import", url, "--json"])
@@ -372,7 +372,7 @@ def test_cli_url_import_needs_allow_private(app, runner, httpserver) -> None:  #
     "url",
     ["https://127.0.0.1:9/assoc.ics", "https://localhost/x.ics", "webcal://[::1]/a"],
 )
-def test_loopback_url_is_refused_without_permission(app, url: str) -> None:  # noqa: ANN001
+def test_loopback_url_is_refused_without_permission(app, url: str) -> None:
     with app.app_context():
         report = import_url(url, None, NOW)
         db.session.commit()
@@ -383,7 +383,7 @@ def test_loopback_url_is_refused_without_permission(app, url: str) -> None:  # n
 # --- the page ---------------------------------------------------------------------
 
 
-def test_import_page_upload_shows_the_report(app, client, auth, world) -> None:  # noqa: ANN001
+def test_import_page_upload_shows_the_report(app, client, auth, world) -> None:
     import io
 
     auth.login("staff1")
@@ -402,7 +402,7 @@ def test_import_page_upload_shows_the_report(app, client, auth, world) -> None: 
     assert len(_events(app)) == 1
 
 
-def test_import_page_needs_exactly_one_of_file_and_url(client, auth, world) -> None:  # noqa: ANN001
+def test_import_page_needs_exactly_one_of_file_and_url(client, auth, world) -> None:
     auth.login("staff1")
     response = client.post("/events/import", data={"url": ""})
     assert 'id="import-report"' not in response.text
@@ -411,7 +411,7 @@ def test_import_page_needs_exactly_one_of_file_and_url(client, auth, world) -> N
 
 def test_import_page_refuses_loopback_for_staff_allows_for_admin(
     app, client, auth, world, httpserver
-) -> None:  # noqa: ANN001
+) -> None:
     httpserver.expect_request("/assoc.ics").respond_with_data(THREE.encode())
     url = httpserver.url_for("/assoc.ics")
     auth.login("staff1")
@@ -426,7 +426,7 @@ def test_import_page_refuses_loopback_for_staff_allows_for_admin(
     assert len(_events(app)) == 3
 
 
-def test_refresh_url_source_remembers_the_admins_permission(app, httpserver) -> None:  # noqa: ANN001
+def test_refresh_url_source_remembers_the_admins_permission(app, httpserver) -> None:
     from pdtracker.events.importing import ImportFailed, refresh_url_source
 
     httpserver.expect_request("/assoc.ics").respond_with_data(THREE.encode())

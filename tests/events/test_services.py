@@ -32,7 +32,7 @@ T0 = datetime(2026, 5, 1, tzinfo=UTC)
 START = datetime(2026, 6, 10, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
-def _data(**fields) -> EventData:  # noqa: ANN003
+def _data(**fields) -> EventData:
     fields.setdefault("kind_code", "seminar")
     fields.setdefault("title", "双师型教师座谈会")
     if not fields.get("is_all_day"):
@@ -42,15 +42,15 @@ def _data(**fields) -> EventData:  # noqa: ANN003
     return EventData(**fields)
 
 
-def _teachers(make_user, n: int) -> list[User]:  # noqa: ANN001
+def _teachers(make_user, n: int) -> list[User]:
     return [make_user(f"t{i:02d}") for i in range(n)]
 
 
-def _get(model, id_):  # noqa: ANN001, ANN202
+def _get(model, id_):
     return db.session.get(model, id_)
 
 
-def test_create_gives_uid_from_id_and_starts_as_draft(app, ctx) -> None:  # noqa: ANN001
+def test_create_gives_uid_from_id_and_starts_as_draft(app, ctx) -> None:
     event = create_event(_data(), None, T0)
     db.session.commit()
     assert event.uid == f"event-{event.id}@pdtracker.{app.config['FEED_DOMAIN']}"
@@ -60,7 +60,7 @@ def test_create_gives_uid_from_id_and_starts_as_draft(app, ctx) -> None:  # noqa
     assert event.series_ends_at == START + timedelta(hours=2)
 
 
-def test_sequence_grows_only_on_material_change_of_published_event(ctx) -> None:  # noqa: ANN001
+def test_sequence_grows_only_on_material_change_of_published_event(ctx) -> None:
     event = create_event(_data(), None, T0)
     update_event(event, _data(title="改名的草稿"), None, T0)
     assert event.sequence == 0  # drafts are in no feed yet
@@ -86,7 +86,7 @@ def test_sequence_grows_only_on_material_change_of_published_event(ctx) -> None:
     assert event.updated_at == T0 + timedelta(days=3)
 
 
-def test_cancel_bumps_sequence_and_refuses_further_edits(ctx) -> None:  # noqa: ANN001
+def test_cancel_bumps_sequence_and_refuses_further_edits(ctx) -> None:
     event = create_event(_data(), None, T0)
     publish_event(event, None, T0)
     cancel_event(event, None, T0 + timedelta(days=1))
@@ -100,7 +100,7 @@ def test_cancel_bumps_sequence_and_refuses_further_edits(ctx) -> None:  # noqa: 
         publish_event(event, None, T0)
 
 
-def test_all_day_event_stores_dates_and_midnights(ctx) -> None:  # noqa: ANN001
+def test_all_day_event_stores_dates_and_midnights(ctx) -> None:
     data = _data(is_all_day=True, start_on=date(2026, 4, 20), end_on=date(2026, 4, 23))
     event = create_event(data, None, T0)
     db.session.commit()
@@ -110,7 +110,7 @@ def test_all_day_event_stores_dates_and_midnights(ctx) -> None:  # noqa: ANN001
     assert event.ends_at == datetime(2026, 4, 22, 16, tzinfo=UTC)
 
 
-def test_all_day_check_constraint_rejects_missing_dates(ctx) -> None:  # noqa: ANN001
+def test_all_day_check_constraint_rejects_missing_dates(ctx) -> None:
     event = create_event(_data(), None, T0)
     db.session.commit()
     event.is_all_day = True
@@ -119,7 +119,7 @@ def test_all_day_check_constraint_rejects_missing_dates(ctx) -> None:  # noqa: A
     db.session.rollback()
 
 
-def test_register_until_full_then_waitlist_and_promote_oldest(make_user, ctx) -> None:  # noqa: ANN001
+def test_register_until_full_then_waitlist_and_promote_oldest(make_user, ctx) -> None:
     teachers = _teachers(make_user, 4)
     event = create_event(_data(capacity=2), None, T0)
     publish_event(event, None, T0)
@@ -146,7 +146,7 @@ def test_register_until_full_then_waitlist_and_promote_oldest(make_user, ctx) ->
     assert waitlist_position(regs[3]) == 1
 
 
-def test_cancelling_a_waitlist_place_promotes_nobody(make_user, ctx) -> None:  # noqa: ANN001
+def test_cancelling_a_waitlist_place_promotes_nobody(make_user, ctx) -> None:
     teachers = _teachers(make_user, 3)
     event = create_event(_data(capacity=1), None, T0)
     publish_event(event, None, T0)
@@ -155,7 +155,7 @@ def test_cancelling_a_waitlist_place_promotes_nobody(make_user, ctx) -> None:  #
     assert [r.status for r in regs] == ["registered", "cancelled", "waitlisted"]
 
 
-def test_reregistering_reuses_the_row_at_the_back_of_the_queue(make_user, ctx) -> None:  # noqa: ANN001
+def test_reregistering_reuses_the_row_at_the_back_of_the_queue(make_user, ctx) -> None:
     a, b = _teachers(make_user, 2)
     event = create_event(_data(capacity=1), None, T0)
     publish_event(event, None, T0)
@@ -171,7 +171,7 @@ def test_reregistering_reuses_the_row_at_the_back_of_the_queue(make_user, ctx) -
     assert exc.value.code == "already_registered"
 
 
-def test_raising_capacity_promotes_waitlisted(make_user, ctx) -> None:  # noqa: ANN001
+def test_raising_capacity_promotes_waitlisted(make_user, ctx) -> None:
     teachers = _teachers(make_user, 3)
     event = create_event(_data(capacity=1), None, T0)
     publish_event(event, None, T0)
@@ -191,7 +191,7 @@ def test_raising_capacity_promotes_waitlisted(make_user, ctx) -> None:  # noqa: 
         ("published", None, START + timedelta(minutes=1), "closed"),
     ],
 )
-def test_registration_refused(make_user, ctx, status, deadline, when, code) -> None:  # noqa: ANN001
+def test_registration_refused(make_user, ctx, status, deadline, when, code) -> None:
     teacher = make_user("t1")
     event = create_event(_data(registration_deadline=deadline), None, T0)
     if status != "draft":
@@ -203,7 +203,7 @@ def test_registration_refused(make_user, ctx, status, deadline, when, code) -> N
     assert exc.value.code == code
 
 
-def test_cancel_without_registration_is_refused(make_user, ctx) -> None:  # noqa: ANN001
+def test_cancel_without_registration_is_refused(make_user, ctx) -> None:
     teacher = make_user("t1")
     event = create_event(_data(), None, T0)
     publish_event(event, None, T0)
@@ -212,7 +212,7 @@ def test_cancel_without_registration_is_refused(make_user, ctx) -> None:  # noqa
     assert exc.value.code == "not_registered"
 
 
-def test_attendance_credits_one_verified_activity(make_user, ctx) -> None:  # noqa: ANN001
+def test_attendance_credits_one_verified_activity(make_user, ctx) -> None:
     teacher, staff = make_user("t1"), make_user("staff", "staff")
     event = create_event(
         _data(kind_code="industry_conference", credited_hours=Decimal("3.5"),
@@ -246,7 +246,7 @@ def test_attendance_credits_one_verified_activity(make_user, ctx) -> None:  # no
     assert reg.activity_id == row.id
 
 
-def test_activity_id_is_unique_in_the_database(make_user, ctx) -> None:  # noqa: ANN001
+def test_activity_id_is_unique_in_the_database(make_user, ctx) -> None:
     a, b = _teachers(make_user, 2)
     event = create_event(_data(), None, T0)
     publish_event(event, None, T0)
@@ -260,7 +260,7 @@ def test_activity_id_is_unique_in_the_database(make_user, ctx) -> None:  # noqa:
     db.session.rollback()
 
 
-def test_mark_all_attended_counts_new_marks(make_user, ctx) -> None:  # noqa: ANN001
+def test_mark_all_attended_counts_new_marks(make_user, ctx) -> None:
     teachers = _teachers(make_user, 3)
     event = create_event(_data(capacity=2), None, T0)
     publish_event(event, None, T0)
@@ -273,7 +273,7 @@ def test_mark_all_attended_counts_new_marks(make_user, ctx) -> None:  # noqa: AN
     assert db.session.scalar(select(func.count()).select_from(Activity)) == 2
 
 
-def test_multi_day_all_day_attendance_dates(make_user, ctx) -> None:  # noqa: ANN001
+def test_multi_day_all_day_attendance_dates(make_user, ctx) -> None:
     teacher = make_user("t1")
     data = _data(is_all_day=True, start_on=date(2026, 6, 20), end_on=date(2026, 6, 23))
     event = create_event(data, None, T0)
@@ -290,7 +290,7 @@ def test_multi_day_all_day_attendance_dates(make_user, ctx) -> None:  # noqa: AN
 # --- recurrence -------------------------------------------------------------------
 
 
-def test_until_is_stored_in_utc(ctx) -> None:  # noqa: ANN001
+def test_until_is_stored_in_utc(ctx) -> None:
     start = datetime(2026, 3, 4, 6, 30, tzinfo=UTC)  # 14:30 Shanghai
     rule = normalise_rrule(
         "FREQ=WEEKLY;BYDAY=WE;UNTIL=20260624", start, "Asia/Shanghai", all_day=False
@@ -302,7 +302,7 @@ def test_until_is_stored_in_utc(ctx) -> None:  # noqa: ANN001
     assert local == "FREQ=WEEKLY;UNTIL=20260624T063000Z"
 
 
-def test_recurring_event_series_end(ctx) -> None:  # noqa: ANN001
+def test_recurring_event_series_end(ctx) -> None:
     start = datetime(2026, 3, 4, 6, 30, tzinfo=UTC)
     data = _data(starts_at=start, ends_at=start + timedelta(hours=2))
     data.rrule = "FREQ=WEEKLY;COUNT=10"
@@ -335,7 +335,7 @@ def test_bad_rules_are_refused(rule: str, code: str) -> None:
     assert exc.value.code == code
 
 
-def test_event_rows_keep_check_constraints(ctx) -> None:  # noqa: ANN001
+def test_event_rows_keep_check_constraints(ctx) -> None:
     event = create_event(_data(), None, T0)
     db.session.commit()
     event.capacity = 0

@@ -37,14 +37,14 @@ FORM = {
 }
 
 
-def _event(app, event_id: int) -> Event:  # noqa: ANN001
+def _event(app, event_id: int) -> Event:
     with app.app_context():
         event = db.session.get(Event, event_id)
         db.session.expunge(event)
         return event
 
 
-def test_staff_creates_edits_publishes_and_cancels(app, client, auth, world) -> None:  # noqa: ANN001
+def test_staff_creates_edits_publishes_and_cancels(app, client, auth, world) -> None:
     auth.login("staff1")
     response = client.post("/events/new", data=FORM)
     assert response.status_code == 302
@@ -77,7 +77,7 @@ def test_staff_creates_edits_publishes_and_cancels(app, client, auth, world) -> 
     assert FORM["title"] in manage.text
 
 
-def test_all_day_multi_day_event_from_the_form(app, client, auth, world) -> None:  # noqa: ANN001
+def test_all_day_multi_day_event_from_the_form(app, client, auth, world) -> None:
     auth.login("staff1")
     data = {**FORM, "is_all_day": "y", "start_time": "", "end_time": "",
             "end_date": "2030-04-22", "registration_deadline": ""}  # fmt: skip
@@ -102,7 +102,7 @@ def test_all_day_multi_day_event_from_the_form(app, client, auth, world) -> None
 )
 def test_form_rejects_bad_input(
     app, client, auth, world, changes, field, message
-) -> None:  # noqa: ANN001
+) -> None:
     auth.login("staff1")
     with app.app_context():
         from pdtracker.auth.models import User
@@ -118,7 +118,7 @@ def test_form_rejects_bad_input(
         assert db.session.scalar(select(func.count()).select_from(Event)) == 0
 
 
-def test_recurring_event_from_the_form(app, client, auth, world) -> None:  # noqa: ANN001
+def test_recurring_event_from_the_form(app, client, auth, world) -> None:
     auth.login("staff1")
     data = {**FORM, "rrule": "FREQ=WEEKLY;UNTIL=20300601", "exdates": "2030-05-01"}
     assert client.post("/events/new", data=data).status_code == 302
@@ -131,7 +131,7 @@ def test_recurring_event_from_the_form(app, client, auth, world) -> None:  # noq
 
 def test_teacher_browses_published_events_upcoming_first(
     client, auth, world, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     make_event(title="草稿讲座", publish=False)
     later = make_event(title="后面的讲座", starts_at=soon(20))
     sooner = make_event(title="前面的研讨", kind_code="seminar", starts_at=soon(5))
@@ -152,14 +152,14 @@ def test_teacher_browses_published_events_upcoming_first(
     assert client.get("/events/?month=garbage").status_code == 200
 
 
-def test_draft_is_404_for_teachers(client, auth, world, make_event) -> None:  # noqa: ANN001
+def test_draft_is_404_for_teachers(client, auth, world, make_event) -> None:
     draft = make_event(publish=False)
     auth.login("teacher1")
     assert client.get(f"/events/{draft.id}").status_code == 404
     assert client.post(f"/events/{draft.id}/register").status_code == 404
 
 
-def test_teacher_registers_and_cancels(app, client, auth, world, make_event) -> None:  # noqa: ANN001
+def test_teacher_registers_and_cancels(app, client, auth, world, make_event) -> None:
     event = make_event(capacity=1)
     auth.login("teacher1")
     response = client.post(f"/events/{event.id}/register", follow_redirects=True)
@@ -195,7 +195,7 @@ def test_teacher_registers_and_cancels(app, client, auth, world, make_event) -> 
 
 def test_teacher_cannot_cancel_another_teachers_registration(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event()
     registered(world["teacher1"], event)
     auth.login("teacher2")
@@ -206,7 +206,7 @@ def test_teacher_cannot_cancel_another_teachers_registration(
 
 def test_registration_after_deadline_is_refused(
     app, client, auth, world, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event(registration_deadline=soon(-1))
     auth.login("teacher1")
     client.post(f"/events/{event.id}/register")
@@ -234,7 +234,7 @@ STAFF_ROUTES = [
 @pytest.mark.parametrize("user", ["teacher1", "head1"])
 def test_staff_routes_forbidden(
     client, auth, world, make_event, method, path, user
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event()
     auth.login(user)
     response = getattr(client, method)(path.format(id=event.id))
@@ -242,14 +242,14 @@ def test_staff_routes_forbidden(
 
 
 @pytest.mark.parametrize(("method", "path"), [*STAFF_ROUTES, ("get", "/events/")])
-def test_anonymous_goes_to_login(client, world, make_event, method, path) -> None:  # noqa: ANN001
+def test_anonymous_goes_to_login(client, world, make_event, method, path) -> None:
     event = make_event()
     response = getattr(client, method)(path.format(id=event.id))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
-def test_head_browses_but_cannot_register(client, auth, make_user, make_event) -> None:  # noqa: ANN001
+def test_head_browses_but_cannot_register(client, auth, make_user, make_event) -> None:
     make_user("headonly", Role.HEAD)
     event = make_event()
     auth.login("headonly")
@@ -262,7 +262,7 @@ def test_head_browses_but_cannot_register(client, auth, make_user, make_event) -
 
 def test_attendance_through_the_page_credits_once(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event(starts_at=soon(-1), credited_hours=Decimal("3"))
     reg = registered(world["teacher1"], event)
     auth.login("staff1")
@@ -280,7 +280,7 @@ def test_attendance_through_the_page_credits_once(
 
 def test_registrations_export_csv_and_xlsx(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event(capacity=1)
     registered(world["teacher1"], event)
     registered(world["teacher2"], event, datetime(2020, 1, 3, tzinfo=UTC))
@@ -307,7 +307,7 @@ def test_registrations_export_csv_and_xlsx(
 
 def test_event_list_query_count_is_bounded(
     client, auth, world, make_event, count_queries
-) -> None:  # noqa: ANN001
+) -> None:
     auth.login("teacher1")
     make_event(title="第一场")
     with count_queries() as one:
@@ -321,7 +321,7 @@ def test_event_list_query_count_is_bounded(
 
 def test_manage_and_registrations_query_counts(
     client, auth, world, make_event, registered, count_queries
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event()
     registered(world["teacher1"], event)
     auth.login("staff1")
@@ -340,7 +340,7 @@ def test_manage_and_registrations_query_counts(
 
 def test_detail_shows_waitlist_place_and_cancellation(
     app, client, auth, world, make_event, registered
-) -> None:  # noqa: ANN001
+) -> None:
     from pdtracker.auth.models import User
 
     event = make_event(capacity=1)
@@ -367,7 +367,7 @@ def test_detail_shows_waitlist_place_and_cancellation(
 
 def test_event_times_show_hours_and_minutes_once_per_day(
     app, client, auth, world, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     # 01:00-03:30 UTC is 09:00-11:30 in Shanghai, the teacher's zone: one day.
     start = datetime(2031, 5, 6, 1, 0, tzinfo=UTC)
     same_day = make_event(starts_at=start, ends_at=start.replace(hour=3, minute=30))
@@ -382,7 +382,7 @@ def test_event_times_show_hours_and_minutes_once_per_day(
 
 def test_event_page_leads_staff_back_to_managing_and_teachers_to_the_list(
     client, auth, world, make_event
-) -> None:  # noqa: ANN001
+) -> None:
     event = make_event()
     auth.login("staff1")
     page = client.get(f"/events/{event.id}").text

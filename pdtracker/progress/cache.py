@@ -38,7 +38,12 @@ from sqlalchemy import String, and_, cast, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.caching import LRU, per_app
-from pdtracker.calendar.models import FeedState, department_feed_key, teacher_feed_key
+from pdtracker.calendar.models import (
+    PUBLIC_FEED_KEY,
+    FeedState,
+    department_feed_key,
+    teacher_feed_key,
+)
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.progress import facts, services
@@ -241,7 +246,8 @@ def teacher_status(
 ) -> TeacherStatus:
     """A teacher's status for the dashboard, from the cache while its key holds.
 
-    A hit costs two queries (ruleset, fingerprint); a miss adds three.
+    A hit costs two queries (ruleset, fingerprint); a miss adds four (the facts and
+    the events open to the teacher, for the path to the next level).
     """
     active = active or active_ruleset()
     now = now or utcnow()
@@ -254,22 +260,32 @@ def teacher_status(
     mine = TeacherProfile.user_id == teacher.id
     profile = select(TeacherProfile.is_professional_course).where(mine)
     years_query = select(TeacherProfile.prior_industry_years).where(mine)
-    fp_version, flag, years = db.session.execute(
-        select(version, profile.scalar_subquery(), years_query.scalar_subquery())
-    ).one()
+    # Published events change the path to the next level: their feed's version.
+    public = select(FeedState.version).where(FeedState.feed_key == PUBLIC_FEED_KEY)
+    fp_version, flag, years, events_version = db.session.execute(
+        select(
+            version, profile.scalar_subquery(), years_query.scalar_subquery(),
+            public.scalar_subquery(),
+        )
+    ).one()  # fmt: skip
     # No profile yet: a professional-course teacher, as the profile defaults.
     professional = True if flag is None else bool(flag)
     years = years or 0
-    key = (teacher.id, as_of, _ruleset_key(active), fp_version, professional, years)
+    key = (
+        teacher.id, as_of, _ruleset_key(active), fp_version, professional, years,
+        events_version,
+    )  # fmt: skip
     cache = caches().teachers
     found = cache.get(key, now)
     if found is None:
         gathered = facts.gather(facts.by_ids([teacher.id]), now)
         entry = gathered.get(teacher.id)
+        offers, closes = facts.open_events(teacher.id, now)
         status = services.status_for(
             teacher, entry, active.ruleset, as_of, professional=professional,
-            years=years,
+            years=years, opportunities=offers,
         )  # fmt: skip
         found = _detached(status)
-        cache.put(key, found, None if entry is None else entry.expires_at)
+        expiries = [e for e in (closes, entry and entry.expires_at) if e is not None]
+        cache.put(key, found, min(expiries, default=None))
     return replace(found, teacher=teacher)

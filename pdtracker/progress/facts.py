@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import User
@@ -23,6 +23,7 @@ from pdtracker.events.models import Event, EventStatus, Registration, Registrati
 from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.progress.definitions import ActivityFact
+from pdtracker.progress.path import Opportunity
 from pdtracker.timeutil import to_local, utcnow
 
 
@@ -197,3 +198,60 @@ def facts_for_teachers(
     """Engine facts per teacher: logged, placements to come and event seats to come."""
     gathered = gather(by_ids(teacher_ids), now or utcnow())
     return {teacher_id: entry.facts for teacher_id, entry in gathered.items()}
+
+
+# Upcoming events offered on one teacher's path: the soonest first, at most this many.
+MAX_OPPORTUNITIES = 50
+SEAT_HOLDERS = (RegistrationStatus.REGISTERED.value, RegistrationStatus.ATTENDED.value)
+
+
+def open_events(
+    teacher_id: int, now: datetime
+) -> tuple[list[Opportunity], datetime | None]:
+    """Published events the teacher can still take a seat at, as planned facts.
+
+    One query: single (not recurring) events whose registration is open, with a
+    free seat, that the teacher holds no active registration for. Also returns when
+    the first of them closes (the list is stale after that).
+    """
+    zone = app_zone()
+    seats = (
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == Event.id, Registration.status.in_(SEAT_HOLDERS))
+        .scalar_subquery()
+    )
+    mine = select(Registration.id).where(
+        Registration.event_id == Event.id,
+        Registration.teacher_id == teacher_id,
+        Registration.status != RegistrationStatus.CANCELLED.value,
+    )
+    closes = func.coalesce(Event.registration_deadline, Event.starts_at)
+    rows = db.session.execute(
+        select(
+            Event.id, Event.kind_code, Event.title, Event.starts_at, Event.ends_at,
+            Event.is_all_day, Event.start_on, Event.end_on, Event.credited_hours,
+            Event.registration_deadline,
+        )
+        .where(
+            Event.status == EventStatus.PUBLISHED.value,
+            Event.rrule.is_(None),
+            closes > now,
+            or_(Event.capacity.is_(None), seats < Event.capacity),
+            ~mine.exists(),
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(MAX_OPPORTUNITIES)
+    )  # fmt: skip
+    found, first_close = [], None
+    for row in rows:
+        start, end = _event_days(row, zone)
+        fact = ActivityFact(
+            id=f"event:{row.id}", kind=row.kind_code, start=start, end=end,
+            hours=_number(row.credited_hours), role="attendee",
+            status=ActivityStatus.PLANNED.value,
+        )  # fmt: skip
+        found.append(Opportunity(row.id, row.title, fact))
+        close = row.registration_deadline or row.starts_at
+        first_close = close if first_close is None else min(first_close, close)
+    return found, first_close

@@ -44,6 +44,7 @@ from pdtracker.progress.facts import (
 from pdtracker.progress.forecast import outlook, qualified_on
 from pdtracker.progress.measures import add_months, month_end
 from pdtracker.progress.models import Evaluation
+from pdtracker.progress.path import Opportunity, PathToNext, path_to_next
 from pdtracker.progress.records import ActiveRuleset, active_ruleset, record_builtin
 from pdtracker.timeutil import to_local, utcnow
 
@@ -67,6 +68,7 @@ class TeacherStatus:
     lapse: RequirementResult | None
     forecast_on: date | None
     industry_years: float = 0
+    path: PathToNext | None = None
     # Rendered HTML of the dashboard's data part per (locale, zone, own page), shared
     # by every copy of a cached status so a warm dashboard renders only its frame.
     fragments: dict[tuple[str, str, bool], Any] = field(
@@ -116,8 +118,13 @@ def status_for(
     as_of: date,
     professional: bool | None = None,
     years: float | None = None,
+    opportunities: Sequence[Opportunity] | None = None,
 ) -> TeacherStatus:
-    """Evaluate one teacher from already-loaded facts (no queries)."""
+    """Evaluate one teacher from already-loaded facts (no queries).
+
+    With ``opportunities`` (events open to the teacher), the status carries the
+    path to the next level too.
+    """
     entry = entry or TeacherFacts()
     if professional is None:
         professional = is_professional(teacher)
@@ -138,7 +145,13 @@ def status_for(
         lapse=seen.lapse,
         forecast_on=seen.forecast_on,
         industry_years=years,
-    )
+        path=None
+        if opportunities is None
+        else path_to_next(
+            ruleset, entry.facts, seen.report, opportunities,
+            professional_course=professional, industry_years=years,
+        ),
+    )  # fmt: skip
 
 
 def evaluate_teacher(

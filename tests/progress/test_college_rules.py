@@ -86,3 +86,16 @@ def test_credit_table_and_caps_are_explained(
         f"{year}: Expert lecture reached the yearly cap of 16 hours; "
         "2 more not counted."
     ) in html
+
+
+def test_the_head_sees_the_teachers_path(app, client, auth, world, college) -> None:
+    """Industry years fall short and no event counts: the page says why."""
+    _set_industry_years(app, world["teacher1"], 1)
+    auth.login("head1")
+    client.post("/language", data={"locale": "en"})
+    html = client.get(f"/progress/teachers/{world['teacher1'].id}").get_data(
+        as_text=True
+    )
+    assert 'id="path"' in html
+    assert 'data-step="practice_days"' in html  # the alternative closest to met
+    assert "No upcoming event counts toward it" in html

@@ -42,6 +42,7 @@ def impurities(source: str, allowed: frozenset[str]) -> list[str]:
         ("measures.py", frozenset({".definitions"})),
         ("engine.py", frozenset({".definitions", ".measures"})),
         ("forecast.py", frozenset({".definitions", ".engine", ".measures"})),
+        ("path.py", frozenset({".definitions", ".engine", ".forecast"})),
         ("documents.py", frozenset({"yaml", ".definitions"})),
         ("clauses.py", frozenset({".definitions", ".documents"})),
         ("rulebook.py", frozenset({"yaml", ".clauses", ".definitions", ".documents"})),
@@ -79,7 +80,9 @@ def test_checker_accepts_pure_code():
     assert impurities(source, frozenset({".rules"})) == []
 
 
-@pytest.mark.parametrize("module", ["engine", "forecast", "measures", "definitions"])
+@pytest.mark.parametrize(
+    "module", ["engine", "forecast", "path", "measures", "definitions"]
+)
 def test_importing_a_pure_module_loads_no_web_or_database_library(module):
     """``import pdtracker.progress.<module>`` runs the package __init__ files too."""
     code = (

@@ -35,7 +35,8 @@ from pdtracker.extensions import db
 
 logger = logging.getLogger(__name__)
 
-# Changes that calendar clients must see as a new version (SEQUENCE, CALENDAR.md A4).
+# Changes that calendar clients must see as a new version
+# (SEQUENCE, docs/calendar-feeds.md F3).
 MATERIAL_FIELDS = frozenset(
     {
         "title",
@@ -151,7 +152,7 @@ def apply_event_data(
 
 
 def create_event(data: EventData, actor: User | None, now: datetime) -> Event:
-    """Create a draft event; its UID derives from its id (CALENDAR.md A1)."""
+    """Create a draft event; its UID derives from its id (docs/calendar-feeds.md F1)."""
     event = Event(
         uid=f"pending-{uuid.uuid4().hex}",
         recurrence_key="",
@@ -206,7 +207,10 @@ def publish_event(event: Event, actor: User | None, now: datetime) -> None:
 
 
 def cancel_event(event: Event, actor: User | None, now: datetime) -> None:
-    """Cancel an event; feeds keep it as STATUS:CANCELLED for a while (A5)."""
+    """Cancel an event; feeds keep it as STATUS:CANCELLED for a while.
+
+    See docs/calendar-feeds.md F4.
+    """
     take_lock(event)
     if event.is_cancelled:
         raise EventError("cancelled")

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pdtracker.database import Model
 from pdtracker.extensions import db
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One recorded action."""
 
     __tablename__ = "audit_log"

@@ -172,7 +172,7 @@ def read_manifest(src: Path, secret_key: str, *, trust: bool = False) -> dict[st
 
 def _check_shape(manifest: dict[str, Any]) -> None:
     """Refuse a manifest whose entries could name files outside the backup's own."""
-    database = DUMP_NAMES.get(manifest.get("dialect"))
+    database = DUMP_NAMES.get(str(manifest.get("dialect")))
     files = manifest.get("files")
     tables = manifest.get("tables")
     if (

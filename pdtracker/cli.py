@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from pdtracker.backup import BackupError, create_backup, restore_backup
+from pdtracker.demo import seed_demo
 from pdtracker.extensions import db
 from pdtracker.timeutil import utcnow
 
@@ -16,8 +18,6 @@ from pdtracker.timeutil import utcnow
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo data into the configured database (idempotent)."""
-    from pdtracker.demo import seed_demo
-
     for line in seed_demo():
         click.echo(line)
 
@@ -32,8 +32,6 @@ def backup_cli() -> None:
 @with_appcontext
 def backup_create(dest: Path) -> None:
     """Write a consistent copy of the database and uploads, with a manifest, into DEST."""
-    from pdtracker.backup import BackupError, create_backup
-
     try:
         summary = create_backup(db.engine, _uploads(), dest, utcnow(), _secret_key())
     except BackupError as exc:
@@ -57,8 +55,6 @@ def backup_restore(src: Path, trust: bool) -> None:
     Only the files the manifest lists are restored. A restore that fails leaves the
     database and the upload folder as they were.
     """
-    from pdtracker.backup import BackupError, restore_backup
-
     try:
         summary = restore_backup(db.engine, _uploads(), src, _secret_key(), trust=trust)
     except BackupError as exc:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from pdtracker.extensions import db
+
+if TYPE_CHECKING:
+    # mypy cannot take an attribute (``db.Model``) as a base class (python/mypy#8603);
+    # db.Model is built from Base, so the checker reads models as Base subclasses.
+    from pdtracker.extensions import Base as Model
+else:
+    Model = db.Model
 
 
 def init_database(app: Flask) -> None:
@@ -35,7 +44,7 @@ def _configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout and foreign keys on every connection."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from pdtracker.activities.models import Activity, ActivityRole, ActivityStatus
 from pdtracker.auth.models import Role, User
+from pdtracker.demo_events import seed_events
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import (
@@ -420,24 +421,25 @@ def seed_demo(today: date | None = None) -> list[str]:
     enterprises = _enterprises()
     users = _users(departments)
     builder = _Builder(rng, today, enterprises)
-    heads = {p.department: users[p.username] for p in PEOPLE if Role.HEAD in p.roles}
+    heads = {
+        p.department: users[p.username]
+        for p in PEOPLE
+        if Role.HEAD in p.roles and p.department is not None
+    }
     for person in PEOPLE:
         if person.plan is None:
             continue
-        teacher, head = users[person.username], heads[person.department]
+        teacher = users[person.username]
+        head = _head_of(teacher, heads)
         builder.build(teacher, PLANS[person.plan], head)
         named = person.username == "teacher1"  # the log shows every status
         awaiting, planned = named or rng.random() < 0.3, named or rng.random() < 0.5
         builder.extras(teacher, head, awaiting=awaiting, planned=planned)
     for username, reason in zip(("zhoujie", "fenglei"), REJECTION_REASONS, strict=True):
-        builder.rejected(
-            users[username], heads[users[username].department.code], reason
-        )
+        builder.rejected(users[username], _head_of(users[username], heads), reason)
     _current_placements(builder, users, heads)
     db.session.add_all(builder.activities)
     db.session.add_all(builder.placements)
-    from pdtracker.demo_events import seed_events
-
     event_lines = seed_events(today, users, enterprises)
     db.session.commit()
     return ["Demo data loaded.", *_login_lines(), *_summary(), *event_lines]
@@ -497,6 +499,12 @@ def _users(departments: dict[str, Department]) -> dict[str, User]:
     return users
 
 
+def _head_of(teacher: User, heads: dict[str, User]) -> User:
+    """The head of the teacher's department (every demo teacher has one)."""
+    assert teacher.department is not None
+    return heads[teacher.department.code]
+
+
 def _current_placements(
     builder: _Builder, users: dict[str, User], heads: dict[str, User]
 ) -> None:
@@ -516,7 +524,7 @@ def _current_placements(
         builder.placements.append(
             Placement(
                 teacher=teacher, enterprise=enterprise,
-                planned_by=heads[teacher.department.code], starts_on=start,
+                planned_by=_head_of(teacher, heads), starts_on=start,
                 ends_on=end, working_days=weekdays_between(start, end),
                 mentor_name=enterprise.contact_name, tasks="跟岗实践，参与生产与研发。",
                 status=status.value, cancel_reason=reason,
@@ -543,7 +551,7 @@ def _login_lines() -> list[str]:
 
 def _summary() -> list[str]:
     def count(model: type) -> int:
-        return db.session.scalar(select(func.count()).select_from(model))
+        return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
     return [
         f"Departments: {count(Department)}, users: {count(User)}, "

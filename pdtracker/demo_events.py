@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -237,7 +238,7 @@ def _first_day(spec: EventSpec, today: date) -> date:
 def _event_data(spec: EventSpec, today: date) -> EventData:
     first = _first_day(spec, today)
     offset = (first - today).days
-    common = {
+    common: dict[str, Any] = {
         "kind_code": spec.kind,
         "title": spec.title,
         "description": spec.description,
@@ -254,13 +255,14 @@ def _event_data(spec: EventSpec, today: date) -> EventData:
             end_on=first + timedelta(days=spec.days),
             **common,
         )
+    starts_at = _local(today, offset, spec.start)
     data = EventData(
-        starts_at=_local(today, offset, spec.start),
+        starts_at=starts_at,
         ends_at=_local(today, offset, spec.end or spec.start),
         **common,
     )
     if spec.weekly:
-        local_start = data.starts_at.astimezone(SHANGHAI)
+        local_start = starts_at.astimezone(SHANGHAI)
         data.rrule = normalise_rrule(
             f"FREQ=WEEKLY;BYDAY=WE;COUNT={WEEKLY_SESSIONS}",
             local_start,
@@ -268,7 +270,7 @@ def _event_data(spec: EventSpec, today: date) -> EventData:
             all_day=False,
         )
         # The eighth session falls on a holiday (two weeks or so from today).
-        data.exdates = [(data.starts_at + timedelta(weeks=7)).isoformat()]
+        data.exdates = [(starts_at + timedelta(weeks=7)).isoformat()]
     return data
 
 
@@ -377,8 +379,8 @@ def seed_events(
     staff, head = users["staff1"], users["head1"]
     for spec in EVENTS:
         _seed_event(spec, today, users, staff)
-    for spec in PLACEMENTS:
-        _seed_placement(spec, today, users, enterprises, head)
+    for placement_spec in PLACEMENTS:
+        _seed_placement(placement_spec, today, users, enterprises, head)
     db.session.flush()
     return _summary()
 

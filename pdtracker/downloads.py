@@ -12,6 +12,8 @@ from __future__ import annotations
 import mimetypes
 from pathlib import PurePosixPath
 
+from pdtracker.activities.evidence import ALLOWED_TYPES
+
 
 def download_name(original: str | None, content_type: str, fallback: str) -> str:
     """The uploader's name with the detected type's extension (``x.hta`` → ``x.pdf``)."""
@@ -26,9 +28,6 @@ def download_name(original: str | None, content_type: str, fallback: str) -> str
 
 def extension_of(content_type: str) -> str:
     """The extension stored files of that type get (``.bin`` when unknown)."""
-    # Imported here: the activities and placements packages both import this module.
-    from pdtracker.activities.evidence import ALLOWED_TYPES
-
     return (
         ALLOWED_TYPES.get(content_type)
         or mimetypes.guess_extension(content_type or "")

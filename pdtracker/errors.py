@@ -17,6 +17,8 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from pdtracker.extensions import db
+
 PAGES = (400, 403, 404, 405, 413, 429, 500)
 
 LAST_RESORT = (
@@ -34,7 +36,7 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(code, _http_error)
 
 
-def _http_error(error: HTTPException):  # noqa: ANN202
+def _http_error(error: HTTPException):
     code = error.code or 500
     if code == 413:
         return render_error(code, error=error, **_too_large()), code
@@ -54,7 +56,7 @@ def _too_large() -> dict:
     return {"mib": mib, "back": back}
 
 
-def _csrf_error(error: CSRFError):  # noqa: ANN202
+def _csrf_error(error: CSRFError):
     return render_error(400, error=error, csrf=True), 400
 
 
@@ -80,8 +82,6 @@ def render_error(code: int, **context: object) -> str:
 
 def _rollback() -> None:
     """Drop the failed request's transaction so the page may read the database."""
-    from pdtracker.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001  (the database may be gone: the plain page copes)
@@ -91,7 +91,7 @@ def _rollback() -> None:
 def _locale_without_user() -> str:
     """The language chosen in the session or the browser; never reads the database."""
     chosen = session.get("locale")
-    if chosen in current_app.config["LANGUAGES"]:
+    if isinstance(chosen, str) and chosen in current_app.config["LANGUAGES"]:
         return chosen
     best = request.accept_languages.best_match(["zh", "en"])
     return "en" if best == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]

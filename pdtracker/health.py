@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from pdtracker.calendar import directory
 from pdtracker.extensions import csrf, db
+from pdtracker.notifications.runs import heartbeat_is_fresh, last_heartbeat
 from pdtracker.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -29,8 +31,6 @@ csrf.exempt(bp)
 @bp.route("/healthz")
 def healthz() -> tuple[Response, int]:
     """Report the web app, the database and the scheduler's heartbeat."""
-    from pdtracker.notifications.services import heartbeat_is_fresh, last_heartbeat
-
     now = utcnow()
     try:
         db.session.execute(text("SELECT 1"))
@@ -38,10 +38,10 @@ def healthz() -> tuple[Response, int]:
     except SQLAlchemyError:
         logger.exception("health check: database unreachable")
         db.session.rollback()
-        body = {"status": "error", "database": "error", "scheduler": None}
-        return _no_store(jsonify(body)), 503
+        down = {"status": "error", "database": "error", "scheduler": None}
+        return _no_store(jsonify(down)), 503
     fresh = heartbeat_is_fresh(heartbeat, now)
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if fresh else "degraded",
         "database": "ok",
         "scheduler": {
@@ -58,11 +58,7 @@ def _feed_listener() -> str:
 
     Asking starts the worker's listener if no feed request has yet.
     """
-    from flask import current_app
-
-    from pdtracker.calendar import directory
-
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not the proxy
     if directory.current(app) is None:
         return "off"
     listener = directory.listener(app)

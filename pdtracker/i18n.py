@@ -16,7 +16,7 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.locale
     chosen = session.get("locale")
-    if chosen in current_app.config["LANGUAGES"]:
+    if isinstance(chosen, str) and chosen in current_app.config["LANGUAGES"]:
         return chosen
     best = request.accept_languages.best_match(["zh", "en"]) if request else None
     return "en" if best == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import inspect, select, update
+from sqlalchemy.engine import CursorResult
 
 from pdtracker.extensions import db
 
@@ -35,9 +36,12 @@ def lock_row(instance: Any) -> bool:
     ]
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(
-            select(*mapper.primary_key).where(*where).with_for_update()
-        ).first()
+        locked = (
+            session.execute(
+                select(*mapper.primary_key).where(*where).with_for_update()
+            ).first()
+            is not None
+        )
     else:
         result = session.execute(
             update(table)
@@ -45,6 +49,7 @@ def lock_row(instance: Any) -> bool:
             .values(_unchanged(table))
             .execution_options(synchronize_session=False)
         )
+        assert isinstance(result, CursorResult)  # an UPDATE's result counts rows
         locked = result.rowcount > 0
     if not locked:
         return False

@@ -56,7 +56,7 @@ class RedactingFilter(logging.Filter):
 class RedactingGunicornLogger(GunicornLogger):
     """Gunicorn's logger with the request path's secrets removed from access lines."""
 
-    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201
+    def atoms(self, resp, req, environ, request_time):
         """The access-log atoms, redacted."""
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "q", "f"):

@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 
@@ -53,7 +53,7 @@ def sniff(head: bytes) -> str | None:
     return mime if mime in ALLOWED_TYPES else None
 
 
-def stream_size(stream: BinaryIO) -> int:
+def stream_size(stream: IO[bytes]) -> int:
     """Bytes from the current position to the end of a seekable stream (position kept)."""
     start = stream.tell()
     size = stream.seek(0, os.SEEK_END) - start
@@ -61,7 +61,7 @@ def stream_size(stream: BinaryIO) -> int:
     return size
 
 
-def check_upload(stream: BinaryIO, max_bytes: int) -> str:
+def check_upload(stream: IO[bytes], max_bytes: int) -> str:
     """Return the sniffed content type, or raise UploadRejected (position kept)."""
     size = stream_size(stream)
     if size == 0:
@@ -101,7 +101,7 @@ def stored_path(upload_folder: str | os.PathLike, stored_name: str) -> Path:
 
 
 def save_upload(
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str | None,
     upload_folder: str | os.PathLike,
     max_bytes: int,

@@ -58,7 +58,7 @@ NOTES_MAX = 5000
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
 
-def _optional_int(value: object) -> int | None:
+def _optional_int(value: str | int | None) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
@@ -168,14 +168,14 @@ class ActivityForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)])
     evidence = FileField(_l("Evidence file"), render_kw={"accept": ACCEPT})
 
-    def __init__(  # noqa: ANN204
+    def __init__(
         self,
-        *args,  # noqa: ANN002
+        *args,
         kinds: Sequence[ActivityKind],
         enterprises: Sequence[Enterprise],
         locale: str,
         today: date,
-        **kwargs,  # noqa: ANN003
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.today = today  # the teacher's today: completed activities end by then
@@ -198,7 +198,7 @@ class ActivityForm(FlaskForm):
             "enterprise_id": " ".join(k.code for k in kinds if k.has_enterprise),
         }
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators=None) -> bool:
         """Field checks, then the rules that depend on the kind and on other fields."""
         super().validate(extra_validators)
         validate_upload(self.evidence)
@@ -293,11 +293,11 @@ class EvidenceForm(FlaskForm):
 
     evidence = FileField(_l("Evidence file"), render_kw={"accept": ACCEPT})
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.evidence.description = upload_hint()
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators=None) -> bool:
         """A file is required here, and must pass the size and type checks."""
         ok = super().validate(extra_validators)
         if not self.evidence.data or not getattr(self.evidence.data, "filename", None):
@@ -331,13 +331,13 @@ class FilterForm(FlaskForm):
     status = SelectField(_l("Status"), validate_choice=False)
     year = SelectField(_l("Year"), validate_choice=False)
 
-    def __init__(  # noqa: ANN204
+    def __init__(
         self,
-        *args,  # noqa: ANN002
+        *args,
         kinds: Sequence[ActivityKind],
         years: Sequence[int],
         locale: str,
-        **kwargs,  # noqa: ANN003
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         every = SelectChoice("", _l("All"))

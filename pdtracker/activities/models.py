@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _in(enum_cls: type[enum.StrEnum], column: str) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
 
 
-class ActivityKind(db.Model):
+class ActivityKind(Model):
     """A kind of activity, as data with labels in both languages."""
 
     __tablename__ = "activity_kinds"
@@ -114,7 +114,7 @@ DEFAULT_KINDS: tuple[dict, ...] = (
 )  # fmt: skip
 
 
-class Activity(db.Model):
+class Activity(Model):
     """One entry of a teacher's professional-development log."""
 
     __tablename__ = "activities"
@@ -200,7 +200,7 @@ class Activity(db.Model):
         return ((self.ends_on or self.starts_on) - self.starts_on).days + 1
 
 
-class EvidenceFile(db.Model):
+class EvidenceFile(Model):
     """An uploaded proof (PDF, JPEG or PNG) stored outside static/ under a generated name."""
 
     __tablename__ = "evidence_files"

@@ -25,16 +25,15 @@ from pdtracker.activities.models import (
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
+from pdtracker.failures import CodedError
 from pdtracker.locking import lock_row
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
 REASON_MAX = 500
 
 
-class ActivityError(Exception):
+class ActivityError(CodedError):
     """A workflow rule was broken; `code` names the rule for the view to explain."""
-
-    code = "error"
 
 
 class ActivityLocked(ActivityError):
@@ -294,7 +293,7 @@ def reject_activity(
 # --- access -----------------------------------------------------------------------
 
 
-def _visible_clause(user: User):  # noqa: ANN202
+def _visible_clause(user: User):
     """Who sees an activity: its teacher, the teacher's department head, admins."""
     if user.has_role(Role.ADMIN):
         return true()
@@ -321,7 +320,7 @@ def visible_activity_or_404(user: User, activity_id: int) -> Activity:
     return activity
 
 
-def _review_scope(user: User):  # noqa: ANN202
+def _review_scope(user: User):
     """Whose activities the user reviews.
 
     Heads review their department's teachers; admins review the heads, whose own

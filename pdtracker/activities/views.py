@@ -54,12 +54,12 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _actor():  # noqa: ANN202
+def _actor():
     """The signed-in user as a model instance (not the proxy)."""
     return current_user._get_current_object()
 
 
-def _activity_form(**kwargs) -> ActivityForm:  # noqa: ANN003
+def _activity_form(**kwargs) -> ActivityForm:
     enterprises = db.session.scalars(select(Enterprise).order_by(Enterprise.name))
     return ActivityForm(
         kinds=svc.list_kinds(),
@@ -78,7 +78,7 @@ def _owned_or_abort(activity_id: int) -> Activity:
     return activity
 
 
-def _locked_page(activity: Activity):  # noqa: ANN202
+def _locked_page(activity: Activity):
     """Explain why a verified activity cannot be changed (403)."""
     return render_template("activities/locked.html", activity=activity), 403
 
@@ -89,7 +89,7 @@ def _render_detail(
     upload_form: EvidenceForm | None = None,
     reject_form: RejectForm | None = None,
     status: int = 200,
-):  # noqa: ANN202
+):
     """The detail page, for the owner, the department head or an admin."""
     is_owner = activity.teacher_id == current_user.id
     if upload_form is None and is_owner and not activity.is_locked:
@@ -115,7 +115,7 @@ def _render_detail(
     return page, status
 
 
-def _store_evidence(field, activity: Activity, actor) -> str | None:  # noqa: ANN001
+def _store_evidence(field, activity: Activity, actor) -> str | None:
     """Write the field's upload to disk and attach it; return the stored name."""
     upload = field.data
     if not upload:
@@ -146,21 +146,20 @@ def _commit_or_remove(stored_name: str | None) -> None:
 
 
 @bp.errorhandler(svc.ActivityLocked)
-def verified_meanwhile(error: svc.ActivityLocked):  # noqa: ANN201
+def verified_meanwhile(error: svc.ActivityLocked):
     """A change that found the activity verified once it held the row lock (403).
 
     The page checked the lock too, but a head may verify between that check and the
     change; the service re-checks under the row lock and raises.
     """
     db.session.rollback()
-    activity = svc.visible_activity_or_404(
-        current_user, request.view_args["activity_id"]
-    )
+    activity_id = (request.view_args or {})["activity_id"]
+    activity = svc.visible_activity_or_404(current_user, activity_id)
     return _locked_page(activity)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge):  # noqa: ANN201
+def too_large(error: RequestEntityTooLarge):
     """A request over MAX_CONTENT_LENGTH: say what the limit is and how to go back."""
     mib = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
     back = request.referrer or ""
@@ -171,7 +170,7 @@ def too_large(error: RequestEntityTooLarge):  # noqa: ANN201
 
 @bp.route("/")
 @role_required(Role.TEACHER)
-def index():  # noqa: ANN201
+def index():
     """The teacher's activity log, filtered and paginated."""
     years = svc.activity_year_range(current_user)
     year_list = list(range(years[1], years[0] - 1, -1)) if years else []
@@ -187,7 +186,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.TEACHER)
-def create():  # noqa: ANN201
+def create():
     """Log a new activity, optionally with an evidence file."""
     form = _activity_form()
     if form.validate_on_submit():
@@ -204,14 +203,14 @@ def create():  # noqa: ANN201
 
 @bp.route("/<int:activity_id>")
 @login_required
-def detail(activity_id: int):  # noqa: ANN201
+def detail(activity_id: int):
     """One activity: its owner edits it, the department head reviews it."""
     return _render_detail(svc.visible_activity_or_404(current_user, activity_id))
 
 
 @bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
 @role_required(Role.TEACHER)
-def edit(activity_id: int):  # noqa: ANN201
+def edit(activity_id: int):
     """Change an activity; a verified one is locked."""
     activity = _owned_or_abort(activity_id)
     if activity.is_locked:
@@ -243,7 +242,7 @@ def edit(activity_id: int):  # noqa: ANN201
 
 @bp.route("/<int:activity_id>/delete", methods=["POST"])
 @role_required(Role.TEACHER)
-def delete(activity_id: int):  # noqa: ANN201
+def delete(activity_id: int):
     """Delete an activity and, after the commit, its files."""
     activity = _owned_or_abort(activity_id)
     if activity.is_locked:
@@ -257,7 +256,7 @@ def delete(activity_id: int):  # noqa: ANN201
 
 @bp.route("/<int:activity_id>/evidence", methods=["POST"])
 @role_required(Role.TEACHER)
-def upload_evidence(activity_id: int):  # noqa: ANN201
+def upload_evidence(activity_id: int):
     """Attach another evidence file from the detail page."""
     activity = _owned_or_abort(activity_id)
     if activity.is_locked:
@@ -271,7 +270,7 @@ def upload_evidence(activity_id: int):  # noqa: ANN201
     return _render_detail(activity, upload_form=form)
 
 
-def _evidence_of(activity: Activity, evidence_id: int):  # noqa: ANN202
+def _evidence_of(activity: Activity, evidence_id: int):
     for evidence in activity.evidence:
         if evidence.id == evidence_id:
             return evidence
@@ -280,7 +279,7 @@ def _evidence_of(activity: Activity, evidence_id: int):  # noqa: ANN202
 
 @bp.route("/<int:activity_id>/evidence/<int:evidence_id>")
 @login_required
-def download_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
+def download_evidence(activity_id: int, evidence_id: int):
     """Send an evidence file as an attachment to those who may see the activity."""
     activity = svc.visible_activity_or_404(current_user, activity_id)
     evidence = _evidence_of(activity, evidence_id)
@@ -305,7 +304,7 @@ def download_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
 
 @bp.route("/<int:activity_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
 @role_required(Role.TEACHER)
-def delete_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
+def delete_evidence(activity_id: int, evidence_id: int):
     """Remove an evidence file (row now, file after the commit)."""
     activity = _owned_or_abort(activity_id)
     evidence = _evidence_of(activity, evidence_id)
@@ -320,7 +319,7 @@ def delete_evidence(activity_id: int, evidence_id: int):  # noqa: ANN201
 
 @bp.route("/review")
 @role_required(Role.HEAD, Role.ADMIN)
-def review_queue():  # noqa: ANN201
+def review_queue():
     """Completed activities waiting for this head's (or admin's) verification."""
     page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
     return render_template(
@@ -328,13 +327,13 @@ def review_queue():  # noqa: ANN201
     )
 
 
-def _own_activity_page(activity: Activity):  # noqa: ANN202
+def _own_activity_page(activity: Activity):
     """A head reviewing their own activity would be a conflict of interest (403)."""
     flash(_("You cannot review your own activity."), "danger")
     return render_template("activities/locked.html", activity=activity, own=True), 403
 
 
-def _review(activity: Activity, action):  # noqa: ANN001, ANN202
+def _review(activity: Activity, action):
     """Run a review action and commit, or explain why it was refused."""
     try:
         action(activity)
@@ -349,7 +348,7 @@ def _review(activity: Activity, action):  # noqa: ANN001, ANN202
     return None
 
 
-def _after_review(activity: Activity):  # noqa: ANN202
+def _after_review(activity: Activity):
     if request.args.get("next") == "detail":
         return redirect(url_for("activities.detail", activity_id=activity.id))
     return redirect(url_for("activities.review_queue"))
@@ -357,7 +356,7 @@ def _after_review(activity: Activity):  # noqa: ANN202
 
 @bp.route("/<int:activity_id>/verify", methods=["POST"])
 @role_required(Role.HEAD, Role.ADMIN)
-def verify(activity_id: int):  # noqa: ANN201
+def verify(activity_id: int):
     """Verify a completed activity of a teacher of the head's department."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)
     actor = _actor()
@@ -372,7 +371,7 @@ def verify(activity_id: int):  # noqa: ANN201
 
 @bp.route("/<int:activity_id>/reject", methods=["POST"])
 @role_required(Role.HEAD, Role.ADMIN)
-def reject(activity_id: int):  # noqa: ANN201
+def reject(activity_id: int):
     """Reject a completed activity with a reason the teacher will see."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)
     if activity.teacher_id == current_user.id:

@@ -197,9 +197,9 @@ class UserForm(FlaskForm):
 
     def validate_roles(self, field: MultiCheckboxField) -> None:
         """An admin cannot take the admin role away from themselves."""
-        editing_self = self.user is not None and self.actor is not None
         if (
-            editing_self
+            self.user is not None
+            and self.actor is not None
             and self.user.id == self.actor.id
             and Role.ADMIN not in self.role_set
         ):

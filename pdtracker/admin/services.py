@@ -12,17 +12,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
+from pdtracker.failures import CodedError
 from pdtracker.org.models import Department, Institution, TeacherProfile
 
 PER_PAGE = 25
 
 
-class AdminRefused(Exception):
+class AdminRefused(CodedError):
     """An admin action that is not allowed; ``code`` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -195,7 +192,7 @@ def list_departments() -> list[tuple[Department, int, list[User]]]:
             .group_by(User.department_id)
         ).all()
     )
-    heads: dict[int, list[User]] = {}
+    heads: dict[int | None, list[User]] = {}
     head_ids = select(UserRole.user_id).where(UserRole.role == Role.HEAD.value)
     for head in db.session.scalars(
         select(User)

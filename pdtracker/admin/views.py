@@ -78,7 +78,7 @@ def _duplicate(form: UserForm) -> None:
 
 
 @bp.route("/users")
-def users():  # noqa: ANN201
+def users():
     """List users with search and filters, a page at a time."""
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     form = UserFilterForm(request.args, departments=departments)
@@ -95,7 +95,7 @@ def users():  # noqa: ANN201
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def create_user():  # noqa: ANN201
+def create_user():
     """Create a user."""
     form = UserForm(actor=_actor())
     if form.validate_on_submit():
@@ -114,7 +114,7 @@ def create_user():  # noqa: ANN201
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-def edit_user(user_id: int):  # noqa: ANN201
+def edit_user(user_id: int):
     """Change a user's identity, roles, department and profile."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, user=user, actor=_actor())
@@ -147,7 +147,7 @@ def _fill_profile(form: UserForm, user: User) -> None:
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
-def reset_password(user_id: int):  # noqa: ANN201
+def reset_password(user_id: int):
     """Set a new password for a user; their sessions end."""
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
@@ -162,7 +162,7 @@ def reset_password(user_id: int):  # noqa: ANN201
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
-def deactivate_user(user_id: int):  # noqa: ANN201
+def deactivate_user(user_id: int):
     """Stop a user from logging in; their sessions end."""
     user = db.get_or_404(User, user_id)
     try:
@@ -176,7 +176,7 @@ def deactivate_user(user_id: int):  # noqa: ANN201
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
-def activate_user(user_id: int):  # noqa: ANN201
+def activate_user(user_id: int):
     """Let a deactivated user log in again."""
     user = db.get_or_404(User, user_id)
     services.activate_user(_actor(), user, utcnow())
@@ -186,25 +186,25 @@ def activate_user(user_id: int):  # noqa: ANN201
 
 
 @bp.route("/departments")
-def departments():  # noqa: ANN201
+def departments():
     """List departments with their heads and number of users."""
     rows = services.list_departments()
     return render_template("admin/departments.html", rows=rows)
 
 
 @bp.route("/departments/new", methods=["GET", "POST"])
-def create_department():  # noqa: ANN201
+def create_department():
     """Create a department (and its institution if needed)."""
     return _department_form(None)
 
 
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
-def edit_department(department_id: int):  # noqa: ANN201
+def edit_department(department_id: int):
     """Change a department."""
     return _department_form(db.get_or_404(Department, department_id))
 
 
-def _department_form(department: Department | None):  # noqa: ANN202
+def _department_form(department: Department | None):
     form = DepartmentForm(obj=department, department=department)
     if form.validate_on_submit():
         now, institution_id = utcnow(), form.institution_id.data

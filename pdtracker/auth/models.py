@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Role(enum.StrEnum):
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in."""
 
     __tablename__ = "users"
@@ -126,7 +126,7 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[method]
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     """One role held by one user."""
 
     __tablename__ = "user_roles"
@@ -138,7 +138,7 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """A login attempt; kept in the database so every web host sees the same counts."""
 
     __tablename__ = "login_attempts"
@@ -154,7 +154,7 @@ class LoginAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ThrottleCounter(db.Model):
+class ThrottleCounter(Model):
     """Recent failed attempts of one key: an account or a client address.
 
     One row per key, read and written under a lock (``FOR UPDATE`` on PostgreSQL,
@@ -174,7 +174,7 @@ class ThrottleCounter(db.Model):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """A single-use link to set a new password; only the token's SHA-256 is stored."""
 
     __tablename__ = "password_reset_tokens"

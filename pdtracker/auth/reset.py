@@ -137,7 +137,7 @@ def reset_password(token: str, new_password: str, now: datetime) -> User | None:
     )
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
+    user = db.session.get_one(User, user_id)  # the token row references it
     user.set_password(new_password)
     user.end_other_sessions()
     db.session.execute(

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pdtracker.auth.models import ThrottleCounter
 from pdtracker.extensions import db
@@ -78,7 +79,11 @@ def reserve(limits: Sequence[Limit], now: datetime) -> Verdict:
     rows = _locked(sorted({limit.key for limit in limits}), now)
     for limit in limits:
         _leak(rows[limit.key], limit.free, now)
-    waits = [r.blocked_until - now for r in rows.values() if _blocked(r, now)]
+    waits = [
+        until - now
+        for r in rows.values()
+        if (until := r.blocked_until) is not None and until > now
+    ]
     if waits:
         db.session.commit()
         return Verdict(False, max(waits))
@@ -135,10 +140,7 @@ def _locked(keys: list[str], now: datetime) -> dict[str, ThrottleCounter]:
     Keys are taken in sorted order so two requests never wait for each other's.
     """
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for key in keys:
         db.session.execute(
             insert(C)

@@ -79,7 +79,7 @@ def _throttled(template: str, verdict: Verdict, **context: object) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     """Show and handle the login form."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -100,7 +100,7 @@ def login():  # noqa: ANN201
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():  # noqa: ANN201
+def logout():
     """End the session, and every copy of its cookies, on every device."""
     end_sessions(current_user)
     db.session.commit()
@@ -111,7 +111,7 @@ def logout():  # noqa: ANN201
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def password():  # noqa: ANN201
+def password():
     """Change one's own password; other sessions end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -144,7 +144,7 @@ def _reset_link(token: str) -> str:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-def forgot_password():  # noqa: ANN201
+def forgot_password():
     """Ask for a reset link; the answer is the same whether the account exists or not."""
     if not current_app.config.get("MAIL_SERVER"):
         return render_template("auth/forgot.html", form=None)
@@ -170,7 +170,7 @@ def forgot_password():  # noqa: ANN201
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):  # noqa: ANN201
+def reset_password(token: str):
     """Set a new password through a mailed link (once); every session ends."""
     now = utcnow()
     invalid = _("This link is not valid any more: it was used, or it expired.")
@@ -193,7 +193,7 @@ def reset_password(token: str):  # noqa: ANN201
 
 @bp.route("/account/settings", methods=["GET", "POST"])
 @login_required
-def settings():  # noqa: ANN201
+def settings():
     """Choose language and time zone."""
     form = SettingsForm(obj=current_user)
     if form.validate_on_submit():

@@ -21,7 +21,7 @@ HOME_BY_ROLE = (
 
 @bp.route("/")
 @login_required
-def index():  # noqa: ANN201
+def index():
     """Send users to the page their role starts on."""
     for role, endpoint in current_app.config.get("HOME_BY_ROLE", HOME_BY_ROLE):
         if current_user.has_role(role) and endpoint in current_app.view_functions:
@@ -30,7 +30,7 @@ def index():  # noqa: ANN201
 
 
 @bp.route("/language", methods=["POST"])
-def language():  # noqa: ANN201
+def language():
     """Switch the interface language (stored on the user when signed in)."""
     choice = request.form.get("locale", "")
     if choice in current_app.config["LANGUAGES"]:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 
 if TYPE_CHECKING:
     from pdtracker.auth.models import User
 
 
-class Institution(db.Model):
+class Institution(Model):
     """A college; an association deployment may serve several."""
 
     __tablename__ = "institutions"
@@ -27,7 +27,7 @@ class Institution(db.Model):
     )
 
 
-class Department(db.Model):
+class Department(Model):
     """A department (系/专业群) of an institution."""
 
     __tablename__ = "departments"
@@ -44,7 +44,7 @@ class Department(db.Model):
     institution: Mapped[Institution] = relationship(back_populates="departments")
 
 
-class TeacherProfile(db.Model):
+class TeacherProfile(Model):
     """What the dual-qualified rules need to know about a teacher."""
 
     __tablename__ = "teacher_profiles"

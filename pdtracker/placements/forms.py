@@ -79,10 +79,10 @@ class PlacementForm(FlaskForm):
 
     def __init__(
         self,
-        *args,  # noqa: ANN002
+        *args,
         teachers: Iterable[User],
         enterprises: Iterable[Enterprise],
-        **kwargs,  # noqa: ANN003
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.teacher_id.choices = [SelectChoice(t.id, t.display_name) for t in teachers]
@@ -147,7 +147,7 @@ class EnterpriseForm(FlaskForm):
         description=_l("Teachers the enterprise can host at the same time."),
     )
 
-    def __init__(self, *args, enterprise_id: int | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, enterprise_id: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.enterprise_id = enterprise_id
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pdtracker.auth.models import User
 
 
-class Enterprise(db.Model):
+class Enterprise(Model):
     """A member company of the association."""
 
     __tablename__ = "enterprises"
@@ -76,7 +76,7 @@ def weekdays_between(starts_on: date, ends_on: date) -> int:
     return full_weeks * 5 + extra
 
 
-class Placement(db.Model):
+class Placement(Model):
     """An enterprise-practice plan for one teacher at one enterprise."""
 
     __tablename__ = "placements"

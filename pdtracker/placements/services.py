@@ -22,9 +22,11 @@ from pdtracker.activities.evidence import (
 )
 from pdtracker.activities.models import Activity, ActivitySource, ActivityStatus
 from pdtracker.audit import record
-from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.auth.models import User
+from pdtracker.dates import month_end, next_month
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
+from pdtracker.failures import CodedError
 from pdtracker.locking import lock_row
 from pdtracker.placements.models import (
     Enterprise,
@@ -32,7 +34,7 @@ from pdtracker.placements.models import (
     PlacementStatus,
     weekdays_between,
 )
-from pdtracker.timeutil import to_local
+from pdtracker.timeutil import app_zone, to_local
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +42,19 @@ logger = logging.getLogger(__name__)
 MAX_OCCURRENCES_SCANNED = 4000
 # Fields whose change moves the placement in calendars (iCalendar SEQUENCE).
 MATERIAL_FIELDS = frozenset({"teacher_id", "enterprise_id", "starts_on", "ends_on"})
-EDITABLE_FIELDS = frozenset(
-    {
-        "teacher_id",
-        "enterprise_id",
-        "starts_on",
-        "ends_on",
-        "working_days",
-        "mentor_name",
-        "mentor_contact",
-        "tasks",
-        "notes",
-    }
+# What a head plans or edits on a placement, in the form's order.
+PLACEMENT_FIELDS = (
+    "teacher_id",
+    "enterprise_id",
+    "starts_on",
+    "ends_on",
+    "working_days",
+    "mentor_name",
+    "mentor_contact",
+    "tasks",
+    "notes",
 )
+EDITABLE_FIELDS = frozenset(PLACEMENT_FIELDS)
 ENTERPRISE_FIELDS = (
     "name",
     "sector",
@@ -63,13 +65,8 @@ ENTERPRISE_FIELDS = (
 )
 
 
-class PlacementError(Exception):
+class PlacementError(CodedError):
     """A refused operation; ``code`` says why (the view turns it into a message)."""
-
-    def __init__(self, code: str, **details: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -95,24 +92,6 @@ class Conflict:
 # --- reading ---------------------------------------------------------------------
 
 
-def department_teachers(department_id: int | None) -> list[User]:
-    """Active teachers of a department, by name (one query)."""
-    if department_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                User.department_id == department_id,
-                User.is_active_account.is_(True),
-                UserRole.role == Role.TEACHER.value,
-            )
-            .order_by(User.display_name, User.id)
-        )
-    )
-
-
 def _overlapping(starts_on: date, ends_on: date) -> Any:
     return (Placement.starts_on <= ends_on) & (Placement.ends_on >= starts_on)
 
@@ -123,16 +102,6 @@ def _month_starts(starts_on: date, ends_on: date) -> list[date]:
         months.append(month)
         month = next_month(month)
     return months
-
-
-def next_month(month: date) -> date:
-    """The first day of the month after ``month``."""
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def month_end(month: date) -> date:
-    """The last day of ``month``'s month."""
-    return next_month(month) - timedelta(days=1)
 
 
 def placement_conflicts(
@@ -181,7 +150,7 @@ def _registration_overlaps(
     teacher_id: int, starts_on: date, ends_on: date
 ) -> list[Conflict]:
     """Events the teacher holds a (non-cancelled) registration for during the span."""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    zone = app_zone()
     span_start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
     span_end = datetime.combine(ends_on + timedelta(days=1), time(), zone).astimezone(
         UTC
@@ -507,7 +476,7 @@ def complete_placement(
 
 def _credit(placement: Placement, *, actor: User, now: datetime) -> Activity:
     """The verified enterprise-placement activity over the placement's span."""
-    enterprise = placement.enterprise or db.session.get(
+    enterprise = placement.enterprise or db.session.get_one(
         Enterprise, placement.enterprise_id
     )
     activity = Activity(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import User
+from pdtracker.dates import month_end, next_month
 from pdtracker.extensions import db
+from pdtracker.org.queries import department_teachers
 from pdtracker.placements.models import Placement, PlacementStatus
-from pdtracker.placements.services import department_teachers, month_end, next_month
 from pdtracker.progress.engine import (
     ActivityFact,
     Level,
@@ -21,8 +21,8 @@ from pdtracker.progress.engine import (
     Ruleset,
     evaluate,
 )
+from pdtracker.progress.records import active_ruleset
 from pdtracker.progress.rulebook import load_builtin
-from pdtracker.timeutil import to_local, utcnow
 
 MONTHS = 18
 REQUIREMENT = "enterprise_practice"
@@ -64,13 +64,6 @@ class Timeline:
     rows: list[Row]
 
 
-def local_today() -> date:
-    """Today in the deployment's time zone."""
-    return to_local(
-        utcnow(), current_app.config.get("TIMEZONE", "Asia/Shanghai")
-    ).date()
-
-
 def practice_ruleset(full: Ruleset) -> tuple[Ruleset, Requirement] | None:
     """The enterprise-practice requirement alone, from ``full`` (None if it has none).
 
@@ -80,6 +73,8 @@ def practice_ruleset(full: Ruleset) -> tuple[Ruleset, Requirement] | None:
     try:
         requirement = full.requirement(REQUIREMENT)
     except KeyError:  # a college ruleset may define practice differently
+        return None
+    if not isinstance(requirement, Requirement):  # alternatives: no one threshold
         return None
     single = replace(
         full, levels=(Level(code=REQUIREMENT, requirements=(requirement,)),)
@@ -171,18 +166,15 @@ def build_timeline(
 
     "Still needed" follows ``full``, by default the active published ruleset.
     """
-    # Imported here: progress.services imports the placement area it summarises.
-    from pdtracker.progress.records import active_ruleset
-
     months = _months(as_of)
     full = full or active_ruleset().ruleset
     practice = practice_ruleset(full)
-    if practice is None:
-        frame = (as_of, months, None, full.window_years)
-    else:
-        frame = (as_of, months, practice[1].threshold, practice[0].window_years)
+    required: int | float | None = None
+    window_years = full.window_years
+    if practice is not None:
+        required, window_years = practice[1].threshold, practice[0].window_years
     if department_id is None:
-        return Timeline(*frame, [])
+        return Timeline(as_of, months, required, window_years, [])
     teachers = department_teachers(department_id)
     placements = _placements(department_id, months[0], month_end(months[-1]))
     facts = {} if practice is None else _facts(department_id, practice[1].kinds)
@@ -203,4 +195,4 @@ def build_timeline(
         rows.values(),
         key=lambda r: (-(r.needed or 0), r.teacher.display_name, r.teacher.id),
     )
-    return Timeline(*frame, ordered)
+    return Timeline(as_of, months, required, window_years, ordered)

@@ -12,6 +12,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,6 +24,7 @@ from pdtracker.auth.session import role_required
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
+from pdtracker.org.queries import department_teachers
 from pdtracker.placements.forms import (
     CancelForm,
     CompleteForm,
@@ -32,12 +34,12 @@ from pdtracker.placements.forms import (
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.services import (
     ENTERPRISE_FIELDS,
+    PLACEMENT_FIELDS,
     Conflict,
     PlacementError,
     approve_placement,
     cancel_placement,
     complete_placement,
-    department_teachers,
     placement_conflicts,
     plan_placement,
     report_path,
@@ -45,14 +47,14 @@ from pdtracker.placements.services import (
     start_placement,
     update_placement,
 )
-from pdtracker.placements.timeline import build_timeline, local_today
-from pdtracker.timeutil import utcnow
+from pdtracker.placements.timeline import build_timeline
+from pdtracker.timeutil import local_today, utcnow
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
 
 PER_PAGE = 50
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, LazyString] = {
     PlacementStatus.PROPOSED: _l("Proposed"),
     PlacementStatus.APPROVED: _l("Approved"),
     PlacementStatus.IN_PROGRESS: _l("In progress"),
@@ -60,7 +62,7 @@ STATUS_LABELS = {
     PlacementStatus.CANCELLED: _l("Cancelled"),
 }
 # Bootstrap colour per status, shared by badges and timeline cells.
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     PlacementStatus.PROPOSED: "text-bg-secondary",
     PlacementStatus.APPROVED: "text-bg-primary",
     PlacementStatus.IN_PROGRESS: "text-bg-warning",
@@ -81,17 +83,6 @@ ERRORS = {
     "report_bad_type": _l("The report must be a PDF, JPEG or PNG file."),
     "reason_required": _l("Give a reason for cancelling."),
 }
-PLACEMENT_FIELDS = (
-    "teacher_id",
-    "enterprise_id",
-    "starts_on",
-    "ends_on",
-    "working_days",
-    "mentor_name",
-    "mentor_contact",
-    "tasks",
-    "notes",
-)
 
 
 @bp.app_template_global()
@@ -167,7 +158,7 @@ def _enterprises() -> list[Enterprise]:
     return list(db.session.scalars(select(Enterprise).order_by(Enterprise.name)))
 
 
-def _placement_form(**kwargs) -> PlacementForm:  # noqa: ANN003
+def _placement_form(**kwargs) -> PlacementForm:
     return PlacementForm(
         teachers=department_teachers(current_user.department_id),
         enterprises=_enterprises(),
@@ -195,7 +186,7 @@ def _warnings(form: PlacementForm, exclude_id: int | None = None) -> list[str]:
 
 @bp.route("/")
 @role_required(Role.TEACHER, Role.HEAD)
-def index():  # noqa: ANN201
+def index():
     """A head's department placements (status filter); a teacher's own ones."""
     status = request.args.get("status", "")
     query = select(Placement).options(
@@ -226,7 +217,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/timeline")
 @role_required(Role.HEAD)
-def timeline():  # noqa: ANN201
+def timeline():
     """Teachers × the next 18 months, with practice days still needed."""
     data = build_timeline(current_user.department_id, local_today())
     return render_template("placements/timeline.html", timeline=data)
@@ -234,7 +225,7 @@ def timeline():  # noqa: ANN201
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.HEAD)
-def create():  # noqa: ANN201
+def create():
     """Plan a placement for a teacher of the head's department."""
     form = _placement_form()
     warnings: list[str] = []
@@ -250,7 +241,7 @@ def create():  # noqa: ANN201
     return _render_form(form, warnings, placement=None)
 
 
-def _render_form(form: PlacementForm, warnings: list[str], placement):  # noqa: ANN001, ANN202
+def _render_form(form: PlacementForm, warnings: list[str], placement):
     if not warnings:
         del form.confirm_conflicts  # only offered when there is something to confirm
     return render_template(
@@ -260,7 +251,7 @@ def _render_form(form: PlacementForm, warnings: list[str], placement):  # noqa: 
 
 @bp.route("/<int:placement_id>")
 @login_required
-def detail(placement_id: int):  # noqa: ANN201
+def detail(placement_id: int):
     """One placement; heads get the actions."""
     placement = _load(placement_id)
     return render_template(
@@ -274,7 +265,7 @@ def detail(placement_id: int):  # noqa: ANN201
 
 @bp.route("/<int:placement_id>/edit", methods=["GET", "POST"])
 @role_required(Role.HEAD)
-def edit(placement_id: int):  # noqa: ANN201
+def edit(placement_id: int):
     """Change an open placement's plan."""
     placement = _load_for_head(placement_id)
     if not placement.is_open:
@@ -299,7 +290,7 @@ def edit(placement_id: int):  # noqa: ANN201
     return _render_form(form, warnings, placement=placement)
 
 
-def _step(placement: Placement, action, message: str, **kwargs):  # noqa: ANN001, ANN003, ANN202
+def _step(placement: Placement, action, message: str, **kwargs):
     """Run one lifecycle service on a head's placement, then back to its page."""
     placement_id = placement.id
     try:
@@ -315,7 +306,7 @@ def _step(placement: Placement, action, message: str, **kwargs):  # noqa: ANN001
 
 @bp.route("/<int:placement_id>/approve", methods=["POST"])
 @role_required(Role.HEAD)
-def approve(placement_id: int):  # noqa: ANN201
+def approve(placement_id: int):
     """Approve a proposed placement."""
     placement = _load_for_head(placement_id)
     return _step(placement, approve_placement, _("The placement is approved."))
@@ -323,7 +314,7 @@ def approve(placement_id: int):  # noqa: ANN201
 
 @bp.route("/<int:placement_id>/start", methods=["POST"])
 @role_required(Role.HEAD)
-def start(placement_id: int):  # noqa: ANN201
+def start(placement_id: int):
     """Mark an approved placement as in progress."""
     placement = _load_for_head(placement_id)
     return _step(placement, start_placement, _("The placement is in progress."))
@@ -331,7 +322,7 @@ def start(placement_id: int):  # noqa: ANN201
 
 @bp.route("/<int:placement_id>/complete", methods=["POST"])
 @role_required(Role.HEAD)
-def complete(placement_id: int):  # noqa: ANN201
+def complete(placement_id: int):
     """Complete a placement with its final report; credits the teacher."""
     placement = _load_for_head(placement_id)
     form = CompleteForm()
@@ -351,7 +342,7 @@ def complete(placement_id: int):  # noqa: ANN201
 
 @bp.route("/<int:placement_id>/cancel", methods=["POST"])
 @role_required(Role.HEAD)
-def cancel(placement_id: int):  # noqa: ANN201
+def cancel(placement_id: int):
     """Cancel an open placement with a reason."""
     placement = _load_for_head(placement_id)
     form = CancelForm()
@@ -368,7 +359,7 @@ def cancel(placement_id: int):  # noqa: ANN201
 
 @bp.route("/<int:placement_id>/report")
 @login_required
-def report(placement_id: int):  # noqa: ANN201
+def report(placement_id: int):
     """The final report, for the teacher and the department's heads."""
     placement = _load(placement_id)
     path = report_path(placement)
@@ -393,14 +384,14 @@ def _enterprise_values(form: EnterpriseForm) -> dict:
 
 @bp.route("/enterprises")
 @role_required(Role.STAFF, Role.ADMIN)
-def enterprises():  # noqa: ANN201
+def enterprises():
     """The member enterprises."""
     return render_template("placements/enterprises.html", enterprises=_enterprises())
 
 
 @bp.route("/enterprises/new", methods=["GET", "POST"])
 @role_required(Role.STAFF, Role.ADMIN)
-def enterprise_create():  # noqa: ANN201
+def enterprise_create():
     """Add a member enterprise."""
     form = EnterpriseForm()
     if form.validate_on_submit():
@@ -417,7 +408,7 @@ def enterprise_create():  # noqa: ANN201
 
 @bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
 @role_required(Role.STAFF, Role.ADMIN)
-def enterprise_edit(enterprise_id: int):  # noqa: ANN201
+def enterprise_edit(enterprise_id: int):
     """Change a member enterprise."""
     enterprise = db.get_or_404(Enterprise, enterprise_id)
     form = EnterpriseForm(obj=enterprise, enterprise_id=enterprise.id)

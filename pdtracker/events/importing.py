@@ -5,8 +5,8 @@ feed never carries two VEVENTs with one UID. A re-import matches rows by that pa
 (whichever source brought them first), compares the parser's fingerprint (which
 ignores DTSTAMP/LAST-MODIFIED/SEQUENCE) and creates, updates in place or leaves
 alone. Events missing from a later import are kept: a windowed export simply stops
-listing old events (CALENDAR.md G5). A UID that belongs to a locally created event is
-skipped, so re-importing our own public feed cannot overwrite it.
+listing old events (docs/calendar-feeds.md I5). A UID that belongs to a locally
+created event is skipped, so re-importing our own public feed cannot overwrite it.
 
 One time budget (IMPORT_TIME_BUDGET seconds) covers a whole import, fetch included:
 a :class:`~pdtracker.calendar.ics_import.Deadline` made when it starts is checked while
@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -43,13 +41,14 @@ from pdtracker.calendar.ics_import import (
     parse_calendar,
     plan_import,
 )
+from pdtracker.events.import_fields import event_data
 from pdtracker.events.models import (
     Event,
     EventStatus,
     ImportSource,
     ImportSourceKind,
 )
-from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
+from pdtracker.events.recurrence import RecurrenceError
 from pdtracker.events.services import (
     MATERIAL_FIELDS,
     EventData,
@@ -62,22 +61,10 @@ from pdtracker.timeutil import app_zone
 
 logger = logging.getLogger(__name__)
 
-HOURS_PER_DAY = Decimal(6)  # credited per day at most, for imported events
 # Seconds one whole import may take (fetch, parse, recurrence checks, storing): well
 # under gunicorn's 60 s worker timeout, so a hostile file answers within ~20 s.
 DEFAULT_TIME_BUDGET = 15.0
 _CHUNK = 500
-_CONFERENCE_WORDS = (
-    "会议",
-    "论坛",
-    "峰会",
-    "大会",
-    "博览",
-    "conference",
-    "forum",
-    "summit",
-)
-_SEMINAR_WORDS = ("研讨", "座谈", "沙龙", "seminar", "workshop", "colloquium")
 
 
 class ImportFailed(CodedError):
@@ -140,39 +127,6 @@ class ImportReport:
             "error_detail": self.error_detail,
             "not_modified": self.not_modified,
         }
-
-
-def guess_kind(summary: str, categories: tuple[str, ...] = ()) -> str:
-    """Pick the event kind from its words: conference, seminar, else expert lecture."""
-    text = " ".join((summary, *categories)).lower()
-    if any(word in text for word in _CONFERENCE_WORDS):
-        return "industry_conference"
-    if any(word in text for word in _SEMINAR_WORDS):
-        return "seminar"
-    return "expert_lecture"
-
-
-def default_hours(item: ImportedEvent, tzid: str) -> Decimal:
-    """Credited hours for an imported event: its length, at most 6 hours per day."""
-    if item.all_day:
-        first_day: date = item.start
-        end_day: date = item.end
-        return HOURS_PER_DAY * (end_day - first_day).days
-    zone = ZoneInfo(tzid)
-    start, end = _instants(item)
-    last = max(start, end - timedelta(microseconds=1))
-    days = (last.astimezone(zone).date() - start.astimezone(zone).date()).days + 1
-    hours = Decimal((end - start).total_seconds()) / 3600
-    hours = min(hours, HOURS_PER_DAY * days)
-    # Round to half hours.
-    return (hours * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP) / 2
-
-
-def _instants(item: ImportedEvent) -> tuple[datetime, datetime]:
-    """A timed event's start and end (the parser gives dates only when all-day)."""
-    if not isinstance(item.start, datetime) or not isinstance(item.end, datetime):
-        raise ValueError("a timed event needs a start and an end time")
-    return item.start, item.end
 
 
 def _limits() -> ImportLimits:
@@ -285,42 +239,11 @@ def _existing(uids: Any) -> dict[tuple[str, str], Event]:
     return rows
 
 
-def _event_data(item: ImportedEvent, deadline: Deadline, **kept: Any) -> EventData:
-    """Map a parsed event to event fields; ``kept`` holds staff-owned values."""
-    tzid = item.tzid
-    times: dict[str, Any]
-    if item.all_day:
-        times = {"start_on": item.start, "end_on": item.end}
-        first: datetime | date = item.start
-    else:
-        times = {"starts_at": item.start, "ends_at": item.end}
-        first = _instants(item)[0].astimezone(ZoneInfo(tzid))
-    rule = None
-    if item.rrule:
-        rule = normalise_rrule(
-            item.rrule, first, tzid, all_day=item.all_day, deadline=deadline
-        )
-    kept.setdefault("kind_code", guess_kind(item.summary, item.categories))
-    kept.setdefault("credited_hours", default_hours(item, tzid))
-    return EventData(
-        title=(item.summary or item.uid)[:200],
-        description=item.description,
-        location=item.location[:500] if item.location else None,
-        source_url=item.url,
-        tzid=tzid,
-        is_all_day=item.all_day,
-        rrule=rule,
-        exdates=[v.isoformat() for v in item.exdates],
-        **times,
-        **kept,
-    )
-
-
 def _convert(
     item: ImportedEvent, report: ImportReport, deadline: Deadline, **kept: Any
 ) -> EventData | None:
     try:
-        return _event_data(item, deadline, **kept)
+        return event_data(item, deadline, **kept)
     except RecurrenceError as exc:
         detail = f"{exc.code} {exc.detail}".strip()
         report.skipped.append(SkippedEvent(item.uid, "bad_rrule", item.summary, detail))

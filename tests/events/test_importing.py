@@ -9,12 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from pdtracker.events.importing import (
-    default_hours,
-    guess_kind,
-    import_file,
-    import_url,
-)
+from pdtracker.events.import_fields import default_hours, guess_kind
+from pdtracker.events.importing import import_file, import_url
 from pdtracker.events.models import Event, ImportSource
 from pdtracker.events.services import EventData, create_event
 from pdtracker.extensions import db

@@ -15,9 +15,9 @@ from pdtracker.demo_events import report_pdf
 from pdtracker.events.models import Event, Registration
 from pdtracker.events.registrations import waitlist_position
 from pdtracker.extensions import db
+from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.models import Notification
 from pdtracker.notifications.planners import plan_reminders
-from pdtracker.notifications.services import dispatch_due
 from pdtracker.placements.models import Placement
 from pdtracker.placements.services import report_path
 from pdtracker.timeutil import SHANGHAI

@@ -28,7 +28,7 @@ from pdtracker.events.registrations import register
 from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.notifications.models import Notification, NotificationKind, SchedulerRun
-from pdtracker.notifications.services import Reminder, plan
+from pdtracker.notifications.outbox import Reminder, plan
 from pdtracker.reference import ensure_activity_kinds
 from pdtracker.scheduler import EXIT_ALREADY_RUNNING
 from pdtracker.timeutil import utcnow
@@ -49,7 +49,7 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.2)
 
 
-def _seed(app) -> None:  # noqa: ANN001
+def _seed(app) -> None:
     with app.app_context():
         db.create_all()
         users = []

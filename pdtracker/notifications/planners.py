@@ -32,7 +32,6 @@ from pdtracker.notifications.reminders import (
     heads_by_department,
     midnight_of,
     morning_of,
-    occurrences,  # noqa: F401  (transitional: tests still import it from here)
 )
 from pdtracker.notifications.runs import TickError, prune
 from pdtracker.placements.models import Placement, PlacementStatus

@@ -13,13 +13,13 @@ from pdtracker.events.registrations import cancel_registration
 from pdtracker.events.services import EventData, cancel_event, update_event
 from pdtracker.extensions import db
 from pdtracker.notifications import planners
+from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.planners import (
     nightly_lapse_check,
-    occurrences,
     plan_reminders,
     weekly_mornings,
 )
-from pdtracker.notifications.services import dispatch_due
+from pdtracker.notifications.reminders import occurrences
 from pdtracker.placements.models import Placement
 from pdtracker.progress.definitions import LocalizedText
 from tests.notifications.conftest import NOW, rows
@@ -27,11 +27,11 @@ from tests.notifications.conftest import NOW, rows
 SHANGHAI_9AM_MONDAY = NOW  # 2026-03-09 01:00 UTC
 
 
-def _of(app, kind: str) -> list:  # noqa: ANN001
+def _of(app, kind: str) -> list:
     return [r for r in rows(app) if r.kind == kind]
 
 
-def _edit_event(app, event_id: int, **changes) -> None:  # noqa: ANN001, ANN003
+def _edit_event(app, event_id: int, **changes) -> None:
     with app.app_context():
         event = db.session.get(Event, event_id)
         fields = {
@@ -48,7 +48,7 @@ def _edit_event(app, event_id: int, **changes) -> None:  # noqa: ANN001, ANN003
 
 def test_registered_teachers_are_reminded_the_morning_before(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     event_id = make_event(capacity=1)
     assert register_for(world["teacher1"], event_id) == "registered"
     assert register_for(world["teacher2"], event_id) == "waitlisted"
@@ -67,7 +67,7 @@ def test_registered_teachers_are_reminded_the_morning_before(
         assert dispatch_due(NOW)["sent"] == 1
 
 
-def test_a_cancelled_event_cancels_its_reminders(app, world, make_event, register_for):  # noqa: ANN001
+def test_a_cancelled_event_cancels_its_reminders(app, world, make_event, register_for):
     event_id = make_event()
     register_for(world["teacher1"], event_id)
     with app.app_context():
@@ -81,7 +81,7 @@ def test_a_cancelled_event_cancels_its_reminders(app, world, make_event, registe
 
 def test_cancelled_after_the_last_planning_tick_is_caught_at_dispatch(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     event_id = make_event()
     register_for(world["teacher1"], event_id)
     with app.app_context():
@@ -94,7 +94,7 @@ def test_cancelled_after_the_last_planning_tick_is_caught_at_dispatch(
 
 def test_a_withdrawn_registration_cancels_the_reminder(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     event_id = make_event()
     register_for(world["teacher1"], event_id)
     with app.app_context():
@@ -110,7 +110,7 @@ def test_a_withdrawn_registration_cancels_the_reminder(
 
 def test_an_event_moved_later_that_day_moves_its_reminder(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     event_id = make_event()
     register_for(world["teacher1"], event_id)
     later = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
@@ -126,7 +126,7 @@ def test_an_event_moved_later_that_day_moves_its_reminder(
 
 def test_an_event_moved_to_another_day_gets_a_new_reminder(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     event_id = make_event()
     register_for(world["teacher1"], event_id)
     moved = datetime(2026, 3, 11, 6, 30, tzinfo=UTC)
@@ -145,7 +145,7 @@ def test_an_event_moved_to_another_day_gets_a_new_reminder(
 
 def test_a_weekly_seminar_is_reminded_before_each_occurrence(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     start = datetime(2026, 3, 10, 6, 30, tzinfo=UTC)  # Tuesdays 14:30
     event_id = make_event(
         starts_at=start, ends_at=start + timedelta(hours=2),
@@ -167,7 +167,7 @@ def test_a_weekly_seminar_is_reminded_before_each_occurrence(
     ]
 
 
-def test_an_all_day_event_names_its_days(app, world, make_event, register_for, smtp):  # noqa: ANN001
+def test_an_all_day_event_names_its_days(app, world, make_event, register_for, smtp):
     from pdtracker.auth.models import User as UserModel
 
     with app.app_context():
@@ -190,7 +190,7 @@ def test_an_all_day_event_names_its_days(app, world, make_event, register_for, s
 
 def test_the_deadline_reminder_goes_to_teachers_without_a_seat(
     app, world, make_event, register_for
-):  # noqa: ANN001
+):
     deadline = NOW + timedelta(days=2, hours=3)
     event_id = make_event(
         capacity=1, registration_deadline=deadline,
@@ -212,7 +212,7 @@ def test_the_deadline_reminder_goes_to_teachers_without_a_seat(
 
 def test_a_placement_starting_in_7_days_reminds_teacher_and_head(
     app, world, make_placement
-):  # noqa: ANN001
+):
     approved = make_placement(world["teacher1"], starts_on=date(2026, 3, 16))
     make_placement(world["teacher2"], starts_on=date(2026, 3, 16), status="proposed")
     with app.app_context():
@@ -233,7 +233,7 @@ def test_a_placement_starting_in_7_days_reminds_teacher_and_head(
 
 def test_a_placement_that_ended_without_a_report_asks_for_it(
     app, world, make_placement
-):  # noqa: ANN001
+):
     make_placement(world["teacher1"], starts_on=date(2026, 2, 9),
                    ends_on=date(2026, 3, 8), status="in_progress")  # fmt: skip
     make_placement(world["teacher2"], starts_on=date(2026, 2, 9),
@@ -265,7 +265,7 @@ def test_weekly_mornings_keep_a_missed_monday_for_three_days() -> None:
 
 def test_the_verification_digest_lists_activities_waiting_over_a_week(
     app, world, make_activity
-):  # noqa: ANN001
+):
     make_activity(world["teacher1"], title="旧的", updated_at=NOW - timedelta(days=9))
     make_activity(world["teacher2"], title="新的", updated_at=NOW - timedelta(days=2))
     make_activity(world["head2"], title="别系", updated_at=NOW - timedelta(days=20))
@@ -286,7 +286,7 @@ def test_the_verification_digest_lists_activities_waiting_over_a_week(
 
 def test_a_head_is_not_reminded_of_their_own_waiting_activity(
     app, world, make_activity
-):  # noqa: ANN001
+):
     make_activity(
         world["head1"], title="系主任自己的", updated_at=NOW - timedelta(days=9)
     )
@@ -306,7 +306,7 @@ def test_a_head_is_not_reminded_of_their_own_waiting_activity(
 class _FakeProgress:
     """Stands in for the progress engine: one teacher whose placement days lapse."""
 
-    def __init__(self, teacher, lapses_on: date) -> None:  # noqa: ANN001
+    def __init__(self, teacher, lapses_on: date) -> None:
         result = SimpleNamespace(
             code="enterprise_days", lapses_on=lapses_on,
             name=LocalizedText(zh="企业实践天数", en="Enterprise practice days"),
@@ -321,13 +321,13 @@ class _FakeProgress:
             requirement=lambda code: SimpleNamespace(kinds=frozenset(kinds[code]))
         )
 
-    def store_evaluations(self, *args) -> int:  # noqa: ANN002
+    def store_evaluations(self, *args) -> int:
         return 0
 
     def active_ruleset(self) -> SimpleNamespace:
         return SimpleNamespace(ruleset=self.ruleset)
 
-    def evaluate_department(self, department_id, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+    def evaluate_department(self, department_id, *args, **kwargs):
         teachers = (
             [self.status] if department_id == self.status.teacher.department_id else []
         )
@@ -338,7 +338,7 @@ class _FakeProgress:
     ("days_left", "warning"),
     [(93, None), (91, 90), (90, 90), (60, 90), (30, 30), (5, 30), (0, None)],
 )
-def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, warning):  # noqa: ANN001
+def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, warning):
     from zoneinfo import ZoneInfo
 
     teacher = world["teacher1"]
@@ -366,7 +366,7 @@ def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, wa
     }
 
 
-def test_the_nightly_tick_stores_evaluations_once_per_day(app, world) -> None:  # noqa: ANN001
+def test_the_nightly_tick_stores_evaluations_once_per_day(app, world) -> None:
     from sqlalchemy import func, select
 
     from pdtracker.progress.models import Evaluation

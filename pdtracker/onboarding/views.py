@@ -14,15 +14,19 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from pdtracker.activities.services import list_kinds
 from pdtracker.auth.models import Role
@@ -40,7 +44,7 @@ from pdtracker.onboarding.forms import (
 )
 from pdtracker.onboarding.headers import IMPORTERS, find_header, normalise
 from pdtracker.onboarding.plan import ImportNotAllowed, Plan, check_allowed
-from pdtracker.onboarding.reading import read_rows
+from pdtracker.onboarding.reading import MAX_BYTES, read_rows
 from pdtracker.onboarding.results import result_workbook
 from pdtracker.onboarding.samples import SAMPLES
 from pdtracker.onboarding.services import (
@@ -58,6 +62,36 @@ from pdtracker.timeutil import utcnow
 
 bp = Blueprint("onboarding", __name__)
 PREVIEW_ROWS = 1000  # rows listed on the page; the counts cover every row
+# The upload page's own request limit: the importer's file bound and the form
+# around it. Every other request keeps the app-wide MAX_CONTENT_LENGTH (evidence
+# uploads need their lower one); reading.MAX_BYTES stays the authority on the file.
+UPLOAD_REQUEST_MAX = MAX_BYTES + 64 * 1024
+UPLOAD_ENDPOINT = "onboarding.index"
+
+
+def _upload_request_limit() -> None:
+    if request.endpoint == UPLOAD_ENDPOINT:
+        request.max_content_length = UPLOAD_REQUEST_MAX
+
+
+@bp.record_once
+def _limit_before_any_body_is_read(state: BlueprintSetupState) -> None:
+    # A blueprint's before_request runs after the app's, and CSRFProtect's (an
+    # app-level one) reads the form: the limit must be set before it, so it goes
+    # first in the app's own list.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _upload_request_limit)
+
+
+def _wants_json() -> bool:
+    """A request from static/js/import-progress.js, which navigates by itself."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _go(url: str) -> Response:
+    """Redirect a plain post; tell the script where to go (it shows the progress)."""
+    if _wants_json():
+        return jsonify(location=url)
+    return redirect(url)
 
 
 def _allowed_importers() -> list[str]:
@@ -98,7 +132,7 @@ def index():  # noqa: ANN201
     if form.validate_on_submit():
         data = form.file.data.read()
         sha = uploads.store_upload(data, current_user.id)
-        return redirect(
+        return _go(
             url_for("onboarding.preview", importer=form.importer.data, sha=sha,
                     filename=form.file.data.filename or "upload",
                     mapping=form.mapping.data or None)
@@ -183,7 +217,13 @@ def _refused(exc: FileRefused):  # noqa: ANN202
     db.session.rollback()
     flash(_("This file cannot be imported: %(reason)s",
             reason=_(exc.template, **exc.params)), "danger")  # fmt: skip
-    return redirect(url_for("onboarding.index"))
+    return _go(url_for("onboarding.index"))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):  # noqa: ANN202
+    """A body over the upload page's limit: the importer's message, the page again."""
+    return _refused(FileRefused("too_large", limit=MAX_BYTES // (1024 * 1024)))
 
 
 def _render_preview(plan: Plan, sha: str, form):  # noqa: ANN001, ANN202

@@ -59,7 +59,8 @@ def test_admin_imports_records_and_teacher_sees_the_history(
     page.goto(f"{live_server}/imports/")
     page.select_option("#importer", "records")
     page.set_input_files("#file", str(records))
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():  # sent by import-progress.js, which then navigates
+        page.click("main form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("#rows [data-code=missing_value]").count() == 3
 

@@ -3,6 +3,8 @@ publish. Published versions are immutable; every change is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -146,6 +148,7 @@ def ruleset_preview(ruleset_id: int):  # noqa: ANN201
     active = records.active_ruleset()
     if candidate is not None and chosen is not None:
         comparison = _compare(chosen, rec, candidate, active)
+    changes = None if candidate is None else records.changes_against_active(candidate)
     return render_template(
         "admin/ruleset_preview.html",
         record=rec,
@@ -154,6 +157,7 @@ def ruleset_preview(ruleset_id: int):  # noqa: ANN201
         form=form,
         issues=issues,
         comparison=comparison,
+        changes=changes,
     )
 
 
@@ -183,10 +187,40 @@ def _compare(
 def ruleset_publish(ruleset_id: int):  # noqa: ANN201
     """Publish a draft: it becomes the active ruleset and can no longer change."""
     rec = db.get_or_404(StoredRuleset, ruleset_id)
+    return _publish(rec, lambda reason: records.publish(
+        rec, actor=_actor(), now=utcnow(), reason=reason
+    ))  # fmt: skip
+
+
+@bp.route("/rulesets/<int:ruleset_id>/republish", methods=["POST"])
+def ruleset_republish(ruleset_id: int):  # noqa: ANN201
+    """Publish an earlier version again, as the next version of its name."""
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    return _publish(rec, lambda reason: records.republish(
+        rec, actor=_actor(), now=utcnow(), reason=reason
+    ))  # fmt: skip
+
+
+def _publish(rec: StoredRuleset, action: Callable[[str | None], StoredRuleset]):  # noqa: ANN202
+    """Run a publishing action; commit and say so, or say why not."""
     try:
-        records.publish(rec, actor=_actor(), now=utcnow())
+        published = action(request.form.get("reason"))
     except records.RulesetLocked:
         flash(_("This version is already published."), "warning")
+    except records.ReasonRequired as error:
+        db.session.rollback()
+        flash(
+            _("This version lowers a public standard (%(codes)s): give a reason "
+              "to publish it.", codes=str(error)),
+            "warning",
+        )  # fmt: skip
+    except records.LoweredStillPublic as error:
+        db.session.rollback()
+        flash(
+            _("A lowered threshold is the college's own number: mark %(codes)s "
+              "public_standard = false.", codes=str(error)),
+            "danger",
+        )  # fmt: skip
     except RulesetError as error:
         db.session.rollback()
         flash(
@@ -197,7 +231,8 @@ def ruleset_publish(ruleset_id: int):  # noqa: ANN201
         db.session.commit()
         flash(
             _("%(name)s version %(version)s is published and active.",
-              name=rec.name, version=rec.version),
+              name=published.name, version=published.version),
             "success",
         )  # fmt: skip
-    return redirect(url_for("admin.ruleset_preview", ruleset_id=ruleset_id))
+        return redirect(url_for("admin.ruleset_preview", ruleset_id=published.id))
+    return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))

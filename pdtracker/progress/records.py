@@ -22,6 +22,7 @@ from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.progress.definitions import Ruleset
+from pdtracker.progress.diff import RulesetDiff, ThresholdChange, diff_rulesets
 from pdtracker.progress.models import RulesetFormat, RulesetStatus, StoredRuleset
 from pdtracker.progress.rulebook import (
     DEFAULT_RULESET,
@@ -263,12 +264,49 @@ def update_draft(
     return rec
 
 
-def publish(rec: StoredRuleset, *, actor: User, now: datetime) -> StoredRuleset:
-    """Publish a draft: pin its parent version, freeze it and make it active."""
+class ReasonRequired(Exception):
+    """Publishing would lower a public standard: a reason must be given."""
+
+    def __init__(self, lowered: tuple[ThresholdChange, ...]) -> None:
+        super().__init__(", ".join(t.code for t in lowered))
+        self.lowered = lowered
+
+
+class LoweredStillPublic(Exception):
+    """A lowered public standard is still marked public_standard in the document."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(", ".join(codes))
+        self.codes = codes
+
+
+def changes_against_active(candidate: Ruleset) -> RulesetDiff:
+    """What publishing ``candidate`` would change against the active ruleset."""
+    return diff_rulesets(active_ruleset().ruleset, candidate)
+
+
+def publish(
+    rec: StoredRuleset, *, actor: User, now: datetime, reason: str | None = None
+) -> StoredRuleset:
+    """Publish a draft: pin its parent version, freeze it and make it active.
+
+    Lowering a public standard needs a ``reason`` (audited), and the document must
+    not call the lowered number a public standard any more.
+    """
     if rec.is_published:
         raise RulesetLocked(rec.id)
     published = _published_records()
-    parse_record(rec, published)  # still valid against today's parents
+    candidate = parse_record(rec, published)  # still valid against today's parents
+    changes = changes_against_active(candidate)
+    lowered = changes.lowered_public
+    still_public = [
+        t.code for t in lowered if candidate.requirement(t.code).is_public_standard
+    ]
+    if still_public:
+        raise LoweredStillPublic(still_public)
+    reason = (reason or "").strip() or None
+    if lowered and reason is None:
+        raise ReasonRequired(lowered)
     if rec.extends:
         parents = [r.version for r in published if r.name == rec.extends]
         rec.extends_version = max(parents) if parents else None
@@ -281,12 +319,23 @@ def publish(rec: StoredRuleset, *, actor: User, now: datetime) -> StoredRuleset:
     rec.published_by_id = actor.id
     rec.is_active = True
     db.session.flush()
+    lowering = (
+        {"lowered": [t.code for t in lowered], "reason": reason} if lowered else {}
+    )
     record(
         actor.id, "ruleset.publish", "ruleset", rec.id, now=now,
         name=rec.name, version=rec.version,
-        replaced=None if previous is None else previous.id,
+        replaced=None if previous is None else previous.id, **lowering,
     )  # fmt: skip
     return rec
+
+
+def republish(
+    rec: StoredRuleset, *, actor: User, now: datetime, reason: str | None = None
+) -> StoredRuleset:
+    """Publish an earlier version's document again, as the next version of its name."""
+    copy = create_draft(rec.document, rec.format, actor=actor, now=now)
+    return publish(copy, actor=actor, now=now, reason=reason)
 
 
 def list_rulesets() -> list[StoredRuleset]:

@@ -162,7 +162,7 @@ def test_publishing_a_ruleset_changes_the_page(
         admin = db.session.get(User, world["admin"].id)
         now = datetime.now(UTC)
         rec = records.create_draft(COLLEGE, "toml", actor=admin, now=now)
-        records.publish(rec, actor=admin, now=now)
+        records.publish(rec, actor=admin, now=now, reason="过渡期")
         db.session.commit()
     html = _department(client)
     assert _card(html, "ratio-now") == (1, 3)

@@ -34,6 +34,8 @@ code = "enterprise_practice"
 threshold = 120
 """
 
+REASON = {"reason": "省厅批准的过渡期安排"}
+
 BAD_FIELD = """\
 name = "demo-college"
 extends = "cn-vocational-default"
@@ -160,7 +162,8 @@ def test_upload_preview_publish(app, client, admin, make_activity) -> None:
     assert 'id="ratio-preview">33.3%' in html
     assert "Teachers whose level changes: 1" in html
 
-    response = client.post(f"/admin/rulesets/{draft.id}/publish")
+    # COLLEGE lowers the public 180 days: publishing it takes a reason (issue 12).
+    response = client.post(f"/admin/rulesets/{draft.id}/publish", data=REASON)
     assert response.status_code == 302
     published = _record(app, id=draft.id)
     assert (published.status, published.is_active) == ("published", True)
@@ -182,7 +185,10 @@ def test_upload_preview_publish(app, client, admin, make_activity) -> None:
 def _published(app, client) -> StoredRuleset:  # noqa: ANN001
     assert _upload(client, COLLEGE).status_code == 302
     draft = _record(app, name="demo-college")
-    assert client.post(f"/admin/rulesets/{draft.id}/publish").status_code == 302
+    assert (
+        client.post(f"/admin/rulesets/{draft.id}/publish", data=REASON).status_code
+        == 302
+    )
     return _record(app, id=draft.id)
 
 

@@ -18,7 +18,9 @@ from pdtracker import tabular
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 
 CSV_MIMETYPE, XLSX_MIMETYPE = tabular.CSV_MIMETYPE, tabular.XLSX_MIMETYPE
-UNITS_ZH = {"days": "天", "hours": "学时", "count": "项"}
+UNITS_ZH = {
+    "days": "天", "hours": "学时", "count": "项", "years": "年", "alternatives": "项条件",
+}  # fmt: skip
 YES, NO = "是", "否"
 FIXED_HEADERS = ("工号", "姓名", "职称", "是否专业课教师", "当前等级", "是否双师型教师")
 TAIL_HEADERS = ("下次失效日期", "失效要求", "预计达到下一等级日期")

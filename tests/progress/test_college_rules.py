@@ -3,6 +3,8 @@ profile, groups with their alternatives, and explanations on the dashboard."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -99,3 +101,19 @@ def test_the_head_sees_the_teachers_path(app, client, auth, world, college) -> N
     assert 'id="path"' in html
     assert 'data-step="practice_days"' in html  # the alternative closest to met
     assert "No upcoming event counts toward it" in html
+
+
+def test_department_page_and_export_under_the_college_layer(
+    app, client, auth, world, college
+) -> None:
+    _set_industry_years(app, world["teacher1"], 5)
+    auth.login("head1")
+    assert client.get("/progress/department").status_code == 200
+    text = client.get("/progress/department.csv").get_data().decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    group = header.index("专业实践经历（项条件）")
+    assert "年度企业实践（天）" in header
+    with app.app_context():
+        staff = db.session.get(User, world["teacher1"].id).teacher_profile.staff_number
+    (row,) = [r for r in rows if r[0] == staff]
+    assert row[group] == "1"  # one alternative met: five years of industry work

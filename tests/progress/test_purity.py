@@ -43,6 +43,7 @@ def impurities(source: str, allowed: frozenset[str]) -> list[str]:
         ("engine.py", frozenset({".definitions", ".measures"})),
         ("forecast.py", frozenset({".definitions", ".engine", ".measures"})),
         ("path.py", frozenset({".definitions", ".engine", ".forecast"})),
+        ("diff.py", frozenset({".definitions"})),
         ("documents.py", frozenset({"yaml", ".definitions"})),
         ("clauses.py", frozenset({".definitions", ".documents"})),
         ("rulebook.py", frozenset({"yaml", ".clauses", ".definitions", ".documents"})),

@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from pdtracker.auth.models import User
-    from pdtracker.extensions import Base as Model
-else:
-    Model = db.Model  # the checker cannot follow Flask-SQLAlchemy's generated class
 
 
 class NotificationKind(enum.StrEnum):

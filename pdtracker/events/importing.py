@@ -373,11 +373,14 @@ def import_url(
             allow_private=allow_private,
         )
     except FetchError as exc:
+        # A fetch cut short because the whole import's budget ran out is the
+        # import being too slow, whichever step used the time up.
+        code = "too_slow" if exc.code == "timeout" and deadline.expired() else exc.code
         if source is not None:
-            source.last_error = exc.code
+            source.last_error = code
             source.last_fetched_at = now
-        logger.info("import of %s refused or failed: %s", url, exc.code)
-        return ImportReport(error=exc.code, error_detail=exc.detail[:300])
+        logger.info("import of %s refused or failed: %s", url, code)
+        return ImportReport(error=code, error_detail=exc.detail[:300])
     if source is None:
         source = ImportSource(
             kind=ImportSourceKind.URL.value,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -53,32 +53,26 @@ def test_web_upload_over_budget_stores_nothing(app, client, auth, world) -> None
         db.session.get(User, world["staff1"].id).locale = "en"
         db.session.commit()
     auth.login("staff1")
-    started = time.monotonic()
     response = client.post(
         "/events/import",
         data={"file": (io.BytesIO(HOSTILE), "hostile.ics"), "url": ""},
         content_type="multipart/form-data",
     )
-    elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert 'id="import-report"' in response.text
     assert "took too long to process" in response.text  # too_slow, in words
     assert _stored(app) == 0
-    assert elapsed < 10
 
 
 def test_cli_over_budget_stores_nothing(app, runner, tmp_path) -> None:
     path = tmp_path / "hostile.ics"
     path.write_bytes(HOSTILE)
-    started = time.monotonic()
     result = runner.invoke(args=["events", "import", str(path), "--json"])
-    elapsed = time.monotonic() - started
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["error"] == "too_slow"
     assert report["created"] == 0
     assert _stored(app) == 0
-    assert elapsed < 10
 
 
 def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None:
@@ -91,14 +85,11 @@ def test_scheduler_refresh_over_budget_stores_nothing(app, httpserver) -> None:
     with app.app_context():
         db.session.add(ImportSource(kind="url", url=url, allow_private=True))
         db.session.commit()
-        started = time.monotonic()
         counts = refresh_feeds(NOW)
-        elapsed = time.monotonic() - started
         source = db.session.scalars(select(ImportSource)).one()
         assert "too_slow" in (source.last_error or "")
     assert counts["failed"] == 1
     assert _stored(app) == 0
-    assert elapsed < 10
 
 
 def test_a_normal_file_fits_the_default_budget(app, runner, tmp_path) -> None:
@@ -114,3 +105,23 @@ def test_a_normal_file_fits_the_default_budget(app, runner, tmp_path) -> None:
     )
     result = runner.invoke(args=["events", "import", str(path), "--json"])
     assert json.loads(result.output)["created"] == 50
+
+
+def test_a_fetch_that_uses_up_the_budget_is_too_slow(app, httpserver) -> None:
+    """The fetch shares the budget: a server slower than it makes the import too slow."""
+    from werkzeug.wrappers import Response
+
+    from pdtracker.events.importing import import_url
+
+    def slow(_request: object) -> Response:
+        threading.Event().wait(BUDGET * 3)
+        return Response(calendar(vevent("a@x", "讲座")), content_type="text/calendar")
+
+    httpserver.expect_request("/slow.ics").respond_with_handler(slow)
+    with app.app_context():
+        report = import_url(
+            httpserver.url_for("/slow.ics"), None, NOW, allow_private=True
+        )
+        assert report.error == "too_slow"
+        db.session.rollback()
+    assert _stored(app) == 0

@@ -39,7 +39,7 @@ class UploadForm(FlaskForm):
         _l("Saved mapping (optional)"), validators=[Optional(), Length(max=100)]
     )
 
-    def __init__(self, *args, importers: Sequence[str], **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, importers: Sequence[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.importer.choices = [SelectChoice(i, IMPORTER_LABELS[i]) for i in importers]
 
@@ -53,7 +53,7 @@ class MappingFormBase(FlaskForm):
 
 def mapping_form(
     importer: str, names: Sequence[str], columns: Mapping[int, str], **kwargs
-) -> MappingFormBase:  # noqa: ANN003
+) -> MappingFormBase:
     """A form with one select per named column (its field, or left out), then the
     name to save the mapping under and, for records, the verified choice."""
     choices = [SelectChoice("", _l("— not imported —"))] + [
@@ -88,7 +88,7 @@ class TypeNameForm(FlaskForm):
     )
     kind = SelectField(_l("Activity kind"))
 
-    def __init__(self, *args, kinds: Sequence[tuple[str, str]], **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, kinds: Sequence[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = [SelectChoice(code, label) for code, label in kinds]
 

@@ -127,7 +127,7 @@ def _planned(parsed: ParsedRow, cells: tuple[Any, ...]) -> PlannedRow:
     return PlannedRow(parsed.number, cells, parsed.values, parsed.errors)
 
 
-def _decide(row: PlannedRow, target: Any, wanted: dict[str, Any], current) -> None:  # noqa: ANN001
+def _decide(row: PlannedRow, target: Any, wanted: dict[str, Any], current) -> None:
     """Create when nothing matched, else update or unchanged by the differences."""
     row.target = target
     if target is None:
@@ -200,7 +200,7 @@ def _match_people(rows: list[PlannedRow], header: Header) -> None:
             _person_decision(row, existing)
 
 
-def _claims(row, header, owner, user, usernames, emails, hashes) -> bool:  # noqa: ANN001
+def _claims(row, header, owner, user, usernames, emails, hashes) -> bool:
     """Refuse a row whose e-mail, ID number or login another account holds."""
     values = row.values
     if user is None and usernames.get(values["staff_number"]) is not None:
@@ -269,7 +269,7 @@ def record_value(activity: Any, key: str) -> Any:
     return getattr(activity, RECORD_ATTRS.get(key, key))
 
 
-def natural_key(teacher_id: int, kind: str, starts_on, title: str, organizer) -> tuple:  # noqa: ANN001
+def natural_key(teacher_id: int, kind: str, starts_on, title: str, organizer) -> tuple:
     """How a record without an external id is recognised."""
     return (teacher_id, kind, starts_on, title, organizer or "")
 

@@ -121,7 +121,7 @@ def _helpers() -> dict:
 
 @bp.route("/imports/", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.HEAD)
-def index():  # noqa: ANN201
+def index():
     """Choose an importer and upload a file; the sample files to start from."""
     importers = _allowed_importers()
     if not importers:
@@ -145,7 +145,7 @@ def index():  # noqa: ANN201
                            type_names=list_type_names())  # fmt: skip
 
 
-def _type_form(**kwargs) -> TypeNameForm:  # noqa: ANN003
+def _type_form(**kwargs) -> TypeNameForm:
     locale = str(get_locale())
     kinds = [(k.code, k.label(locale)) for k in list_kinds()]
     return TypeNameForm(kinds=kinds, prefix="type", **kwargs)
@@ -153,7 +153,7 @@ def _type_form(**kwargs) -> TypeNameForm:  # noqa: ANN003
 
 @bp.post("/imports/types")
 @role_required(Role.ADMIN)
-def add_type():  # noqa: ANN201
+def add_type():
     """Teach the records importer a type name (admins extend the default table)."""
     form = _type_form()
     if form.validate_on_submit():
@@ -168,7 +168,7 @@ def add_type():  # noqa: ANN201
 
 @bp.route("/imports/samples/<name>")
 @role_required(Role.ADMIN, Role.HEAD)
-def sample(name: str):  # noqa: ANN201
+def sample(name: str):
     """A sample file to start from."""
     found = next((s for s in SAMPLES if s.name == name), None)
     if found is None:
@@ -195,7 +195,7 @@ def _saved(importer: str, name: str | None) -> dict[str, str] | None:
     return saved.columns
 
 
-def _submitted(importer: str, data: bytes):  # noqa: ANN202
+def _submitted(importer: str, data: bytes):
     """The posted mapping form, built on the header found as on the first view."""
     base = _saved(importer, request.form.get("mapping"))
     header, _rows = find_header(read_rows(data), importer, base)
@@ -207,13 +207,13 @@ def _submitted(importer: str, data: bytes):  # noqa: ANN202
     return form, overrides
 
 
-def _run(importer: str, data: bytes, filename: str, overrides, **options):  # noqa: ANN001, ANN003, ANN202
+def _run(importer: str, data: bytes, filename: str, overrides, **options):
     plan, applied = run_import(importer, data, filename=filename, actor=current_user,
                                now=utcnow(), overrides=overrides, **options)  # fmt: skip
     return plan, applied
 
 
-def _refused(exc: FileRefused):  # noqa: ANN202
+def _refused(exc: FileRefused):
     db.session.rollback()
     flash(_("This file cannot be imported: %(reason)s",
             reason=_(exc.template, **exc.params)), "danger")  # fmt: skip
@@ -221,19 +221,19 @@ def _refused(exc: FileRefused):  # noqa: ANN202
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge):  # noqa: ANN202
+def _too_large(error: RequestEntityTooLarge):
     """A body over the upload page's limit: the importer's message, the page again."""
     return _refused(FileRefused("too_large", limit=MAX_BYTES // (1024 * 1024)))
 
 
-def _render_preview(plan: Plan, sha: str, form):  # noqa: ANN001, ANN202
+def _render_preview(plan: Plan, sha: str, form):
     return render_template("onboarding/preview.html", plan=plan, sha=sha, form=form,
                            columns=column_fields(form), limit=PREVIEW_ROWS)  # fmt: skip
 
 
 @bp.route("/imports/<importer>/<sha>")
 @role_required(Role.ADMIN, Role.HEAD)
-def preview(importer: str, sha: str):  # noqa: ANN201
+def preview(importer: str, sha: str):
     """The dry run: the detected mapping (editable) and what each row will do."""
     data = _load(importer, sha)
     filename = request.args.get("filename") or "upload"
@@ -251,7 +251,7 @@ def preview(importer: str, sha: str):  # noqa: ANN201
 
 @bp.post("/imports/<importer>/<sha>/check")
 @role_required(Role.ADMIN, Role.HEAD)
-def check(importer: str, sha: str):  # noqa: ANN201
+def check(importer: str, sha: str):
     """The dry run again with the mapping as changed; saved under a name if asked."""
     data = _load(importer, sha)
     try:
@@ -277,7 +277,7 @@ def check(importer: str, sha: str):  # noqa: ANN201
 
 @bp.post("/imports/<importer>/<sha>/apply")
 @role_required(Role.ADMIN, Role.HEAD)
-def apply(importer: str, sha: str):  # noqa: ANN201
+def apply(importer: str, sha: str):
     """Apply the valid rows, all or none; the result page shows the links once."""
     data = _load(importer, sha)
     try:
@@ -302,7 +302,7 @@ def apply(importer: str, sha: str):  # noqa: ANN201
 
 @bp.route("/imports/results/<name>.xlsx")
 @role_required(Role.ADMIN, Role.HEAD)
-def result_file(name: str):  # noqa: ANN201
+def result_file(name: str):
     """The result workbook: error rows with 错误原因, and the activation links."""
     data = uploads.load_result(name, current_user.id)
     if data is None:
@@ -319,7 +319,7 @@ def activation_link(token: str) -> str:
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
-def activate(token: str):  # noqa: ANN201
+def activate(token: str):
     """Choose the first password of an imported account (the link works once)."""
     now = utcnow()
     if not activation.is_usable(token, now):
@@ -337,13 +337,13 @@ def activate(token: str):  # noqa: ANN201
     return _no_store(render_template("onboarding/activate.html", form=form))
 
 
-def _invalid_link():  # noqa: ANN202
+def _invalid_link():
     flash(_("This activation link is not valid any more: it was used, or it expired. "
             "Ask your college's administrator for a new one."), "warning")  # fmt: skip
     return redirect(url_for("auth.login"))
 
 
-def _no_store(response):  # noqa: ANN001, ANN202
+def _no_store(response):
     # The page is reached without signing in, by a secret URL: never cached.
     response = current_app.make_response(response)
     response.headers["Cache-Control"] = NO_STORE

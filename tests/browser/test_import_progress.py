@@ -34,7 +34,7 @@ def records_csv(count: int = ROWS) -> bytes:
 )
 def test_a_large_import_shows_its_progress(
     app, live_server, browser, tmp_path, make_department, make_user, viewport
-):  # noqa: ANN001
+) -> None:
     ai = make_department("AI", "人工智能技术应用系")
     make_user("t1", Role.TEACHER, department=ai)
     make_user("admin", Role.ADMIN)
@@ -87,7 +87,7 @@ def test_a_large_import_shows_its_progress(
 
 def test_without_javascript_the_forms_are_plain_posts(
     app, live_server, browser, tmp_path, make_department, make_user
-):  # noqa: ANN001
+) -> None:
     ai = make_department("AI", "人工智能技术应用系")
     make_user("t1", Role.TEACHER, department=ai)
     make_user("admin", Role.ADMIN)

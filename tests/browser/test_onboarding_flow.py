@@ -30,7 +30,7 @@ ROWS = (
 )
 
 
-def _log_in(page, base: str, username: str) -> None:  # noqa: ANN001
+def _log_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -41,7 +41,7 @@ def _log_in(page, base: str, username: str) -> None:  # noqa: ANN001
 
 def test_admin_imports_records_and_teacher_sees_the_history(
     app, live_server, page, tmp_path, make_department, make_user
-):  # noqa: ANN001
+):
     make_department("AI", "人工智能技术应用系")
     make_department("ME", "机电工程系")
     make_user("admin", Role.ADMIN)

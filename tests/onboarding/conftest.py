@@ -56,7 +56,7 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture
-def college(make_department, make_user):  # noqa: ANN001, ANN201
+def college(make_department, make_user):
     """Two departments (as in the samples) and an admin."""
     from pdtracker.auth.models import Role
 
@@ -68,7 +68,7 @@ def college(make_department, make_user):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def run_cli(app, runner, tmp_path):  # noqa: ANN001, ANN201
+def run_cli(app, runner, tmp_path):
     """Run ``flask import IMPORTER FILE --json …`` on bytes; (exit code, report)."""
     from pdtracker.onboarding.cli import import_cli
 

@@ -27,7 +27,7 @@ PLATFORM = sample("records_platform.xlsx")
 LEDGER = sample("records_ledger_gb18030.csv")
 
 
-def counts(created=0, updated=0, unchanged=0, duplicates=0, rows=None) -> dict:  # noqa: ANN001
+def counts(created=0, updated=0, unchanged=0, duplicates=0, rows=None) -> dict:
     rows = created + updated + unchanged + duplicates if rows is None else rows
     return {"rows": rows, "created": created, "updated": updated,
             "unchanged": unchanged, "duplicates": duplicates}  # fmt: skip
@@ -231,7 +231,7 @@ def test_a_database_error_mid_apply_leaves_everything_as_it_was(
     monkeypatch.setattr(apply, "INSERT_PAGE", 2)  # five rows: three INSERTs
     seen = []
 
-    def fail(conn, cursor, sql, *args):  # noqa: ANN001, ANN002
+    def fail(conn, cursor, sql, *args):
         if sql.startswith(statement):
             seen.append(sql)
             if len(seen) == fail_at:

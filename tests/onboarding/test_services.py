@@ -25,7 +25,7 @@ def records_file(n: int) -> bytes:
     return xlsx(HEADER, *rows)
 
 
-def _import(importer: str, data: bytes, actor=None, **kw):  # noqa: ANN001, ANN003
+def _import(importer: str, data: bytes, actor=None, **kw):
     plan, applied = run_import(importer, data, filename="f.xlsx", actor=actor,
                                now=utcnow(), **kw)  # fmt: skip
     db.session.commit()
@@ -33,7 +33,7 @@ def _import(importer: str, data: bytes, actor=None, **kw):  # noqa: ANN001, ANN0
 
 
 @pytest.fixture
-def people(app, college):  # noqa: ANN001, ANN201
+def people(app, college):
     with app.app_context():
         _, applied = _import("people", sample("people.xlsx"))
         return {a.staff_number: a for a in applied.accounts}
@@ -100,7 +100,7 @@ def test_a_head_imports_records_of_own_department_only(app, people, make_user):
                 _import(importer, sample("people.xlsx"), actor=actor)
 
 
-def _dept(app, code: str):  # noqa: ANN001, ANN202
+def _dept(app, code: str):
     from pdtracker.org.models import Department
 
     with app.app_context():

@@ -30,31 +30,33 @@ def records_csv(size: int, rows: int = 2000) -> bytes:
     return (HEADER + "".join(f"{line}{pad}\n" for line in lines)).encode()
 
 
-def _check_csrf(app) -> None:  # noqa: ANN001
+def _check_csrf(app) -> None:
     """CSRF checked as in production (after logging in): it reads the form first."""
     app.config["WTF_CSRF_ENABLED"] = True
 
 
-def _token(client, path: str) -> str:  # noqa: ANN001
+def _token(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
 
 
-def _post(client, path: str, fields: dict, headers: dict | None = None):  # noqa: ANN001, ANN201
+def _post(client, path: str, fields: dict, headers: dict | None = None):
     # Encoded in memory: the test client's own temporary file is never closed.
     body, _, boundary = stream_encode_multipart(fields, use_tempfile=False)
-    return client.post(path, data=body.getvalue(), headers=headers,
+    return client.post(path, data=body.read(), headers=headers,
                        content_type=f'multipart/form-data; boundary="{boundary}"')  # fmt: skip
 
 
-def _upload(client, data: bytes, headers: dict | None = None):  # noqa: ANN001, ANN201
+def _upload(client, data: bytes, headers: dict | None = None):
     fields = {"csrf_token": _token(client, "/imports/"), "importer": "records",
               "file": FileStorage(io.BytesIO(data), filename="台账.csv")}  # fmt: skip
     return _post(client, "/imports/", fields, headers)
 
 
 @pytest.fixture
-def admin(app, client, auth, make_department, make_user):  # noqa: ANN001, ANN201
+def admin(app, client, auth, make_department, make_user):
     ai = make_department("AI", "人工智能技术应用系")
     make_user("t1", Role.TEACHER, department=ai)
     make_user("admin", Role.ADMIN)
@@ -63,7 +65,7 @@ def admin(app, client, auth, make_department, make_user):  # noqa: ANN001, ANN20
     return client
 
 
-def test_a_15_mib_file_is_accepted_and_checked(app, admin):  # noqa: ANN001
+def test_a_15_mib_file_is_accepted_and_checked(app, admin):
     data = records_csv(15 * MIB)
     assert 15 * MIB <= len(data) < 16 * MIB
     assert app.config["MAX_CONTENT_LENGTH"] < len(data)  # the app-wide limit stays
@@ -77,14 +79,14 @@ def test_a_15_mib_file_is_accepted_and_checked(app, admin):  # noqa: ANN001
     assert preview.get_data(as_text=True).count('data-action="create"') == 1000
 
 
-def test_the_script_is_told_where_to_go(admin):  # noqa: ANN001
+def test_the_script_is_told_where_to_go(admin):
     response = _upload(admin, records_csv(100_000, rows=10),
                        {"X-Requested-With": "XMLHttpRequest"})  # fmt: skip
     assert response.status_code == 200
     assert response.json["location"].startswith("/imports/records/")
 
 
-def test_evidence_over_the_app_limit_is_still_refused(app, client, auth, make_user):  # noqa: ANN001
+def test_evidence_over_the_app_limit_is_still_refused(app, client, auth, make_user):
     make_user("t1", Role.TEACHER)
     auth.login("t1")
     _check_csrf(app)
@@ -95,7 +97,7 @@ def test_evidence_over_the_app_limit_is_still_refused(app, client, auth, make_us
     assert response.status_code == 413
 
 
-def test_a_21_mib_file_is_refused_with_the_importers_message(app, admin):  # noqa: ANN001
+def test_a_21_mib_file_is_refused_with_the_importers_message(app, admin):
     response = _upload(admin, records_csv(21 * MIB))
     assert response.status_code == 302
     page = admin.get(response.headers["Location"])
@@ -105,7 +107,7 @@ def test_a_21_mib_file_is_refused_with_the_importers_message(app, admin):  # noq
     assert 'id="upload-form"' in html  # the page, ready for another file
 
 
-def test_the_file_field_announces_the_importers_bound(admin):  # noqa: ANN001
+def test_the_file_field_announces_the_importers_bound(admin):
     html = admin.get("/imports/").get_data(as_text=True)
     assert f'data-max-bytes="{MAX_BYTES}"' in html
     assert "20 MB" in html

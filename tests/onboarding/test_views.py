@@ -21,7 +21,7 @@ from tests.onboarding.conftest import sample, xlsx
 NO_STORE = "private, no-store"
 
 
-def upload(client, importer: str, data: bytes, name: str = "f.xlsx", **extra):  # noqa: ANN001, ANN003, ANN201
+def upload(client, importer: str, data: bytes, name: str = "f.xlsx", **extra):
     return client.post(
         "/imports/",
         data={"importer": importer, "file": (io.BytesIO(data), name), **extra},
@@ -29,7 +29,7 @@ def upload(client, importer: str, data: bytes, name: str = "f.xlsx", **extra):  
     )
 
 
-def preview_path(response) -> str:  # noqa: ANN001
+def preview_path(response) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response.headers["Location"].split("?")[0]
 
@@ -52,7 +52,7 @@ def form_fields(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin_client(client, auth, college):  # noqa: ANN001, ANN201
+def admin_client(client, auth, college):
     auth.login("admin")
     return client
 

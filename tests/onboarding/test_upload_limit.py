@@ -105,6 +105,11 @@ def test_a_21_mib_file_is_refused_with_the_importers_message(app, admin):
     html = page.get_data(as_text=True)
     assert "此文件无法导入：文件超过 20 MiB" in html
     assert 'id="upload-form"' in html  # the page, ready for another file
+    # Sent by the script: told to go back to the page, where the message waits.
+    data = records_csv(21 * MIB)
+    response = _upload(admin, data, {"X-Requested-With": "XMLHttpRequest"})
+    assert response.json == {"location": "/imports/"}
+    assert "文件超过 20 MiB" in admin.get("/imports/").get_data(as_text=True)
 
 
 def test_the_file_field_announces_the_importers_bound(admin):

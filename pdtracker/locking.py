@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from sqlalchemy import inspect, select, update
 from sqlalchemy.engine import CursorResult
 
@@ -56,6 +57,18 @@ def lock_row(instance: Any) -> bool:
     # Columns and loaded collections as last committed; nobody changes them now.
     session.refresh(instance)
     return True
+
+
+def lock_or_404(instance: Any) -> None:
+    """``lock_row``, answering 404 when the row is gone.
+
+    Every change of an activity, a placement or an event starts here, so two
+    simultaneous requests (two heads, or one head's double click) take turns and
+    the second sees what the first did; a row deleted by a request that committed
+    first is "not found".
+    """
+    if not lock_row(instance):
+        abort(404)
 
 
 def _unchanged(table: Any) -> dict:

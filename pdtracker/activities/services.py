@@ -26,7 +26,7 @@ from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
 from pdtracker.failures import CodedError
-from pdtracker.locking import lock_row
+from pdtracker.locking import lock_or_404
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
 REASON_MAX = 500
@@ -108,20 +108,13 @@ def _apply(activity: Activity, fields: ActivityFields) -> None:
     activity.kind = kind
 
 
-def _lock(activity: Activity) -> None:
-    """Hold the activity's row lock until commit and reload it (see lock_row).
+def _lock_unverified(activity: Activity) -> None:
+    """Lock the activity, then refuse if it is verified (its teacher may not change it).
 
-    The teacher's changes and the head's review all start here, so they take turns:
-    whichever comes second sees the status the first one left, and a change that
+    The teacher's changes and the head's review all lock first, so a change that
     finds the activity verified is refused instead of landing after verification.
     """
-    if not lock_row(activity):
-        abort(404)  # deleted by a request that committed first
-
-
-def _lock_unverified(activity: Activity) -> None:
-    """Lock the activity, then refuse if it is verified (its teacher may not change it)."""
-    _lock(activity)
+    lock_or_404(activity)
     if activity.is_locked:
         raise ActivityLocked
 
@@ -252,7 +245,7 @@ def remove_evidence(evidence: EvidenceFile, *, actor: User, now: datetime) -> st
 
 def _check_reviewable(activity: Activity, actor: User) -> None:
     """Lock the activity and check it may be reviewed as it is now."""
-    _lock(activity)
+    lock_or_404(activity)
     if activity.teacher_id == actor.id:
         raise ConflictOfInterest
     if activity.status != ActivityStatus.COMPLETED:

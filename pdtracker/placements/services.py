@@ -10,7 +10,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import select
 
 from pdtracker.activities.evidence import (
@@ -27,7 +27,7 @@ from pdtracker.dates import month_end, next_month
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
 from pdtracker.failures import CodedError
-from pdtracker.locking import lock_row
+from pdtracker.locking import lock_or_404
 from pdtracker.placements.models import (
     Enterprise,
     Placement,
@@ -318,7 +318,7 @@ def update_placement(
     placement: Placement, *, actor: User, now: datetime, **fields: Any
 ) -> dict[str, tuple[Any, Any]]:
     """Change an open placement's plan; return what changed (old, new)."""
-    _lock(placement)
+    lock_or_404(placement)
     if not placement.is_open:
         raise PlacementError("closed", status=placement.status)
     unknown = set(fields) - EDITABLE_FIELDS
@@ -355,16 +355,6 @@ def update_placement(
         },
     )
     return changes
-
-
-def _lock(placement: Placement) -> None:
-    """Hold the placement's row lock until commit and reload it (see lock_row).
-
-    Every change of a placement starts here, so two simultaneous requests (two heads,
-    or one head's double click) take turns and the second sees what the first did.
-    """
-    if not lock_row(placement):
-        abort(404)  # deleted by a request that committed first
 
 
 def _check_move(placement: Placement, status: PlacementStatus) -> None:
@@ -409,13 +399,13 @@ def _move(
 
 def approve_placement(placement: Placement, *, actor: User, now: datetime) -> None:
     """Approve a proposed placement."""
-    _lock(placement)
+    lock_or_404(placement)
     _move(placement, PlacementStatus.APPROVED, actor=actor, now=now)
 
 
 def start_placement(placement: Placement, *, actor: User, now: datetime) -> None:
     """Mark an approved placement as under way."""
-    _lock(placement)
+    lock_or_404(placement)
     _move(placement, PlacementStatus.IN_PROGRESS, actor=actor, now=now)
 
 
@@ -426,7 +416,7 @@ def cancel_placement(
     reason = (reason or "").strip()
     if not reason:
         raise PlacementError("reason_required")
-    _lock(placement)
+    lock_or_404(placement)
     _check_move(placement, PlacementStatus.CANCELLED)
     placement.cancel_reason = reason[:500]
     _move(placement, PlacementStatus.CANCELLED, actor=actor, now=now)
@@ -446,7 +436,7 @@ def complete_placement(
     seen it still in progress, so a request that loses the race leaves no file; if
     anything fails after the write, the file is removed again.
     """
-    _lock(placement)
+    lock_or_404(placement)
     _check_move(placement, PlacementStatus.COMPLETED)
     if report is None and not placement.report_stored_name:
         raise PlacementError("report_required")

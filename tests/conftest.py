@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
-from decimal import Decimal
+from functools import partial
 
 import pytest
 from flask import Flask
@@ -15,7 +14,12 @@ from hypothesis import settings
 from sqlalchemy import event, make_url, text
 
 from pdtracker import create_app
+from pdtracker.activities.models import Activity
+from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.org.models import Department
+from tests import factories
+from tests.factories import DEMO_PASSWORD
 from tests.support import pg_database, sqlalchemy_pg_url
 
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
@@ -23,7 +27,6 @@ PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
 # CI runs property tests derandomized so a green run stays green; locally they explore.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-DEMO_PASSWORD = "pdtracker-demo"
 
 requires_postgres = pytest.mark.skipif(
     not PG_URL,
@@ -84,7 +87,7 @@ def _clear(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
+def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:
     """A fresh app over empty tables, with the reference data loaded."""
     app = create_app(_config(database_url, tmp_path / "uploads"))
     app.config["INSTANCE_TMP"] = str(tmp_path)
@@ -111,7 +114,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask):
     """A CLI runner for the app."""
     return app.test_cli_runner()
 
@@ -123,29 +126,19 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
-def _detached(obj):  # noqa: ANN001, ANN202
-    """Load the row's columns and detach it, so tests can read it without a context.
-
-    Factories must not hold an app context open: requests would reuse it and share `g`.
-    """
-    db.session.refresh(obj)
-    db.session.expunge(obj)
-    return obj
-
-
 class Auth:
     """Log in and out through the real login form."""
 
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
-    def login(self, username: str, password: str = DEMO_PASSWORD):  # noqa: ANN201
+    def login(self, username: str, password: str = DEMO_PASSWORD):
         """Post the login form."""
         return self._client.post(
             "/login", data={"username": username, "password": password}
         )
 
-    def logout(self):  # noqa: ANN201
+    def logout(self):
         """Post the logout form."""
         return self._client.post("/logout")
 
@@ -157,93 +150,25 @@ def auth(client: FlaskClient) -> Auth:
 
 
 @pytest.fixture
-def make_department(app: Flask):  # noqa: ANN201
+def make_department(app: Flask) -> Callable[..., Department]:
     """Create a department (and its institution on first use)."""
-    from pdtracker.org.models import Department, Institution
-
-    def make(code: str = "AI", name: str = "人工智能技术应用系") -> Department:
-        with app.app_context():
-            inst = db.session.scalar(db.select(Institution).filter_by(code="DEMO"))
-            if inst is None:
-                inst = Institution(code="DEMO", name="示范职业技术学院")
-                db.session.add(inst)
-            dept = Department(institution=inst, code=code, name=name)
-            db.session.add(dept)
-            db.session.commit()
-            return _detached(dept)
-
-    return make
+    return partial(factories.make_department, app)
 
 
 @pytest.fixture
-def make_user(app: Flask):  # noqa: ANN201
+def make_user(app: Flask) -> Callable[..., User]:
     """Create a user with roles; teachers get a profile."""
-    from pdtracker.auth.models import Role, User
-    from pdtracker.org.models import TeacherProfile
-
-    def make(
-        username: str,
-        *roles: Role | str,
-        department=None,  # noqa: ANN001
-        password: str = DEMO_PASSWORD,
-        professional_course: bool = True,
-        **fields,  # noqa: ANN003
-    ) -> User:
-        roles = roles or (Role.TEACHER,)
-        fields.setdefault("display_name", username)
-        fields.setdefault("email", f"{username}@example.edu.cn")
-        with app.app_context():
-            user = User(
-                username=username,
-                department_id=department.id if department else None,
-                **fields,
-            )
-            user.set_password(password)
-            user.set_roles({Role(r) for r in roles})
-            if Role.TEACHER in {Role(r) for r in roles}:
-                user.teacher_profile = TeacherProfile(
-                    staff_number=f"S-{username}",
-                    is_professional_course=professional_course,
-                )
-            db.session.add(user)
-            db.session.commit()
-            return _detached(user)
-
-    return make
+    return partial(factories.make_user, app)
 
 
 @pytest.fixture
-def make_activity(app: Flask):  # noqa: ANN201
+def make_activity(app: Flask) -> Callable[..., Activity]:
     """Create an activity for a teacher with sensible defaults."""
-    from pdtracker.activities.models import Activity
-    from pdtracker.timeutil import utcnow
-
-    def make(teacher, **fields) -> Activity:  # noqa: ANN001, ANN003
-        fields.setdefault("kind_code", "expert_lecture")
-        fields.setdefault("title", "人工智能与职业教育讲座")
-        fields.setdefault("starts_on", date(2026, 3, 10))
-        fields.setdefault("ends_on", fields["starts_on"])
-        if fields["kind_code"] in {
-            "expert_lecture",
-            "industry_conference",
-            "seminar",
-            "training",
-        }:
-            fields.setdefault("hours", Decimal("3"))
-        fields.setdefault("status", "completed")
-        if fields["status"] == "verified":
-            fields.setdefault("verified_at", utcnow())
-        with app.app_context():
-            activity = Activity(teacher_id=teacher.id, **fields)
-            db.session.add(activity)
-            db.session.commit()
-            return _detached(activity)
-
-    return make
+    return partial(factories.make_activity, app)
 
 
 @pytest.fixture
-def world(make_department, make_user):  # noqa: ANN001, ANN201
+def world(make_department, make_user):
     """The access-matrix cast: two teachers of one department, heads, staff, admin."""
     from pdtracker.auth.models import Role
 
@@ -270,14 +195,14 @@ class QueryCounter:
 
 
 @pytest.fixture
-def count_queries(app: Flask):  # noqa: ANN201
+def count_queries(app: Flask):
     """Context manager counting the SQL statements executed inside it."""
 
     @contextmanager
     def counting() -> Iterator[QueryCounter]:
         counter = QueryCounter()
 
-        def _count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        def _count(conn, cursor, statement, *args) -> None:
             counter.count += 1
             counter.statements.append(statement)
 
@@ -293,7 +218,7 @@ def count_queries(app: Flask):  # noqa: ANN201
 
 
 @pytest.fixture
-def table_counts(app: Flask):  # noqa: ANN201
+def table_counts(app: Flask):
     """Snapshot of the row count of every table, to prove bad input changed nothing."""
 
     def snapshot() -> dict[str, int]:

@@ -26,7 +26,7 @@ def target_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _dump_tables(engine) -> dict[str, list[tuple]]:  # noqa: ANN001
+def _dump_tables(engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {
             name: sorted(

@@ -127,7 +127,7 @@ def test_backup_taken_under_writes_restores_the_snapshot_exactly(
     assert {k: v for k, v in tables.items() if k != "audit_log"} == others
 
 
-def _backup_with_upload(app: Flask, activity, tmp_path: Path) -> Path:  # noqa: ANN001
+def _backup_with_upload(app: Flask, activity, tmp_path: Path) -> Path:
     uploads = Path(app.config["UPLOAD_FOLDER"])
     (uploads / "ev").mkdir(parents=True, exist_ok=True)
     (uploads / "ev" / "f00d.pdf").write_bytes(b"%PDF-1.4 proof")

@@ -34,7 +34,7 @@ def _fresh(url: str, uploads: Path, secret: str = "test-secret") -> Flask:
     )  # fmt: skip
 
 
-def _restore(app: Flask, dest: Path, *flags: str):  # noqa: ANN202
+def _restore(app: Flask, dest: Path, *flags: str):
     """Run `backup restore` on app, then close its connections (the test goes on)."""
     result = app.test_cli_runner().invoke(args=["backup", "restore", *flags, str(dest)])
     with app.app_context():
@@ -49,7 +49,7 @@ def _untouched(app: Flask, uploads: Path) -> None:
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
-def _edit(dest: Path, change) -> str:  # noqa: ANN001
+def _edit(dest: Path, change) -> str:
     """Apply change(manifest) to the manifest file; return the original text."""
     original = (dest / "manifest.json").read_text()
     manifest = json.loads(original)
@@ -86,7 +86,7 @@ def test_a_tampered_manifest_is_refused_before_anything_is_touched(
     world,
     tmp_path,
     target_url,
-    change,  # noqa: ANN001
+    change,
 ) -> None:
     dest = _backup(app, tmp_path)
     original = _edit(dest, change)

@@ -43,7 +43,7 @@ def _terminate_every_connection_to(database: str) -> int:
 @requires_postgres
 def test_a_restarted_postgresql_costs_the_user_no_500(
     app: Flask, client, auth, make_user
-) -> None:  # noqa: ANN001
+) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False  # what a user gets: the error page
     make_user("teacher1", Role.TEACHER)
     assert auth.login("teacher1").status_code == 302

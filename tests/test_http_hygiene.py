@@ -19,7 +19,7 @@ HUGE_IDS = (2**31, 2**70)
 
 
 @pytest.fixture
-def everyone(app, client, auth, world, make_user):  # noqa: ANN001, ANN201
+def everyone(app, client, auth, world, make_user):
     """Logged in as a user holding every role, so no route stops at a 403."""
     make_user("root", *Role, department=world["ai"])
     auth.login("root")
@@ -27,7 +27,7 @@ def everyone(app, client, auth, world, make_user):  # noqa: ANN001, ANN201
     return world
 
 
-def _id_routes(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def _id_routes(app) -> list[tuple[str, str, str]]:
     """(endpoint, method, rule) for every route with an <int:...> part."""
     out = []
     for rule in app.url_map.iter_rules():
@@ -54,7 +54,7 @@ def test_every_id_route_is_404_for_ids_out_of_range(app, client, everyone) -> No
 def test_a_failing_view_gets_a_500_page_with_content(app, client, everyone) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise RuntimeError("a bug")
 
     app.view_functions["main.index"] = broken
@@ -65,17 +65,17 @@ def test_a_failing_view_gets_a_500_page_with_content(app, client, everyone) -> N
     assert "Log out" in page  # the full page, with the navigation bar
 
 
-def test_the_500_page_renders_when_the_database_is_gone(app, client, everyone) -> None:  # noqa: ANN001
+def test_the_500_page_renders_when_the_database_is_gone(app, client, everyone) -> None:
     """The database fails mid-request: the error page needs none of it."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
-    def refuse(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
+    def refuse(*_args, **_kwargs) -> None:
         raise ConnectionError("the database server went away")
 
     with app.app_context():
         engine = db.engine
 
-    def breaks_the_database():  # noqa: ANN202
+    def breaks_the_database():
         event.listen(engine, "before_cursor_execute", refuse)
         db.session.expire_all()  # whatever the page reads must go to the database
         raise RuntimeError("a bug")
@@ -102,7 +102,7 @@ OWN_CACHING = {"static", "calendar.association_feed", "calendar.teacher_feed",
 
 
 @pytest.fixture
-def objects(app, everyone, make_activity):  # noqa: ANN001, ANN201
+def objects(app, everyone, make_activity):
     """One real row per id kind the routes take, so pages render, not just 404."""
     from pdtracker.events.services import EventData, create_event, publish_event
     from pdtracker.timeutil import utcnow
@@ -156,7 +156,7 @@ def test_downloads_are_private_no_store(app, client, objects) -> None:
         assert response.headers["Cache-Control"] == NO_STORE, url
 
 
-def _cache_control(client, url: str) -> str:  # noqa: ANN001
+def _cache_control(client, url: str) -> str:
     with client.get(url) as response:  # closes a static file's handle
         return response.headers.get("Cache-Control", "")
 

@@ -18,7 +18,7 @@ from tests.conftest import PG_URL, requires_postgres
 from tests.support import pg_database
 
 
-def _check_round_trip(url: str, tmp_path) -> None:  # noqa: ANN001
+def _check_round_trip(url: str, tmp_path) -> None:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -61,7 +61,7 @@ def test_postgres_upgrade_matches_models_and_downgrades(
 NOW = "'2026-01-01 00:00:00'"
 
 
-def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:  # noqa: ANN001
+def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:
     """0001 → 0002 keeps existing activities (sequence 0) and enforces the CHECK."""
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError

@@ -44,7 +44,7 @@ def file_field(data: bytes, name: str) -> tuple[io.BytesIO, str]:
     return io.BytesIO(data), name
 
 
-def lecture_data(**overrides) -> dict:  # noqa: ANN003
+def lecture_data(**overrides) -> dict:
     """A valid POST body for a 3-hour expert lecture."""
     data = {
         "kind_code": "expert_lecture",
@@ -61,7 +61,7 @@ def lecture_data(**overrides) -> dict:  # noqa: ANN003
 
 
 @pytest.fixture
-def uploaded_files(app: Flask):  # noqa: ANN201
+def uploaded_files(app: Flask):
     """Every file (temporary ones included) under the upload folder."""
 
     def listing() -> list[Path]:
@@ -74,11 +74,11 @@ def uploaded_files(app: Flask):  # noqa: ANN201
 
 
 @pytest.fixture
-def make_evidence(app: Flask):  # noqa: ANN201
+def make_evidence(app: Flask):
     """Store a real evidence file for an activity, as an upload would."""
     from pdtracker.activities.evidence import save_upload
 
-    def make(activity, data: bytes = PDF, name: str = "证明.pdf") -> EvidenceFile:  # noqa: ANN001
+    def make(activity, data: bytes = PDF, name: str = "证明.pdf") -> EvidenceFile:
         with app.app_context():
             stored = save_upload(
                 io.BytesIO(data), name, app.config["UPLOAD_FOLDER"], 10 * 1024 * 1024
@@ -101,7 +101,7 @@ def make_evidence(app: Flask):  # noqa: ANN201
 
 
 @pytest.fixture
-def load_activity(app: Flask):  # noqa: ANN201
+def load_activity(app: Flask):
     """Read an activity's current row (None when deleted)."""
 
     def load(activity_id: int) -> Activity | None:

@@ -19,7 +19,7 @@ from tests.activities.conftest import EXE, JPEG, PDF, PNG, file_field, lecture_d
 MIB = 1024 * 1024
 
 
-def _evidence(app) -> list[EvidenceFile]:  # noqa: ANN001
+def _evidence(app) -> list[EvidenceFile]:
     with app.app_context():
         rows = list(db.session.scalars(select(EvidenceFile).order_by(EvidenceFile.id)))
         for row in rows:
@@ -108,7 +108,7 @@ def test_verified_activity_refuses_uploads_and_file_deletion(
 # --- bad input: a clear answer, nothing stored ------------------------------------
 
 
-def _post_big(client, path: str, data: dict):  # noqa: ANN001, ANN202
+def _post_big(client, path: str, data: dict):
     """Post multipart data encoded in memory: the test client's own temporary file for
     large bodies is never closed, which pytest reports as an unraisable warning."""
     fields = {
@@ -123,7 +123,7 @@ def _post_big(client, path: str, data: dict):  # noqa: ANN001, ANN202
     )
 
 
-def _assert_nothing_changed(table_counts, uploaded_files, before) -> None:  # noqa: ANN001
+def _assert_nothing_changed(table_counts, uploaded_files, before) -> None:
     assert table_counts() == before
     assert uploaded_files() == []
 

@@ -12,7 +12,7 @@ from pdtracker.activities.models import Activity, EvidenceFile
 from pdtracker.extensions import db
 
 
-def _add_activities(app, teacher, count: int) -> None:  # noqa: ANN001
+def _add_activities(app, teacher, count: int) -> None:
     """Add `count` completed lectures, each with one evidence row, in one flush."""
     with app.app_context():
         rows = [
@@ -39,7 +39,7 @@ def _add_activities(app, teacher, count: int) -> None:  # noqa: ANN001
         db.session.commit()
 
 
-def _queries(client, count_queries, path: str) -> int:  # noqa: ANN001
+def _queries(client, count_queries, path: str) -> int:
     with count_queries() as counter:
         response = client.get(path)
     assert response.status_code == 200

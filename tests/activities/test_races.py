@@ -54,7 +54,7 @@ def _signed_in(app: Flask, username: str) -> FlaskClient:
     return client
 
 
-def _at_once(*requests) -> list:  # noqa: ANN002
+def _at_once(*requests) -> list:
     """Run each request in its own thread, released together; their status codes."""
     barrier = threading.Barrier(len(requests))
     results: list = [None] * len(requests)
@@ -144,7 +144,7 @@ def _check_round(
 
 def _races(
     app, kind, rounds, make_department, make_user, make_activity, make_evidence
-) -> None:  # noqa: ANN001
+) -> None:
     dept = make_department()
     teacher = make_user("t-lock", Role.TEACHER, department=dept, locale="en")
     make_user("h-lock", Role.HEAD, Role.TEACHER, department=dept, locale="en")
@@ -163,7 +163,7 @@ def _races(
         _check_round(app, kind, activity.id, evidence, codes, since)
 
 
-def _run(*args) -> None:  # noqa: ANN002
+def _run(*args) -> None:
     app = args[0]
     try:
         _races(*args)
@@ -177,7 +177,7 @@ def _run(*args) -> None:  # noqa: ANN002
 @pytest.mark.parametrize("kind", sorted(CHANGES))
 def test_verification_and_teacher_changes_serialise_on_postgresql(
     app, kind, make_department, make_user, make_activity, make_evidence
-) -> None:  # noqa: ANN001
+) -> None:
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     _run(app, kind, 15, make_department, make_user, make_activity, make_evidence)
 
@@ -185,7 +185,7 @@ def test_verification_and_teacher_changes_serialise_on_postgresql(
 @pytest.mark.parametrize("kind", sorted(CHANGES))
 def test_verification_and_teacher_changes_serialise_on_the_configured_database(
     app, kind, make_department, make_user, make_activity, make_evidence
-) -> None:  # noqa: ANN001
+) -> None:
     """The same races on SQLite (the default database), where the write lock serialises."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above
@@ -194,7 +194,7 @@ def test_verification_and_teacher_changes_serialise_on_the_configured_database(
 
 def test_a_change_re_checks_the_status_under_the_lock(
     app, make_department, make_user, make_activity, make_evidence
-) -> None:  # noqa: ANN001
+) -> None:
     """A teacher's page loaded the activity unverified; the head verified it since.
 
     Deterministic companion of the races above: every teacher change re-reads the

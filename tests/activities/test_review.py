@@ -8,7 +8,7 @@ from pdtracker.audit import AuditEntry
 from pdtracker.extensions import db
 
 
-def _audit(app) -> list[AuditEntry]:  # noqa: ANN001
+def _audit(app) -> list[AuditEntry]:
     with app.app_context():
         rows = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
         for row in rows:

@@ -22,7 +22,7 @@ def _user(username: str) -> User:
     return db.session.scalar(select(User).filter_by(username=username))
 
 
-def _count(model) -> int:  # noqa: ANN001
+def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 

@@ -16,7 +16,7 @@ from pdtracker.placements.models import Enterprise
 from tests.activities.conftest import PDF, file_field, lecture_data
 
 
-def _activities(app) -> list[Activity]:  # noqa: ANN001
+def _activities(app) -> list[Activity]:
     with app.app_context():
         rows = list(db.session.scalars(select(Activity).order_by(Activity.id)))
         for row in rows:
@@ -24,7 +24,7 @@ def _activities(app) -> list[Activity]:  # noqa: ANN001
         return rows
 
 
-def _actions(app) -> list[str]:  # noqa: ANN001
+def _actions(app) -> list[str]:
     with app.app_context():
         return list(
             db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))
@@ -327,7 +327,7 @@ def test_download_has_the_extension_of_the_detected_type(
     assert (kind, options["filename"]) == ("attachment", expected)
 
 
-def _evidence_rows(app) -> list:  # noqa: ANN001
+def _evidence_rows(app) -> list:
     from pdtracker.activities.models import EvidenceFile
 
     with app.app_context():
@@ -337,7 +337,7 @@ def _evidence_rows(app) -> list:  # noqa: ANN001
         return rows
 
 
-def _english(client) -> None:  # noqa: ANN001
+def _english(client) -> None:
     client.post("/language", data={"locale": "en"})
 
 

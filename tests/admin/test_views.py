@@ -32,7 +32,7 @@ ROUTES = (
 )
 
 
-def _get_user(app, username: str) -> User | None:  # noqa: ANN001
+def _get_user(app, username: str) -> User | None:
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(username=username))
         if user is not None:
@@ -41,13 +41,13 @@ def _get_user(app, username: str) -> User | None:  # noqa: ANN001
         return user
 
 
-def _admin_in_english(client, auth) -> None:  # noqa: ANN001
+def _admin_in_english(client, auth) -> None:
     """Log in as admin and switch to English, so messages can be checked by msgid."""
     auth.login("admin")
     client.post("/language", data={"locale": "en"})
 
 
-def _user_data(world, **overrides) -> dict:  # noqa: ANN001, ANN003
+def _user_data(world, **overrides) -> dict:
     data = {
         "username": "newteacher",
         "display_name": "张新",
@@ -66,7 +66,7 @@ def _user_data(world, **overrides) -> dict:  # noqa: ANN001, ANN003
 
 @pytest.mark.parametrize(("method", "url"), ROUTES)
 @pytest.mark.parametrize("who", ROLES)
-def test_access_matrix(client, auth, world, who, method, url) -> None:  # noqa: ANN001
+def test_access_matrix(client, auth, world, who, method, url) -> None:
     if who != "anonymous":
         auth.login(who)
     target = url.format(user=world["teacher2"].id, dept=world["ai"].id)
@@ -200,7 +200,7 @@ def test_duplicates_are_form_errors(
     world,
     table_counts,
     field,
-    value,  # noqa: ANN001
+    value,
 ) -> None:
     auth.login("admin")
     before = table_counts()
@@ -295,7 +295,7 @@ def test_user_list_is_paginated_with_bounded_queries(
     auth,
     world,
     make_user,
-    count_queries,  # noqa: ANN001
+    count_queries,
 ) -> None:
     auth.login("admin")
     with count_queries() as few:
@@ -316,7 +316,7 @@ def test_department_pages_have_bounded_queries(
     auth,
     world,
     make_department,
-    count_queries,  # noqa: ANN001
+    count_queries,
 ) -> None:
     auth.login("admin")
     with count_queries() as few:

@@ -37,7 +37,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def make_app(database_url: str, tmp_path) -> Iterator:  # noqa: ANN001
+def make_app(database_url: str, tmp_path) -> Iterator:
     """Build another app over the same database with extra settings (after `app`)."""
     apps: list[Flask] = []
 

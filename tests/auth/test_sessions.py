@@ -10,14 +10,14 @@ from tests.conftest import DEMO_PASSWORD
 DOMAIN = "pdtracker.test"  # SERVER_NAME in the tests
 
 
-def _login(client, remember: bool = True):  # noqa: ANN001, ANN202
+def _login(client, remember: bool = True):
     data = {"username": "teacher1", "password": DEMO_PASSWORD}
     if remember:
         data["remember"] = "y"
     return client.post("/login", data=data)
 
 
-def test_cookies_copied_before_logout_do_not_work_after_it(app, world) -> None:  # noqa: ANN001
+def test_cookies_copied_before_logout_do_not_work_after_it(app, world) -> None:
     owner = app.test_client()
     assert _login(owner).status_code == 302
     session = owner.get_cookie("session", domain=DOMAIN).value
@@ -33,7 +33,7 @@ def test_cookies_copied_before_logout_do_not_work_after_it(app, world) -> None: 
     assert with_remember.get("/account/settings").status_code == 302
 
 
-def test_logout_clears_the_remember_cookie(app, world) -> None:  # noqa: ANN001
+def test_logout_clears_the_remember_cookie(app, world) -> None:
     client = app.test_client()
     _login(client)
     response = client.post("/logout")
@@ -47,7 +47,7 @@ def test_logout_clears_the_remember_cookie(app, world) -> None:  # noqa: ANN001
 
 def test_remember_cookie_follows_the_session_cookie_flags(
     world, make_app, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     """PDTRACKER_SESSION_COOKIE_SECURE=true makes remember_token Secure too; 30 days."""
     monkeypatch.setenv("PDTRACKER_SESSION_COOKIE_SECURE", "true")
     secure = make_app()

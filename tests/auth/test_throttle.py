@@ -13,7 +13,7 @@ WRONG = "wrong-password"
 
 
 @pytest.fixture
-def delays(app):  # noqa: ANN001, ANN201
+def delays(app):
     """Five free failures per account, then 30 s, doubling up to 15 minutes."""
     app.config.update(
         LOGIN_MAX_FAILURES_PER_ACCOUNT=5,
@@ -23,13 +23,13 @@ def delays(app):  # noqa: ANN001, ANN201
     )
 
 
-def _settings_status(client) -> int:  # noqa: ANN001
+def _settings_status(client) -> int:
     return client.get("/account/settings").status_code
 
 
 def test_right_password_passes_after_the_delay(
     app, client, auth, world, clock, delays
-) -> None:  # noqa: ANN001
+) -> None:
     """Guessing does not lock the owner out: after the delay the right password works."""
     for _ in range(5):
         assert auth.login("admin", WRONG).status_code == 200
@@ -44,7 +44,7 @@ def test_right_password_passes_after_the_delay(
 
 def test_delay_doubles_with_each_further_failure_and_resets_on_success(
     app, client, auth, world, clock, delays
-) -> None:  # noqa: ANN001
+) -> None:
     for _ in range(5):
         auth.login("teacher1", WRONG)
     clock.advance(timedelta(seconds=31))
@@ -59,7 +59,7 @@ def test_delay_doubles_with_each_further_failure_and_resets_on_success(
         assert auth.login("teacher1", WRONG).status_code == 200
 
 
-def test_delay_is_capped(app, client, auth, world, clock, delays) -> None:  # noqa: ANN001
+def test_delay_is_capped(app, client, auth, world, clock, delays) -> None:
     app.config["LOGIN_MAX_DELAY"] = timedelta(minutes=2)
     app.config["LOGIN_WINDOW"] = timedelta(days=1)  # nothing leaks away meanwhile
     for _ in range(5):
@@ -71,7 +71,7 @@ def test_delay_is_capped(app, client, auth, world, clock, delays) -> None:  # no
     assert auth.login("teacher1").status_code == 302
 
 
-def test_occasional_failures_leak_away(app, client, auth, world, clock, delays) -> None:  # noqa: ANN001
+def test_occasional_failures_leak_away(app, client, auth, world, clock, delays) -> None:
     """A campus behind one address is not slowed down for ever by scattered typos."""
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3  # one leaks away per 5 minutes
     names = ("teacher1", "teacher2", "head1", "head2")
@@ -83,7 +83,7 @@ def test_occasional_failures_leak_away(app, client, auth, world, clock, delays) 
 
 def test_password_change_checks_are_throttled_too(
     app, client, auth, world, clock, delays
-) -> None:  # noqa: ANN001
+) -> None:
     """A stolen session cannot guess the current password at full speed."""
     auth.login("teacher1")
 
@@ -106,7 +106,7 @@ def test_password_change_checks_are_throttled_too(
 
 def test_clients_behind_a_trusted_proxy_are_counted_apart(
     world, make_app, clock, delays
-) -> None:  # noqa: ANN001
+) -> None:
     proxied = make_app(
         TRUSTED_PROXIES=1,
         LOGIN_MAX_FAILURES_PER_ADDRESS=3,
@@ -135,7 +135,7 @@ def test_clients_behind_a_trusted_proxy_are_counted_apart(
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(
     app, client, world, clock, delays
-) -> None:  # noqa: ANN001
+) -> None:
     """By default X-Forwarded-For is the client's own claim: it cannot dodge the count."""
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
     for number, name in enumerate(("teacher1", "teacher2", "head1")):
@@ -153,7 +153,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(
 
 
 @requires_postgres
-def test_concurrent_guesses_get_at_most_the_allowed_number(app, world, delays) -> None:  # noqa: ANN001
+def test_concurrent_guesses_get_at_most_the_allowed_number(app, world, delays) -> None:
     """20 threads guess at once; the check and the count cannot be raced."""
     app.config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"
     barrier = threading.Barrier(20)

@@ -24,26 +24,19 @@ from pdtracker.events.registrations import cancel_registration, register
 from pdtracker.events.services import (
     EventData,
     cancel_event,
-    create_event,
-    publish_event,
     update_event,
 )
 from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.timeutil import SHANGHAI, utcnow
+from tests import factories
+from tests.factories import detached
 
 
 def soon(days: float = 10, hour: int = 9) -> datetime:
     """A whole local hour some days from today, as an aware Shanghai datetime."""
     today = utcnow().astimezone(SHANGHAI).date()
     return datetime.combine(today + timedelta(days=days), time(hour), SHANGHAI)
-
-
-def detached(obj: Any) -> Any:
-    """Load the row and detach it."""
-    db.session.refresh(obj)
-    db.session.expunge(obj)
-    return obj
 
 
 @dataclass
@@ -56,20 +49,13 @@ class FeedKit:
 
     def event(self, *, publish: bool = True, **fields: Any) -> Event:
         """An event created (and published) through the services."""
-        fields.setdefault("kind_code", "expert_lecture")
-        fields.setdefault("title", "职业教育数字化转型专家讲座")
         if not fields.get("is_all_day"):
-            fields.setdefault("starts_at", soon())
-            fields.setdefault("ends_at", fields["starts_at"] + timedelta(hours=2))
-        fields.setdefault("credited_hours", Decimal("2"))
-        fields.setdefault("location", "图书馆报告厅")
-        now = utcnow()
-        with self.app.app_context():
-            event = create_event(EventData(**fields), None, now)
-            if publish:
-                publish_event(event, None, now)
-            db.session.commit()
-            return detached(event)
+            fields.setdefault(
+                "starts_at", soon()
+            )  # a local hour, unlike factories.soon
+        return factories.make_event(
+            self.app, created=utcnow(), publish=publish, **fields
+        )
 
     def register(self, teacher: User, event: Event) -> None:
         """Register the teacher (seat or waitlist)."""

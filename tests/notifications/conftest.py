@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Collection, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 
+from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.notifications.models import Notification, NotificationKind
-from pdtracker.notifications.services import Planner, Reminder, plan
+from pdtracker.notifications.outbox import Planner, Reminder, plan
+from tests import factories
 from tests.notifications.smtp import SmtpSink
 
 # 09:00 in Shanghai on Monday 9 March 2026.
@@ -27,11 +30,11 @@ def smtp(app: Flask) -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def make_reminder(app: Flask):  # noqa: ANN201
+def make_reminder(app: Flask):
     """Plan a reminder (event-tomorrow by default) for a user; return its row id."""
 
     def make(
-        user,  # noqa: ANN001
+        user,
         *,
         due_at: datetime = NOW,
         stale_after: datetime | None = None,
@@ -120,73 +123,38 @@ def rows(app: Flask) -> list[Notification]:
 
 
 @pytest.fixture
-def make_event(app: Flask):  # noqa: ANN201
+def make_event(app: Flask) -> Callable[..., int]:
     """Create and publish an event through the events services; return its id."""
-    from decimal import Decimal
 
-    from pdtracker.events.services import EventData, create_event, publish_event
-
-    def make(**fields) -> int:  # noqa: ANN003
-        fields.setdefault("kind_code", "expert_lecture")
+    def make(**fields: Any) -> int:
         fields.setdefault("title", "人工智能与职业教育讲座")
         if not fields.get("is_all_day"):
             fields.setdefault("starts_at", NOW + timedelta(days=1, hours=5, minutes=30))
-            fields.setdefault("ends_at", fields["starts_at"] + timedelta(hours=2))
-        fields.setdefault("credited_hours", Decimal(2))
-        fields.setdefault("location", "图书馆报告厅")
         created = NOW - timedelta(days=10)
-        with app.app_context():
-            event = create_event(EventData(**fields), None, created)
-            publish_event(event, None, created)
-            db.session.commit()
-            return event.id
+        return factories.make_event(app, created=created, **fields).id
 
     return make
 
 
 @pytest.fixture
-def register_for(app: Flask):  # noqa: ANN201
+def register_for(app: Flask) -> Callable[..., str]:
     """Register a teacher for an event through the events service."""
-    from pdtracker.auth.models import User
-    from pdtracker.events.models import Event
-    from pdtracker.events.registrations import register
 
-    def make(teacher, event_id: int) -> str:  # noqa: ANN001
-        with app.app_context():
-            registration = register(
-                db.session.get(User, teacher.id),
-                db.session.get(Event, event_id),
-                NOW - timedelta(days=5),
-            )
-            db.session.commit()
-            return registration.status
+    def make(teacher: User, event_id: int) -> str:
+        moment = NOW - timedelta(days=5)
+        return factories.register_teacher(app, teacher, event_id, moment).status
 
     return make
 
 
 @pytest.fixture
-def make_placement(app: Flask):  # noqa: ANN201
+def make_placement(app: Flask) -> Callable[..., int]:
     """An enterprise (once) and a placement row for a teacher; return its id."""
-    from datetime import date
 
-    from pdtracker.placements.models import Enterprise, Placement
-
-    def make(teacher, **fields) -> int:  # noqa: ANN001, ANN003
+    def make(teacher: User, **fields: Any) -> int:
         fields.setdefault("starts_on", date(2026, 3, 16))
         fields.setdefault("ends_on", date(2026, 4, 10))
-        fields.setdefault("working_days", 20)
         fields.setdefault("status", "approved")
-        with app.app_context():
-            enterprise = db.session.scalar(db.select(Enterprise).limit(1))
-            if enterprise is None:
-                enterprise = Enterprise(name="华为技术有限公司", city="深圳")
-                db.session.add(enterprise)
-                db.session.flush()
-            placement = Placement(
-                teacher_id=teacher.id, enterprise_id=enterprise.id, **fields
-            )
-            db.session.add(placement)
-            db.session.commit()
-            return placement.id
+        return factories.make_placement(app, teacher, **fields).id
 
     return make

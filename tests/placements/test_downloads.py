@@ -16,7 +16,7 @@ from tests.placements.conftest import PDF
 )
 def test_report_download_is_a_pdf_whatever_its_upload_name(
     client, auth, world, make_enterprise, make_placement, name, expected
-) -> None:  # noqa: ANN001
+) -> None:
     placement = make_placement(
         world["teacher1"], make_enterprise(), status="in_progress"
     )

@@ -10,7 +10,7 @@ from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise
 
 
-def _data(**extra) -> dict:  # noqa: ANN003
+def _data(**extra) -> dict:
     data = {
         "name": "格力电器",
         "sector": "智能制造",
@@ -26,7 +26,7 @@ def _data(**extra) -> dict:  # noqa: ANN003
 @pytest.mark.parametrize(("user", "code"), [("staff1", 200), ("admin", 200)])
 def test_staff_and_admin_see_the_list(
     client, auth, world, make_enterprise, user, code
-) -> None:  # noqa: ANN001
+) -> None:
     make_enterprise("华为技术有限公司")
     auth.login(user)
     response = client.get("/placements/enterprises")
@@ -41,7 +41,7 @@ def test_teachers_and_heads_cannot_edit_enterprises(
     world,
     make_enterprise,
     table_counts,
-    user,  # noqa: ANN001
+    user,
 ) -> None:
     enterprise = make_enterprise()
     auth.login(user)
@@ -53,7 +53,7 @@ def test_teachers_and_heads_cannot_edit_enterprises(
     assert table_counts() == before
 
 
-def test_create_and_edit(client, auth, app, world) -> None:  # noqa: ANN001
+def test_create_and_edit(client, auth, app, world) -> None:
     auth.login("staff1")
     response = client.post("/placements/enterprises/new", data=_data(sector=""))
     assert response.status_code == 302
@@ -93,7 +93,7 @@ def test_invalid_enterprise_is_refused(
     world,
     make_enterprise,
     table_counts,
-    extra,  # noqa: ANN001
+    extra,
 ) -> None:
     make_enterprise("华为技术有限公司")
     auth.login("admin")
@@ -109,7 +109,7 @@ def test_renaming_onto_another_name_is_refused(
     auth,
     app,
     world,
-    make_enterprise,  # noqa: ANN001
+    make_enterprise,
 ) -> None:
     make_enterprise("甲公司")
     other = make_enterprise("乙公司")

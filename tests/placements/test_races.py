@@ -30,7 +30,7 @@ def _signed_in(app: Flask, username: str) -> FlaskClient:
     return client
 
 
-def _post_at_once(clients: list[FlaskClient], url: str, make_data) -> list:  # noqa: ANN001
+def _post_at_once(clients: list[FlaskClient], url: str, make_data) -> list:
     """POST from every client in its own thread, released together; the final pages."""
     barrier = threading.Barrier(len(clients))
     pages: list = [None] * len(clients)
@@ -56,7 +56,7 @@ def _post_at_once(clients: list[FlaskClient], url: str, make_data) -> list:  # n
     return pages
 
 
-def _at_once(*requests) -> list:  # noqa: ANN002
+def _at_once(*requests) -> list:
     """Run each request in its own thread, released together; responses or errors."""
     barrier = threading.Barrier(len(requests))
     results: list = [None] * len(requests)
@@ -90,7 +90,7 @@ def _audit_count(app: Flask, action: str) -> int:
         )
 
 
-def _race(app, make_department, make_user, make_enterprise, make_placement) -> None:  # noqa: ANN001
+def _race(app, make_department, make_user, make_enterprise, make_placement) -> None:
     dept = make_department()
     teacher = make_user("t-race", Role.TEACHER, department=dept)
     make_user("h-race", Role.HEAD, Role.TEACHER, department=dept, locale="en")
@@ -122,7 +122,7 @@ def _race(app, make_department, make_user, make_enterprise, make_placement) -> N
     assert (len(won), len(lost)) == (1, REQUESTS - 1)
 
 
-def _completion_race(*fixtures) -> None:  # noqa: ANN002
+def _completion_race(*fixtures) -> None:
     app = fixtures[0]
     try:
         _race(*fixtures)
@@ -135,14 +135,14 @@ def _completion_race(*fixtures) -> None:  # noqa: ANN002
 @requires_postgres
 def test_simultaneous_completions_credit_once_on_postgresql(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     _completion_race(app, make_department, make_user, make_enterprise, make_placement)
 
 
 def test_simultaneous_completions_credit_once_on_the_configured_database(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     """The same race on SQLite (the default database), where the write lock serialises."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above
@@ -151,7 +151,7 @@ def test_simultaneous_completions_credit_once_on_the_configured_database(
 
 def _steps_race(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     dept = make_department()
     teacher = make_user("t-steps", Role.TEACHER, department=dept)
     make_user("h-steps", Role.HEAD, Role.TEACHER, department=dept, locale="en")
@@ -174,7 +174,7 @@ def _steps_race(
         assert sum(refusal in text for _, text in pages) == len(clients) - 1
 
 
-def _steps(*fixtures) -> None:  # noqa: ANN002
+def _steps(*fixtures) -> None:
     app = fixtures[0]
     try:
         _steps_race(*fixtures)
@@ -186,14 +186,14 @@ def _steps(*fixtures) -> None:  # noqa: ANN002
 @requires_postgres
 def test_simultaneous_steps_happen_once_on_postgresql(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     """Approve, start and cancel: five heads at once, one transition each."""
     _steps(app, make_department, make_user, make_enterprise, make_placement)
 
 
 def test_simultaneous_steps_happen_once_on_the_configured_database(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above
     _steps(app, make_department, make_user, make_enterprise, make_placement)
@@ -213,7 +213,7 @@ def _edit_form(placement: Placement, tasks: str) -> dict:
 
 def _edit_race(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     dept = make_department()
     teacher = make_user("t-edit", Role.TEACHER, department=dept)
     make_user("h-edit", Role.HEAD, Role.TEACHER, department=dept, locale="en")
@@ -250,7 +250,7 @@ def _edit_race(
 
 def test_an_edit_racing_completion_never_changes_a_completed_placement(
     app, make_department, make_user, make_enterprise, make_placement
-) -> None:  # noqa: ANN001
+) -> None:
     try:
         _edit_race(app, make_department, make_user, make_enterprise, make_placement)
     finally:

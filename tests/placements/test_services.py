@@ -30,7 +30,7 @@ NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def planned(app, world, make_enterprise):  # noqa: ANN001, ANN201
+def planned(app, world, make_enterprise):
     """A proposed placement of teacher1 at one enterprise, planned by head1."""
     enterprise = make_enterprise()
     with app.app_context():
@@ -71,7 +71,7 @@ def test_weekdays_between(start: date, end: date, expected: int) -> None:
 def test_plan_defaults_working_days_to_weekdays_and_audits(
     app,
     world,
-    planned,  # noqa: ANN001
+    planned,
 ) -> None:
     with app.app_context():
         placement = db.session.get(Placement, planned)
@@ -85,7 +85,7 @@ def test_plan_defaults_working_days_to_weekdays_and_audits(
         assert actions == ["placement.create"]
 
 
-def test_lifecycle_happy_path_bumps_sequence(app, world, planned) -> None:  # noqa: ANN001
+def test_lifecycle_happy_path_bumps_sequence(app, world, planned) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -130,7 +130,7 @@ ILLEGAL = [
 @pytest.mark.parametrize(("before", "step", "code"), ILLEGAL)
 def test_illegal_transitions_are_refused(
     app, world, planned, before, step, code
-) -> None:  # noqa: ANN001
+) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -145,7 +145,7 @@ def test_illegal_transitions_are_refused(
         assert _activities(world["teacher1"].id) == []
 
 
-def test_closed_placements_cannot_move_or_change(app, world, planned) -> None:  # noqa: ANN001
+def test_closed_placements_cannot_move_or_change(app, world, planned) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -162,7 +162,7 @@ def test_closed_placements_cannot_move_or_change(app, world, planned) -> None:  
         assert raised.value.code == "closed"
 
 
-def test_cancel_needs_a_reason(app, world, planned) -> None:  # noqa: ANN001
+def test_cancel_needs_a_reason(app, world, planned) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -177,7 +177,7 @@ def _in_progress(placement: Placement, head: User) -> None:
     start_placement(placement, actor=head, now=NOW)
 
 
-def test_completion_requires_a_valid_report(app, world, planned) -> None:  # noqa: ANN001
+def test_completion_requires_a_valid_report(app, world, planned) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -201,7 +201,7 @@ def test_completion_requires_a_valid_report(app, world, planned) -> None:  # noq
 def test_completion_credits_one_verified_activity_over_the_span(
     app,
     world,
-    planned,  # noqa: ANN001
+    planned,
 ) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
@@ -228,7 +228,7 @@ def test_completion_credits_one_verified_activity_over_the_span(
         assert activity.verified_at == NOW
 
 
-def test_update_bumps_sequence_only_on_material_change(app, world, planned) -> None:  # noqa: ANN001
+def test_update_bumps_sequence_only_on_material_change(app, world, planned) -> None:
     with app.app_context():
         head = db.session.get(User, world["head1"].id)
         placement = db.session.get(Placement, planned)
@@ -255,7 +255,7 @@ def test_overlapping_placement_of_the_teacher(
     app,
     world,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     a, b = make_enterprise("甲公司"), make_enterprise("乙公司")
     teacher = world["teacher1"]
@@ -290,7 +290,7 @@ def test_enterprise_over_capacity_in_a_month(
     make_department,
     make_user,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     dept = make_department()
     first, second = (make_user(n, department=dept) for n in ("t_a", "t_b"))
@@ -323,7 +323,7 @@ def test_enterprise_over_capacity_in_a_month(
 def test_capacity_zero_refuses_even_one_teacher(
     app,
     world,
-    make_enterprise,  # noqa: ANN001
+    make_enterprise,
 ) -> None:
     closed = make_enterprise("暂停接收", placement_capacity=0)
     with app.app_context():
@@ -341,7 +341,7 @@ def _registration_conflicts(teacher_id: int, start: date, end: date) -> list:
     ]
 
 
-def test_overlapping_registration(app, world, make_event) -> None:  # noqa: ANN001
+def test_overlapping_registration(app, world, make_event) -> None:
     teacher = world["teacher1"]
     make_event(teacher, datetime(2026, 3, 10, 9), datetime(2026, 3, 10, 12))
     make_event(
@@ -371,7 +371,7 @@ def test_overlapping_registration(app, world, make_event) -> None:  # noqa: ANN0
         )
 
 
-def test_overlapping_recurring_registration(app, world, make_event) -> None:  # noqa: ANN001
+def test_overlapping_recurring_registration(app, world, make_event) -> None:
     teacher = world["teacher1"]
     # Mondays 14:00–16:00 from 5 January 2026, twenty times; 9 March is excluded.
     make_event(

@@ -37,7 +37,7 @@ def _fact(start: date, end: date, kind: str = "enterprise_placement") -> Activit
         ([_fact(date(2025, 1, 1), date(2025, 12, 31))], 365, 0),
     ],
 )
-def test_practice_days(facts, credited, needed) -> None:  # noqa: ANN001
+def test_practice_days(facts, credited, needed) -> None:
     assert practice_days(facts, AS_OF) == (credited, needed)
 
 
@@ -46,7 +46,7 @@ def test_timeline_numbers(
     world,
     make_activity,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     teacher = world["teacher1"]
     verified = {"kind_code": "enterprise_placement", "status": "verified"}
@@ -100,7 +100,7 @@ def test_timeline_numbers(
     assert [r.teacher.username for r in timeline.rows][-1] == "teacher2"
 
 
-def test_timeline_page(client, auth, world, make_enterprise, make_placement) -> None:  # noqa: ANN001
+def test_timeline_page(client, auth, world, make_enterprise, make_placement) -> None:
     make_placement(
         world["teacher1"], make_enterprise(), status="in_progress",
         starts_on=date(2026, 3, 2), ends_on=date(2036, 3, 2),
@@ -123,7 +123,7 @@ def test_timeline_query_count_does_not_grow(
     make_activity,
     make_enterprise,
     make_placement,
-) -> None:  # noqa: ANN001
+) -> None:
     from pdtracker.auth.models import Role
 
     dept = make_department()

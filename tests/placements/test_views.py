@@ -16,14 +16,14 @@ from tests.placements.conftest import PDF
 
 
 @pytest.fixture
-def placement(world, make_enterprise, make_placement):  # noqa: ANN001, ANN201
+def placement(world, make_enterprise, make_placement):
     """teacher1's proposed placement, with private notes."""
     return make_placement(
         world["teacher1"], make_enterprise(), notes="仅供系内参考", tasks="产线调试"
     )
 
 
-def _form(teacher_id: int, enterprise_id: int, **extra) -> dict:  # noqa: ANN003
+def _form(teacher_id: int, enterprise_id: int, **extra) -> dict:
     data = {
         "teacher_id": str(teacher_id),
         "enterprise_id": str(enterprise_id),
@@ -39,7 +39,7 @@ def _form(teacher_id: int, enterprise_id: int, **extra) -> dict:  # noqa: ANN003
     return data
 
 
-def _count(app, model) -> int:  # noqa: ANN001
+def _count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
 
@@ -48,7 +48,7 @@ def _count(app, model) -> int:  # noqa: ANN001
     ("user", "code"),
     [("teacher1", 200), ("head1", 200), ("teacher2", 404), ("head2", 404)],
 )
-def test_who_sees_a_placement(client, auth, placement, user, code) -> None:  # noqa: ANN001
+def test_who_sees_a_placement(client, auth, placement, user, code) -> None:
     auth.login(user)
     response = client.get(f"/placements/{placement.id}")
     assert response.status_code == code
@@ -60,7 +60,7 @@ def test_who_sees_a_placement(client, auth, placement, user, code) -> None:  # n
     ("user", "code"),
     [("teacher1", 403), ("teacher2", 403), ("head2", 404), ("staff1", 403)],
 )
-def test_who_cannot_move_a_placement(client, auth, app, placement, user, code) -> None:  # noqa: ANN001
+def test_who_cannot_move_a_placement(client, auth, app, placement, user, code) -> None:
     auth.login(user)
     for action in ("approve", "start", "cancel", "complete"):
         response = client.post(
@@ -73,14 +73,14 @@ def test_who_cannot_move_a_placement(client, auth, app, placement, user, code) -
 
 
 @pytest.mark.parametrize("user", ["staff1", "admin"])
-def test_staff_and_admins_cannot_plan(client, auth, world, user) -> None:  # noqa: ANN001
+def test_staff_and_admins_cannot_plan(client, auth, world, user) -> None:
     auth.login(user)
     assert client.get("/placements/").status_code == 403
     assert client.get("/placements/new").status_code == 403
     assert client.get("/placements/timeline").status_code == 403
 
 
-def test_anonymous_is_sent_to_login(client) -> None:  # noqa: ANN001
+def test_anonymous_is_sent_to_login(client) -> None:
     response = client.get("/placements/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -91,7 +91,7 @@ def test_teacher_lists_own_placements_read_only(
     auth,
     world,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     mine = make_placement(world["teacher1"], make_enterprise("甲公司"))
     make_placement(world["teacher2"], make_enterprise("乙公司"))
@@ -110,7 +110,7 @@ def test_head_lists_department_with_status_filter(
     auth,
     world,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     make_placement(world["teacher1"], make_enterprise("甲公司"), status="approved")
     make_placement(world["teacher2"], make_enterprise("乙公司"))
@@ -132,7 +132,7 @@ def test_teacher_select_is_limited_to_the_department(
     app,
     world,
     make_enterprise,
-    table_counts,  # noqa: ANN001
+    table_counts,
 ) -> None:
     enterprise = make_enterprise()
     auth.login("head1")
@@ -153,7 +153,7 @@ def test_plan_without_conflicts_saves_and_audits(
     auth,
     app,
     world,
-    make_enterprise,  # noqa: ANN001
+    make_enterprise,
 ) -> None:
     enterprise = make_enterprise()
     auth.login("head1")
@@ -173,7 +173,7 @@ def test_plan_without_conflicts_saves_and_audits(
         )
 
 
-def test_plan_form_validates_dates(client, auth, app, world, make_enterprise) -> None:  # noqa: ANN001
+def test_plan_form_validates_dates(client, auth, app, world, make_enterprise) -> None:
     enterprise = make_enterprise()
     auth.login("head1")
     for extra in (
@@ -195,7 +195,7 @@ def test_conflicts_warn_and_need_confirmation(
     app,
     world,
     make_enterprise,
-    make_placement,  # noqa: ANN001
+    make_placement,
 ) -> None:
     enterprise = make_enterprise("小企业", placement_capacity=1)
     make_placement(
@@ -220,7 +220,7 @@ def test_conflicts_warn_and_need_confirmation(
     assert _count(app, Placement) == 3
 
 
-def test_registration_warning(client, auth, world, make_enterprise, make_event) -> None:  # noqa: ANN001
+def test_registration_warning(client, auth, world, make_enterprise, make_event) -> None:
     enterprise = make_enterprise()
     make_event(world["teacher1"], datetime(2026, 7, 8, 9), datetime(2026, 7, 8, 11))
     auth.login("head1")
@@ -234,7 +234,7 @@ def test_registration_warning(client, auth, world, make_enterprise, make_event) 
 
 def test_plain_form_offers_no_confirmation(
     client, auth, world, make_enterprise
-) -> None:  # noqa: ANN001
+) -> None:
     make_enterprise()
     auth.login("head1")
     assert 'name="confirm_conflicts"' not in client.get("/placements/new").text
@@ -245,7 +245,7 @@ def test_edit_excludes_the_placement_itself_from_conflicts(
     auth,
     app,
     world,
-    placement,  # noqa: ANN001
+    placement,
 ) -> None:
     auth.login("head1")
     page = client.get(f"/placements/{placement.id}/edit")
@@ -270,7 +270,7 @@ def test_edit_excludes_the_placement_itself_from_conflicts(
         assert saved.sequence == 1
 
 
-def _download(client, url: str) -> bytes:  # noqa: ANN001
+def _download(client, url: str) -> bytes:
     response = client.get(url)
     try:
         assert response.status_code == 200
@@ -280,7 +280,7 @@ def _download(client, url: str) -> bytes:  # noqa: ANN001
         response.close()  # send_file streams from an open file
 
 
-def test_lifecycle_over_http(client, auth, app, world, placement) -> None:  # noqa: ANN001
+def test_lifecycle_over_http(client, auth, app, world, placement) -> None:
     auth.login("head1")
     url = f"/placements/{placement.id}"
     client.post(f"{url}/start")  # illegal from proposed: refused with a message
@@ -320,7 +320,7 @@ def test_lifecycle_over_http(client, auth, app, world, placement) -> None:  # no
     assert client.get(f"{url}/report").status_code == 404
 
 
-def test_cancel_over_http_needs_reason(client, auth, app, placement) -> None:  # noqa: ANN001
+def test_cancel_over_http_needs_reason(client, auth, app, placement) -> None:
     auth.login("head1")
     url = f"/placements/{placement.id}/cancel"
     client.post(url, data={"reason": ""})
@@ -332,7 +332,7 @@ def test_cancel_over_http_needs_reason(client, auth, app, placement) -> None:  #
         assert (saved.status, saved.cancel_reason) == ("cancelled", "教师借调")
 
 
-def test_actions_need_csrf(client, auth, app, placement) -> None:  # noqa: ANN001
+def test_actions_need_csrf(client, auth, app, placement) -> None:
     auth.login("head1")
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.get(f"/placements/{placement.id}").status_code == 200
@@ -342,7 +342,7 @@ def test_actions_need_csrf(client, auth, app, placement) -> None:  # noqa: ANN00
         assert db.session.get(Placement, placement.id).status == "proposed"
 
 
-def test_list_query_count_does_not_grow(  # noqa: ANN001
+def test_list_query_count_does_not_grow(
     client, auth, world, make_enterprise, make_placement, count_queries
 ) -> None:
     enterprises = [make_enterprise(f"企业{n}") for n in range(6)]

@@ -1,9 +1,10 @@
 """The path to the next level: the fewest actions that would reach it. Pure.
 
 For each unmet requirement of the next level (for a group: the alternative closest
-to met that activities can fill), it takes upcoming opportunities that count for it,
-the largest credit first, until the requirement would be met within the horizon,
-and says on which day. A requirement no opportunity can close says why.
+to met that activities can fill), it takes the shortest run of upcoming
+opportunities that count for it, the largest credit first, with which the
+requirement would be met within the horizon, and says on which day. A requirement
+no opportunity can close says why.
 """
 
 from __future__ import annotations
@@ -139,15 +140,26 @@ def _close(
     if not useful:
         return Step(chosen, group, (), None, Blocked.NO_OPPORTUNITY)
     useful.sort(key=lambda pair: (-pair[1], pair[0].fact.start, pair[0].event_id))
-    actions: list[Action] = []
-    added: list[ActivityFact] = []
-    for opportunity, credit in useful[:MAX_TRIED]:
-        actions.append(Action(opportunity, credit, requirement.unit))
-        added.append(opportunity.fact)
-        got = evaluate(alone, [*facts, *added], as_of, **kw).requirement(chosen.code)
-        if got.forecast_met_on is not None:
-            return Step(chosen, group, tuple(actions), got.forecast_met_on)
-    return Step(chosen, group, (), None, Blocked.NOT_ENOUGH)
+    useful = useful[:MAX_TRIED]
+
+    def met_on(count: int) -> date | None:
+        taken = [o.fact for o, _credit in useful[:count]]
+        got = evaluate(alone, [*facts, *taken], as_of, **kw).requirement(chosen.code)
+        return got.forecast_met_on
+
+    # More activities never lower a credit, so "met within the horizon" only turns
+    # on as the prefix grows: find the shortest prefix by bisection.
+    if met_on(len(useful)) is None:
+        return Step(chosen, group, (), None, Blocked.NOT_ENOUGH)
+    low, high = 1, len(useful)
+    while low < high:
+        middle = (low + high) // 2
+        if met_on(middle) is None:
+            low = middle + 1
+        else:
+            high = middle
+    actions = tuple(Action(o, c, requirement.unit) for o, c in useful[:low])
+    return Step(chosen, group, actions, met_on(low))
 
 
 def _credit(requirement: Requirement, fact: ActivityFact) -> int | float:

@@ -24,10 +24,15 @@ class ThresholdChange:
     after: int | float
     was_public: bool  # the active version marks it as a public standard
 
+    unit_before: str = ""
+
     @property
     def lowers_public_standard(self) -> bool:
-        """A public standard made easier: needs a reason, never stays 'public'."""
-        return self.was_public and self.after < self.before
+        """A public standard's number made smaller: needs a reason, never stays
+        'public'. A requirement replaced by another measure (or by a group) is a
+        different rule, not a lower number: it shows as a change only."""
+        same_unit = self.unit_before in ("", self.unit)
+        return self.was_public and same_unit and self.after < self.before
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ def diff_rulesets(before: Ruleset, after: Ruleset) -> RulesetDiff:
         if a.threshold != b.threshold or a.unit != b.unit:
             thresholds.append(
                 ThresholdChange(code, b.unit, a.threshold, b.threshold,
-                                a.is_public_standard)
+                                a.is_public_standard, a.unit)
             )  # fmt: skip
         both_plain = isinstance(a, Requirement) and isinstance(b, Requirement)
         if both_plain and any(getattr(a, f) != getattr(b, f) for f in CREDIT_FIELDS):

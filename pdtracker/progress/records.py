@@ -225,7 +225,8 @@ def create_draft(
     """Validate a document and store it as the next draft version of its name."""
     ruleset, fmt = validate_document(text, fmt)
     # Record shipped rulesets first, so versions count on from them and parents pin.
-    for name in {ruleset.name, ruleset.extends} - {None}:
+    # Parent first, whatever the set order: the first recorded becomes active.
+    for name in dict.fromkeys(n for n in (ruleset.extends, ruleset.name) if n):
         record_builtin(name, now)
     rec = StoredRuleset(
         name=ruleset.name,

@@ -146,3 +146,13 @@ def test_an_earlier_version_is_published_again_in_one_step(app, client, admin) -
             records.active_ruleset().ruleset.requirement("training_hours").threshold
             == 400
         )
+
+
+def test_a_requirement_replaced_by_alternatives_is_a_change_not_a_lowering():
+    before = load_builtin()
+    after = load_builtin("cn-college-example")
+    changes = diff_rulesets(before, after)
+    practice = next(t for t in changes.thresholds if t.code == "enterprise_practice")
+    assert (practice.before, practice.after, practice.unit) == (180, 1, "alternatives")
+    assert not practice.lowers_public_standard
+    assert {"practice_days", "industry_work", "yearly_practice"} <= set(changes.added)

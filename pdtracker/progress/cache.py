@@ -286,6 +286,7 @@ def teacher_status(
             years=years, opportunities=offers,
         )  # fmt: skip
         found = _detached(status)
-        expiries = [e for e in (closes, entry and entry.expires_at) if e is not None]
+        expires = None if entry is None else entry.expires_at
+        expiries = [e for e in (closes, expires) if e is not None]
         cache.put(key, found, min(expiries, default=None))
     return replace(found, teacher=teacher)

@@ -195,7 +195,8 @@ class Ruleset:
             for req in level.requirements:
                 if req.code == code:
                     return req
-                for member in getattr(req, "members", ()):
+                members = req.members if isinstance(req, Group) else ()
+                for member in members:
                     if member.code == code:
                         return member
         raise KeyError(code)

@@ -315,7 +315,7 @@ def series_for(
         )
     if req.measure is Measure.VALID_ON_DATE:
         return _ValidOn(
-            [(a.start.toordinal(), a.end and a.end.toordinal()) for a in acts]
+            [(a.start.toordinal(), a.end.toordinal() if a.end else None) for a in acts]
         )
     summed = req.measure is not Measure.COUNT
     if req.cap_per_year:

@@ -22,7 +22,7 @@ from pdtracker.auth.services import account_limit
 from pdtracker.auth.throttle import Limit, Verdict, as_timedelta
 from pdtracker.extensions import db
 from pdtracker.notifications.models import NotificationKind
-from pdtracker.notifications.services import Reminder, plan
+from pdtracker.notifications.outbox import Reminder, plan
 
 T = PasswordResetToken
 

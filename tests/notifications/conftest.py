@@ -11,6 +11,7 @@ from flask import Flask
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.notifications import planners
 from pdtracker.notifications.models import Notification, NotificationKind
 from pdtracker.notifications.outbox import Planner, Reminder, plan
 from tests import factories
@@ -97,8 +98,6 @@ class FakePlanner:
 @pytest.fixture
 def fake_planner(monkeypatch: pytest.MonkeyPatch) -> FakePlanner:
     """A planner installed as the only one the ticks know."""
-    from pdtracker.notifications import planners
-
     fake = FakePlanner()
     monkeypatch.setattr(planners, "PLANNERS", (fake.planner,))
     monkeypatch.setattr(planners, "NIGHTLY_PLANNERS", ())
@@ -108,8 +107,6 @@ def fake_planner(monkeypatch: pytest.MonkeyPatch) -> FakePlanner:
 @pytest.fixture
 def no_planners(monkeypatch: pytest.MonkeyPatch) -> None:
     """No planner owns any kind: the outbox machinery runs on its own."""
-    from pdtracker.notifications import planners
-
     monkeypatch.setattr(planners, "PLANNERS", ())
     monkeypatch.setattr(planners, "NIGHTLY_PLANNERS", ())
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event
@@ -22,6 +24,7 @@ from pdtracker.notifications.planners import (
 from pdtracker.notifications.reminders import occurrences
 from pdtracker.placements.models import Placement
 from pdtracker.progress.definitions import LocalizedText
+from pdtracker.progress.models import Evaluation
 from tests.notifications.conftest import NOW, rows
 
 SHANGHAI_9AM_MONDAY = NOW  # 2026-03-09 01:00 UTC
@@ -168,10 +171,8 @@ def test_a_weekly_seminar_is_reminded_before_each_occurrence(
 
 
 def test_an_all_day_event_names_its_days(app, world, make_event, register_for, smtp):
-    from pdtracker.auth.models import User as UserModel
-
     with app.app_context():
-        db.session.get(UserModel, world["teacher1"].id).locale = "en"
+        db.session.get(User, world["teacher1"].id).locale = "en"
         db.session.commit()
     event_id = make_event(
         is_all_day=True, start_on=date(2026, 3, 10), end_on=date(2026, 3, 12)
@@ -251,8 +252,6 @@ def test_a_placement_that_ended_without_a_report_asks_for_it(
 
 
 def test_weekly_mornings_keep_a_missed_monday_for_three_days() -> None:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo("Asia/Shanghai")
     thursday = NOW + timedelta(days=3, hours=1)
     assert weekly_mornings(NOW, NOW + timedelta(days=2), zone) == [NOW]
@@ -339,8 +338,6 @@ class _FakeProgress:
     [(93, None), (91, 90), (90, 90), (60, 90), (30, 30), (5, 30), (0, None)],
 )
 def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, warning):
-    from zoneinfo import ZoneInfo
-
     teacher = world["teacher1"]
     lapses_on = date(2026, 3, 9) + timedelta(days=days_left)
     with app.app_context():
@@ -367,10 +364,6 @@ def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, wa
 
 
 def test_the_nightly_tick_stores_evaluations_once_per_day(app, world) -> None:
-    from sqlalchemy import func, select
-
-    from pdtracker.progress.models import Evaluation
-
     with app.app_context():
         first = nightly_lapse_check(NOW)
         second = nightly_lapse_check(NOW + timedelta(hours=1))

@@ -66,6 +66,12 @@ if "--page" in sys.argv:
 print(json.dumps({
     "package": str(package),
     "mo": (package / "translations/zh_Hans_CN/LC_MESSAGES/messages.mo").is_file(),
+    "data": sorted(
+        str(p.relative_to(package))
+        for pattern in ("progress/standards/*.toml", "onboarding/samples/*.*")
+        for p in package.glob(pattern)
+        if p.suffix != ".py"
+    ),
     "text": text,
     "page": page,
 }))
@@ -136,6 +142,15 @@ def test_pip_install_carries_the_compiled_chinese_catalogue(clone, tmp_path) -> 
     assert found["package"].startswith(str(tmp_path / "venv"))
     assert found["mo"] is True
     assert found["text"] == _chinese()
+    # The data files the app reads at run time travel with the package.
+    shipped = sorted(
+        str(p.relative_to(ROOT / "pdtracker"))
+        for pattern in ("progress/standards/*.toml", "onboarding/samples/*.*")
+        for p in (ROOT / "pdtracker").glob(pattern)
+        if p.suffix != ".py"
+    )
+    assert "progress/standards/cn-vocational-default.toml" in shipped
+    assert found["data"] == shipped
 
 
 def test_editable_install_serves_the_login_page_in_chinese(clone, tmp_path) -> None:

@@ -75,7 +75,8 @@ class ActivityFields:
     notes: str | None = None
 
 
-# Changes that calendar apps must see as a new version of the feed entry (A4).
+# Changes that calendar apps must see as a new version of the feed entry
+# (docs/calendar-feeds.md F3).
 MATERIAL_FIELDS = frozenset(
     {"kind_code", "title", "starts_on", "ends_on", "start_time", "end_time",
      "location", "status"}

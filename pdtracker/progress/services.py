@@ -26,6 +26,7 @@ from pdtracker.activities.models import ActivityStatus
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
+from pdtracker.org.queries import department_teachers
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import (
     ProgressReport,
@@ -210,23 +211,6 @@ class DepartmentSummary:
         return [
             (lv.code, r) for lv in self.ruleset.ruleset.levels for r in lv.requirements
         ]
-
-
-def department_teachers(department_id: int) -> list[User]:
-    """Active teachers of a department with their profiles (one query)."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .options(joinedload(User.teacher_profile), lazyload(User.roles))
-            .where(
-                User.department_id == department_id,
-                User.is_active_account.is_(True),
-                UserRole.role == Role.TEACHER.value,
-            )
-            .order_by(User.display_name, User.id)
-        ).unique()
-    )
 
 
 def chart_dates(as_of: date) -> tuple[list[date], list[date]]:

@@ -24,9 +24,9 @@ from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.events.errors import RegistrationError
 from pdtracker.events.models import Event, Registration, RegistrationStatus
-from pdtracker.events.registrations import take_lock
 from pdtracker.events.services import actor_id
 from pdtracker.extensions import db
+from pdtracker.locking import lock_or_404
 from pdtracker.timeutil import app_zone
 
 
@@ -34,7 +34,7 @@ def mark_attended(
     registration: Registration, actor: User | None, now: datetime
 ) -> Activity | None:
     """Credit the teacher with a verified activity, exactly once; None if already done."""
-    take_lock(registration)
+    lock_or_404(registration)
     if registration.activity_id is not None or registration.status == "attended":
         return None
     event = registration.event

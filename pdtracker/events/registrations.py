@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import abort
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -18,19 +17,9 @@ from pdtracker.auth.models import User
 from pdtracker.events.errors import RegistrationError
 from pdtracker.events.models import Event, Registration, RegistrationStatus
 from pdtracker.extensions import db
-from pdtracker.locking import lock_row
+from pdtracker.locking import lock_or_404
 
 SEAT_HOLDERS = (RegistrationStatus.REGISTERED.value, RegistrationStatus.ATTENDED.value)
-
-
-def take_lock(row: Event | Registration) -> None:
-    """Lock the row until the transaction ends and re-read it; 404 when it is gone.
-
-    Taken on the event before its seats are counted, so a concurrent registration
-    waits here instead of counting the same free seat.
-    """
-    if not lock_row(row):
-        abort(404)  # deleted by a request that committed first
 
 
 def seats_taken(event: Event) -> int:
@@ -53,7 +42,7 @@ def _registration_of(teacher: User, event: Event) -> Registration | None:
 
 def register(teacher: User, event: Event, now: datetime) -> Registration:
     """Take a seat, or a waitlist place when the event is full."""
-    take_lock(event)
+    lock_or_404(event)
     if not event.is_published:
         raise RegistrationError("not_open")
     if now > event.registration_closes_at:
@@ -78,7 +67,7 @@ def register(teacher: User, event: Event, now: datetime) -> Registration:
 
 def cancel_registration(teacher: User, event: Event, now: datetime) -> Registration:
     """Give up a seat or waitlist place; the first on the waitlist moves up."""
-    take_lock(event)
+    lock_or_404(event)
     registration = _registration_of(teacher, event)
     if registration is None or not registration.is_active:
         raise RegistrationError("not_registered")

@@ -30,8 +30,9 @@ from pdtracker.events.models import (
     RegistrationStatus,
 )
 from pdtracker.events.recurrence import count_occurrences
-from pdtracker.events.registrations import promote_waitlisted, take_lock
+from pdtracker.events.registrations import promote_waitlisted
 from pdtracker.extensions import db
+from pdtracker.locking import lock_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def update_event(
     event: Event, data: EventData, actor: User | None, now: datetime
 ) -> bool:
     """Apply an edit; a material change of a published event bumps its SEQUENCE."""
-    take_lock(event)
+    lock_or_404(event)
     if event.is_cancelled:
         raise EventError("cancelled")
     changed = apply_event_data(event, data)
@@ -211,7 +212,7 @@ def cancel_event(event: Event, actor: User | None, now: datetime) -> None:
 
     See docs/calendar-feeds.md F4.
     """
-    take_lock(event)
+    lock_or_404(event)
     if event.is_cancelled:
         raise EventError("cancelled")
     was_draft = event.status == EventStatus.DRAFT
@@ -249,7 +250,7 @@ def delete_imported_event(event: Event, actor: User | None, now: datetime) -> No
 
     If its calendar still lists it, the next import of that calendar brings it back.
     """
-    take_lock(event)
+    lock_or_404(event)
     blocker = deletion_blocker(event)
     if blocker is not None:
         raise EventError(blocker)

@@ -2,7 +2,7 @@
 
 No Flask, no SQLAlchemy, no clock: ``as_of`` is always an argument. The measures
 and their exact date search live in :mod:`.measures`; the inputs in
-:mod:`.definitions`.
+:mod:`.definitions`. The rules are those of docs/status-rules.md (S1–S16).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def _tidy(x: int | float) -> int | float:
 
 
 def _credits(req: Requirement, counted: list[ActivityFact]) -> tuple[Credits, Caps]:
-    """Amount credited to each counted activity after yearly caps, and the caps hit.
+    """Amount credited to each counted activity after yearly caps (S12), caps hit.
 
     A year's cap is used up in date order: the activities that come after it is
     full are credited 0. Each cap reached is (kind, year, cap, activities credited
@@ -268,7 +268,7 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
 
 
 def _evaluate_group(group: Group, ctx: _Context) -> RequirementResult:
-    """A group is met on a day when ``min_met`` of its members are met that day."""
+    """A group is met on a day when ``min_met`` of its members are met (S13)."""
     parts = [_assess(m, ctx) for m in group.members]
     results = tuple(p.result for p in parts)
     today, last = ctx.as_of.toordinal(), ctx.horizon.toordinal()
@@ -309,7 +309,7 @@ def evaluate(
     """Evaluate one teacher's activities under ``ruleset`` on ``as_of``.
 
     ``industry_years`` is the teacher's years of industry work before joining (the
-    ``profile_years`` measure).
+    ``profile_years`` measure). Levels build on each other: docs/status-rules.md S14.
     """
     by_kind: dict[str, list[tuple[int, ActivityFact]]] = {}
     for n, a in enumerate(activities):

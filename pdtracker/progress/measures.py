@@ -6,7 +6,8 @@ the day before; between two breakpoints the function is linear (constant for ste
 measures), so :func:`first_day` finds the first crossing of a threshold in a
 segment arithmetically instead of walking day by day.
 
-Pure: standard library only; days are date ordinals.
+Pure: standard library only; days are date ordinals. The rules these implement
+are docs/status-rules.md S1–S12 (window, measures, caps) and S16 (exact dates).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from .definitions import ActivityFact, Measure, Requirement, Window
 
 
 def add_years(d: date, years: int) -> date:
-    """Shift by whole years; 29 February becomes 28 February in a common year."""
+    """Shift by whole years; 29 February becomes 28 February in a common year.
+
+    docs/status-rules.md S2.
+    """
     year = d.year + years
     if year > date.max.year:
         return date.max
@@ -34,7 +38,7 @@ def add_years(d: date, years: int) -> date:
 
 
 def window_for(as_of: date, years: int = 5) -> Window:
-    """The ``years``-long window ending on ``as_of``, both ends inclusive."""
+    """The ``years``-long window ending on ``as_of``, both ends inclusive (S1)."""
     start = add_years(as_of, -years)
     return Window(start if start == date.min else start + timedelta(days=1), as_of)
 
@@ -110,7 +114,7 @@ class Series(Protocol):
 
 
 class _EndInWindow:
-    """Count or sum over activities whose last day lies in the window."""
+    """Count or sum over activities whose last day lies in the window (S7, S8)."""
 
     linear = False
 
@@ -141,7 +145,7 @@ class _EndInWindow:
 
 
 class _ValidOn:
-    """Count of activities valid on the day (start ≤ d ≤ end, no end = forever)."""
+    """Activities valid on the day (start ≤ d ≤ end, no end = forever), S9."""
 
     linear = False
 
@@ -157,7 +161,7 @@ class _ValidOn:
 
 
 class _DistinctDays:
-    """Number of distinct covered days inside the window."""
+    """Number of distinct covered days inside the window (S6)."""
 
     linear = True
 
@@ -236,7 +240,7 @@ def first_day(
 
 
 class _CappedEndInWindow(_EndInWindow):
-    """Like :class:`_EndInWindow`, with some kinds capped per calendar year.
+    """Like :class:`_EndInWindow`, with some kinds capped per calendar year (S12).
 
     Only what lies in the window takes part: the amounts of a capped kind are summed
     per year of their end dates inside the window, then each year is capped.

@@ -27,7 +27,8 @@ GROUP_FIELDS = frozenset(
     {"code", "name", "source", "public_standard", "any_of", "min_met"}
 )
 CREDIT_FIELDS = frozenset({"hours_each", "hours_per_day", "role_factor", "max_each"})
-# Changing any of these makes the number the college's own, not the public one.
+# Changing any of these makes the number the college's own, not the public one
+# (docs/status-rules.md S20).
 DEFINING_FIELDS = (
     "measure", "kinds", "roles", "grades", "threshold", "credit", "cap_per_year",
     "window_years",
@@ -185,7 +186,10 @@ def _credit(
     measure: Measure | None,
     kinds: frozenset[str],
 ) -> tuple[tuple[str, CreditRule], ...]:
-    """``credit.<kind> = { hours_each, hours_per_day, role_factor, max_each }``."""
+    """``credit.<kind> = { hours_each, hours_per_day, role_factor, max_each }``.
+
+    docs/status-rules.md S11.
+    """
     if measure is not Measure.SUM_HOURS:
         chk.fail(path, N_("only a sum_hours requirement converts credit"))
         return ()
@@ -222,7 +226,7 @@ def _caps(
     measure: Measure | None,
     kinds: frozenset[str],
 ) -> tuple[tuple[str, int | float], ...]:
-    """``cap_per_year = { kind = amount }`` on sum_hours, sum_days or count."""
+    """``cap_per_year = { kind = amount }`` on sum_hours, sum_days or count (S12)."""
     if measure not in END_IN_WINDOW:
         chk.fail(
             path, N_("only a sum_hours, sum_days or count requirement has yearly caps")

@@ -42,6 +42,8 @@ class AppliesTo(StrEnum):
 
 ROLES = frozenset({"attendee", "speaker", "organizer"})
 STATUSES = frozenset({"planned", "completed", "verified", "rejected"})
+# Verified activities are credited; planned and completed ones only in forecasts
+# (docs/status-rules.md S4).
 STATUS_COUNTED = frozenset({"verified"})
 STATUS_FORECAST = frozenset({"planned", "completed", "verified"})
 
@@ -69,7 +71,7 @@ class CreditRule:
 
     ``hours_each`` per activity; otherwise ``hours_per_day`` per day of its span;
     otherwise its logged hours. Then times its role's factor (absent roles: 1), and
-    at most ``max_each``.
+    at most ``max_each`` (docs/status-rules.md S11).
     """
 
     hours_each: float | None = None
@@ -141,7 +143,7 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Group:
-    """Alternatives ("具备下列条件之一"): met when ``min_met`` members are met."""
+    """Alternatives ("具备下列条件之一"): met when ``min_met`` members are met (S13)."""
 
     code: str
     members: tuple[Requirement, ...]

@@ -8,6 +8,8 @@ Definitions used by the pages:
   happens as planned and gets verified.
 - *distance to the next level*: the sum, over the next level's unmet
   requirements, of the share still missing (0 … number of requirements).
+
+See docs/status-rules.md S15–S17.
 """
 
 from __future__ import annotations

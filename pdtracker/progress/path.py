@@ -4,7 +4,7 @@ For each unmet requirement of the next level (for a group: the alternative close
 to met that activities can fill), it takes the shortest run of upcoming
 opportunities that count for it, the largest credit first, with which the
 requirement would be met within the horizon, and says on which day. A requirement
-no opportunity can close says why.
+no opportunity can close says why. See docs/status-rules.md S18.
 """
 
 from __future__ import annotations

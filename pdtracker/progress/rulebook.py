@@ -3,7 +3,7 @@
 ``extends = "name"`` builds on another ruleset, resolved by a callback (name →
 document text) so this module does no I/O of its own; :func:`builtin_text` reads
 the standards shipped in ``progress/standards``. Documents are read, with the line
-of every field, by :mod:`.documents`.
+of every field, by :mod:`.documents`. Layering: docs/status-rules.md S19.
 """
 
 from __future__ import annotations

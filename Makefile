@@ -10,7 +10,7 @@ APP_STAMP := $(VENV)/.installed-app
 DEV_STAMP := $(VENV)/.installed-dev
 LINT_PATHS := pdtracker tests bench build_catalogs.py wsgi.py gunicorn.conf.py tools
 
-.PHONY: run test install install-dev translations i18n-update lint bench bench-smoke
+.PHONY: run test install install-dev translations i18n-update lint typecheck bench bench-smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 # BENCH_ARGS, e.g. --sizes 300 --duration 5 --burst-seconds 10 (see bench/run.py --help)
+# mypy: basic everywhere, strict on the pure modules ([tool.mypy] in pyproject.toml).
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy
+
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 

@@ -208,7 +208,7 @@ def _summarize(
             row[8],
             services.is_professional(t),
             services.industry_years(t),
-        )  # fmt: skip  # type: ignore[arg-type]
+        )  # fmt: skip
         for t, row in zip(teachers, rows, strict=True)
     }
     found: dict[int, tuple[TeacherRow, datetime | None]] = {}

@@ -18,6 +18,9 @@ from pdtracker.progress.definitions import CreditRule, Group, Measure, Requireme
 from pdtracker.progress.engine import RequirementResult
 from pdtracker.progress.units import amount, localized, number
 
+# Credit tables name roles by their stored value.
+ROLE_NAMES = {role.value: label for role, label in ROLE_LABELS.items()}
+
 
 def explain(
     result: RequirementResult,
@@ -109,7 +112,7 @@ def _rule(rule: CreditRule) -> list[str]:
     else:
         clauses.append(_("the hours logged"))
     for role, factor in rule.role_factor:
-        label = ROLE_LABELS.get(role, role)
+        label = ROLE_NAMES.get(role, role)
         clauses.append(_("%(role)s ×%(factor)s", role=label, factor=number(factor)))
     if rule.max_each is not None:
         clauses.append(

@@ -21,8 +21,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import History
 
-from pdtracker.extensions import db
+from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 
@@ -44,7 +45,7 @@ class PublishedRulesetChanged(Exception):
     """Someone tried to change or delete a published ruleset version."""
 
 
-class StoredRuleset(db.Model):
+class StoredRuleset(Model):
     """One version of a ruleset document; at most one published version is active."""
 
     __tablename__ = "rulesets"
@@ -100,8 +101,8 @@ _MUTABLE_WHEN_PUBLISHED = frozenset({"is_active"})
 
 
 def _was_published(target: StoredRuleset) -> bool:
-    history = inspect(target).attrs.status.history
-    before = history.deleted or history.unchanged
+    history: History = inspect(target).attrs.status.history
+    before = list(history.deleted or history.unchanged)
     return bool(before) and before[0] == RulesetStatus.PUBLISHED
 
 
@@ -132,7 +133,7 @@ def _refuse_published_delete(mapper: Any, connection: Any, target: Any) -> None:
         )
 
 
-class Evaluation(db.Model):
+class Evaluation(Model):
     """A teacher's status on one date, under one published ruleset version."""
 
     __tablename__ = "evaluations"

@@ -146,6 +146,7 @@ def active_ruleset() -> ActiveRuleset:
     found = parsed.get(key)
     if found is None:
         rec = db.session.get(StoredRuleset, row[0])
+        assert rec is not None  # published versions are never deleted (models guard)
         found = ActiveRuleset(parse_record(rec), rec.name, rec.version, rec.id)
         with _PARSED_LOCK:
             if len(parsed) >= _PARSED_SIZE:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from pdtracker.activities.models import ActivityStatus
@@ -100,13 +100,27 @@ class TeacherStatus:
         ]  # fmt: skip
 
 
-def is_professional(user: User) -> bool:
+class _Profile(Protocol):
+    @property
+    def is_professional_course(self) -> bool: ...
+    @property
+    def prior_industry_years(self) -> int: ...
+
+
+class _Teacher(Protocol):
+    """What the status helpers read: a User, or the page cache's detached snapshot."""
+
+    @property
+    def teacher_profile(self) -> _Profile | None: ...
+
+
+def is_professional(user: _Teacher) -> bool:
     # No profile yet: assume a professional-course teacher, as the profile defaults.
     profile = user.teacher_profile
     return True if profile is None else profile.is_professional_course
 
 
-def industry_years(user: User) -> float:
+def industry_years(user: _Teacher) -> float:
     """Years of industry work before joining (the ``profile_years`` measure)."""
     profile = user.teacher_profile
     return 0 if profile is None else profile.prior_industry_years or 0
@@ -188,7 +202,9 @@ class ChartPoint:
 class DepartmentSummary:
     """What the department dashboard and its exports show."""
 
-    department: Department
+    # None only inside the page cache, which serves one summary to whoever asks for
+    # that department and sets the department on the way out.
+    department: Department | None
     as_of: date
     ruleset: ActiveRuleset
     teachers: list[TeacherStatus]
@@ -427,7 +443,9 @@ def _store_batch(
             }
         )
     if rows:
-        db.session.execute(Evaluation.__table__.insert(), rows)
+        table = Evaluation.__table__
+        assert isinstance(table, Table)  # a mapped class's table, for Core's insert
+        db.session.execute(table.insert(), rows)
     return len(rows)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, get_timezone, ngettext
@@ -133,7 +134,7 @@ def ratio_chart(summary: DepartmentSummary) -> dict:
     def y(share: float) -> float:
         return round(top + plot_h * (1 - share), 1)
 
-    coords = [
+    coords: list[dict[str, Any]] = [
         {
             "x": round(left + i * step, 1),
             "y": y(p.ratio or 0),

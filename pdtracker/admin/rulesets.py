@@ -23,7 +23,7 @@ from pdtracker.routing import id_value
 from pdtracker.timeutil import utcnow
 
 
-def _actor():  # noqa: ANN202
+def _actor():
     return current_user._get_current_object()
 
 
@@ -58,7 +58,7 @@ def _read(form: RulesetForm) -> tuple[str | None, str | None]:
 
 
 @bp.route("/rulesets")
-def rulesets():  # noqa: ANN201
+def rulesets():
     """Every stored ruleset version, and which one the pages use."""
     active = records.active_ruleset()
     return render_template(
@@ -67,7 +67,7 @@ def rulesets():  # noqa: ANN201
 
 
 @bp.route("/rulesets/new", methods=["GET", "POST"])
-def ruleset_new():  # noqa: ANN201
+def ruleset_new():
     """Upload a document as a new draft version (validated first)."""
     form = RulesetForm()
     issues: list[dict] = []
@@ -97,7 +97,7 @@ def ruleset_new():  # noqa: ANN201
 
 
 @bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
-def ruleset_edit(ruleset_id: int):  # noqa: ANN201
+def ruleset_edit(ruleset_id: int):
     """Change a draft's document; published versions are refused."""
     rec = db.get_or_404(StoredRuleset, ruleset_id)
     if rec.is_published:
@@ -128,7 +128,7 @@ def ruleset_edit(ruleset_id: int):  # noqa: ANN201
 
 
 @bp.route("/rulesets/<int:ruleset_id>")
-def ruleset_preview(ruleset_id: int):  # noqa: ANN201
+def ruleset_preview(ruleset_id: int):
     """The document, and a department evaluated under it beside the active ruleset."""
     rec = db.get_or_404(StoredRuleset, ruleset_id)
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))
@@ -184,7 +184,7 @@ def _compare(
 
 
 @bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
-def ruleset_publish(ruleset_id: int):  # noqa: ANN201
+def ruleset_publish(ruleset_id: int):
     """Publish a draft: it becomes the active ruleset and can no longer change."""
     rec = db.get_or_404(StoredRuleset, ruleset_id)
     return _publish(rec, lambda reason: records.publish(
@@ -193,7 +193,7 @@ def ruleset_publish(ruleset_id: int):  # noqa: ANN201
 
 
 @bp.route("/rulesets/<int:ruleset_id>/republish", methods=["POST"])
-def ruleset_republish(ruleset_id: int):  # noqa: ANN201
+def ruleset_republish(ruleset_id: int):
     """Publish an earlier version again, as the next version of its name."""
     rec = db.get_or_404(StoredRuleset, ruleset_id)
     return _publish(rec, lambda reason: records.republish(
@@ -201,7 +201,7 @@ def ruleset_republish(ruleset_id: int):  # noqa: ANN201
     ))  # fmt: skip
 
 
-def _publish(rec: StoredRuleset, action: Callable[[str | None], StoredRuleset]):  # noqa: ANN202
+def _publish(rec: StoredRuleset, action: Callable[[str | None], StoredRuleset]):
     """Run a publishing action; commit and say so, or say why not."""
     try:
         published = action(request.form.get("reason"))

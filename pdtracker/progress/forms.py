@@ -22,7 +22,7 @@ class DepartmentChoiceForm(Form):
 
     department = SelectField(_l("Department"), coerce=int, validate_choice=False)
 
-    def __init__(self, *args, departments: Sequence[Department], **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, departments: Sequence[Department], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.department.choices = [SelectChoice(d.id, d.name) for d in departments]
 

@@ -162,7 +162,7 @@ def ratio_chart(summary: DepartmentSummary) -> dict:
 # --- pages ------------------------------------------------------------------------
 
 
-def _teacher_page(teacher: User, own: bool):  # noqa: ANN202
+def _teacher_page(teacher: User, own: bool):
     active = active_ruleset()
     status = teacher_status(teacher, active=active)
     return render_template(
@@ -208,14 +208,14 @@ def _explanations(report: ProgressReport, ruleset: Ruleset) -> dict[str, list[st
 
 @bp.route("/")
 @role_required(Role.TEACHER)
-def dashboard():  # noqa: ANN201
+def dashboard():
     """The signed-in teacher's own progress."""
     return _teacher_page(current_user._get_current_object(), own=True)
 
 
 @bp.route("/teachers/<int:teacher_id>")
 @login_required
-def teacher(teacher_id: int):  # noqa: ANN201
+def teacher(teacher_id: int):
     """A teacher's progress, for the heads of their department (and admins)."""
     user = db.session.scalar(
         select(User)
@@ -261,7 +261,7 @@ def _department() -> tuple[Department, list[Department]]:
 
 @bp.route("/department")
 @role_required(Role.HEAD, Role.ADMIN)
-def department():  # noqa: ANN201
+def department():
     """The department's ratio now and forecast, who is behind, who lapses soon."""
     chosen, departments = _department()
     summary = department_summary(chosen)
@@ -286,7 +286,7 @@ def _department_body(summary: DepartmentSummary) -> Markup:
     return body
 
 
-def _export(kind: str):  # noqa: ANN202
+def _export(kind: str):
     chosen, _departments = _department()
     summary = department_summary(chosen)
     name = f"dual-qualified-{chosen.code}-{summary.as_of.isoformat()}.{kind}"
@@ -305,14 +305,14 @@ def _export(kind: str):  # noqa: ANN202
 
 @bp.route("/department.csv")
 @role_required(Role.HEAD, Role.ADMIN)
-def department_csv():  # noqa: ANN201
+def department_csv():
     """One row per teacher, CSV (UTF-8 with BOM, so Excel reads the Chinese)."""
     return _export("csv")
 
 
 @bp.route("/department.xlsx")
 @role_required(Role.HEAD, Role.ADMIN)
-def department_xlsx():  # noqa: ANN201
+def department_xlsx():
     """One row per teacher, Excel workbook."""
     return _export("xlsx")
 

@@ -17,11 +17,11 @@ from tests.conftest import DEMO_PASSWORD
 NEW = "a-brand-new-password"
 
 
-def _ask(client, identifier: str):  # noqa: ANN001, ANN202
+def _ask(client, identifier: str):
     return client.post("/password/forgot", data={"identifier": identifier})
 
 
-def _reset_links(app) -> list[str]:  # noqa: ANN001
+def _reset_links(app) -> list[str]:
     with app.app_context():
         rows = db.session.scalars(
             db.select(Notification)
@@ -35,13 +35,13 @@ def _path(link: str) -> str:
     return link.removeprefix("http://pdtracker.test")
 
 
-def _set(client, link: str, password: str = NEW):  # noqa: ANN001, ANN202
+def _set(client, link: str, password: str = NEW):
     return client.post(
         _path(link), data={"new_password": password, "confirm": password}
     )
 
 
-def _can_log_in(app, password: str, username: str = "teacher1") -> bool:  # noqa: ANN001
+def _can_log_in(app, password: str, username: str = "teacher1") -> bool:
     response = app.test_client().post(
         "/login", data={"username": username, "password": password}
     )
@@ -49,18 +49,18 @@ def _can_log_in(app, password: str, username: str = "teacher1") -> bool:  # noqa
 
 
 @pytest.fixture
-def mail(app, smtp):  # noqa: ANN001, ANN201
+def mail(app, smtp):
     """Mail is configured (reset links need it)."""
     return smtp
 
 
-def test_login_page_links_to_the_reset_form(client, mail) -> None:  # noqa: ANN001
+def test_login_page_links_to_the_reset_form(client, mail) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert 'href="/password/forgot"' in page
     assert client.get("/password/forgot").status_code == 200
 
 
-def test_full_reset_by_email(app, client, world, mail, clock) -> None:  # noqa: ANN001
+def test_full_reset_by_email(app, client, world, mail, clock) -> None:
     other = app.test_client()  # a session opened before the reset
     other.post("/login", data={"username": "teacher1", "password": DEMO_PASSWORD})
     assert other.get("/account/settings").status_code == 200
@@ -89,14 +89,14 @@ def test_full_reset_by_email(app, client, world, mail, clock) -> None:  # noqa: 
         assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
 
 
-def test_public_base_url_makes_the_link(app, client, world, mail) -> None:  # noqa: ANN001
+def test_public_base_url_makes_the_link(app, client, world, mail) -> None:
     app.config["PUBLIC_BASE_URL"] = "https://pd.example.edu.cn/"
     _ask(client, "teacher1")
     (link,) = _reset_links(app)
     assert link.startswith("https://pd.example.edu.cn/password/reset/")
 
 
-def test_unknown_account_gets_the_identical_answer(app, world, mail) -> None:  # noqa: ANN001
+def test_unknown_account_gets_the_identical_answer(app, world, mail) -> None:
     answers = []
     for identifier in ("teacher1", "no-such-person", "ghost@example.edu.cn"):
         client = app.test_client()
@@ -108,7 +108,7 @@ def test_unknown_account_gets_the_identical_answer(app, world, mail) -> None:  #
     assert len(_reset_links(app)) == 1  # only the real account got a link
 
 
-def test_inactive_account_gets_no_link(app, client, world, mail) -> None:  # noqa: ANN001
+def test_inactive_account_gets_no_link(app, client, world, mail) -> None:
     with app.app_context():
         user = db.session.scalar(db.select(User).filter_by(username="teacher2"))
         user.is_active_account = False
@@ -117,7 +117,7 @@ def test_inactive_account_gets_no_link(app, client, world, mail) -> None:  # noq
     assert _reset_links(app) == []
 
 
-def test_a_link_works_once(app, client, world, mail) -> None:  # noqa: ANN001
+def test_a_link_works_once(app, client, world, mail) -> None:
     _ask(client, "teacher1")
     (link,) = _reset_links(app)
     assert _set(client, link).status_code == 302
@@ -129,7 +129,7 @@ def test_a_link_works_once(app, client, world, mail) -> None:  # noqa: ANN001
     assert not _can_log_in(app, "yet-another-password")
 
 
-def test_an_expired_link_is_refused(app, client, world, mail, clock) -> None:  # noqa: ANN001
+def test_an_expired_link_is_refused(app, client, world, mail, clock) -> None:
     _ask(client, "teacher1")
     (link,) = _reset_links(app)
     clock.advance(timedelta(minutes=31))
@@ -140,7 +140,7 @@ def test_an_expired_link_is_refused(app, client, world, mail, clock) -> None:  #
 
 def test_a_weak_new_password_is_refused_and_the_link_still_works(
     app, client, world, mail
-) -> None:  # noqa: ANN001
+) -> None:
     _ask(client, "teacher1")
     (link,) = _reset_links(app)
     short = _set(client, link, "short")
@@ -150,7 +150,7 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(
     assert _can_log_in(app, NEW)
 
 
-def test_a_new_password_also_cancels_older_links(app, client, world, mail) -> None:  # noqa: ANN001
+def test_a_new_password_also_cancels_older_links(app, client, world, mail) -> None:
     _ask(client, "teacher1")
     _ask(client, "teacher1")
     first, second = _reset_links(app)
@@ -161,7 +161,7 @@ def test_a_new_password_also_cancels_older_links(app, client, world, mail) -> No
     assert _can_log_in(app, NEW)
 
 
-def test_requests_are_throttled_per_account_and_address(app, world, mail) -> None:  # noqa: ANN001
+def test_requests_are_throttled_per_account_and_address(app, world, mail) -> None:
     app.config.update(
         PASSWORD_RESET_MAX_PER_ACCOUNT=2, PASSWORD_RESET_MAX_PER_ADDRESS=4
     )
@@ -174,7 +174,7 @@ def test_requests_are_throttled_per_account_and_address(app, world, mail) -> Non
     assert _ask(client, "teacher2").status_code == 429
 
 
-def test_reset_links_are_not_shown_in_app(app, client, world, mail, clock) -> None:  # noqa: ANN001
+def test_reset_links_are_not_shown_in_app(app, client, world, mail, clock) -> None:
     """Anyone holding a session could otherwise set a password without the current one."""
     _ask(client, "teacher1")
     with app.app_context():

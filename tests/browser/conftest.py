@@ -59,7 +59,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh browser context and page; a screenshot is kept when the test fails."""
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}
@@ -77,7 +77,7 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: 
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Remember each phase's report so the page fixture knows about failures."""
     report = yield
     setattr(item, f"rep_{report.when}", report)

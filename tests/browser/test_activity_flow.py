@@ -14,7 +14,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TITLE = "人工智能大模型应用专家讲座（浏览器测试）"
 
 
-def _log_in(page, base: str, username: str) -> None:  # noqa: ANN001
+def _log_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", "pdtracker-demo")
@@ -23,13 +23,13 @@ def _log_in(page, base: str, username: str) -> None:  # noqa: ANN001
     assert "/login" not in page.url
 
 
-def _log_out(page) -> None:  # noqa: ANN001
+def _log_out(page) -> None:
     page.context.clear_cookies()
 
 
 def test_teacher_logs_activity_with_pdf_and_head_verifies(
     app, live_server, page, tmp_path
-):  # noqa: ANN001, ANN201
+):
     with app.app_context():
         from pdtracker.demo import seed_demo
 

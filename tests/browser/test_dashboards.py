@@ -18,7 +18,7 @@ from tests.progress.test_services import add_placement
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str) -> None:  # noqa: ANN001
+def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", "pdtracker-demo")
@@ -27,7 +27,7 @@ def _login(page, base: str, username: str) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def seeded(app, world, make_activity):  # noqa: ANN001, ANN201
+def seeded(app, world, make_activity):
     """teacher1 qualified; teacher2 short of practice with a placement planned."""
     with app.app_context():
         today = services.local_today()

@@ -15,7 +15,7 @@ from tests.progress.test_services import add_event
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str) -> None:  # noqa: ANN001
+def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", "pdtracker-demo")

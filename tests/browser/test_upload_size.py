@@ -12,7 +12,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def test_oversize_evidence_is_refused_before_sending(
     app, live_server, page, world, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     app.config["EVIDENCE_MAX_BYTES"] = 1024 * 1024  # 1 MB: a small file suffices
     big = tmp_path / "扫描件.pdf"
     big.write_bytes(PDF + b"0" * (2 * 1024 * 1024))

@@ -24,20 +24,20 @@ PUBLIC = "/calendar/association.ics"
 
 
 @pytest.fixture
-def kit(app) -> FeedKit:  # noqa: ANN001
+def kit(app) -> FeedKit:
     """Factories bound to the app."""
     return FeedKit(app)
 
 
 @pytest.fixture
-def teacher_feed(kit, world) -> str:  # noqa: ANN001
+def teacher_feed(kit, world) -> str:
     """teacher1's feed URL, with one registered event in it."""
     event = kit.event(title="数控机床新技术讲座")
     kit.register(world["teacher1"], event)
     return kit.url(world["teacher1"])
 
 
-def lm(response) -> object:  # noqa: ANN001
+def lm(response) -> object:
     """Last-Modified as an aware datetime."""
     return parsedate_to_datetime(response.headers["Last-Modified"])
 
@@ -207,7 +207,7 @@ def test_unchanged_feed_is_served_from_the_cache(
     assert counter.count <= 1  # none once the feed directory knows the URL
 
 
-def _fill(app, teacher: User, enterprise_id: int, n: int) -> None:  # noqa: ANN001
+def _fill(app, teacher: User, enterprise_id: int, n: int) -> None:
     """n registered events, n/5 placements and n/5 planned activities."""
     from pdtracker.activities.models import Activity
     from pdtracker.placements.models import Placement

@@ -20,7 +20,7 @@ from pdtracker.progress.rulebook import builtin_text
 
 
 @pytest.fixture
-def college(app, world):  # noqa: ANN001, ANN201
+def college(app, world):
     """The example college layer, published and active."""
     with app.app_context():
         admin = db.session.get(User, world["admin"].id)
@@ -31,7 +31,7 @@ def college(app, world):  # noqa: ANN001, ANN201
         db.session.commit()
 
 
-def _set_industry_years(app, teacher, years: int) -> None:  # noqa: ANN001
+def _set_industry_years(app, teacher, years: int) -> None:
     with app.app_context():
         profile = db.session.scalar(
             select(TeacherProfile).where(TeacherProfile.user_id == teacher.id)

@@ -18,7 +18,7 @@ from pdtracker.progress.rulebook import load_builtin
 
 
 @pytest.fixture
-def seeded(app, world, make_activity):  # noqa: ANN001, ANN201
+def seeded(app, world, make_activity):
     with app.app_context():
         today = local_today()
     make_activity(
@@ -37,7 +37,7 @@ def seeded(app, world, make_activity):  # noqa: ANN001, ANN201
     return world
 
 
-def _expected(app, world) -> dict[str, tuple[str, object]]:  # noqa: ANN001
+def _expected(app, world) -> dict[str, tuple[str, object]]:
     """Staff number → (是/否 from the engine, credited training hours)."""
     with app.app_context():
         ids = [world[k].id for k in ("teacher1", "teacher2", "head1")]

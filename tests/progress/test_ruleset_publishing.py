@@ -39,13 +39,13 @@ RAISING = LOWERING.replace("threshold = 300", "threshold = 400")
 
 
 @pytest.fixture
-def admin(client, auth, world):  # noqa: ANN001, ANN201
+def admin(client, auth, world):
     auth.login("admin")
     client.post("/language", data={"locale": "en"})
     return world
 
 
-def _draft(app, client, text: str) -> int:  # noqa: ANN001
+def _draft(app, client, text: str) -> int:
     assert (
         client.post("/admin/rulesets/new", data={"document": text}).status_code == 302
     )
@@ -56,7 +56,7 @@ def _draft(app, client, text: str) -> int:  # noqa: ANN001
         )  # fmt: skip
 
 
-def _active(app) -> tuple[str, int]:  # noqa: ANN001
+def _active(app) -> tuple[str, int]:
     with app.app_context():
         active = records.active_ruleset()
         return active.name, active.version

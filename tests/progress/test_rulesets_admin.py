@@ -52,17 +52,17 @@ BAD_SYNTAX = 'name = "demo-college"\nlevels = [\n  { code = "primary" \n'
 
 
 @pytest.fixture
-def admin(client, auth, world):  # noqa: ANN001, ANN201
+def admin(client, auth, world):
     auth.login("admin")
     client.post("/language", data={"locale": "en"})  # the assertions read English
     return world
 
 
-def _upload(client, text: str, **extra):  # noqa: ANN001, ANN003, ANN202
+def _upload(client, text: str, **extra):
     return client.post("/admin/rulesets/new", data={"document": text, **extra})
 
 
-def _record(app, **filters) -> StoredRuleset:  # noqa: ANN001, ANN003
+def _record(app, **filters) -> StoredRuleset:
     with app.app_context():
         rec = db.session.scalar(select(StoredRuleset).filter_by(**filters))
         db.session.expunge(rec)
@@ -182,7 +182,7 @@ def test_upload_preview_publish(app, client, admin, make_activity) -> None:
     )
 
 
-def _published(app, client) -> StoredRuleset:  # noqa: ANN001
+def _published(app, client) -> StoredRuleset:
     assert _upload(client, COLLEGE).status_code == 302
     draft = _record(app, name="demo-college")
     assert (

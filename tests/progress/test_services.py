@@ -25,7 +25,7 @@ AS_OF = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
-def qualify(make_activity, teacher, *, practice_end: date = date(2025, 6, 30)) -> None:  # noqa: ANN001
+def qualify(make_activity, teacher, *, practice_end: date = date(2025, 6, 30)) -> None:
     """Verified activities meeting the primary level on AS_OF."""
     make_activity(
         teacher, kind_code="enterprise_placement", title="企业实践",
@@ -40,7 +40,7 @@ def qualify(make_activity, teacher, *, practice_end: date = date(2025, 6, 30)) -
 
 def add_placement(
     app, teacher, starts_on: date, ends_on: date, status: str, **kw
-) -> int:  # noqa: ANN001, ANN003
+) -> int:
     with app.app_context():
         enterprise = db.session.scalar(select(Enterprise).limit(1))
         if enterprise is None:
@@ -56,7 +56,7 @@ def add_placement(
         return placement.id
 
 
-def add_event(app, starts_at: datetime, hours: str = "3", **kw) -> int:  # noqa: ANN001, ANN003
+def add_event(app, starts_at: datetime, hours: str = "3", **kw) -> int:
     with app.app_context():
         event = Event(
             kind_code=kw.pop("kind_code", "expert_lecture"),
@@ -73,7 +73,7 @@ def add_event(app, starts_at: datetime, hours: str = "3", **kw) -> int:  # noqa:
         return event.id
 
 
-def register(app, teacher, event_id: int, status: str = "registered") -> int:  # noqa: ANN001
+def register(app, teacher, event_id: int, status: str = "registered") -> int:
     with app.app_context():
         reg = Registration(
             event_id=event_id, teacher_id=teacher.id, status=status, queued_at=NOW
@@ -316,7 +316,7 @@ def test_department_reports_equal_the_engine(app, world, make_activity) -> None:
         assert s.dual_qualified == (direct.level is not None)
 
 
-def bulk_department(app, make_department, code: str, teachers: int, per_teacher: int):  # noqa: ANN001, ANN201
+def bulk_department(app, make_department, code: str, teachers: int, per_teacher: int):
     """A department with many teachers and ~5 years of activities, by executemany."""
     dept = make_department(code, f"{code} 系")
     rng = random.Random(code)

@@ -13,12 +13,12 @@ from pdtracker.progress.facts import local_today
 from tests.progress.test_services import add_placement, bulk_department
 
 
-def _today(app) -> date:  # noqa: ANN001
+def _today(app) -> date:
     with app.app_context():
         return local_today()
 
 
-def _catalog_has_progress_strings(app) -> bool:  # noqa: ANN001
+def _catalog_has_progress_strings(app) -> bool:
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         return gettext("Not reached") != "Not reached"
 
@@ -163,7 +163,7 @@ def test_department_page_shows_ratio_lapses_and_chart(
     assert f'href="/progress/teachers/{t1.id}"' in html
 
 
-def _count(client, count_queries, path: str) -> int:  # noqa: ANN001
+def _count(client, count_queries, path: str) -> int:
     with count_queries() as counter:
         response = client.get(path)
     assert response.status_code == 200

@@ -24,4 +24,5 @@ errorlog = "-"
 # Feed tokens live in the path: this logger class redacts them from every access line.
 logger_class = "pdtracker.logs.RedactingGunicornLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%(a)s"'
+# docs/deployment.md D5: no connection or thread may cross the fork.
 preload_app = False  # each worker builds its own app and its own database pool

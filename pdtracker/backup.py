@@ -6,7 +6,8 @@ signed with an HMAC keyed by the deployment's SECRET_KEY, so an edited manifest 
 from another deployment) is refused unless the operator says --trust.
 
 A restore verifies everything before it touches the target, restores only the files the
-manifest lists, and either completes or leaves the target as it was.
+manifest lists, and either completes or leaves the target as it was. See
+docs/deployment.md D14.
 """
 
 from __future__ import annotations

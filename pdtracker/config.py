@@ -33,6 +33,7 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default: n=2**15, r=8, p=1
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host
     # (1 for nginx → gunicorn). 0: those headers are the client's own claims, ignored.
+    # docs/deployment.md D9.
     TRUSTED_PROXIES = 0
     # Login throttling (auth/throttle.py): that many failures go through at once,
     # per account and per client address; then each attempt waits LOGIN_DELAY,
@@ -72,6 +73,7 @@ class Config:
     # PostgreSQL: each worker remembers which feed a URL opens and is told by
     # LISTEN/NOTIFY when that changes (calendar/directory.py). False behind a pooler
     # in transaction mode, where LISTEN cannot work: every feed request then queries.
+    # docs/deployment.md D6.
     FEED_LISTEN = True
     FEED_DIRECTORY_SIZE = 50_000  # remembered URLs per worker (~1 KB each)
     # Outgoing mail; without MAIL_SERVER notifications are in-app only.
@@ -97,7 +99,8 @@ def derive_settings(config: dict) -> None:
     """Settings that follow others, once the environment and overrides are read.
 
     The remember-me cookie gets the session cookie's flags: with
-    PDTRACKER_SESSION_COOKIE_SECURE=true it must not travel over plain HTTP either.
+    PDTRACKER_SESSION_COOKIE_SECURE=true it must not travel over plain HTTP either
+    (docs/deployment.md D10).
     """
     for flag in ("SECURE", "HTTPONLY", "SAMESITE"):
         config.setdefault(f"REMEMBER_COOKIE_{flag}", config[f"SESSION_COOKIE_{flag}"])

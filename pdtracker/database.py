@@ -28,6 +28,7 @@ def init_database(app: Flask) -> None:
     # Test each pooled connection (a cheap round trip) as it is checked out: after
     # a PostgreSQL restart or failover every pooled connection is dead, and without
     # the ping each of them would fail one user's request with a 500.
+    # docs/deployment.md D12.
     options.setdefault("pool_pre_ping", True)
     if uri.startswith("sqlite"):
         connect_args = dict(options.get("connect_args", {}))
@@ -41,7 +42,10 @@ def init_database(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout and foreign keys on every connection."""
+    """WAL, a busy timeout and foreign keys on every connection.
+
+    docs/deployment.md D13.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -7,6 +7,7 @@ the database cannot be reached. No login, no secrets, no CSRF.
 
 ``feed_listener`` tells whether this worker's feed directory is listening for
 changes (PostgreSQL); when it is not, feeds stay correct but every request queries.
+See docs/deployment.md D15.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A workflow step that reads a row, checks its state and then writes (complete a
 placement, verify an activity, edit an unverified one) must hold the row's lock from
 the check to the commit, or two requests both pass the check. ``lock_row`` takes that
 lock at the start of the step and reloads the instance, so the caller checks the
-state as it is now, not as it was when the page loaded it.
+state as it is now, not as it was when the page loaded it. On SQLite this is how
+a transaction takes the write lock at once (docs/deployment.md D13).
 """
 
 from __future__ import annotations

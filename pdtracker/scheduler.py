@@ -8,6 +8,7 @@ every few seconds, takes it again if the connection dropped, and exits (status 4
 for its supervisor to restart it) if meanwhile another scheduler took it.
 APScheduler only holds the fixed ticks below; the work itself lives in the
 database, and each tick is a plain function of `now` that tests call directly.
+Why: docs/deployment.md D1–D4.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ missed). A lookup that raced a notification is not stored (the epoch check in
 :meth:`FeedDirectory.put`). SQLite has no NOTIFY: there every request asks the
 database, which for SQLite is an in-process call. ``FEED_LISTEN = False`` turns
 this off for deployments where LISTEN cannot work (a pooler in transaction mode).
+See docs/deployment.md D6.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ message, and a retry could mail the same reminder twice. So a row found still
 reason "in_doubt", logged, and never mailed again. For reminders a rare missing
 e-mail (the in-app notification still shows) is the better failure than a
 duplicate. A dispatcher that dies before that commit leaves a plain claimed row,
-which is retried after its lease as before.
+which is retried after its lease as before. See docs/deployment.md D11.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from pdtracker.timeutil import app_zone, to_local
 
 # Part of every ETag: bump when the rendering changes, so clients refetch.
 RENDER_VERSION = "1"
-CANCELLED_KEPT = timedelta(days=30)  # F4
+CANCELLED_KEPT = timedelta(days=30)  # docs/calendar-feeds.md F4
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")
 
 

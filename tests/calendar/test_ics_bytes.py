@@ -1,4 +1,7 @@
-"""Byte-level rules for built feeds: CRLF, folding, UTF-8, determinism (F11, F12, F2)."""
+"""Byte-level rules for built feeds: CRLF, folding, UTF-8, determinism.
+
+Rule ids (F2, F7, F11, F12) are those of docs/calendar-feeds.md.
+"""
 
 from __future__ import annotations
 

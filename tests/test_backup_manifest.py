@@ -1,4 +1,7 @@
-"""The backup manifest is signed with the deployment's key and is the list of what comes back."""
+"""The backup manifest is signed with the deployment's key and is the list of what comes back.
+
+See docs/deployment.md D14.
+"""
 
 from __future__ import annotations
 

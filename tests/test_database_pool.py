@@ -3,6 +3,7 @@
 A PostgreSQL restart (or a failover, or an idle-connection reaper) kills every
 pooled connection. Without a check at checkout, the next request on each dead
 connection fails with a 500; the pool's pre-ping notices and reconnects instead.
+See docs/deployment.md D12.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The schedule table, tick runs and their records, catch-up, and the single-instance lock."""
+"""The schedule table, tick runs and their records, catch-up, and the single-instance lock.
+
+See docs/deployment.md D1–D4.
+"""
 
 from __future__ import annotations
 

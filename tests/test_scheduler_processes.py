@@ -3,6 +3,7 @@
 A real deployment in miniature: a SQLite file, `gunicorn -w 3 wsgi:app`, and
 `flask --app pdtracker scheduler` in fast mode (ticks every second or two), an SMTP
 server in the test. A second scheduler started by mistake refuses to run.
+See docs/deployment.md D1, D2 and D5.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The feed directory: URLs resolved from memory, kept current by LISTEN/NOTIFY.
 
 Two apps on one PostgreSQL database stand for two gunicorn workers: what one
-changes, the other must stop serving from memory.
+changes, the other must stop serving from memory. See docs/deployment.md D6.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ e-mail was being handed over, so after the crash it is settled as "in doubt":
 shown in-app, not mailed again. Real processes (`flask scheduler`, SIGKILL) and
 a real SMTP server (aiosmtpd) that holds its reply to DATA, so the kill lands
 after the server received the message and before the dispatcher heard back.
+See docs/deployment.md D11.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """The language's richer rules in the engine: alternatives, profile years, credit
-conversion, yearly caps and a requirement's own window (issue 12), table-driven."""
+conversion, yearly caps and a requirement's own window (issue 12), table-driven.
+
+See docs/status-rules.md S3 (own window), S10 (profile years), S11 (credit tables),
+S12 (yearly caps) and S13 (alternatives).
+"""
 
 from datetime import date
 

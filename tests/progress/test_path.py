@@ -1,4 +1,7 @@
-"""The path to the next level (issue 12): fewest actions, their credit, the day."""
+"""The path to the next level (issue 12): fewest actions, their credit, the day.
+
+See docs/status-rules.md S18.
+"""
 
 from datetime import date, timedelta
 

@@ -1,5 +1,5 @@
 """The ruleset language's richer rules (issue 12): parsing, and errors that name the
-line and the field."""
+line and the field. The rules: docs/status-rules.md S3, S11–S13, S19, S20."""
 
 import pytest
 import yaml

@@ -1,4 +1,8 @@
-"""Table-driven tests of the pure status engine under the default ruleset."""
+"""Table-driven tests of the pure status engine under the default ruleset.
+
+Rule ids (S1 window, S2 29 February, S6–S10 measures, S15 lapses, S16 forecasts)
+are those of docs/status-rules.md.
+"""
 
 from datetime import date, timedelta
 

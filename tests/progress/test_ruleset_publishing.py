@@ -1,5 +1,8 @@
 """Publishing rulesets (issue 12): the diff against the active version, a reason for
-lowering a public standard, and publishing an earlier version again."""
+lowering a public standard, and publishing an earlier version again.
+
+Public standards and layers: docs/status-rules.md S19–S21.
+"""
 
 from __future__ import annotations
 

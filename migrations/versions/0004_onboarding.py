@@ -6,7 +6,8 @@ Create Date: 2026-12-06 21:30:00
 
 Imports match teachers by staff number or a keyed hash of the ID number,
 enterprises by credit code, records by the spreadsheet's own id; new accounts
-get a single-use activation link (only its SHA-256 stored) instead of a password.
+get a single-use activation link (only its SHA-256 stored) instead of a password,
+mailed through the outbox (a new notification kind) when they have an address.
 """
 
 from alembic import op
@@ -22,6 +23,32 @@ branch_labels = None
 depends_on = None
 
 UTC = pdtracker.timeutil.UTCDateTime(timezone=True)
+
+OLD_KINDS = (
+    "event_tomorrow",
+    "registration_deadline",
+    "placement_starting",
+    "placement_report_due",
+    "verification_digest",
+    "lapse_warning",
+    "department_digest",
+    "feed_failed",
+    "password_reset",
+)
+NEW_KINDS = (*OLD_KINDS, "account_activation")
+KIND_TABLES = ("notifications", "notification_preferences")
+
+
+def _kind_check(kinds):
+    return "kind IN ({})".format(", ".join(f"'{k}'" for k in kinds))
+
+
+def _replace_kind_check(kinds):
+    # Batch mode: SQLite cannot alter a CHECK constraint in place.
+    for table in KIND_TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(op.f(f"ck_{table}_kind"), type_="check")
+            batch_op.create_check_constraint(op.f(f"ck_{table}_kind"), _kind_check(kinds))
 
 
 def upgrade():
@@ -100,9 +127,14 @@ def upgrade():
         batch_op.create_index(
             "ix_activation_tokens_user_id", ["user_id"], unique=False
         )
+    _replace_kind_check(NEW_KINDS)
 
 
 def downgrade():
+    # Activation mails still in the outbox name a kind the old CHECK refuses.
+    op.execute("DELETE FROM notifications WHERE kind = 'account_activation'")
+    op.execute("DELETE FROM notification_preferences WHERE kind = 'account_activation'")
+    _replace_kind_check(OLD_KINDS)
     with op.batch_alter_table("activation_tokens") as batch_op:
         batch_op.drop_index("ix_activation_tokens_user_id")
     op.drop_table("activation_tokens")

@@ -236,6 +236,19 @@ def _password_reset(p: Mapping[str, Any], fmt: Formatter) -> Content:
     return Content(_("Set a new password"), lines, None, "")
 
 
+def _account_activation(p: Mapping[str, Any], fmt: Formatter) -> Content:
+    # An imported account has no password yet; the link (absolute) chooses the first.
+    lines = [
+        _("An account has been created for you. Your login name is %(username)s.",
+          username=p.get("username", "")),
+        _("Open this link before %(when)s to choose your password: %(url)s",
+          when=fmt.when(p.get("expires_at")), url=p.get("url", "")),
+        _("The link works once. If it has expired, ask your college's administrator"
+          " for a new one."),
+    ]  # fmt: skip
+    return Content(_("Activate your account"), lines, None, "")
+
+
 COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Content]] = {
     K.EVENT_TOMORROW: _event_tomorrow,
     K.REGISTRATION_DEADLINE: _registration_deadline,
@@ -246,6 +259,7 @@ COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Conte
     K.DEPARTMENT_DIGEST: _department_digest,
     K.FEED_FAILED: _feed_failed,
     K.PASSWORD_RESET: _password_reset,
+    K.ACCOUNT_ACTIVATION: _account_activation,
 }
 
 

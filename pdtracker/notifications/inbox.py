@@ -10,16 +10,12 @@ from sqlalchemy import CursorResult, func, select, update
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.notifications.models import (
+    MAIL_ONLY_KINDS,
     Notification,
-    NotificationKind,
     NotificationStatus,
 )
 
 S = NotificationStatus
-
-# E-mail only: a password-reset link in the inbox would let anyone holding a session
-# set a new password without knowing the current one.
-MAIL_ONLY_KINDS = (NotificationKind.PASSWORD_RESET.value,)
 
 
 def inbox_query(user: User) -> Any:

@@ -29,6 +29,16 @@ class NotificationKind(enum.StrEnum):
     FEED_FAILED = "feed_failed"
     # A password-reset link (auth): e-mail only, never shown in-app or switchable off.
     PASSWORD_RESET = "password_reset"
+    # An imported account's activation link (onboarding): e-mail only, like a reset.
+    ACCOUNT_ACTIVATION = "account_activation"
+
+
+# E-mail only: a link that sets a password must not sit in an in-app inbox (anyone
+# holding a session could use it), nor can it be switched off.
+MAIL_ONLY_KINDS = (
+    NotificationKind.PASSWORD_RESET.value,
+    NotificationKind.ACCOUNT_ACTIVATION.value,
+)
 
 
 class NotificationStatus(enum.StrEnum):

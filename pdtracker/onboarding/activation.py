@@ -3,22 +3,27 @@
 Imported accounts get no password (an unusable random hash); each gets a token
 valid 14 days, of which only the SHA-256 is stored. Using it sets the password
 and spends every link of the account, once: the UPDATE that marks it used is
-the check, so two requests with the same link cannot both succeed.
+the check, so two requests with the same link cannot both succeed. An account
+with an e-mail address gets its link by mail, planned in the outbox within the
+import's transaction (so a failed import mails nothing), when mail is set up.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.notifications.models import NotificationKind
+from pdtracker.notifications.outbox import Reminder, plan
 from pdtracker.onboarding.models import ActivationToken
 
 T = ActivationToken
@@ -52,6 +57,42 @@ def issue_tokens(users: Iterable[User], now: datetime) -> dict[int, str]:
         for user_id, token in tokens.items()
     )
     return tokens
+
+
+def mail_links(
+    users: Iterable[User],
+    tokens: dict[int, str],
+    link: Callable[[str], str] | None,
+    now: datetime,
+) -> set[int]:
+    """Plan the activation e-mail of each account with an address; their ids.
+
+    ``link`` turns a token into the activation page's absolute URL; without it,
+    or without a mail server, nothing is mailed and every link is listed instead.
+    The caller commits (with the accounts: all or nothing).
+    """
+    if link is None or not current_app.config.get("MAIL_SERVER"):
+        return set()
+    expires_at = now + LIFETIME
+    reminders = [
+        Reminder(
+            NotificationKind.ACCOUNT_ACTIVATION,
+            user.id,
+            "user",
+            user.id,
+            now,
+            expires_at,  # the dispatcher drops it once the link has expired
+            {
+                "url": link(tokens[user.id]),
+                "expires_at": expires_at.isoformat(),
+                "username": user.username,
+            },
+        )
+        for user in users
+        if user.email
+    ]
+    plan(reminders, now)
+    return {r.recipient_id for r in reminders}
 
 
 def _usable(token: str, now: datetime) -> list:

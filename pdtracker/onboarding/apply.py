@@ -7,6 +7,7 @@ session together (SQLAlchemy batches them), not one round trip per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,13 +39,17 @@ ACTIVITY_COLUMNS = tuple(c.name for c in Activity.__table__.columns if c.name !=
 
 @dataclass(frozen=True)
 class NewAccount:
-    """An account the import created, with its activation token (shown once)."""
+    """An account the import created, with its activation token (shown once).
+
+    ``mailed``: the link goes to the account's e-mail address, so it is not listed.
+    """
 
     user_id: int
     staff_number: str
     name: str
     email: str | None
     token: str
+    mailed: bool = False
 
 
 @dataclass
@@ -55,11 +60,24 @@ class Applied:
     accounts: list[NewAccount] = field(default_factory=list)
 
 
-def apply_plan(plan: Plan, *, actor: User | None, now: datetime) -> Applied:
-    """Create and update the plan's rows, audit the import; the caller commits."""
-    writer = {"people": _people, "enterprises": _enterprises, "records": _records}
+def apply_plan(
+    plan: Plan,
+    *,
+    actor: User | None,
+    now: datetime,
+    link: Callable[[str], str] | None = None,
+) -> Applied:
+    """Create and update the plan's rows, audit the import; the caller commits.
+
+    ``link`` makes a new account's absolute activation URL from its token; with
+    it (and a mail server) accounts with an e-mail address get the link mailed.
+    """
     actor_id = actor.id if actor is not None else None
-    created, accounts = writer[plan.importer](plan, actor_id, now)
+    if plan.importer == "people":
+        created, accounts = _people(plan, actor_id, now, link)
+    else:
+        writer = {"enterprises": _enterprises, "records": _records}
+        created, accounts = writer[plan.importer](plan, actor_id, now)
     updated = [r for r in plan.rows if r.action == Action.UPDATE]
     db.session.flush()
     summary = plan.summary()
@@ -90,7 +108,7 @@ def _set(obj: Any, attrs: dict[str, str], changes: dict[str, tuple]) -> None:
 
 
 def _people(
-    plan: Plan, actor_id: int | None, now: datetime
+    plan: Plan, actor_id: int | None, now: datetime, link: Callable[[str], str] | None
 ) -> tuple[list, list[NewAccount]]:
     for row in _rows(plan, Action.UPDATE):
         user: User = row.target
@@ -108,10 +126,12 @@ def _people(
     db.session.add_all(users)
     db.session.flush()
     tokens = activation.issue_tokens(users, now)
+    mailed = activation.mail_links(users, tokens, link, now)
     accounts = [
-        NewAccount(u.id, u.username, u.display_name, u.email, tokens[u.id])
+        NewAccount(u.id, u.username, u.display_name, u.email, tokens[u.id],
+                   u.id in mailed)
         for u in users
-    ]
+    ]  # fmt: skip
     return users, accounts
 
 

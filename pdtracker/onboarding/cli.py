@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -71,7 +72,8 @@ def _run(importer: str, path: Path, mapping_name: str | None, dry_run: bool,
     try:
         plan, applied = run_import(importer, _read(path), filename=path.name,
                                    actor=None, now=utcnow(), overrides=overrides,
-                                   verified=verified, dry_run=dry_run)  # fmt: skip
+                                   verified=verified, dry_run=dry_run,
+                                   link=_mail_link())  # fmt: skip
     except FileRefused as exc:
         db.session.rollback()
         raise Unreadable(f"{path.name}: {_(exc.template, **exc.params)}") from exc
@@ -99,8 +101,21 @@ def _print(report: dict, accounts: list) -> None:
     )
     for error in report["errors"]:
         click.echo(f"  {error['row']} {error['column']}: {error['message']}")
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     for account in accounts:
-        # Shown once: only the tokens' hashes are stored.
-        link = f"{base}/activate/{account.token}"
-        click.echo(f"  {account.staff_number} {account.name} {link}")
+        if account.mailed:
+            sent = _("activation link sent by e-mail to %(email)s", email=account.email)
+            click.echo(f"  {account.staff_number} {account.name} {sent}")
+        else:  # shown once: only the tokens' hashes are stored
+            click.echo(
+                f"  {account.staff_number} {account.name} {_link(account.token)}"
+            )
+
+
+def _link(token: str) -> str:
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return f"{base}/activate/{token}"
+
+
+def _mail_link() -> Callable[[str], str] | None:
+    # No request here: only PUBLIC_BASE_URL makes a link that works from a mailbox.
+    return _link if current_app.config.get("PUBLIC_BASE_URL") else None

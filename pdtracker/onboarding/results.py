@@ -15,6 +15,12 @@ from pdtracker.onboarding.plan import Action, Plan
 from pdtracker.onboarding.services import error_message
 from pdtracker.tabular import append_row, new_sheet, xlsx_bytes
 
+
+def mailed_note() -> str:
+    """What stands in place of a link that went to the person by e-mail."""
+    return _("Sent by e-mail")
+
+
 # Fixed by the issue (and ignored on re-import): the column users look for.
 REASON_HEADER = "错误原因"
 
@@ -38,7 +44,9 @@ def result_workbook(
         append_row(links_sheet, [_("Staff number"), _("Name"), _("E-mail"),
                                  _("Activation link")])  # fmt: skip
         for account in accounts:
-            link = (links or {}).get(account.user_id)
+            link = (
+                mailed_note() if account.mailed else (links or {}).get(account.user_id)
+            )
             append_row(
                 links_sheet, [account.staff_number, account.name, account.email, link]
             )

@@ -6,7 +6,7 @@ user's language, saved mappings, and the type names admins add.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask_babel import gettext
@@ -31,10 +31,12 @@ def run_import(
     overrides: Mapping[str, str] | None = None,
     verified: bool = False,
     dry_run: bool = False,
+    link: Callable[[str], str] | None = None,
 ) -> tuple[Plan, Applied | None]:
     """Plan the file and, unless ``dry_run``, apply its valid rows (flushed).
 
-    ``actor`` None is the command line, with an admin's reach. The caller
+    ``actor`` None is the command line, with an admin's reach. ``link`` makes
+    absolute activation URLs, for the new accounts' e-mails. The caller
     commits, or rolls back (always after a dry run): all rows or none.
     Raises FileRefused when the file cannot be read.
     """
@@ -42,7 +44,7 @@ def run_import(
                       overrides=overrides, verified=verified)  # fmt: skip
     if dry_run:
         return plan, None
-    return plan, apply_plan(plan, actor=actor, now=now)
+    return plan, apply_plan(plan, actor=actor, now=now, link=link)
 
 
 def error_message(error: RowError) -> str:

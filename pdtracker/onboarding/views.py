@@ -286,14 +286,16 @@ def apply(importer: str, sha: str):
             abort(400)
         verified = bool(getattr(form, "verified", None) and form.verified.data)
         plan, applied = _run(importer, data, form.filename.data or "upload", overrides,
-                             verified=verified)  # fmt: skip
+                             verified=verified, link=activation_link)  # fmt: skip
         db.session.commit()
     except FileRefused as exc:
         return _refused(exc)
     except Exception:
         db.session.rollback()  # all rows or none
         raise
-    links = {a.user_id: activation_link(a.token) for a in applied.accounts}
+    links = {
+        a.user_id: activation_link(a.token) for a in applied.accounts if not a.mailed
+    }
     result = uploads.store_result(result_workbook(plan, applied.accounts, links),
                                   current_user.id)  # fmt: skip
     return render_template("onboarding/result.html", plan=plan, accounts=applied.accounts,

@@ -12,12 +12,13 @@ from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
+from pdtracker.events.display import event_when, instant, seats_text
 from pdtracker.events.errors import EventError
 from pdtracker.events.forms import kind_choices, parse_month
 from pdtracker.events.messages import (
@@ -59,14 +60,11 @@ def _helpers() -> dict:
         "registration_label": lambda s: str(REGISTRATION_LABELS.get(s, s)),
         "event_status_label": lambda s: str(EVENT_STATUS_LABELS.get(s, s)),
         "kind_label": lambda kind: kind.label(str(get_locale() or "zh")),
-        "same_local_day": _same_local_day,
+        "event_when": event_when,
+        "event_instant": instant,
+        "seats_text": seats_text,
         "is_staff": current_user.is_authenticated and is_staff(),
     }
-
-
-def _same_local_day(start: datetime, end: datetime) -> bool:
-    """Whether two instants fall on one calendar day in the user's time zone."""
-    return to_user_timezone(start).date() == to_user_timezone(end).date()
 
 
 def is_staff() -> bool:

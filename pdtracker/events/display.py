@@ -1,0 +1,80 @@
+"""How an event's time and seats read on the event pages (template globals).
+
+A list repeats the same few texts row after row: when an event takes place
+depends only on its dates, the language and the user's time zone, and its seats
+line only on the numbers and the language, so each is worked out once per
+combination (as the activity list does for credits, in ``activities/display.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+
+from flask_babel import get_locale, get_timezone, to_user_timezone
+from flask_babel import gettext as _
+
+from pdtracker.events.models import Event
+from pdtracker.i18n import date_format, time_format
+
+
+def event_when(event: Event) -> str:
+    """ "12 Mar 2026 14:00 – 16:00", or the local dates of an all-day event."""
+    return _when(
+        event.is_all_day,
+        event.start_on,
+        event.last_day,
+        event.starts_at,
+        event.ends_at,
+        str(get_locale()),
+        str(get_timezone()),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(
+    all_day: bool,
+    start_on: date | None,
+    last_day: date | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    _locale: str,
+    _zone: str,
+) -> str:
+    # The language and zone are part of the key; the formatters read them from
+    # the request.
+    if all_day:
+        text = date_format(start_on)
+        if last_day != start_on:
+            text += " – " + date_format(last_day)
+        return text
+    if to_user_timezone(starts_at).date() == to_user_timezone(ends_at).date():
+        end = time_format(ends_at, "short")
+    else:
+        end = instant(ends_at)
+    return instant(starts_at) + " – " + end
+
+
+def instant(moment: datetime) -> str:
+    """A moment as date and hours:minutes in the user's time zone (no seconds)."""
+    return date_format(moment) + " " + time_format(moment, "short")
+
+
+def seats_text(capacity: int | None, taken: int, waiting: int) -> str:
+    """ "3 of 20 seats left", "Full · 2 on the waiting list", "5 registered"."""
+    return _seats(capacity, taken, waiting, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _seats(capacity: int | None, taken: int, waiting: int, _locale: str) -> str:
+    if capacity is None:
+        return _("%(count)d registered", count=taken)
+    if taken < capacity:
+        return _(
+            "%(left)d of %(capacity)d seats left",
+            left=capacity - taken,
+            capacity=capacity,
+        )
+    if waiting:
+        return _("Full") + " · " + _("%(count)d on the waiting list", count=waiting)
+    return _("Full")

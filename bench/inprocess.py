@@ -70,6 +70,12 @@ def pages(meta: dict) -> list[dict[str, Any]]:
         )
     out += [
         {"name": "event list", "path": "/events/", "user": teacher},
+        {
+            "name": "review queue (300 teachers)",
+            "path": "/activities/review",
+            "user": meta["heads"]["300"]["username"],
+        },
+        {"name": "placements", "path": "/placements/", "user": teacher},
         {"name": "teacher feed (full body)", "path": f"/calendar/t/{token}.ics"},
         {
             "name": "teacher feed (304)",

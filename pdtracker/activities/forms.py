@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup
 from wtforms import (
     DateField,
     DecimalField,
@@ -21,6 +22,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import Select
 
 from pdtracker.activities.evidence import UploadRejected, check_upload
 from pdtracker.activities.models import (
@@ -31,6 +33,7 @@ from pdtracker.activities.models import (
     CreditUnit,
 )
 from pdtracker.activities.services import REASON_MAX, ActivityFields
+from pdtracker.caching import LRU
 from pdtracker.navigation import STATUS_LABELS
 from pdtracker.placements.models import Enterprise
 
@@ -321,15 +324,43 @@ class RejectForm(FlaskForm):
     )
 
 
+class RememberedSelect(Select):
+    """A select whose HTML is worked out once per name, options and choice.
+
+    The activity list renders the same three filters on every request; their HTML
+    depends only on what is in the key (the labels as text, so the language too).
+    """
+
+    _html: LRU[tuple, Markup] = LRU(1024)
+
+    def __call__(self, field, **kwargs) -> Markup:
+        choices = tuple(field.iter_choices())
+        if field.flags.required or any(choice[3] for choice in choices):
+            return super().__call__(field, **kwargs)
+        key = (
+            field.name,
+            field.id,
+            tuple(sorted(kwargs.items())),
+            tuple(
+                (value, str(label), selected) for value, label, selected, _ in choices
+            ),
+        )
+        html = self._html.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            self._html.put(key, html)
+        return html
+
+
 class FilterForm(FlaskForm):
     """Filters of the activity list (a GET form, without CSRF)."""
 
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Kind"), validate_choice=False)
-    status = SelectField(_l("Status"), validate_choice=False)
-    year = SelectField(_l("Year"), validate_choice=False)
+    kind = SelectField(_l("Kind"), validate_choice=False, widget=RememberedSelect())
+    status = SelectField(_l("Status"), validate_choice=False, widget=RememberedSelect())
+    year = SelectField(_l("Year"), validate_choice=False, widget=RememberedSelect())
 
     def __init__(
         self,

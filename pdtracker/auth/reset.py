@@ -7,14 +7,13 @@ works once. The answer to a request never tells whether the account exists.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from pdtracker import onetime
 from pdtracker.audit import record
 from pdtracker.auth import throttle
 from pdtracker.auth.models import PasswordResetToken, User
@@ -23,13 +22,9 @@ from pdtracker.auth.throttle import Limit, Verdict, as_timedelta
 from pdtracker.extensions import db
 from pdtracker.notifications.models import NotificationKind
 from pdtracker.notifications.outbox import Reminder, plan
+from pdtracker.onetime import token_hash
 
 T = PasswordResetToken
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a token: its SHA-256, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_limits(identifier: str, address: str) -> list[Limit]:
@@ -77,7 +72,7 @@ def request_reset(
 def _send_link(
     user: User, address: str, link: Callable[[str], str], now: datetime
 ) -> None:
-    token = secrets.token_urlsafe(32)
+    token = onetime.new_token()
     life = as_timedelta(current_app.config["PASSWORD_RESET_LIFETIME"])
     row = T(
         user_id=user.id,
@@ -106,19 +101,9 @@ def _send_link(
     record(None, "password.reset_requested", "user", user.id, now=now, address=address)
 
 
-def _usable(token: str, now: datetime) -> list:
-    active = select(User.id).where(User.is_active_account.is_(True))
-    return [
-        T.token_hash == token_hash(token),
-        T.used_at.is_(None),
-        T.expires_at > now,
-        T.user_id.in_(active),
-    ]
-
-
 def is_usable(token: str, now: datetime) -> bool:
     """The link exists, is unused and unexpired, and its account is active."""
-    return db.session.scalar(select(T.id).where(*_usable(token, now))) is not None
+    return onetime.is_usable(T, token, now)
 
 
 def reset_password(token: str, new_password: str, now: datetime) -> User | None:
@@ -128,24 +113,12 @@ def reset_password(token: str, new_password: str, now: datetime) -> User | None:
     account's login failures are forgotten (its owner proved the e-mail address).
     Returns None if the token is not usable. The caller commits.
     """
-    user_id = db.session.scalar(
-        update(T)
-        .where(*_usable(token, now))
-        .values(used_at=now)
-        .returning(T.user_id)
-        .execution_options(synchronize_session=False)
-    )
+    user_id = onetime.spend(T, token, now)
     if user_id is None:
         return None
     user = db.session.get_one(User, user_id)  # the token row references it
     user.set_password(new_password)
     user.end_other_sessions()
-    db.session.execute(
-        update(T)
-        .where(T.user_id == user_id, T.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
     throttle.succeeded([account_limit(user.username)])
     record(user.id, "password.reset", "user", user.id, now=now)
     return user

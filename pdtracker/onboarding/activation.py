@@ -10,29 +10,24 @@ import's transaction (so a failed import mails nothing), when mail is set up.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
+from pdtracker import onetime
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.notifications.models import NotificationKind
 from pdtracker.notifications.outbox import Reminder, plan
 from pdtracker.onboarding.models import ActivationToken
+from pdtracker.onetime import token_hash
 
 T = ActivationToken
 LIFETIME = timedelta(days=14)
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a token: its SHA-256, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def unusable_password_hash() -> str:
@@ -46,7 +41,7 @@ def unusable_password_hash() -> str:
 
 def issue_tokens(users: Iterable[User], now: datetime) -> dict[int, str]:
     """A fresh activation token per account (user id → token). The caller commits."""
-    tokens = {user.id: secrets.token_urlsafe(32) for user in users}
+    tokens = {user.id: onetime.new_token() for user in users}
     db.session.add_all(
         T(
             user_id=user_id,
@@ -95,19 +90,9 @@ def mail_links(
     return {r.recipient_id for r in reminders}
 
 
-def _usable(token: str, now: datetime) -> list:
-    active = select(User.id).where(User.is_active_account.is_(True))
-    return [
-        T.token_hash == token_hash(token),
-        T.used_at.is_(None),
-        T.expires_at > now,
-        T.user_id.in_(active),
-    ]
-
-
 def is_usable(token: str, now: datetime) -> bool:
     """The link exists, is unused and unexpired, and its account is active."""
-    return db.session.scalar(select(T.id).where(*_usable(token, now))) is not None
+    return onetime.is_usable(T, token, now)
 
 
 def activate(token: str, password: str, now: datetime) -> User | None:
@@ -115,21 +100,9 @@ def activate(token: str, password: str, now: datetime) -> User | None:
 
     The caller commits.
     """
-    user_id = db.session.scalar(
-        update(T)
-        .where(*_usable(token, now))
-        .values(used_at=now)
-        .returning(T.user_id)
-        .execution_options(synchronize_session=False)
-    )
+    user_id = onetime.spend(T, token, now)
     if user_id is None:
         return None
-    db.session.execute(
-        update(T)
-        .where(T.user_id == user_id, T.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
     user = db.session.get(User, user_id)
     if user is None:  # the account was deleted since the link was made
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from pdtracker.auth.models import Role, User, UserRole
@@ -16,16 +18,25 @@ def department_teachers(department_id: int | None) -> list[User]:
     """
     if department_id is None:
         return []
+    return active_teachers(
+        User.department_id == department_id, order=(User.display_name, User.id)
+    )
+
+
+def active_teachers(
+    *where: ColumnElement[bool], order: tuple[Any, ...] = (User.id,)
+) -> list[User]:
+    """Active teachers (with their profiles) matching ``where``, in one query."""
     return list(
         db.session.scalars(
             select(User)
             .join(UserRole, UserRole.user_id == User.id)
             .options(joinedload(User.teacher_profile), lazyload(User.roles))
             .where(
-                User.department_id == department_id,
+                *where,
                 User.is_active_account.is_(True),
                 UserRole.role == Role.TEACHER.value,
             )
-            .order_by(User.display_name, User.id)
+            .order_by(*order)
         ).unique()
     )

@@ -20,13 +20,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.orm import joinedload, lazyload
 
 from pdtracker.activities.models import ActivityStatus
-from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from pdtracker.org.queries import department_teachers
+from pdtracker.org.queries import active_teachers, department_teachers
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import (
     ProgressReport,
@@ -397,7 +396,7 @@ def store_evaluations(
     teachers = (
         department_teachers(department_id)
         if department_id is not None
-        else _all_teachers()
+        else active_teachers()
     )
     stored = 0
     for start in range(0, len(teachers), batch):
@@ -447,21 +446,6 @@ def _store_batch(
         assert isinstance(table, Table)  # a mapped class's table, for Core's insert
         db.session.execute(table.insert(), rows)
     return len(rows)
-
-
-def _all_teachers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .options(joinedload(User.teacher_profile), lazyload(User.roles))
-            .where(
-                User.is_active_account.is_(True),
-                UserRole.role == Role.TEACHER.value,
-            )
-            .order_by(User.id)
-        ).unique()
-    )
 
 
 def stored_evaluations(teacher_id: int) -> list[Evaluation]:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, select, update
+from sqlalchemy import CursorResult, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pdtracker.auth.models import ThrottleCounter
@@ -153,3 +153,27 @@ def _locked(keys: list[str], now: datetime) -> dict[str, ThrottleCounter]:
         select(C).where(C.key.in_(keys)).execution_options(populate_existing=True)
     )
     return {row.key: row for row in rows}
+
+
+# A counter untouched this long has leaked to nothing: failures leak at no less than
+# 3 per 15 minutes (the smallest free count per window), 288 a day, while the
+# longest wait lets at most 96 attempts a day through.
+FORGET_AFTER = timedelta(days=1)
+
+
+def prune(now: datetime) -> int:
+    """Delete counters that can no longer delay anyone (the caller commits)."""
+    statement = (
+        delete(ThrottleCounter)
+        .where(
+            ThrottleCounter.last_at < now - FORGET_AFTER,
+            or_(
+                ThrottleCounter.blocked_until.is_(None),
+                ThrottleCounter.blocked_until < now,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = db.session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount

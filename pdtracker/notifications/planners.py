@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from pdtracker.activities.models import Activity, ActivityStatus
+from pdtracker.auth import throttle
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
 from pdtracker.notifications.models import NotificationKind
@@ -344,6 +345,7 @@ def nightly_lapse_check(now: datetime) -> dict[str, Any]:
         counts |= exc.counts
         errors.append(str(exc))
     counts |= prune(now)
+    counts["throttle_counters_pruned"] = throttle.prune(now)
     db.session.commit()
     if errors:
         raise TickError(counts, errors)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from pdtracker.extensions import db
 from tests.conftest import DEMO_PASSWORD, requires_postgres
 
 WRONG = "wrong-password"
@@ -176,3 +178,35 @@ def test_concurrent_guesses_get_at_most_the_allowed_number(app, world, delays) -
         thread.join()
     assert sorted(set(statuses)) == [200, 429]
     assert statuses.count(200) == 5
+
+
+def test_the_nightly_tick_forgets_counters_that_have_leaked_away(app) -> None:
+    """Counters untouched for a day are gone; recent or still-blocking ones stay."""
+    from pdtracker.auth.models import ThrottleCounter
+    from pdtracker.notifications.planners import nightly_lapse_check
+
+    now = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    rows = {
+        "login:account:stale": (now - timedelta(days=2), None, 40),
+        "login:account:recent": (now - timedelta(hours=3), None, 4),
+        "login:address:blocked": (
+            now - timedelta(days=2),
+            now + timedelta(minutes=5),
+            9,
+        ),
+    }
+    with app.app_context():
+        for key, (last_at, blocked_until, failures) in rows.items():
+            db.session.add(
+                ThrottleCounter(
+                    key=key,
+                    failures=failures,
+                    last_at=last_at,
+                    blocked_until=blocked_until,
+                )
+            )
+        db.session.commit()
+        counts = nightly_lapse_check(now)
+        left = set(db.session.scalars(select(ThrottleCounter.key)))
+    assert left == {"login:account:recent", "login:address:blocked"}
+    assert counts["throttle_counters_pruned"] == 1

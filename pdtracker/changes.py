@@ -44,6 +44,7 @@ from pdtracker.calendar.models import (
     department_feed_key,
     teacher_feed_key,
 )
+from pdtracker.database import dialect_insert
 from pdtracker.events.models import Event, Registration
 from pdtracker.org.models import Department
 from pdtracker.placements.models import Enterprise, Placement
@@ -83,28 +84,18 @@ def bump(connection: Connection, keys: Iterable[str], now: datetime) -> None:
     now = now.replace(microsecond=0)
     table = cast(Table, FeedState.__table__)  # declared as FromClause by the ORM
     rows = [{"feed_key": k, "version": 1, "changed_at": now} for k in keys]
+    insert = dialect_insert(connection.dialect.name)(table).values(rows)
     if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg = pg_insert(table).values(rows)
         second = literal(timedelta(seconds=1), Interval())
-        later = func.greatest(table.c.changed_at + second, pg.excluded.changed_at)
-        upsert: Executable = pg.on_conflict_do_update(
-            index_elements=[table.c.feed_key], set_=_bumped(table, later)
-        )
-    elif connection.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite = sqlite_insert(table).values(rows)
+        later = func.greatest(table.c.changed_at + second, insert.excluded.changed_at)
+    else:
         # Both sides are "YYYY-MM-DD HH:MM:SS[.ffffff]" text, so max() compares times.
         later = func.max(
-            func.datetime(table.c.changed_at, "+1 second"), lite.excluded.changed_at
+            func.datetime(table.c.changed_at, "+1 second"), insert.excluded.changed_at
         )
-        upsert = lite.on_conflict_do_update(
-            index_elements=[table.c.feed_key], set_=_bumped(table, later)
-        )
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(connection.dialect.name)
+    upsert: Executable = insert.on_conflict_do_update(
+        index_elements=[table.c.feed_key], set_=_bumped(table, later)
+    )
     connection.execute(upsert)
     if connection.dialect.name == "postgresql":
         # Transactional: delivered to the listeners at commit, never on rollback.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from pdtracker.extensions import db
@@ -56,3 +57,16 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT for the dialect (PostgreSQL or SQLite).
+
+    Upserts are single statements on both databases, so concurrent writers of the
+    same key never race between a read and an insert.
+    """
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(dialect)  # only SQLite and PostgreSQL are supported

@@ -22,9 +22,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import CursorResult, case, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from pdtracker.auth.models import ThrottleCounter
+from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 
 C = ThrottleCounter
@@ -139,8 +139,7 @@ def _locked(keys: list[str], now: datetime) -> dict[str, ThrottleCounter]:
 
     Keys are taken in sorted order so two requests never wait for each other's.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(db.session.get_bind().dialect.name)
     for key in keys:
         db.session.execute(
             insert(C)

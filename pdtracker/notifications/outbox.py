@@ -16,9 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.notifications.models import (
     Notification,
@@ -85,11 +85,6 @@ def begin_write() -> None:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def dialect_insert(dialect: str) -> Any:
-    """The INSERT construct with ON CONFLICT for the dialect (PostgreSQL or SQLite)."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _row(reminder: Reminder, key: str, now: datetime) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import CursorResult, delete, func, select
 
+from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.notifications.models import SchedulerHeartbeat, SchedulerRun
-from pdtracker.notifications.outbox import dialect_insert
 
 
 class TickError(Exception):

@@ -8,13 +8,11 @@ verified the changed record.
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from pdtracker.activities.models import Activity, EvidenceFile
@@ -22,7 +20,8 @@ from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
 from tests.activities.conftest import PNG, file_field, lecture_data
-from tests.conftest import DEMO_PASSWORD, requires_postgres
+from tests.concurrency import at_once, signed_in
+from tests.conftest import requires_postgres
 
 # The teacher's side of each race: the request and the audit action it leaves.
 CHANGES = {
@@ -43,35 +42,6 @@ CHANGES = {
     ),
     "delete": ("/activities/{id}/delete", dict, "activity.delete"),
 }
-
-
-def _signed_in(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
-
-
-def _at_once(*requests) -> list:
-    """Run each request in its own thread, released together; their status codes."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = requests[i]().status_code
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _last_audit_id(app: Flask) -> int:
@@ -148,17 +118,20 @@ def _races(
     dept = make_department()
     teacher = make_user("t-lock", Role.TEACHER, department=dept, locale="en")
     make_user("h-lock", Role.HEAD, Role.TEACHER, department=dept, locale="en")
-    head_client, teacher_client = _signed_in(app, "h-lock"), _signed_in(app, "t-lock")
+    head_client, teacher_client = signed_in(app, "h-lock"), signed_in(app, "t-lock")
     url, make_data, _ = CHANGES[kind]
     for _ in range(rounds):
         activity = make_activity(teacher, hours=Decimal("3"))
         evidence = make_evidence(activity)
         change_url = url.format(id=activity.id, evidence_id=evidence.id)
         data, since = make_data(), _last_audit_id(app)
-        codes = _at_once(
-            lambda a=activity: head_client.post(f"/activities/{a.id}/verify"),
-            lambda u=change_url, d=data: teacher_client.post(u, data=d),
-        )
+        codes = [
+            getattr(r, "status_code", r)
+            for r in at_once(
+                lambda a=activity: head_client.post(f"/activities/{a.id}/verify"),
+                lambda u=change_url, d=data: teacher_client.post(u, data=d),
+            )
+        ]
         assert [c for c in codes if not isinstance(c, int)] == []
         _check_round(app, kind, activity.id, evidence, codes, since)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
 
 from flask import Flask
@@ -15,65 +14,26 @@ from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
 from pdtracker.placements.models import Placement
-from tests.conftest import DEMO_PASSWORD, requires_postgres
+from tests.concurrency import at_once, signed_in
+from tests.conftest import requires_postgres
 from tests.placements.conftest import PDF
 
 REQUESTS = 10
 
 
-def _signed_in(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _post_at_once(clients: list[FlaskClient], url: str, make_data) -> list:
-    """POST from every client in its own thread, released together; the final pages."""
-    barrier = threading.Barrier(len(clients))
-    pages: list = [None] * len(clients)
+    """POST from every client at once; the final pages as (status, text) or errors."""
 
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = clients[i].post(
-                url,
-                data=make_data(),
-                content_type="multipart/form-data",
-                follow_redirects=True,
-            )
-            pages[i] = (response.status_code, response.text)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            pages[i] = exc
+    def post(client: FlaskClient) -> tuple[int, str]:
+        response = client.post(
+            url,
+            data=make_data(),
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+        return response.status_code, response.text
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return pages
-
-
-def _at_once(*requests) -> list:
-    """Run each request in its own thread, released together; responses or errors."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = requests[i]()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return at_once(*(lambda c=client: post(c) for client in clients))
 
 
 def _reports_on_disk(app: Flask) -> list[Path]:
@@ -95,7 +55,7 @@ def _race(app, make_department, make_user, make_enterprise, make_placement) -> N
     teacher = make_user("t-race", Role.TEACHER, department=dept)
     make_user("h-race", Role.HEAD, Role.TEACHER, department=dept, locale="en")
     placement = make_placement(teacher, make_enterprise(), status="in_progress")
-    clients = [_signed_in(app, "h-race") for _ in range(REQUESTS)]
+    clients = [signed_in(app, "h-race") for _ in range(REQUESTS)]
 
     pages = _post_at_once(
         clients,
@@ -156,7 +116,7 @@ def _steps_race(
     teacher = make_user("t-steps", Role.TEACHER, department=dept)
     make_user("h-steps", Role.HEAD, Role.TEACHER, department=dept, locale="en")
     placement = make_placement(teacher, make_enterprise())
-    clients = [_signed_in(app, "h-steps") for _ in range(5)]
+    clients = [signed_in(app, "h-steps") for _ in range(5)]
     url = f"/placements/{placement.id}"
     steps = [
         ("approve", {}, "placement.approved", "approved", "already been approved"),
@@ -218,13 +178,13 @@ def _edit_race(
     teacher = make_user("t-edit", Role.TEACHER, department=dept)
     make_user("h-edit", Role.HEAD, Role.TEACHER, department=dept, locale="en")
     enterprise = make_enterprise(placement_capacity=100)
-    editor, completer = _signed_in(app, "h-edit"), _signed_in(app, "h-edit")
+    editor, completer = signed_in(app, "h-edit"), signed_in(app, "h-edit")
     for _ in range(8):
         placement = make_placement(teacher, enterprise, status="in_progress")
         url = f"/placements/{placement.id}"
         edit_data = _edit_form(placement, "改后")
         report = {"report": (io.BytesIO(PDF), "实践总结.pdf")}
-        pages = _at_once(
+        pages = at_once(
             lambda u=url, d=edit_data: editor.post(f"{u}/edit", data=d),
             lambda u=url, d=report: completer.post(f"{u}/complete", data=d),
         )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
+from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import exports
@@ -45,12 +46,13 @@ _SENTENCES_MAX = 20_000
 
 
 def _memo(key: tuple, make: Callable[[], str]) -> str:
-    memo: dict = current_app.extensions.setdefault("progress_sentences", {})
+    memo: LRU[tuple, str] = per_app(
+        current_app, "progress_sentences", lambda: LRU(_SENTENCES_MAX)
+    )
     found = memo.get(key)
     if found is None:
-        if len(memo) >= _SENTENCES_MAX:
-            memo.clear()
-        found = memo[key] = make()
+        found = make()
+        memo.put(key, found)
     return found
 
 

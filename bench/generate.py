@@ -774,6 +774,7 @@ def _user(
     department_id: int,
     password_hash: str,
     clock: Clock,
+    institution_id: int = 1,
 ) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -784,6 +785,7 @@ def _user(
         "is_active": True,
         "session_version": 1,
         "department_id": department_id,
+        "institution_id": institution_id,
         "locale": "zh_Hans_CN",
         "timezone": "Asia/Shanghai",
         "created_at": clock.now - timedelta(days=6 * 365),

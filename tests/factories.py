@@ -49,15 +49,35 @@ def soon(days: float = 10, hour: int = 1) -> datetime:
 # --- people ------------------------------------------------------------------------
 
 
-def make_department(
-    app: Flask, code: str = "AI", name: str = "人工智能技术应用系"
-) -> Department:
-    """A department (and its institution on first use)."""
+COLLEGES = {"DEMO": "示范职业技术学院", "NORTH": "北城职业技术学院"}
+
+
+def _institution(code: str) -> Institution:
+    inst = db.session.scalar(db.select(Institution).filter_by(code=code))
+    if inst is None:
+        inst = Institution(code=code, name=COLLEGES.get(code, f"{code} 学院"))
+        db.session.add(inst)
+        db.session.flush()
+    return inst
+
+
+def make_institution(app: Flask, code: str = "DEMO") -> Institution:
+    """A college (a tenant), made on first use of its code."""
     with app.app_context():
-        inst = db.session.scalar(db.select(Institution).filter_by(code="DEMO"))
-        if inst is None:
-            inst = Institution(code="DEMO", name="示范职业技术学院")
-            db.session.add(inst)
+        inst = _institution(code)
+        db.session.commit()
+        return detached(inst)
+
+
+def make_department(
+    app: Flask,
+    code: str = "AI",
+    name: str = "人工智能技术应用系",
+    institution: str = "DEMO",
+) -> Department:
+    """A department of a college (made on first use of its code; DEMO by default)."""
+    with app.app_context():
+        inst = _institution(institution)
         dept = Department(institution=inst, code=code, name=name)
         db.session.add(dept)
         db.session.commit()

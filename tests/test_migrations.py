@@ -116,3 +116,71 @@ def test_postgres_activity_sequence_upgrade_keeps_rows(
     empty_pg_database, tmp_path
 ) -> None:
     _check_activity_sequence_upgrade(empty_pg_database, tmp_path)
+
+
+def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
+    """Upgrading from 0001 keeps rows that hang off rebuilt tables.
+
+    SQLite rebuilds a table to alter it (copy, drop, rename); with foreign keys
+    enforced, dropping ``users`` or ``activities`` would cascade into their
+    dependants (evidence, roles) unless the migration runs with them deferred.
+    """
+    from sqlalchemy import text
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "UPLOAD_FOLDER": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO institutions (id, code, name) VALUES (3, 'DEMO', '示范学院')",
+                "INSERT INTO departments (id, institution_id, code, name)"
+                " VALUES (5, 3, 'AI', '人工智能系')",
+                "INSERT INTO users (id, username, display_name, password_hash, is_active,"
+                " session_version, locale, timezone, created_at, updated_at,"
+                " department_id) VALUES (1, 'zhang', '张老师', 'x', true, 0,"
+                f" 'zh_Hans_CN', 'Asia/Shanghai', {NOW}, {NOW}, 5)",
+                "INSERT INTO user_roles (user_id, role) VALUES (1, 'teacher')",
+                "INSERT INTO activities (id, teacher_id, kind_code, title, starts_on,"
+                " role, status, source, created_at, updated_at) VALUES (7, 1,"
+                " 'expert_lecture', '专家讲座', '2026-03-01', 'attendee', 'completed',"
+                f" 'self', {NOW}, {NOW})",
+                "INSERT INTO evidence_files (id, activity_id, original_name, stored_name,"
+                " content_type, size_bytes, sha256, uploaded_by_id, created_at) VALUES"
+                " (9, 7, '证明.pdf', 'abc', 'application/pdf', 10, 'f', 1,"
+                f" {NOW})",
+            ):
+                conn.execute(text(statement))
+        upgrade()
+        with db.engine.connect() as conn:
+            counts = {
+                table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("users", "user_roles", "activities", "evidence_files")
+            }
+            institution = conn.execute(
+                text("SELECT institution_id FROM users WHERE id = 1")
+            ).scalar()
+        assert counts == {
+            "users": 1,
+            "user_roles": 1,
+            "activities": 1,
+            "evidence_files": 1,
+        }
+        assert institution == 3
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_sqlite_upgrade_keeps_dependent_rows(tmp_path) -> None:
+    _check_upgrade_keeps_dependent_rows(f"sqlite:///{tmp_path / 'd.sqlite'}", tmp_path)
+
+
+@requires_postgres
+def test_postgres_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path) -> None:
+    _check_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path)

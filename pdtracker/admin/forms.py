@@ -36,7 +36,9 @@ from pdtracker.org.models import Department, Institution, TeacherProfile
 ROLE_LABELS = {
     Role.TEACHER: _l("Teacher"),
     Role.HEAD: _l("Department head"),
+    Role.COLLEGE_ADMIN: _l("College administrator"),
     Role.STAFF: _l("Association staff"),
+    Role.MENTOR: _l("Enterprise mentor"),
     Role.ADMIN: _l("Administrator"),
 }
 

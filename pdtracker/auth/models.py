@@ -5,11 +5,19 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +25,7 @@ from pdtracker.database import Model
 from pdtracker.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from pdtracker.org.models import Department, TeacherProfile
+    from pdtracker.org.models import Department, Institution, TeacherProfile
 
 
 class Role(enum.StrEnum):
@@ -25,7 +33,13 @@ class Role(enum.StrEnum):
 
     TEACHER = "teacher"
     HEAD = "head"
+    # One college's administrator: its departments, people, imports, rules, rounds.
+    COLLEGE_ADMIN = "college_admin"
+    # The association's staff: events, offers, aggregates across colleges.
     STAFF = "staff"
+    # An enterprise's mentor: only the placements that enterprise hosts.
+    MENTOR = "mentor"
+    # The deployment's administrator: everything.
     ADMIN = "admin"
 
 
@@ -36,6 +50,19 @@ class User(UserMixin, Model):
     """A person who logs in."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # A member of a department belongs to that department's college: the pair
+        # must name a real department row, so the two can never disagree.
+        CheckConstraint(
+            "department_id IS NULL OR institution_id IS NOT NULL",
+            name="department_has_institution",
+        ),
+        ForeignKeyConstraint(
+            ["department_id", "institution_id"],
+            ["departments.id", "departments.institution_id"],
+            name="fk_users_department_institution",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -48,6 +75,11 @@ class User(UserMixin, Model):
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="SET NULL"), index=True
     )
+    # The college (tenant) a person belongs to; None for association staff and
+    # the deployment's admin. Kept equal to the department's by set_department.
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -55,7 +87,10 @@ class User(UserMixin, Model):
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    institution: Mapped[Institution | None] = relationship(
+        foreign_keys=[institution_id]
+    )
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
@@ -111,6 +146,23 @@ class User(UserMixin, Model):
     def end_other_sessions(self) -> None:
         """Invalidate every session cookie issued before now."""
         self.session_version += 1
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _follow_department(mapper: Any, connection: Any, target: User) -> None:
+    """A person in a department belongs to its college: copy the institution.
+
+    Done at flush, so every path that sets a department (forms, imports, the
+    demo, tests) keeps the two in step; the database's composite foreign key
+    refuses any pair that disagrees anyway.
+    """
+    if target.department_id is None:
+        return
+    target.institution_id = connection.scalar(
+        text("SELECT institution_id FROM departments WHERE id = :id"),
+        {"id": target.department_id},
+    )
 
 
 _DUMMY_HASHES: dict[str, str] = {}

@@ -31,7 +31,11 @@ class Department(Model):
     """A department (系/专业群) of an institution."""
 
     __tablename__ = "departments"
-    __table_args__ = (UniqueConstraint("institution_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("institution_id", "code"),
+        # The target of users' (department_id, institution_id) foreign key.
+        UniqueConstraint("id", "institution_id", name="uq_departments_id_institution"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(

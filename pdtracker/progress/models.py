@@ -61,19 +61,31 @@ class StoredRuleset(Model):
         CheckConstraint(
             "status = 'published' OR NOT is_active", name="active_published"
         ),
-        # One active ruleset for the whole deployment.
+        # One active ruleset per scope: the deployment's regional layer (no
+        # institution) and each college's own layer.
         Index(
-            "uq_rulesets_is_active",
+            "uq_rulesets_active_regional",
             "is_active",
             unique=True,
-            sqlite_where=text("is_active"),
-            postgresql_where=text("is_active"),
+            sqlite_where=text("is_active AND institution_id IS NULL"),
+            postgresql_where=text("is_active AND institution_id IS NULL"),
+        ),
+        Index(
+            "uq_rulesets_active_college",
+            "institution_id",
+            unique=True,
+            sqlite_where=text("is_active AND institution_id IS NOT NULL"),
+            postgresql_where=text("is_active AND institution_id IS NOT NULL"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     version: Mapped[int]
+    # The college whose layer this is; None for the deployment's (regional) layer.
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
     document: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(8))
     # The ruleset this one builds on, and the version it was published against.

@@ -327,7 +327,8 @@ def bulk_department(app, make_department, code: str, teachers: int, per_teacher:
             insert(User).returning(User.id, sort_by_parameter_order=True),
             [
                 {"username": f"{code}-{n}", "display_name": f"教师{n}",
-                 "email": None, "password_hash": "x", "department_id": dept.id}
+                 "email": None, "password_hash": "x", "department_id": dept.id,
+                 "institution_id": dept.institution_id}
                 for n in range(teachers)
             ],
         ).all()  # fmt: skip

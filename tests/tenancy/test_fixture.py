@@ -14,7 +14,8 @@ def test_people_belong_to_their_departments_college(app, two_colleges) -> None:
         }
     assert college["teacher1"] == college["head1"] == college["cadmin1"] == w["demo"].id
     assert college["north_teacher1"] == college["cadmin2"] == w["north"].id
-    assert college["staff1"] is None and college["admin"] is None
+    assert college["staff1"] is None
+    assert college["admin"] is None
     assert w["demo_ai"].institution_id != w["north_ai"].institution_id
 
 

@@ -31,6 +31,22 @@ class NotificationKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     # An imported account's activation link (onboarding): e-mail only, like a reset.
     ACCOUNT_ACTIVATION = "account_activation"
+    # Outcomes, sent once each when they happen (notifications/outcomes.py).
+    ACTIVITY_VERIFIED = "activity_verified"
+    ACTIVITY_REJECTED = "activity_rejected"
+    PLACEMENT_APPROVED = "placement_approved"
+    PLACEMENT_STARTED = "placement_started"
+    PLACEMENT_COMPLETED = "placement_completed"
+    PLACEMENT_CANCELLED = "placement_cancelled"
+    WAITLIST_PROMOTED = "waitlist_promoted"
+    ATTENDANCE_CREDITED = "attendance_credited"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    RECOGNITION_RESULT = "recognition_result"
+    RECOGNITION_REVIEW_DUE = "recognition_review_due"
+    RECOGNITION_SUSPENDED = "recognition_suspended"
+    PLACEMENT_REQUEST_CONFIRMED = "placement_request_confirmed"
+    PLACEMENT_REQUEST_DECLINED = "placement_request_declined"
 
 
 # E-mail only: a link that sets a password must not sit in an in-app inbox (anyone

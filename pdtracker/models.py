@@ -15,12 +15,26 @@ from pdtracker.onboarding.models import ActivationToken, ImportMapping, KindSyno
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.progress.models import Evaluation, StoredRuleset
+from pdtracker.recognition.models import (
+    Decision,
+    FormalCheck,
+    Objection,
+    PanelVote,
+    Recognition,
+    RecognitionApplication,
+    RecognitionBasis,
+    RecognitionBasisFile,
+    RecognitionChange,
+    RecognitionRound,
+    RoundReviewer,
+)
 
 __all__ = [
     "ActivationToken",
     "Activity",
     "ActivityKind",
     "AuditEntry",
+    "Decision",
     "Department",
     "Enterprise",
     "Evaluation",
@@ -28,6 +42,7 @@ __all__ = [
     "EvidenceFile",
     "FeedState",
     "FeedToken",
+    "FormalCheck",
     "ImportMapping",
     "ImportSource",
     "Institution",
@@ -35,9 +50,18 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "NotificationPreference",
+    "Objection",
+    "PanelVote",
     "Placement",
+    "Recognition",
+    "RecognitionApplication",
+    "RecognitionBasis",
+    "RecognitionBasisFile",
+    "RecognitionChange",
+    "RecognitionRound",
     "Registration",
     "Role",
+    "RoundReviewer",
     "SchedulerHeartbeat",
     "SchedulerRun",
     "StoredRuleset",

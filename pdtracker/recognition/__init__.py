@@ -1,0 +1,1 @@
+"""Recognition (认定): rounds, applications, review and the recognitions they produce."""

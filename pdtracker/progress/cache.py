@@ -14,8 +14,9 @@ query per page:
 - what that version does not cover, read in the same query: the teacher rows
   themselves (membership by role, names, the professional-course flag and the
   profile fields the exports show);
-- the local date (``as_of``) and the active ruleset version (its own small query,
-  see :func:`records.active_ruleset`);
+- the local date (``as_of``) and the identity of the ruleset that applies to the
+  department's (or teacher's) college: its own layer or the regional one (its own
+  small query, see :func:`records.active_ruleset_for`);
 - an expiry: a registered event's end, after which its seat is no longer planned.
 
 The department page keeps each teacher's evaluation (a *row*) under that teacher's
@@ -47,7 +48,7 @@ from pdtracker.calendar.models import (
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.progress import facts, services
-from pdtracker.progress.records import ActiveRuleset, active_ruleset
+from pdtracker.progress.records import ActiveRuleset, active_ruleset_for
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 from pdtracker.timeutil import local_today, utcnow
 
@@ -109,7 +110,7 @@ class TeacherRow:
 
 
 def _ruleset_key(active: ActiveRuleset) -> tuple:
-    return (active.name, active.version, active.record_id)
+    return active.identity
 
 
 def _detached(status: TeacherStatus) -> TeacherStatus:
@@ -171,7 +172,7 @@ def department_summary(
     A hit costs two queries (ruleset, fingerprint); a miss adds three, and then
     evaluates only the teachers whose own key changed.
     """
-    active = active or active_ruleset()
+    active = active or active_ruleset_for(department.institution_id)
     now = now or utcnow()
     as_of = local_today(now)
     rows = _department_rows(department.id)
@@ -249,7 +250,7 @@ def teacher_status(
     A hit costs two queries (ruleset, fingerprint); a miss adds four (the facts and
     the events open to the teacher, for the path to the next level).
     """
-    active = active or active_ruleset()
+    active = active or active_ruleset_for(teacher.institution_id)
     now = now or utcnow()
     as_of = local_today(now)
     version = (

@@ -1,25 +1,28 @@
-"""Stored ruleset versions: which one is active, drafts, publishing.
+"""Stored ruleset versions: which one is active per scope, drafts, publishing.
 
-A ruleset document is stored as a :class:`StoredRuleset` row per version; the
-active published version (else the shipped default) is what every page evaluates.
-Parsing goes through :mod:`.rulebook`; parsed versions are memoised per app, since
-published versions never change.
+A ruleset document is stored as a :class:`StoredRuleset` row per version. Rulesets
+layer per scope (docs/status-rules.md S22): the deployment's *regional* layer
+(``institution_id`` NULL) and each college's own layer. A teacher is evaluated
+under their college's active layer, else the active regional layer, else the
+shipped default (:func:`active_ruleset_for`). Parsing goes through
+:mod:`.rulebook`; parsed versions are memoised per app, since published versions
+never change.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from pdtracker.activities.models import ActivityKind
 from pdtracker.audit import record
 from pdtracker.auth.models import User
+from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
 from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.diff import RulesetDiff, ThresholdChange, diff_rulesets
@@ -40,6 +43,20 @@ class ActiveRuleset:
     name: str
     version: int
     record_id: int | None  # None: the built-in default, not recorded yet
+    # The college whose own layer this is; None: the regional layer (or default).
+    institution_id: int | None = None
+
+    @property
+    def layer(self) -> str:
+        """``college``, ``regional`` (a stored regional version) or ``default``."""
+        if self.institution_id is not None:
+            return "college"
+        return "regional" if self.record_id is not None else "default"
+
+    @property
+    def identity(self) -> tuple:
+        """What a cached evaluation under this ruleset depends on."""
+        return (self.name, self.version, self.record_id, self.institution_id)
 
 
 class RulesetLocked(Exception):
@@ -118,41 +135,75 @@ def parse_record(
     return _with_version(ruleset, rec.version)
 
 
-_PARSED_LOCK = threading.Lock()
-_PARSED_SIZE = 8
+# Parsed active versions per app: the regional one and each college's own.
+_PARSED_SIZE = 256
 
 
-def active_ruleset() -> ActiveRuleset:
-    """The active published ruleset, else the built-in default.
-
-    One small query; the document is read and parsed only the first time a version
-    is seen by this app. Published versions never change, and the count of published
-    versions in the key covers a parent published later (``extends`` resolves to it).
-    """
-    published = (
+def _published_count() -> ColumnElement[int]:
+    return (
         select(func.count())
         .select_from(StoredRuleset)
         .where(StoredRuleset.status == RulesetStatus.PUBLISHED.value)
         .scalar_subquery()
     )
-    row = db.session.execute(
-        select(StoredRuleset.id, StoredRuleset.name, StoredRuleset.version, published)
-        .where(StoredRuleset.is_active)
-    ).first()  # fmt: skip
-    if row is None:
-        return _builtin_active()
+
+
+def _parsed(row: tuple) -> ActiveRuleset:
+    """The parsed version of an active row (id, name, version, institution, count)."""
     key = tuple(row)
-    parsed: dict = current_app.extensions.setdefault("progress_rulesets", {})
+    parsed: LRU[tuple, ActiveRuleset] = per_app(
+        current_app, "progress_rulesets", lambda: LRU(_PARSED_SIZE)
+    )
     found = parsed.get(key)
     if found is None:
         rec = db.session.get(StoredRuleset, row[0])
         assert rec is not None  # published versions are never deleted (models guard)
-        found = ActiveRuleset(parse_record(rec), rec.name, rec.version, rec.id)
-        with _PARSED_LOCK:
-            if len(parsed) >= _PARSED_SIZE:
-                parsed.clear()  # a new version is rare: no need for an LRU here
-            parsed[key] = found
+        found = ActiveRuleset(
+            parse_record(rec), rec.name, rec.version, rec.id, rec.institution_id
+        )
+        parsed.put(key, found)
     return found
+
+
+def active_rulesets_for(
+    institution_ids: Iterable[int | None],
+) -> dict[int | None, ActiveRuleset]:
+    """:func:`active_ruleset_for` for several colleges at once, in one query."""
+    wanted = {i for i in institution_ids if i is not None}
+    scope = StoredRuleset.institution_id.is_(None)
+    if wanted:
+        scope = or_(scope, StoredRuleset.institution_id.in_(sorted(wanted)))
+    rows = db.session.execute(
+        select(
+            StoredRuleset.id, StoredRuleset.name, StoredRuleset.version,
+            StoredRuleset.institution_id, _published_count(),
+        ).where(StoredRuleset.is_active, scope)
+    ).all()  # fmt: skip
+    by_scope = {row[3]: _parsed(tuple(row)) for row in rows}
+    regional = by_scope.get(None) or _builtin_active()
+    result: dict[int | None, ActiveRuleset] = {None: regional}
+    for institution_id in wanted:
+        result[institution_id] = by_scope.get(institution_id) or regional
+    return result
+
+
+def active_ruleset_for(institution_id: int | None) -> ActiveRuleset:
+    """The ruleset a college's teachers are evaluated under (docs/status-rules.md S22).
+
+    The college's own active layer if it has one, else the deployment's active
+    regional layer, else the shipped default; ``None`` asks for the regional one.
+    One small query; a version's document is read and parsed only the first time
+    this app sees it. Published versions never change, and the count of published
+    versions in the memo key covers a parent published later (an unpinned
+    ``extends`` resolves to it). ``institution_id`` of the result says whose layer
+    applied (None: regional or default).
+    """
+    return active_rulesets_for([institution_id])[institution_id]
+
+
+def active_ruleset() -> ActiveRuleset:
+    """The regional ruleset: for callers that have no college (see above)."""
+    return active_ruleset_for(None)
 
 
 def known_kinds() -> frozenset[str]:
@@ -187,7 +238,9 @@ def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
     except LookupError:
         return None
     has_active = db.session.scalar(
-        select(StoredRuleset.id).where(StoredRuleset.is_active).limit(1)
+        select(StoredRuleset.id)
+        .where(StoredRuleset.is_active, StoredRuleset.institution_id.is_(None))
+        .limit(1)
     )
     parsed = parse_ruleset(text, "toml", resolve=builtin_text)
     rec = StoredRuleset(

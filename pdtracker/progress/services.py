@@ -45,7 +45,12 @@ from pdtracker.progress.forecast import outlook, qualified_on
 from pdtracker.progress.measures import add_months, month_end
 from pdtracker.progress.models import Evaluation
 from pdtracker.progress.path import Opportunity, PathToNext, path_to_next
-from pdtracker.progress.records import ActiveRuleset, active_ruleset, record_builtin
+from pdtracker.progress.records import (
+    ActiveRuleset,
+    active_ruleset_for,
+    active_rulesets_for,
+    record_builtin,
+)
 from pdtracker.timeutil import to_local, utcnow
 
 TARGET_RATIO = 0.5
@@ -174,8 +179,8 @@ def evaluate_teacher(
     active: ActiveRuleset | None = None,
     now: datetime | None = None,
 ) -> TeacherStatus:
-    """A teacher's status under the active ruleset (four or five queries)."""
-    active = active or active_ruleset()
+    """A teacher's status under their college's ruleset (four or five queries)."""
+    active = active or active_ruleset_for(user.institution_id)
     now = now or utcnow()
     as_of = as_of or to_local(now, app_zone()).date()
     gathered = gather(by_ids([user.id]), now)
@@ -357,11 +362,15 @@ def evaluate_department(
     history: bool = True,
     now: datetime | None = None,
 ) -> DepartmentSummary:
-    """The department dashboard's numbers, in a bounded number of queries."""
+    """The department dashboard's numbers, in a bounded number of queries.
+
+    Its teachers are evaluated under their college's ruleset unless ``active``
+    says otherwise (the ruleset preview compares a candidate).
+    """
     department = db.session.get(Department, department_id)
     if department is None:
         raise LookupError(department_id)
-    active = active or active_ruleset()
+    active = active or active_ruleset_for(department.institution_id)
     now = now or utcnow()
     as_of = as_of or to_local(now, app_zone()).date()
     teachers, gathered = load_department(department_id, now)
@@ -383,24 +392,30 @@ def store_evaluations(
     *,
     batch: int = EVALUATION_BATCH,
 ) -> int:
-    """Store every teacher's evaluation on ``as_of`` under the active ruleset.
+    """Store every teacher's evaluation on ``as_of`` under their college's ruleset.
 
     ``department_id`` None means every department. Idempotent: a second run on
     the same date and ruleset version replaces the rows. Returns how many rows.
-    Teachers are read and evaluated ``batch`` at a time (four queries each).
+    Teachers are read and evaluated ``batch`` at a time (four queries each), per
+    college, since each college may have its own layer.
     """
     now = now or utcnow()
-    active = active_ruleset()
-    if active.record_id is None:
-        record_builtin(active.name, now)
     teachers = (
         department_teachers(department_id)
         if department_id is not None
         else active_teachers()
     )
+    by_college: dict[int | None, list[User]] = {}
+    for teacher in teachers:
+        by_college.setdefault(teacher.institution_id, []).append(teacher)
+    rulesets = active_rulesets_for(by_college)
     stored = 0
-    for start in range(0, len(teachers), batch):
-        stored += _store_batch(teachers[start : start + batch], active, as_of, now)
+    for institution_id, members in by_college.items():
+        active = rulesets[institution_id]
+        if active.record_id is None:
+            record_builtin(active.name, now)
+        for start in range(0, len(members), batch):
+            stored += _store_batch(members[start : start + batch], active, as_of, now)
     db.session.flush()
     return stored
 

@@ -26,7 +26,7 @@ from pdtracker.progress.engine import ProgressReport, RequirementResult
 from pdtracker.progress.explain import explain
 from pdtracker.progress.forecast import next_lapses
 from pdtracker.progress.forms import DepartmentChoiceForm
-from pdtracker.progress.records import ActiveRuleset, active_ruleset, kind_labels
+from pdtracker.progress.records import ActiveRuleset, active_ruleset_for, kind_labels
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 from pdtracker.progress.units import amount, localized, number, plural
 
@@ -165,7 +165,7 @@ def ratio_chart(summary: DepartmentSummary) -> dict:
 
 
 def _teacher_page(teacher: User, own: bool):
-    active = active_ruleset()
+    active = active_ruleset_for(teacher.institution_id)
     status = teacher_status(teacher, active=active)
     return render_template(
         "progress/dashboard.html",

@@ -170,7 +170,7 @@ def active_rulesets_for(
 ) -> dict[int | None, ActiveRuleset]:
     """:func:`active_ruleset_for` for several colleges at once, in one query."""
     wanted = {i for i in institution_ids if i is not None}
-    scope = StoredRuleset.institution_id.is_(None)
+    scope: ColumnElement[bool] = StoredRuleset.institution_id.is_(None)
     if wanted:
         scope = or_(scope, StoredRuleset.institution_id.in_(sorted(wanted)))
     rows = db.session.execute(

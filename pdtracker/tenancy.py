@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from pdtracker.auth.models import Role, User
+from pdtracker.auth.models import Role, User, UserRole
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import InstrumentedAttribute
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # Roles that administer people and rules: the deployment's admin everywhere, a
 # college admin within their college.
 ADMINS = (Role.ADMIN, Role.COLLEGE_ADMIN)
+# Roles only the deployment admin grants (they reach beyond one college).
+DEPLOYMENT_ROLES = (Role.ADMIN, Role.STAFF, Role.MENTOR)
 
 
 def is_deployment_admin(actor: User) -> bool:
@@ -58,8 +60,34 @@ def manages_institution(actor: User, institution_id: int | None) -> bool:
 
 
 def manages_user(actor: User, person: User) -> bool:
-    """May the actor administer this person (edit, deactivate, import over)?"""
+    """May the actor administer this person (edit, deactivate, import over)?
+
+    A college admin never administers the deployment's admin or association
+    staff, whatever college such an account names.
+    """
+    if is_deployment_admin(actor):
+        return True
+    if person.has_role(*DEPLOYMENT_ROLES):
+        return False
     return manages_institution(actor, person.institution_id)
+
+
+def grantable_roles(actor: User) -> frozenset[Role]:
+    """The roles the actor may give or take: all, or a college's own roles."""
+    if is_deployment_admin(actor):
+        return frozenset(Role)
+    if managed_institution(actor) is not None:
+        return frozenset(Role) - frozenset(DEPLOYMENT_ROLES)
+    return frozenset()
+
+
+def own_admin_role(actor: User) -> Role | None:
+    """The role by which the actor administers (which they may not drop)."""
+    if is_deployment_admin(actor):
+        return Role.ADMIN
+    if managed_institution(actor) is not None:
+        return Role.COLLEGE_ADMIN
+    return None
 
 
 def institution_clause(
@@ -75,8 +103,13 @@ def institution_clause(
 
 
 def administered_users(actor: User) -> ColumnElement[bool]:
-    """Users the actor administers (a clause on ``User``)."""
-    return institution_clause(actor, User.institution_id)
+    """Users the actor administers (a clause on ``User``); see :func:`manages_user`."""
+    if is_deployment_admin(actor):
+        return true()
+    beyond = select(UserRole.user_id).where(
+        UserRole.role.in_([r.value for r in DEPLOYMENT_ROLES])
+    )
+    return and_(institution_clause(actor, User.institution_id), User.id.not_in(beyond))
 
 
 def people_clause(actor: User) -> ColumnElement[bool]:

@@ -29,9 +29,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput
 
+from pdtracker.admin.services import departments_for, institutions_for
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution, TeacherProfile
+from pdtracker.tenancy import grantable_roles, is_deployment_admin, own_admin_role
 
 ROLE_LABELS = {
     Role.TEACHER: _l("Teacher"),
@@ -133,6 +135,15 @@ class UserForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose at least one role."))],
     )
     department_id = SelectField(_l("Department"), coerce=int)
+    institution_id = SelectField(
+        _l("College"),
+        coerce=int,
+        default=0,
+        description=_l(
+            "For people without a department (a college administrator); "
+            "members of a department belong to its college."
+        ),
+    )
     staff_number = StringField(
         _l("Staff number"),
         filters=[_blank_to_none],
@@ -161,10 +172,7 @@ class UserForm(FlaskForm):
         self.user, self.actor = user, actor
         if user is not None:
             del self.password  # set on its own page
-        self.department_id.choices = [SelectChoice(0, "—")] + [
-            SelectChoice(d.id, d.name)
-            for d in db.session.scalars(select(Department).order_by(Department.name))
-        ]
+        self._scope_choices(actor)
         titles = dict(TITLE_LABELS)
         current = self.title.data or (
             user.teacher_profile.title if user and user.teacher_profile else None
@@ -174,6 +182,35 @@ class UserForm(FlaskForm):
         self.title.choices = [SelectChoice("", "—")] + [
             SelectChoice(value, label) for value, label in titles.items()
         ]
+
+    def _scope_choices(self, actor: User | None) -> None:
+        """Departments, colleges and roles the actor may hand out, and no others."""
+        departments = departments_for(actor) if actor is not None else []
+        several = len({d.institution_id for d in departments}) > 1
+        self.department_id.choices = [SelectChoice(0, "—")] + [
+            SelectChoice(
+                d.id, f"{d.institution.name} · {d.name}" if several else d.name
+            )
+            for d in departments
+        ]
+        grantable = grantable_roles(actor) if actor is not None else frozenset()
+        self.roles.choices = [
+            SelectChoice(r.value, ROLE_LABELS[r]) for r in Role if r in grantable
+        ]
+        if actor is not None and is_deployment_admin(actor):
+            self.institution_id.choices = [SelectChoice(0, "—")] + [
+                SelectChoice(i.id, i.name) for i in institutions_for(actor)
+            ]
+            if self.institution_id.data is None:  # a person of no college
+                self.institution_id.data = 0
+        else:
+            del self.institution_id  # a college admin's people join their college
+
+    @property
+    def institution_choice(self) -> int | None:
+        """The college chosen for a person without a department (deployment admin)."""
+        field = getattr(self, "institution_id", None)
+        return (field.data or None) if field is not None else None
 
     @property
     def role_set(self) -> set[Role]:
@@ -198,21 +235,33 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("This email address is already in use."))
 
     def validate_roles(self, field: MultiCheckboxField) -> None:
-        """An admin cannot take the admin role away from themselves."""
+        """An admin cannot take their administering role away from themselves."""
         if (
             self.user is not None
             and self.actor is not None
             and self.user.id == self.actor.id
-            and Role.ADMIN not in self.role_set
+            and own_admin_role(self.actor) not in self.role_set
         ):
             raise ValidationError(_l("You cannot remove your own administrator role."))
+        if (
+            Role.COLLEGE_ADMIN in self.role_set
+            and self.actor is not None
+            and is_deployment_admin(self.actor)
+            and not (self.department_id.data or self.institution_choice)
+        ):
+            raise ValidationError(_l("A college administrator needs a college."))
 
     def validate_department_id(self, field: SelectField) -> None:
-        """Teachers and heads belong to a department."""
+        """Teachers and heads belong to a department (of the college chosen)."""
         if not field.data and self.role_set & {Role.TEACHER, Role.HEAD}:
             raise ValidationError(
                 _l("Teachers and department heads need a department.")
             )
+        chosen = self.institution_choice
+        if field.data and chosen is not None:
+            department = db.session.get(Department, field.data)
+            if department is not None and department.institution_id != chosen:
+                raise ValidationError(_l("This department belongs to another college."))
 
     def validate_staff_number(self, field: StringField) -> None:
         """Teachers need a staff number, unique across teachers."""
@@ -290,16 +339,23 @@ class DepartmentForm(FlaskForm):
     )
 
     def __init__(
-        self, *args: Any, department: Department | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        actor: User,
+        department: Department | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.department = department
-        institutions = db.session.scalars(
-            select(Institution).order_by(Institution.name)
-        ).all()
-        self.institution_id.choices = [
-            SelectChoice(i.id, i.name) for i in institutions
-        ] + [SelectChoice(NEW_INSTITUTION, _l("New institution…"))]
+        institutions = institutions_for(actor)
+        self.institution_id.choices = [SelectChoice(i.id, i.name) for i in institutions]
+        if not is_deployment_admin(actor):
+            # A college admin's departments stay in their college.
+            del self.new_institution_code, self.new_institution_name
+            return
+        self.institution_id.choices.append(
+            SelectChoice(NEW_INSTITUTION, _l("New institution…"))
+        )
         if not institutions:
             self.institution_id.description = _l(
                 "No institution yet: enter the new institution's code and name."
@@ -309,6 +365,20 @@ class DepartmentForm(FlaskForm):
     def wants_new_institution(self) -> bool:
         """True when the department goes into a new institution."""
         return self.institution_id.data == NEW_INSTITUTION
+
+    def validate_institution_id(self, field: SelectField) -> None:
+        """A department with people stays in its college (their rows name it)."""
+        department = self.department
+        if (
+            department is not None
+            and field.data != department.institution_id
+            and db.session.scalar(
+                select(User.id).where(User.department_id == department.id).limit(1)
+            )
+        ):
+            raise ValidationError(
+                _l("A department with people cannot move to another college.")
+            )
 
     def validate_new_institution_code(self, field: StringField) -> None:
         """A new institution needs a code nobody uses yet."""
@@ -342,3 +412,29 @@ class DepartmentForm(FlaskForm):
             raise ValidationError(
                 _l("This institution already has a department with this code.")
             )
+
+
+class InstitutionForm(FlaskForm):
+    """A new member college."""
+
+    code = StringField(
+        _l("Code"), filters=[_strip], validators=[DataRequired(), Length(max=32)]
+    )
+    name = StringField(
+        _l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+
+    def validate_code(self, field: StringField) -> None:
+        """College codes are unique."""
+        if db.session.scalar(
+            select(Institution.id).where(Institution.code == field.data)
+        ):
+            raise ValidationError(_l("This institution code is already in use."))
+
+
+class CollegeAdminForm(FlaskForm):
+    """Name an existing person the administrator of a college."""
+
+    username = StringField(
+        _l("Username"), filters=[_strip], validators=[DataRequired(), Length(max=64)]
+    )

@@ -1,16 +1,34 @@
-"""Admin pages: users and their roles, departments. Admins only."""
+"""Admin pages: users and their roles, departments.
+
+The deployment admin reaches every page and every college. A college admin
+reaches the pages marked :func:`college_scoped`, and on them only their college:
+another college's people and departments are not found (404).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
-from sqlalchemy import select
+from flask_login import current_user, login_required, login_user
 from sqlalchemy.exc import IntegrityError
 
-from pdtracker.admin import services
+from pdtracker.admin import colleges, services
 from pdtracker.admin.forms import (
+    CollegeAdminForm,
     DepartmentForm,
+    InstitutionForm,
     PasswordResetForm,
     UserFilterForm,
     UserForm,
@@ -18,10 +36,10 @@ from pdtracker.admin.forms import (
     title_label,
 )
 from pdtracker.auth.models import Role, User
-from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
 from pdtracker.main.paging import page_number
 from pdtracker.org.models import Department
+from pdtracker.tenancy import administers, is_deployment_admin
 from pdtracker.timeutil import utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,13 +47,30 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 REFUSALS = {
     "deactivate_self": lambda: _("You cannot deactivate your own account."),
     "own_admin_role": lambda: _("You cannot remove your own administrator role."),
+    "role_not_grantable": lambda: _("You cannot grant this role."),
+    "department_scope": lambda: _("Choose a department of your college."),
+    "department_has_people": lambda: _(
+        "A department with people cannot move to another college."
+    ),
 }
 
 
+def college_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Open an admin page to college admins (the page scopes itself to their college)."""
+    view.college_scoped = True  # type: ignore[attr-defined]
+    return view
+
+
 @bp.before_request
-@role_required(Role.ADMIN)
+@login_required
 def _admins_only() -> None:
-    """Every admin page needs the admin role (anonymous users go to the login page)."""
+    """Admin pages need an administrator; college admins only the scoped ones."""
+    actor = _actor()
+    if not administers(actor):
+        abort(403)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not is_deployment_admin(actor) and not getattr(view, "college_scoped", False):
+        abort(403)
 
 
 @bp.context_processor
@@ -54,6 +89,7 @@ def _user_fields(form: UserForm) -> services.UserFields:
         email=form.email.data,
         roles=frozenset(form.role_set),
         department_id=form.department_id.data or None,
+        institution_id=form.institution_choice,
     )
 
 
@@ -78,9 +114,10 @@ def _duplicate(form: UserForm) -> None:
 
 
 @bp.route("/users")
+@college_scoped
 def users():
-    """List users with search and filters, a page at a time."""
-    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    """List the actor's users with search and filters, a page at a time."""
+    departments = services.departments_for(_actor())
     form = UserFilterForm(request.args, departments=departments)
     department = form.department.data or ""
     filters = services.UserFilters(
@@ -89,12 +126,13 @@ def users():
         department_id=int(department) if department.isdigit() else None,
         status=form.status.data or "",
     )
-    page = services.list_users(filters, page_number())
+    page = services.list_users(_actor(), filters, page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/users.html", form=form, page=page, args=args)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@college_scoped
 def create_user():
     """Create a user."""
     form = UserForm(actor=_actor())
@@ -107,6 +145,9 @@ def create_user():
             db.session.commit()
         except IntegrityError:
             _duplicate(form)
+        except services.AdminRefused as refused:
+            db.session.rollback()
+            flash(REFUSALS[refused.code](), "danger")
         else:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -114,9 +155,10 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@college_scoped
 def edit_user(user_id: int):
     """Change a user's identity, roles, department and profile."""
-    user = db.get_or_404(User, user_id)
+    user = services.user_or_404(_actor(), user_id)
     form = UserForm(obj=user, user=user, actor=_actor())
     if request.method == "GET":
         _fill_profile(form, user)
@@ -129,6 +171,7 @@ def edit_user(user_id: int):
         except IntegrityError:
             _duplicate(form)
         except services.AdminRefused as refused:
+            db.session.rollback()
             flash(REFUSALS[refused.code](), "danger")
         else:
             flash(_("User %(name)s saved.", name=user.username), "success")
@@ -147,9 +190,10 @@ def _fill_profile(form: UserForm, user: User) -> None:
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@college_scoped
 def reset_password(user_id: int):
     """Set a new password for a user; their sessions end."""
-    user = db.get_or_404(User, user_id)
+    user = services.user_or_404(_actor(), user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
         services.reset_password(_actor(), user, form.password.data, utcnow())
@@ -162,9 +206,10 @@ def reset_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@college_scoped
 def deactivate_user(user_id: int):
     """Stop a user from logging in; their sessions end."""
-    user = db.get_or_404(User, user_id)
+    user = services.user_or_404(_actor(), user_id)
     try:
         services.deactivate_user(_actor(), user, utcnow())
     except services.AdminRefused as refused:
@@ -176,9 +221,10 @@ def deactivate_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
+@college_scoped
 def activate_user(user_id: int):
     """Let a deactivated user log in again."""
-    user = db.get_or_404(User, user_id)
+    user = services.user_or_404(_actor(), user_id)
     services.activate_user(_actor(), user, utcnow())
     db.session.commit()
     flash(_("User %(name)s activated.", name=user.username), "success")
@@ -186,26 +232,29 @@ def activate_user(user_id: int):
 
 
 @bp.route("/departments")
+@college_scoped
 def departments():
-    """List departments with their heads and number of users."""
-    rows = services.list_departments()
+    """List the actor's departments with their heads and number of users."""
+    rows = services.list_departments(_actor())
     return render_template("admin/departments.html", rows=rows)
 
 
 @bp.route("/departments/new", methods=["GET", "POST"])
+@college_scoped
 def create_department():
     """Create a department (and its institution if needed)."""
     return _department_form(None)
 
 
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@college_scoped
 def edit_department(department_id: int):
     """Change a department."""
-    return _department_form(db.get_or_404(Department, department_id))
+    return _department_form(services.department_or_404(_actor(), department_id))
 
 
 def _department_form(department: Department | None):
-    form = DepartmentForm(obj=department, department=department)
+    form = DepartmentForm(obj=department, department=department, actor=_actor())
     if form.validate_on_submit():
         now, institution_id = utcnow(), form.institution_id.data
         if form.wants_new_institution:
@@ -223,9 +272,68 @@ def _department_form(department: Department | None):
         except IntegrityError:
             db.session.rollback()
             form.code.errors = [*form.code.errors, _("This code is already in use.")]
+        except services.AdminRefused as refused:
+            db.session.rollback()
+            flash(REFUSALS[refused.code](), "danger")
         else:
             flash(_("Department %(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("admin.departments"))
     return render_template(
         "admin/department_form.html", form=form, department=department
     )
+
+
+COLLEGE_REFUSALS = {
+    "deployment_only": lambda: _("Only the deployment administrator can do this."),
+    "no_such_user": lambda: _("No user has this username."),
+    "other_college": lambda: _("This person belongs to another college."),
+    "deployment_role": lambda: _(
+        "Association staff, mentors and the deployment administrator cannot "
+        "administer a college."
+    ),
+}
+
+
+@bp.route("/institutions", methods=["GET", "POST"])
+def institutions():
+    """The member colleges; add one (the deployment admin only)."""
+    form = InstitutionForm()
+    if form.validate_on_submit():
+        services.create_institution(_actor(), form.code.data, form.name.data, utcnow())
+        db.session.commit()
+        flash(_("College %(name)s created.", name=form.name.data), "success")
+        return redirect(url_for("admin.institutions"))
+    return render_template(
+        "admin/institutions.html",
+        form=form,
+        rows=colleges.list_colleges(),
+        admin_form=CollegeAdminForm(formdata=None),
+    )
+
+
+@bp.route("/institutions/<int:institution_id>/admins", methods=["POST"])
+def add_college_admin(institution_id: int):
+    """Make an existing person the administrator of a college."""
+    institution = services.institution_or_404(_actor(), institution_id)
+    form = CollegeAdminForm()
+    if form.validate_on_submit():
+        try:
+            user = colleges.make_college_admin(
+                _actor(), institution, form.username.data, utcnow()
+            )
+        except colleges.CollegeRefused as refused:
+            db.session.rollback()
+            flash(COLLEGE_REFUSALS[refused.code](), "danger")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s now administers %(college)s.",
+                    name=user.username,
+                    college=institution.name,
+                ),
+                "success",
+            )
+    else:
+        flash(_("Enter a username."), "danger")
+    return redirect(url_for("admin.institutions"))

@@ -50,6 +50,7 @@ from pdtracker.notifications.runs import (
     last_success,
     start_run,
 )
+from pdtracker.progress.standings import refresh_tick as refresh_standings
 from pdtracker.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,10 @@ SCHEDULE: tuple[Tick, ...] = (
          fast_seconds=3, catch_up=timedelta(hours=24)),
     Tick("refresh_feeds", refresh_feeds, "interval", {"hours": 1}, fast_seconds=3,
          catch_up=timedelta(hours=1)),
+    # Stored standings (the association dashboard): only teachers whose status can
+    # have changed are evaluated, so a quiet run costs one query.
+    Tick("standings", refresh_standings, "interval", {"minutes": 15}, fast_seconds=3,
+         catch_up=timedelta(0)),
     Tick("heartbeat", heartbeat, "interval", {"seconds": 30}, fast_seconds=1,
          catch_up=timedelta(0), record=False),
 )  # fmt: skip

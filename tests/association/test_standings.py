@@ -1,0 +1,243 @@
+"""Stored standings: the incremental refresh agrees with a full evaluation.
+
+A standing is re-evaluated only when it may be wrong (new records, a profile or
+ruleset change, or its ``next_change_on`` reached). These tests drive generated
+histories through time and check, after every incremental run, that each stored
+row says what the engine says today — so skipping a teacher never leaves a wrong
+status — including a teacher whose window lapses on the night with no change to
+their records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from pdtracker.activities.models import Activity
+from pdtracker.auth.models import Role, User
+from pdtracker.extensions import db
+from pdtracker.org.models import TeacherProfile
+from pdtracker.progress import standings
+from pdtracker.progress.standings_models import TeacherStanding
+from pdtracker.reference import ensure_activity_kinds
+from pdtracker.timeutil import SHANGHAI
+from tests import factories
+
+START = date(2026, 12, 7)
+FIELDS = ("assessed", "level", "qualified_now", "qualified_in_12")
+
+
+def night(day: date) -> datetime:
+    """02:30 in Shanghai on ``day`` (the nightly run), as UTC."""
+    return datetime.combine(day, time(2, 30), SHANGHAI).astimezone(UTC)
+
+
+def stored() -> dict[int, tuple]:
+    rows = db.session.scalars(select(TeacherStanding))
+    return {r.teacher_id: tuple(getattr(r, f) for f in FIELDS) for r in rows}
+
+
+def fresh(now: datetime) -> dict[int, tuple]:
+    return {
+        tid: tuple(getattr(s, f) for f in FIELDS)
+        for tid, s in standings.compute_all(now).items()
+    }
+
+
+def activity(
+    teacher_id: int, kind: str, start: date, size: int, status: str
+) -> Activity:
+    fields: dict = {"kind_code": kind, "starts_on": start, "ends_on": start}
+    if kind == "enterprise_placement":
+        fields |= {"ends_on": start + timedelta(days=size - 1), "days": size}
+    elif kind == "certificate":
+        fields |= {"grade": "intermediate", "ends_on": start + timedelta(days=3 * 365)}
+    else:
+        fields["hours"] = Decimal(size if kind == "training" else 3)
+    if status == "verified":
+        fields["verified_at"] = datetime(2026, 1, 1, tzinfo=UTC)
+    return Activity(teacher_id=teacher_id, title="记录", status=status, **fields)
+
+
+def qualifying(teacher_id: int, start: date) -> list[Activity]:
+    """180 placement days and 360 training hours, all verified, from ``start``."""
+    return [
+        activity(teacher_id, "enterprise_placement", start, 180, "verified"),
+        activity(teacher_id, "training", start + timedelta(days=200), 360, "verified"),
+    ]
+
+
+def _clear(app) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    with app.app_context():
+        ensure_activity_kinds()
+        db.session.commit()
+
+
+def _teachers(app) -> list[int]:
+    north = factories.make_department(app, "AI", "北城人工智能系", institution="NORTH")
+    demo = factories.make_department(app, "AI", "人工智能技术应用系")
+    ids = []
+    for i, dept in enumerate((demo, demo, north)):
+        user = factories.make_user(app, f"gen{i}", Role.TEACHER, department=dept)
+        ids.append(user.id)
+    return ids
+
+
+KINDS = ("enterprise_placement", "training", "expert_lecture", "certificate")
+STATUSES = ("verified", "verified", "completed", "planned")
+records = st.tuples(
+    st.integers(0, 2),  # teacher index
+    st.sampled_from(KINDS),
+    st.integers(-6 * 365, 400),  # start, days from START
+    st.integers(1, 200),  # days (placement) or hours (training)
+    st.sampled_from(STATUSES),
+)
+steps = st.tuples(
+    st.integers(0, 500),  # days to the next night
+    st.one_of(
+        st.none(),
+        st.tuples(st.just("add"), records),
+        st.tuples(st.just("delete"), st.integers(0, 50)),
+        st.tuples(st.just("verify"), st.integers(0, 50)),
+        st.tuples(st.just("profile"), st.integers(0, 2)),
+    ),
+)
+
+
+def _apply(change, ids: list[int]) -> None:
+    what, arg = change
+    if what == "add":
+        i, kind, offset, size, status = arg
+        db.session.add(activity(ids[i], kind, START + timedelta(offset), size, status))
+    elif what == "profile":
+        profile = db.session.get(TeacherProfile, ids[arg])
+        profile.is_professional_course = not profile.is_professional_course
+    else:
+        rows = list(db.session.scalars(select(Activity).order_by(Activity.id)))
+        if not rows:
+            return
+        row = rows[arg % len(rows)]
+        if what == "delete":
+            db.session.delete(row)
+        else:
+            row.status, row.verified_at = "verified", datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=st.lists(records, max_size=12),
+    qualified=st.lists(st.integers(-5 * 365, -4 * 365), max_size=2),
+    timeline=st.lists(steps, min_size=1, max_size=6),
+)
+def test_incremental_refresh_agrees_with_a_full_run(app, history, qualified, timeline):
+    _clear(app)
+    ids = _teachers(app)
+    with app.app_context():
+        for i, offset in enumerate(qualified):
+            db.session.add_all(qualifying(ids[i], START + timedelta(offset)))
+        for i, kind, offset, size, status in history:
+            db.session.add(
+                activity(ids[i], kind, START + timedelta(offset), size, status)
+            )
+        db.session.commit()
+        day = START
+        standings.refresh(night(day), full=True)
+        db.session.commit()
+        assert stored() == fresh(night(day))
+        for advance, change in timeline:
+            day += timedelta(days=advance)
+            if change is not None:
+                _apply(change, ids)
+            standings.refresh(night(day))
+            db.session.commit()
+            assert stored() == fresh(night(day)), (day, change)
+
+
+def test_a_window_lapsing_on_the_night_is_seen_without_any_change(app):
+    """Verified practice from five years back lapses on a night nobody touches."""
+    ids = _teachers(app)
+    start = START - timedelta(days=5 * 365 - 30)
+    with app.app_context():
+        db.session.add_all(qualifying(ids[0], start))
+        db.session.commit()
+        standings.refresh(night(START), full=True)
+        db.session.commit()
+        row = db.session.get(TeacherStanding, ids[0])
+        assert row.qualified_now
+        lapse = row.next_change_on
+        assert START < lapse <= START + timedelta(days=31)
+
+        # The night before: nothing to do for anyone.
+        quiet = standings.refresh(night(lapse - timedelta(days=1)))
+        db.session.commit()
+        assert quiet["standings_evaluated"] == 0
+        assert db.session.get(TeacherStanding, ids[0]).qualified_now
+
+        # The lapse night: only this teacher is evaluated, and no longer qualifies.
+        counts = standings.refresh(night(lapse))
+        db.session.commit()
+        assert counts["standings_evaluated"] == 1
+        db.session.expire_all()
+        assert not db.session.get(TeacherStanding, ids[0]).qualified_now
+        assert stored() == fresh(night(lapse))
+
+
+def test_a_change_to_the_records_is_evaluated_on_the_next_run_only_for_that_teacher(
+    app,
+):
+    ids = _teachers(app)
+    with app.app_context():
+        standings.refresh(night(START), full=True)
+        db.session.commit()
+        assert not db.session.get(TeacherStanding, ids[1]).qualified_now
+        db.session.add_all(qualifying(ids[1], START - timedelta(days=400)))
+        db.session.commit()
+        counts = standings.refresh(night(START))
+        db.session.commit()
+        assert counts == {
+            "standings_teachers": 3,
+            "standings_evaluated": 1,
+            "standings_removed": 0,
+        }
+        db.session.expire_all()
+        assert db.session.get(TeacherStanding, ids[1]).qualified_now
+
+
+def test_a_teacher_who_leaves_loses_the_row_and_a_second_run_does_nothing(app):
+    ids = _teachers(app)
+    with app.app_context():
+        standings.refresh(night(START), full=True)
+        db.session.commit()
+        user = db.session.get(User, ids[2])
+        user.is_active_account = False
+        db.session.commit()
+        counts = standings.refresh(night(START))
+        db.session.commit()
+        assert counts["standings_removed"] == 1
+        assert set(stored()) == set(ids[:2])
+        assert standings.refresh(night(START))["standings_evaluated"] == 0
+
+
+def test_the_scheduler_tick_is_registered_and_idempotent(app):
+    from pdtracker.scheduler import SCHEDULE
+
+    tick = next(t for t in SCHEDULE if t.id == "standings")
+    ids = _teachers(app)
+    with app.app_context():
+        first = tick.job(night(START))
+        second = tick.job(night(START))
+        assert first["standings_evaluated"] == len(ids)
+        assert second["standings_evaluated"] == 0
+        assert set(stored()) == set(ids)

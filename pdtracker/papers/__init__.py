@@ -1,0 +1,1 @@
+"""Papers a teacher hands over: certificates, hours statements, portfolios; their check."""

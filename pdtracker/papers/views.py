@@ -1,0 +1,213 @@
+"""Papers pages: a teacher's papers, issuing a statement, downloads, certificates."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from pdtracker.auth.models import Role, User
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.papers import services as svc
+from pdtracker.papers.checking import paper_state
+from pdtracker.papers.forms import StatementForm
+from pdtracker.papers.models import Paper, PaperKind
+from pdtracker.papers.pdf import render_pdf
+from pdtracker.papers.portfolio import (
+    Portfolio,
+    application_portfolio,
+    current_portfolio,
+    evidence_zip,
+    portfolio_created,
+)
+from pdtracker.recognition.models import Recognition, RecognitionApplication
+from pdtracker.tenancy import people_clause
+from pdtracker.timeutil import local_today, utcnow
+
+bp = Blueprint("papers", __name__, url_prefix="/papers")
+
+LIST_LIMIT = 200
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def base_url() -> str:
+    """Where check links point: PUBLIC_BASE_URL, else the host this request came to."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+
+
+def pdf_response(paper: Paper):
+    """The paper's stored PDF as a download named by its number."""
+    response = current_app.response_class(paper.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{paper.kind}-{paper.number}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _visible_recognitions(actor: User) -> list[Recognition]:
+    return list(
+        db.session.scalars(
+            select(Recognition)
+            .join(User, User.id == Recognition.teacher_id)
+            .where(people_clause(actor))
+            .options(selectinload(Recognition.teacher))
+            .order_by(Recognition.valid_from.desc(), Recognition.id.desc())
+            .limit(LIST_LIMIT)
+        )
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The papers the user may read, the recognitions to print, a statement form."""
+    actor = _actor()
+    papers = list(db.session.scalars(svc.visible_papers(actor).limit(LIST_LIMIT)))
+    today = local_today()
+    return render_template(
+        "papers/index.html",
+        papers=[(p, paper_state(p, today)) for p in papers],
+        recognitions=_visible_recognitions(actor),
+        form=StatementForm() if actor.has_role(Role.TEACHER) else None,
+    )
+
+
+@bp.route("/statements", methods=["POST"])
+@role_required(Role.TEACHER)
+def issue_statement():
+    """Issue the teacher's own 学时证明 for the period chosen."""
+    form = StatementForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a period that does not end before it starts."), "danger")
+        return redirect(url_for("papers.index"))
+    try:
+        paper = svc.issue_hours_statement(
+            _actor(), form.period_start.data, form.period_end.data,
+            actor=_actor(), now=utcnow(), base_url=base_url(),
+        )  # fmt: skip
+    except svc.PaperRefused:
+        db.session.rollback()
+        flash(_("This statement cannot be issued for that period."), "danger")
+        return redirect(url_for("papers.index"))
+    db.session.commit()
+    flash(_("Statement %(number)s issued.", number=paper.number), "success")
+    return redirect(url_for("papers.index"))
+
+
+@bp.route("/<string(maxlength=32):number>.pdf")
+@login_required
+def download(number: str):
+    """The paper's PDF, for those who may read its teacher's records (else 404)."""
+    paper = svc.visible_paper(_actor(), number)
+    if paper is None:
+        abort(404)
+    return pdf_response(paper)
+
+
+@bp.route("/<string(maxlength=32):number>/withdraw", methods=["POST"])
+@role_required(Role.TEACHER)
+def withdraw(number: str):
+    """Withdraw one's own hours statement (its check page then says withdrawn)."""
+    paper = svc.visible_paper(_actor(), number)
+    if paper is None or paper.teacher_id != current_user.id:
+        abort(404)
+    if paper.kind != PaperKind.HOURS_STATEMENT:
+        abort(404)
+    svc.withdraw_paper(paper, actor=_actor(), now=utcnow())
+    db.session.commit()
+    flash(_("Statement %(number)s withdrawn.", number=paper.number), "success")
+    return redirect(url_for("papers.index"))
+
+
+@bp.route("/certificates/<int:recognition_id>", methods=["POST"])
+@login_required
+def certificate(recognition_id: int):
+    """Issue the recognition's certificate (once) and download it."""
+    recognition = db.session.scalar(
+        select(Recognition)
+        .join(User, User.id == Recognition.teacher_id)
+        .where(Recognition.id == recognition_id, people_clause(_actor()))
+    )
+    if recognition is None:
+        abort(404)
+    paper = svc.issue_certificate(
+        recognition, actor=_actor(), now=utcnow(), base_url=base_url()
+    )
+    db.session.commit()
+    return pdf_response(paper)
+
+
+# --- portfolios ---------------------------------------------------------------------------
+
+
+def _application_or_404(application_id: int) -> RecognitionApplication:
+    application = db.session.scalar(
+        select(RecognitionApplication)
+        .join(User, User.id == RecognitionApplication.teacher_id)
+        .where(RecognitionApplication.id == application_id, people_clause(_actor()))
+    )
+    if application is None:
+        abort(404)
+    return application
+
+
+def _portfolio(application_id: int | None) -> Portfolio:
+    if application_id is None:
+        if not current_user.has_role(Role.TEACHER):
+            abort(404)
+        return current_portfolio(_actor(), utcnow())
+    return application_portfolio(_application_or_404(application_id))
+
+
+def _attachment(data: bytes, mimetype: str, filename: str):
+    response = current_app.response_class(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = "attachment; " + _filename(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _filename(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+@bp.route("/portfolio.pdf", defaults={"application_id": None})
+@bp.route("/portfolio/<int:application_id>.pdf")
+@login_required
+def portfolio(application_id: int | None):
+    """The portfolio PDF: an application's (its snapshot) or one's own current one."""
+    p = _portfolio(application_id)
+    data = render_pdf("portfolio.html", created=portfolio_created(p), p=p, paper=None)
+    return _attachment(
+        data, "application/pdf", f"portfolio-{p.profile['staff_number']}.pdf"
+    )
+
+
+@bp.route("/portfolio.zip", defaults={"application_id": None})
+@bp.route("/portfolio/<int:application_id>.zip")
+@login_required
+def portfolio_zip(application_id: int | None):
+    """The portfolio's evidence files, named by date and kind, with a manifest."""
+    p = _portfolio(application_id)
+    data = evidence_zip(p, current_app.config["UPLOAD_FOLDER"])
+    return _attachment(
+        data, "application/zip", f"evidence-{p.profile['staff_number']}.zip"
+    )

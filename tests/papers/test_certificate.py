@@ -1,0 +1,88 @@
+"""Certificates read as a reader would: text, fonts, the QR code and the check page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pdtracker.extensions import db
+from pdtracker.recognition.models import Recognition
+from tests.papers.conftest import make_recognition, pdf_fonts, pdf_text, qr_codes
+
+BASE = "http://pdtracker.test"
+
+
+def _download(client, auth, recognition_id: int, who: str = "wxh"):
+    auth.login(who)
+    response = client.post(f"/papers/certificates/{recognition_id}")
+    auth.logout()
+    return response
+
+
+def test_certificate_text_names_the_teacher_and_level(
+    app, client, auth, people, tmp_path
+):
+    rec = make_recognition(app, people["teacher"])
+    response = _download(client, auth, rec.id)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data, tmp_path)
+    assert "王小华" in text
+    assert "初级" in text  # the level's Chinese name from the ruleset
+    assert rec.certificate_number in text
+    assert "2031-07-01" in text
+
+
+def test_certificate_embeds_its_chinese_font(app, client, auth, people, tmp_path):
+    rec = make_recognition(app, people["teacher"])
+    fonts = pdf_fonts(_download(client, auth, rec.id).data, tmp_path)
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert rows
+    # Columns: name type encoding emb sub uni …; every font embedded.
+    assert all(row[-5] == "yes" for row in rows), fonts
+
+
+def test_qr_code_opens_the_check_page_which_says_valid_then_revoked(
+    app, client, auth, people, tmp_path
+):
+    rec = make_recognition(app, people["teacher"])
+    data = _download(client, auth, rec.id).data
+    codes = qr_codes(data, tmp_path)
+    assert codes == [f"{BASE}/verify/{rec.certificate_number}"]
+    path = codes[0].removeprefix(BASE)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'data-state="valid"' in page.text
+    with app.app_context():
+        row = db.session.get(Recognition, rec.id)
+        row.state, row.revoke_reason = "revoked", "evidence withdrawn"
+        db.session.commit()
+    assert 'data-state="revoked"' in client.get(path).text
+
+
+def test_certificate_is_issued_once_and_downloads_the_same_bytes(
+    app, client, auth, people, runner, tmp_path
+):
+    rec = make_recognition(app, people["teacher"])
+    first = _download(client, auth, rec.id).data
+    again = _download(client, auth, rec.id).data
+    assert first == again
+    out = tmp_path / "cli.pdf"
+    result = runner.invoke(
+        args=["recognition", "pdf", rec.certificate_number, str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == first
+
+
+def test_expired_and_suspended_states(app, client, auth, people):
+    old = make_recognition(app, people["teacher"], valid_from=date(2019, 1, 1))
+    held = make_recognition(app, people["colleague"], state="suspended")
+    _download(client, auth, old.id)
+    _download(client, auth, held.id, who="teacher2")
+    assert (
+        'data-state="expired"' in client.get(f"/verify/{old.certificate_number}").text
+    )
+    assert (
+        'data-state="suspended"'
+        in client.get(f"/verify/{held.certificate_number}").text
+    )

@@ -69,6 +69,16 @@ class CertificateGrade(enum.StrEnum):
     SENIOR = "senior"
 
 
+class OrganizerLevel(enum.StrEnum):
+    """The organiser's level, for the annual training statistics (区县级 … 境外)."""
+
+    DISTRICT = "district"
+    CITY = "city"
+    PROVINCE = "province"
+    NATIONAL = "national"
+    ABROAD = "abroad"
+
+
 def _in(enum_cls: type[enum.StrEnum], column: str) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
 
@@ -136,6 +146,10 @@ class Activity(Model):
             "status <> 'verified' OR verified_at IS NOT NULL", name="verified_has_time"
         ),
         CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+        CheckConstraint(
+            f"organizer_level IS NULL OR {_in(OrganizerLevel, 'organizer_level')}",
+            name="organizer_level",
+        ),
         Index("ix_activities_teacher_id_starts_on", "teacher_id", "starts_on"),
         Index("ix_activities_status_teacher_id", "status", "teacher_id"),
     )
@@ -147,6 +161,7 @@ class Activity(Model):
     )
     title: Mapped[str] = mapped_column(String(200))
     organizer: Mapped[str | None] = mapped_column(String(200))
+    organizer_level: Mapped[str | None] = mapped_column(String(16))
     enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprises.id", ondelete="SET NULL"), index=True
     )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,6 +48,15 @@ class RegistrationStatus(enum.StrEnum):
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
     ATTENDED = "attended"
+
+
+class AttendanceSource(enum.StrEnum):
+    """How a session's attendance was recorded."""
+
+    MANUAL = "manual"
+    BULK = "bulk"
+    CHECKIN = "checkin"
+    WALK_IN = "walk_in"
 
 
 class ImportSourceKind(enum.StrEnum):
@@ -143,6 +153,8 @@ class Event(Model):
     # End of the last occurrence; NULL for a recurrence without end.
     series_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     capacity: Mapped[int | None]
+    # Staff accept teachers who come without registering (they register at check-in).
+    allow_walk_ins: Mapped[bool] = mapped_column(default=False, server_default=false())
     registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     credited_hours: Mapped[Decimal] = mapped_column(Numeric(7, 1), default=Decimal(0))
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT.value)
@@ -172,6 +184,11 @@ class Event(Model):
         passive_deletes=True,
         order_by="Registration.queued_at, Registration.id",
     )
+
+    @property
+    def is_series(self) -> bool:
+        """A recurring event (sessions from its RRULE)."""
+        return bool(self.rrule) and not self.recurrence_key
 
     @property
     def is_published(self) -> bool:
@@ -256,3 +273,101 @@ class Registration(Model):
     def is_cancelled(self) -> bool:
         """The teacher withdrew."""
         return self.status == RegistrationStatus.CANCELLED
+
+
+class EventSession(Model):
+    """One occurrence of an event, stored once something refers to it.
+
+    ``key`` is the occurrence's original start (its RECURRENCE-ID): UTC
+    ``YYYYMMDDTHHMMSSZ`` for timed events, ``YYYYMMDD`` for all-day ones; stable and
+    URL-safe. A moved session keeps its key and stores its new times; a cancelled one
+    stays as STATUS:CANCELLED in feeds. Each session counts its own SEQUENCE
+    (docs/calendar-feeds.md F3, F19).
+    """
+
+    __tablename__ = "event_sessions"
+    __table_args__ = (
+        UniqueConstraint("event_id", "key"),
+        CheckConstraint("ends_at >= starts_at", name="time_order"),
+        CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+        CheckConstraint(
+            "is_cancelled = (cancelled_at IS NOT NULL)", name="cancelled_has_time"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(20))
+    original_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(String(500))
+    is_moved: Mapped[bool] = mapped_column(default=False)
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
+
+    @property
+    def is_override(self) -> bool:
+        """Moved or cancelled: the feeds write it as a RECURRENCE-ID override."""
+        return self.is_moved or self.is_cancelled
+
+
+class SessionRegistration(Model):
+    """A teacher's place in one session of an event: seat, waitlist, attended.
+
+    The event-wide :class:`Registration` sums these up. Attendance credits one
+    verified activity per session: the row is unique per (session, registration) and
+    its activity link is unique, so a session is credited once.
+    """
+
+    __tablename__ = "session_registrations"
+    __table_args__ = (
+        CheckConstraint(_in(RegistrationStatus, "status"), name="status"),
+        CheckConstraint(
+            f"source IS NULL OR {_in(AttendanceSource, 'source')}", name="source"
+        ),
+        CheckConstraint(
+            "(status = 'attended') = (attended_at IS NOT NULL)",
+            name="attended_has_time",
+        ),
+        UniqueConstraint("session_id", "registration_id"),
+        Index("ix_session_registrations_session_id_status_queued_at",
+              "session_id", "status", "queued_at"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE")
+    )
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str | None] = mapped_column(String(16))
+    marked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[EventSession] = relationship()
+    registration: Mapped[Registration] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        """Holding a seat or a waitlist place."""
+        return self.status in (
+            RegistrationStatus.REGISTERED,
+            RegistrationStatus.WAITLISTED,
+        )

@@ -1,0 +1,134 @@
+"""What registered teachers are told about their sessions, once each (outbox).
+
+Each hook plans an outcome notification through
+:func:`pdtracker.notifications.outcomes.enqueue_outcomes` in the caller's
+transaction. The key names what happened and when, so a hook run twice (a retried
+request, a second scheduler) plans nothing new:
+
+- ``waitlist_promoted:<session id>:<place id>:<queued_at>``: one move up per stint
+  on the waitlist;
+- ``attendance_credited:<session id>:<place id>``: a session is credited once;
+- ``event_changed:<event id>:<session key or "all">:<sequence>`` and
+  ``event_cancelled:…`` likewise: one per version the calendars see (F3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pdtracker.events.models import Event, EventSession, SessionRegistration
+from pdtracker.notifications.models import NotificationKind
+from pdtracker.notifications.outcomes import enqueue_outcomes
+
+K = NotificationKind
+
+
+def session_payload(
+    event: Event, starts_at: datetime, ends_at: datetime, location: str | None
+) -> dict[str, Any]:
+    """A session as the outcome messages read it (the reminders' event payload)."""
+    payload: dict[str, Any] = {
+        "title": event.title,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": ends_at.isoformat(),
+        "location": location or event.location or "",
+        "online_url": event.online_url or "",
+    }
+    if event.is_all_day:
+        zone = ZoneInfo(event.tzid)
+        payload["all_day"] = True
+        payload["first_day"] = starts_at.astimezone(zone).date().isoformat()
+        last = ends_at.astimezone(zone).date() - timedelta(days=1)
+        payload["last_day"] = last.isoformat()
+    return payload
+
+
+def _row_payload(event: Event, session: EventSession) -> dict[str, Any]:
+    return session_payload(event, session.starts_at, session.ends_at, session.location)
+
+
+def waitlist_promoted(
+    event: Event,
+    session: EventSession,
+    place: SessionRegistration,
+    teacher_id: int,
+    now: datetime,
+) -> int:
+    """Tell a teacher they moved up from a session's waitlist."""
+    key = (
+        f"waitlist_promoted:{session.id}:{place.id}:"
+        f"{place.queued_at.strftime('%Y%m%dT%H%M%S')}"
+    )
+    return enqueue_outcomes([teacher_id], K.WAITLIST_PROMOTED, key,
+                            _row_payload(event, session), now,
+                            object_type="event", object_id=event.id)  # fmt: skip
+
+
+def attendance_credited(
+    event: Event,
+    session: EventSession,
+    place: SessionRegistration,
+    teacher_id: int,
+    activity_id: int,
+    now: datetime,
+) -> int:
+    """Tell a teacher a session's attendance was credited to their record."""
+    payload = {
+        **_row_payload(event, session),
+        "credit": str(event.credited_hours),
+        "unit": "hours",
+        "activity_id": activity_id,
+    }
+    key = f"attendance_credited:{session.id}:{place.id}"
+    return enqueue_outcomes([teacher_id], K.ATTENDANCE_CREDITED, key, payload, now,
+                            object_type="event", object_id=event.id)  # fmt: skip
+
+
+def session_changed(
+    event: Event,
+    session: EventSession,
+    teacher_ids: Iterable[int],
+    now: datetime,
+    *,
+    previous: tuple[datetime, datetime, str | None],
+) -> int:
+    """Tell the session's registered teachers it moved (time or place)."""
+    payload = {
+        **_row_payload(event, session),
+        "previous_starts_at": previous[0].isoformat(),
+        "previous_ends_at": previous[1].isoformat(),
+        "previous_location": previous[2] or event.location or "",
+    }
+    key = f"event_changed:{event.id}:{session.key}:{session.sequence}"
+    return enqueue_outcomes(teacher_ids, K.EVENT_CHANGED, key, payload, now,
+                            object_type="event", object_id=event.id)  # fmt: skip
+
+
+def session_cancelled(
+    event: Event,
+    session: EventSession,
+    teacher_ids: Iterable[int],
+    now: datetime,
+    reason: str = "",
+) -> int:
+    """Tell the session's registered teachers it is cancelled."""
+    payload = {**_row_payload(event, session), "reason": reason}
+    key = f"event_cancelled:{event.id}:{session.key}:{session.sequence}"
+    return enqueue_outcomes(teacher_ids, K.EVENT_CANCELLED, key, payload, now,
+                            object_type="event", object_id=event.id)  # fmt: skip
+
+
+def event_cancelled(
+    event: Event, teacher_ids: Iterable[int], now: datetime, reason: str = ""
+) -> int:
+    """Tell an event's registered teachers the whole event is cancelled."""
+    payload = {
+        **session_payload(event, event.starts_at, event.ends_at, None),
+        "reason": reason,
+    }
+    key = f"event_cancelled:{event.id}:all:{event.sequence}"
+    return enqueue_outcomes(teacher_ids, K.EVENT_CANCELLED, key, payload, now,
+                            object_type="event", object_id=event.id)  # fmt: skip

@@ -102,6 +102,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from pdtracker.activities.views import bp as activities_bp
+    from pdtracker.association.views import bp as association_bp
     from pdtracker.admin import rulesets  # noqa: F401  (its pages are on admin's blueprint)
     from pdtracker.admin.views import bp as admin_bp
     from pdtracker.auth.views import bp as auth_bp
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(progress_bp)
+    app.register_blueprint(association_bp)
     app.register_blueprint(onboarding_bp)
 
 

@@ -15,6 +15,7 @@ from pdtracker.onboarding.models import ActivationToken, ImportMapping, KindSyno
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.progress.models import Evaluation, StoredRuleset
+from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.recognition.models import (
     Decision,
     FormalCheck,
@@ -66,6 +67,7 @@ __all__ = [
     "SchedulerRun",
     "StoredRuleset",
     "TeacherProfile",
+    "TeacherStanding",
     "User",
     "UserRole",
 ]

@@ -34,6 +34,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
     NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),
     NavItem("placements.enterprises", _l("Enterprises"), (Role.STAFF, Role.ADMIN)),
+    NavItem("association.index", _l("Association"), (Role.STAFF, Role.ADMIN)),
     NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
     NavItem("admin.departments", _l("Departments"), (Role.ADMIN,)),
     NavItem("admin.rulesets", _l("Rulesets"), (Role.ADMIN,)),

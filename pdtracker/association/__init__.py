@@ -1,0 +1,1 @@
+"""The association's dashboard across its member colleges (aggregates only)."""

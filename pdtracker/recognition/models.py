@@ -216,7 +216,9 @@ class RecognitionApplication(Model):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     snapshot_at: Mapped[datetime] = mapped_column(UTCDateTime)
     precheck_meets: Mapped[bool]
-    precheck_explanation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    precheck_explanation: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list
+    )
     returns_count: Mapped[int] = mapped_column(default=0, server_default="0")
     resubmits_count: Mapped[int] = mapped_column(default=0, server_default="0")
     return_note: Mapped[str | None] = mapped_column(Text)

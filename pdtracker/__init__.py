@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.onboarding.views import bp as onboarding_bp
     from pdtracker.placements.views import bp as placements_bp
     from pdtracker.progress.views import bp as progress_bp
+    from pdtracker.recognition.views import bp as recognition_bp
     from pdtracker.routing import init_routing
 
     init_routing(app)  # before any route is added: bounds every <int:...> id
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress_bp)
     app.register_blueprint(association_bp)
     app.register_blueprint(onboarding_bp)
+    app.register_blueprint(recognition_bp)
 
 
 def _register_cli(app: Flask) -> None:

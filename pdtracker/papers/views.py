@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from flask import (
@@ -16,12 +17,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
+from pdtracker import tabular
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
+from pdtracker.org.models import Institution
+from pdtracker.papers import official
 from pdtracker.papers import services as svc
 from pdtracker.papers.checking import paper_state
 from pdtracker.papers.forms import StatementForm
@@ -34,11 +38,20 @@ from pdtracker.papers.portfolio import (
     evidence_zip,
     portfolio_created,
 )
+from pdtracker.papers.ratios import compare_ratios
 from pdtracker.recognition.models import Recognition, RecognitionApplication
-from pdtracker.tenancy import people_clause
+from pdtracker.tenancy import (
+    institution_clause,
+    is_deployment_admin,
+    managed_institution,
+    manages_institution,
+    people_clause,
+)
 from pdtracker.timeutil import local_today, utcnow
 
 bp = Blueprint("papers", __name__, url_prefix="/papers")
+# The department page includes papers/_ratio_comparison.html, which calls this.
+bp.add_app_template_global(compare_ratios)
 
 LIST_LIMIT = 200
 
@@ -211,3 +224,76 @@ def portfolio_zip(application_id: int | None):
     return _attachment(
         data, "application/zip", f"evidence-{p.profile['staff_number']}.zip"
     )
+
+
+# --- official exports ---------------------------------------------------------------------
+
+EXPORT_SHEETS = {
+    "staff": "教职工基本数据",
+    "ratio": "双师素质比例",
+    "training": "培训统计",
+}
+
+
+def _export_scope() -> tuple[ColumnElement[bool], str]:
+    """The teachers' clause and the college's name: the actor's college, or the one asked."""
+    actor = _actor()
+    asked = request.args.get("institution", type=int)
+    managed = managed_institution(actor)
+    if asked is None and not is_deployment_admin(actor):
+        asked = managed
+    if asked is None:
+        return institution_clause(actor, User.institution_id), "全部院校"
+    if not manages_institution(actor, asked):
+        abort(404)
+    college = db.session.get(Institution, asked)
+    if college is None:
+        abort(404)
+    return User.institution_id == asked, college.name
+
+
+def _day_arg(name: str) -> date:
+    raw = request.args.get(name)
+    try:
+        return date.fromisoformat(raw) if raw else local_today()
+    except ValueError:
+        abort(400)
+
+
+def _table(kind: str) -> tuple[list[str], list[list[object]], str]:
+    where, college = _export_scope()
+    teachers = official.college_teachers(where)
+    if kind == "staff":
+        on = _day_arg("on")
+        return official.STAFF_HEADERS, official.staff_rows(teachers, on), on.isoformat()
+    if kind == "ratio":
+        on = _day_arg("on")
+        rows = official.ratio_table(official.ratio_rows(teachers, on, college))
+        return official.RATIO_HEADERS, rows, on.isoformat()
+    year = request.args.get("year", type=int) or local_today().year
+    if not 2000 <= year <= 2100:
+        abort(400)
+    return official.TRAINING_HEADERS, official.training_rows(teachers, year), str(year)
+
+
+@bp.route("/exports")
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN)
+def exports():
+    """The official exports, with the date or year each one is for."""
+    return render_template("papers/exports.html", today=local_today())
+
+
+@bp.route("/exports/<any(staff, ratio, training):kind>.<any(csv, xlsx):fmt>")
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN)
+def export(kind: str, fmt: str):
+    """Staff data (SFSSXJS), the quality report's ratio, or training by level."""
+    head, rows, when = _table(kind)
+    if fmt == "csv":
+        data, mimetype = tabular.csv_bytes([head, *rows]), tabular.CSV_MIMETYPE
+    else:
+        book, sheet = tabular.new_sheet(EXPORT_SHEETS[kind])
+        tabular.append_row(sheet, head)
+        for row in rows:
+            tabular.append_row(sheet, row)
+        data, mimetype = tabular.xlsx_bytes(book), tabular.XLSX_MIMETYPE
+    return _attachment(data, mimetype, f"{EXPORT_SHEETS[kind]}-{when}.{fmt}")

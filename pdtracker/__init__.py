@@ -107,12 +107,15 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.admin.views import bp as admin_bp
     from pdtracker.auth.views import bp as auth_bp
     from pdtracker.calendar.views import bp as calendar_bp
+    from pdtracker.checkin.views import bp as checkin_bp
     from pdtracker.events import manage  # noqa: F401  (its pages are on events' blueprint)
     from pdtracker.events.views import bp as events_bp
     from pdtracker.health import bp as health_bp
     from pdtracker.main.views import bp as main_bp
     from pdtracker.notifications.views import bp as notifications_bp
     from pdtracker.onboarding.views import bp as onboarding_bp
+    from pdtracker.papers.verify import bp as verify_bp
+    from pdtracker.papers.views import bp as papers_bp
     from pdtracker.placements.views import bp as placements_bp
     from pdtracker.progress.views import bp as progress_bp
     from pdtracker.recognition.views import bp as recognition_bp
@@ -129,12 +132,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(association_bp)
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(recognition_bp)
+    app.register_blueprint(papers_bp)
+    app.register_blueprint(verify_bp)
+    app.register_blueprint(checkin_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from pdtracker.cli import backup_cli, seed_demo_command
     from pdtracker.events.cli import events_cli
     from pdtracker.onboarding.cli import import_cli
+    from pdtracker.papers.cli import recognition_cli
     from pdtracker.progress.cli import progress_cli
     from pdtracker.scheduler import scheduler_command
 
@@ -144,3 +151,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(events_cli)
     app.cli.add_command(progress_cli)
     app.cli.add_command(import_cli)
+    app.cli.add_command(recognition_cli)

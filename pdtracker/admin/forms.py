@@ -252,16 +252,11 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("A college administrator needs a college."))
 
     def validate_department_id(self, field: SelectField) -> None:
-        """Teachers and heads belong to a department (of the college chosen)."""
+        """Teachers and heads belong to a department."""
         if not field.data and self.role_set & {Role.TEACHER, Role.HEAD}:
             raise ValidationError(
                 _l("Teachers and department heads need a department.")
             )
-        chosen = self.institution_choice
-        if field.data and chosen is not None:
-            department = db.session.get(Department, field.data)
-            if department is not None and department.institution_id != chosen:
-                raise ValidationError(_l("This department belongs to another college."))
 
     def validate_staff_number(self, field: StringField) -> None:
         """Teachers need a staff number, unique across teachers."""

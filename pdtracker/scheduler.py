@@ -51,6 +51,7 @@ from pdtracker.notifications.runs import (
     start_run,
 )
 from pdtracker.progress.standings import refresh_tick as refresh_standings
+from pdtracker.recognition.lifecycle import daily as recognition_daily
 from pdtracker.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ SCHEDULE: tuple[Tick, ...] = (
     # have changed are evaluated, so a quiet run costs one query.
     Tick("standings", refresh_standings, "interval", {"minutes": 15}, fast_seconds=3,
          catch_up=timedelta(0)),
+    # Recognitions: review due 90 days before expiry, expired, certificates that
+    # lapsed suspend what rests on them; only changed rows are touched.
+    Tick("recognition", recognition_daily, "cron", {"hour": 2, "minute": 40},
+         fast_seconds=3, catch_up=timedelta(hours=24)),
     Tick("heartbeat", heartbeat, "interval", {"seconds": 30}, fast_seconds=1,
          catch_up=timedelta(0), record=False),
 )  # fmt: skip

@@ -22,6 +22,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.notifications.outbox import begin_write
 from pdtracker.recognition import notify
 from pdtracker.recognition.errors import Refused
 from pdtracker.recognition.models import (
@@ -197,6 +198,7 @@ def daily(now: datetime) -> dict[str, int]:
     Only recognitions whose state by date differs from their state are touched, so
     a second run the same day changes nothing and sends nothing.
     """
+    begin_write()  # SQLite: take the write lock before reading what to change
     today = local_today(now)
     counts = {"review_due": 0, "expired": 0, "suspended": 0, "notified": 0}
     due_limit = today + timedelta(days=REVIEW_DAYS)

@@ -1,19 +1,24 @@
 """Admin pages for rulesets: list, upload, edit drafts, preview against the active one,
-publish. Published versions are immutable; every change is audited."""
+publish. Published versions are immutable; every change is audited.
+
+Per scope (docs/status-rules.md S22, :mod:`pdtracker.progress.layers`): a college
+admin sees and publishes only their college's layer; the deployment admin and the
+association's staff publish the regional layer, and the deployment admin may view
+every college's. A version outside the actor's scope is not found (404).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from pdtracker.admin.views import bp
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from pdtracker.progress import records, services
+from pdtracker.progress import layers, records, services
 from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.documents import RulesetError
 from pdtracker.progress.facts import local_today
@@ -57,32 +62,100 @@ def _read(form: RulesetForm) -> tuple[str | None, str | None]:
     return text, form.chosen_format()
 
 
+def _scope_issue(error: records.ScopeError) -> str:
+    """Why a document does not fit the scope, in the user's language."""
+    if error.code == "name_taken":
+        return _(
+            "The name %(name)s belongs to another layer: give your ruleset its own "
+            "name.",
+            name=error.name,
+        )
+    allowed = ", ".join(error.allowed)
+    if error.code == "must_extend":
+        return _(
+            "A college's ruleset builds on the regional layer: set extends to one "
+            "of %(names)s.",
+            names=allowed,
+        )
+    return _(
+        "%(name)s is not part of the regional layer: extends must name one of "
+        "%(names)s.",
+        name=error.name,
+        names=allowed,
+    )
+
+
+def _visible(ruleset_id: int) -> StoredRuleset:
+    """A version the actor may see, else 404."""
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    if not layers.may_view(_actor(), rec.institution_id):
+        abort(404)
+    return rec
+
+
+def _managed(ruleset_id: int) -> StoredRuleset:
+    """A version the actor may change or publish, else 404."""
+    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    if not layers.may_manage(_actor(), rec.institution_id):
+        abort(404)
+    return rec
+
+
 @bp.route("/rulesets")
 def rulesets():
-    """Every stored ruleset version, and which one the pages use."""
-    active = records.active_ruleset()
+    """The stored versions of the layers the actor sees, and which one applies."""
+    actor = _actor()
+    scopes = layers.visible_scopes(actor)
+    if scopes == []:
+        abort(404)
+    stored = records.list_rulesets(scopes)
+    names = layers.institution_names(scopes)
+    # The active version per scope shown (one query); colleges with no layer of
+    # their own use the regional one.
+    actives = records.active_rulesets_for(names)
+    order = scopes if scopes is not None else [None, *sorted(names, key=names.get)]
+    groups = [
+        (scope, names.get(scope) if scope is not None else None, actives[scope],
+         [r for r in stored if r.institution_id == scope])
+        for scope in order
+    ]  # fmt: skip
+    try:
+        writable: int | None | bool = layers.publishing_scope(actor)
+    except layers.NoScope:
+        writable = False
     return render_template(
-        "admin/rulesets.html", records=records.list_rulesets(), active=active
+        "admin/rulesets.html",
+        groups=groups,
+        regional=actives[None],
+        writable=writable,
     )
 
 
 @bp.route("/rulesets/new", methods=["GET", "POST"])
 def ruleset_new():
     """Upload a document as a new draft version (validated first)."""
+    try:
+        scope = layers.publishing_scope(_actor())
+    except layers.NoScope:
+        abort(404)
     form = RulesetForm()
     issues: list[dict] = []
     if request.method == "GET" and (
         source_id := request.args.get("from", type=id_value)
     ):
-        source = db.get_or_404(StoredRuleset, source_id)
+        source = _visible(source_id)
         form.document.data, form.format.data = source.document, source.format
     if form.validate_on_submit():
         text, fmt = _read(form)
         if text is not None:
             try:
-                rec = records.create_draft(text, fmt, actor=_actor(), now=utcnow())
+                rec = records.create_draft(
+                    text, fmt, actor=_actor(), now=utcnow(), institution_id=scope
+                )
             except RulesetError as error:
                 issues = _issues(error)
+            except records.ScopeError as error:
+                form.document.errors = [*form.document.errors, _scope_issue(error)]
             else:
                 db.session.commit()
                 flash(
@@ -92,14 +165,15 @@ def ruleset_new():
                 )  # fmt: skip
                 return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))
     return render_template(
-        "admin/ruleset_form.html", form=form, issues=issues, record=None
-    )
+        "admin/ruleset_form.html", form=form, issues=issues, record=None,
+        scope_name=_scope_name(scope),
+    )  # fmt: skip
 
 
 @bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
 def ruleset_edit(ruleset_id: int):
     """Change a draft's document; published versions are refused."""
-    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    rec = _managed(ruleset_id)
     if rec.is_published:
         flash(
             _("Published versions cannot be changed: upload a new version."), "danger"
@@ -114,6 +188,8 @@ def ruleset_edit(ruleset_id: int):
                 records.update_draft(rec, text, fmt, actor=_actor(), now=utcnow())
             except RulesetError as error:
                 issues = _issues(error)
+            except records.ScopeError as error:
+                form.document.errors = [*form.document.errors, _scope_issue(error)]
             except records.DraftRenamed:
                 form.document.errors = [
                     _("A draft keeps its name; upload a new ruleset for a new name.")
@@ -123,15 +199,25 @@ def ruleset_edit(ruleset_id: int):
                 flash(_("Draft saved."), "success")
                 return redirect(url_for("admin.ruleset_preview", ruleset_id=rec.id))
     return render_template(
-        "admin/ruleset_form.html", form=form, issues=issues, record=rec
-    )
+        "admin/ruleset_form.html", form=form, issues=issues, record=rec,
+        scope_name=_scope_name(rec.institution_id),
+    )  # fmt: skip
+
+
+def _scope_name(institution_id: int | None) -> str | None:
+    """The college's name for a college layer; None for the regional layer."""
+    if institution_id is None:
+        return None
+    return layers.institution_names([institution_id]).get(institution_id)
 
 
 @bp.route("/rulesets/<int:ruleset_id>")
 def ruleset_preview(ruleset_id: int):
-    """The document, and a department evaluated under it beside the active ruleset."""
-    rec = db.get_or_404(StoredRuleset, ruleset_id)
-    departments = list(db.session.scalars(select(Department).order_by(Department.name)))
+    """The document, and a department evaluated under it beside the ruleset that
+    applies there now (the scope's active version)."""
+    rec = _visible(ruleset_id)
+    actor = _actor()
+    departments = layers.preview_departments(actor, rec.institution_id)
     form = DepartmentChoiceForm(request.args, departments=departments)
     chosen = next((d for d in departments if d.id == form.department.data), None) or (
         departments[0] if departments else None
@@ -145,10 +231,14 @@ def ruleset_preview(ruleset_id: int):
     except RulesetError as error:
         issues = _issues(error)
         candidate = None
-    active = records.active_ruleset()
+    active = records.active_ruleset_for(rec.institution_id)
     if candidate is not None and chosen is not None:
-        comparison = _compare(chosen, rec, candidate, active)
-    changes = None if candidate is None else records.changes_against_active(candidate)
+        comparison = _compare(chosen, rec, candidate)
+    changes = (
+        None
+        if candidate is None
+        else records.changes_against_active(candidate, rec.institution_id)
+    )
     return render_template(
         "admin/ruleset_preview.html",
         record=rec,
@@ -158,19 +248,20 @@ def ruleset_preview(ruleset_id: int):
         issues=issues,
         comparison=comparison,
         changes=changes,
+        manages=layers.may_manage(actor, rec.institution_id),
+        scope_name=_scope_name(rec.institution_id),
     )
 
 
-def _compare(
-    department: Department,
-    rec: StoredRuleset,
-    candidate: Ruleset,
-    active: records.ActiveRuleset,
-) -> dict:
-    """Both rulesets over the same loaded facts (the facts are read once)."""
+def _compare(department: Department, rec: StoredRuleset, candidate: Ruleset) -> dict:
+    """The department under the ruleset that applies to it now and under the
+    candidate, over the same loaded facts (the facts are read once)."""
+    active = records.active_ruleset_for(department.institution_id)
     today = local_today()
     teachers, gathered = services.load_department(department.id, utcnow())
-    proposed = records.ActiveRuleset(candidate, rec.name, rec.version, rec.id)
+    proposed = records.ActiveRuleset(
+        candidate, rec.name, rec.version, rec.id, rec.institution_id
+    )
     before = services.summarize(
         department, teachers, gathered, active, today, history=False
     )
@@ -185,8 +276,9 @@ def _compare(
 
 @bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
 def ruleset_publish(ruleset_id: int):
-    """Publish a draft: it becomes the active ruleset and can no longer change."""
-    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    """Publish a draft: it becomes its scope's active version and can no longer
+    change."""
+    rec = _managed(ruleset_id)
     return _publish(rec, lambda reason: records.publish(
         rec, actor=_actor(), now=utcnow(), reason=reason
     ))  # fmt: skip
@@ -195,7 +287,7 @@ def ruleset_publish(ruleset_id: int):
 @bp.route("/rulesets/<int:ruleset_id>/republish", methods=["POST"])
 def ruleset_republish(ruleset_id: int):
     """Publish an earlier version again, as the next version of its name."""
-    rec = db.get_or_404(StoredRuleset, ruleset_id)
+    rec = _managed(ruleset_id)
     return _publish(rec, lambda reason: records.republish(
         rec, actor=_actor(), now=utcnow(), reason=reason
     ))  # fmt: skip
@@ -227,11 +319,18 @@ def _publish(rec: StoredRuleset, action: Callable[[str | None], StoredRuleset]):
             _("The ruleset is no longer valid: %(problem)s", problem=str(error)),
             "danger",
         )
+    except records.ScopeError as error:
+        db.session.rollback()
+        flash(_scope_issue(error), "danger")
     else:
         db.session.commit()
         flash(
             _("%(name)s version %(version)s is published and active.",
-              name=published.name, version=published.version),
+              name=published.name, version=published.version)
+            if published.institution_id is None
+            else _("%(name)s version %(version)s is published and applies to "
+                   "%(college)s.", name=published.name, version=published.version,
+                   college=_scope_name(published.institution_id)),
             "success",
         )  # fmt: skip
         return redirect(url_for("admin.ruleset_preview", ruleset_id=published.id))

@@ -30,7 +30,7 @@ facts, and ORM objects belong to one request's session.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -48,7 +48,11 @@ from pdtracker.calendar.models import (
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.progress import facts, services
-from pdtracker.progress.records import ActiveRuleset, active_ruleset_for
+from pdtracker.progress.records import (
+    ActiveRuleset,
+    active_ruleset_for,
+    active_rulesets_for,
+)
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 from pdtracker.timeutil import local_today, utcnow
 
@@ -122,11 +126,20 @@ def _detached(status: TeacherStatus) -> TeacherStatus:
     return replace(status, facts=[], done=[], teacher=None)  # type: ignore[arg-type]
 
 
-def _department_rows(department_id: int) -> list[tuple]:
-    """The department's teachers and its change counter: the fingerprint query."""
+_DEPARTMENT_KEY_PREFIX = literal(department_feed_key(0).removesuffix("0"))
+
+
+def _department_rows(department_ids: Sequence[int]) -> dict[int, list[tuple]]:
+    """The departments' teachers and change counters: the fingerprint query.
+
+    One query for any number of departments; per department, its rows in page order.
+    """
     version = (
         select(FeedState.version)
-        .where(FeedState.feed_key == department_feed_key(department_id))
+        .where(
+            FeedState.feed_key
+            == _DEPARTMENT_KEY_PREFIX.concat(cast(User.department_id, String))
+        )
         .scalar_subquery()
     )
     own_version = (
@@ -141,14 +154,19 @@ def _department_rows(department_id: int) -> list[tuple]:
             TeacherProfile.staff_number, TeacherProfile.title,
             TeacherProfile.is_professional_course,
             TeacherProfile.prior_industry_years, own_version, version,
+            User.department_id,
         )
         .join(UserRole, and_(UserRole.user_id == User.id,
                              UserRole.role == Role.TEACHER.value))
         .outerjoin(TeacherProfile, TeacherProfile.user_id == User.id)
-        .where(User.department_id == department_id, User.is_active_account.is_(True))
+        .where(User.department_id.in_(list(department_ids)),
+               User.is_active_account.is_(True))
         .order_by(User.display_name, User.id)
     )  # fmt: skip
-    return [tuple(row) for row in db.session.execute(stmt)]
+    rows: dict[int, list[tuple]] = {d: [] for d in department_ids}
+    for row in db.session.execute(stmt):
+        rows[row[-1]].append(tuple(row)[:-1])
+    return rows
 
 
 def _snapshot(row: tuple) -> TeacherSnapshot:
@@ -169,60 +187,94 @@ def department_summary(
 ) -> DepartmentSummary:
     """The department dashboard's summary, from the cache while its key holds.
 
-    A hit costs two queries (ruleset, fingerprint); a miss adds three, and then
-    evaluates only the teachers whose own key changed.
+    Its teachers are evaluated under their college's ruleset unless ``active`` is
+    given. A hit costs two queries (ruleset, fingerprint); a miss adds three, and
+    then evaluates only the teachers whose own key changed.
     """
     active = active or active_ruleset_for(department.institution_id)
+    return department_summaries([department], {department.id: active}, now=now)[0]
+
+
+def department_summaries(
+    departments: Sequence[Department],
+    actives: Mapping[int, ActiveRuleset] | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[DepartmentSummary]:
+    """:func:`department_summary` for several departments (a college's view).
+
+    ``actives`` maps a department id to the ruleset it is evaluated under (by
+    default its college's). A warm view costs two queries whatever the number of
+    departments; the teachers evaluated again have their facts read together.
+    """
+    if actives is None:
+        by_college = active_rulesets_for(d.institution_id for d in departments)
+        actives = {d.id: by_college[d.institution_id] for d in departments}
     now = now or utcnow()
     as_of = local_today(now)
-    rows = _department_rows(department.id)
-    version = rows[0][-1] if rows else None
-    key = (
-        department.id, as_of, _ruleset_key(active), version,
-        tuple(row[:-1] for row in rows),
-    )  # fmt: skip
+    all_rows = _department_rows([d.id for d in departments])
     cache = caches().departments
-    found = cache.get(key, now)
-    if found is None:
-        found, expires = _summarize(rows, active, as_of, now)
-        cache.put(key, found, expires)
+    found: dict[int, DepartmentSummary] = {}
+    keys: dict[int, tuple] = {}
+    for department in departments:
+        rows = all_rows[department.id]
+        version = rows[0][-1] if rows else None
+        keys[department.id] = (
+            department.id, as_of, _ruleset_key(actives[department.id]), version,
+            tuple(row[:-1] for row in rows),
+        )  # fmt: skip
+        hit = cache.get(keys[department.id], now)
+        if hit is not None:
+            found[department.id] = hit
+    missing = [d for d in departments if d.id not in found]
+    if missing:
+        made = _summarize(
+            [(all_rows[d.id], actives[d.id]) for d in missing], as_of, now
+        )
+        for department, (summary, expires) in zip(missing, made, strict=True):
+            cache.put(keys[department.id], summary, expires)
+            found[department.id] = summary
     # The department row itself is the caller's (names may change with no bump).
-    return replace(found, department=department)
+    return [replace(found[d.id], department=d) for d in departments]
 
 
 def _summarize(
-    rows: list[tuple], active: ActiveRuleset, as_of: date, now: datetime
-) -> tuple[DepartmentSummary, datetime | None]:
-    """The summary from each teacher's row: cached ones reused, the others evaluated.
+    groups: Sequence[tuple[list[tuple], ActiveRuleset]], as_of: date, now: datetime
+) -> list[tuple[DepartmentSummary, datetime | None]]:
+    """Each summary from its teachers' rows: cached ones reused, the others evaluated.
 
     The facts of the teachers evaluated are read in three queries, whatever their
-    number; the summary holds no facts and no department (the caller adds it).
+    number and department; a summary holds no facts and no department (the caller
+    adds it).
     """
     cache = caches().rows
-    ruleset_key = _ruleset_key(active)
-    teachers = [_snapshot(row) for row in rows]
-    keys = {
-        t.id: (
-            t.id,
-            as_of,
-            ruleset_key,
-            row[8],
-            services.is_professional(t),
-            services.industry_years(t),
-        )  # fmt: skip
-        for t, row in zip(teachers, rows, strict=True)
-    }
-    found: dict[int, tuple[TeacherRow, datetime | None]] = {}
-    missing = []
-    for t in teachers:
-        hit = cache.get(keys[t.id], now)
-        if hit is None:
-            missing.append(t)
-        else:
-            found[t.id] = hit
+    plans = []
+    missing: list[tuple[TeacherSnapshot, tuple, ActiveRuleset]] = []
+    found: dict[tuple, tuple[TeacherRow, datetime | None]] = {}
+    for rows, active in groups:
+        ruleset_key = _ruleset_key(active)
+        teachers = [_snapshot(row) for row in rows]
+        keys = [
+            (
+                t.id,
+                as_of,
+                ruleset_key,
+                row[8],
+                services.is_professional(t),
+                services.industry_years(t),
+            )  # fmt: skip
+            for t, row in zip(teachers, rows, strict=True)
+        ]
+        for t, key in zip(teachers, keys, strict=True):
+            hit = cache.get(key, now)
+            if hit is None:
+                missing.append((t, key, active))
+            else:
+                found[key] = hit
+        plans.append((teachers, keys, active))
     if missing:
-        gathered = facts.gather(facts.by_ids(t.id for t in missing), now)
-        for t in missing:
+        gathered = facts.gather(facts.by_ids(t.id for t, _k, _a in missing), now)
+        for t, key, active in missing:
             entry = gathered.get(t.id)
             # A snapshot has every User attribute the evaluation reads.
             status = services.status_for(t, entry, active.ruleset, as_of)  # type: ignore[arg-type]
@@ -230,13 +282,20 @@ def _summarize(
                 _detached(status), services.chart_flags(status, active.ruleset, as_of)
             )
             expires = None if entry is None else entry.expires_at
-            cache.put(keys[t.id], (row, expires), expires)
-            found[t.id] = (row, expires)
-    statuses = [replace(found[t.id][0].status, teacher=t) for t in teachers]  # type: ignore[arg-type]
-    flags = {t.id: found[t.id][0].flags for t in teachers}
-    summary = services.assemble(None, statuses, flags, active, as_of)
-    expiries = [e for _row, e in found.values() if e is not None]
-    return summary, min(expiries, default=None)
+            cache.put(key, (row, expires), expires)
+            found[key] = (row, expires)
+    made = []
+    for teachers, keys, active in plans:
+        mine = [found[k] for k in keys]
+        statuses = [
+            replace(r.status, teacher=t)  # type: ignore[arg-type]
+            for t, (r, _e) in zip(teachers, mine, strict=True)
+        ]
+        flags = {t.id: r.flags for t, (r, _e) in zip(teachers, mine, strict=True)}
+        summary = services.assemble(None, statuses, flags, active, as_of)
+        expiries = [e for _r, e in mine if e is not None]
+        made.append((summary, min(expiries, default=None)))
+    return made
 
 
 def teacher_status(

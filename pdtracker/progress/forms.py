@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,9 +22,16 @@ class DepartmentChoiceForm(Form):
 
     department = SelectField(_l("Department"), coerce=int, validate_choice=False)
 
-    def __init__(self, *args, departments: Sequence[Department], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        departments: Sequence[Department],
+        label: Callable[[Department], str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.department.choices = [SelectChoice(d.id, d.name) for d in departments]
+        name = label or (lambda d: d.name)
+        self.department.choices = [SelectChoice(d.id, name(d)) for d in departments]
 
 
 class RulesetForm(FlaskForm):

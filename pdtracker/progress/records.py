@@ -12,12 +12,12 @@ never change.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 
 from pdtracker.activities.models import ActivityKind
 from pdtracker.audit import record
@@ -223,10 +223,20 @@ def _next_version(name: str) -> int:
     return (top or 0) + 1
 
 
-def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
-    """Record a shipped ruleset as published version 1 if its name is not stored yet.
+def _in_scope(institution_id: int | None) -> ColumnElement[bool]:
+    """Rows of one scope: a college's layer, or the regional one (None)."""
+    if institution_id is None:
+        return StoredRuleset.institution_id.is_(None)
+    return StoredRuleset.institution_id == institution_id
 
-    It becomes active when no ruleset is; returns the new row, or None.
+
+def record_builtin(
+    name: str, now: datetime, *, activate: bool = True
+) -> StoredRuleset | None:
+    """Record a shipped ruleset as published regional version 1 if not stored yet.
+
+    With ``activate`` it becomes the active regional layer when none is; returns
+    the new row, or None.
     """
     exists = db.session.scalar(
         select(StoredRuleset.id).where(StoredRuleset.name == name).limit(1)
@@ -239,7 +249,7 @@ def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
         return None
     has_active = db.session.scalar(
         select(StoredRuleset.id)
-        .where(StoredRuleset.is_active, StoredRuleset.institution_id.is_(None))
+        .where(StoredRuleset.is_active, _in_scope(None))
         .limit(1)
     )
     parsed = parse_ruleset(text, "toml", resolve=builtin_text)
@@ -250,7 +260,7 @@ def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
         format=RulesetFormat.TOML.value,
         extends=parsed.extends,
         status=RulesetStatus.PUBLISHED.value,
-        is_active=has_active is None,
+        is_active=activate and has_active is None,
         published_at=now,
         created_at=now,
     )
@@ -260,8 +270,68 @@ def record_builtin(name: str, now: datetime) -> StoredRuleset | None:
     return rec
 
 
-def validate_document(text: str, fmt: str | None) -> tuple[Ruleset, str]:
-    """Parse an uploaded document as a draft would be; return it and its format."""
+class ScopeError(ValueError):
+    """A document does not fit the scope it is uploaded into (S22).
+
+    ``code`` says which rule: ``name_taken`` (the name belongs to another scope),
+    ``must_extend`` (a college layer extends nothing) or ``not_regional`` (it
+    extends something outside the regional layer's chain); ``allowed`` lists the
+    names a college layer may extend.
+    """
+
+    def __init__(self, code: str, name: str, allowed: Sequence[str] = ()) -> None:
+        super().__init__(f"{code}: {name}")
+        self.code, self.name, self.allowed = code, name, tuple(allowed)
+
+
+def regional_chain() -> list[str]:
+    """The active regional layer's name and the names it builds on, nearest first."""
+    names = [active_ruleset().name]
+    stored = {r.name: r for r in _published_records()}
+    while len(names) < 16:
+        rec = stored.get(names[-1])
+        parent = rec.extends if rec is not None else _builtin_parent(names[-1])
+        if not parent or parent in names:
+            break
+        names.append(parent)
+    return names
+
+
+@functools.cache
+def _builtin_parent(name: str) -> str | None:
+    try:
+        return parse_ruleset(builtin_text(name), "toml", resolve=builtin_text).extends
+    except LookupError:
+        return None
+
+
+def _check_scope(ruleset: Ruleset, institution_id: int | None) -> None:
+    """A name stays in one scope; a college layer extends the regional chain."""
+    scopes = set(
+        db.session.scalars(
+            select(StoredRuleset.institution_id)
+            .where(StoredRuleset.name == ruleset.name)
+            .distinct()
+        )
+    )
+    if scopes - {institution_id}:
+        raise ScopeError("name_taken", ruleset.name)
+    if institution_id is None:
+        return
+    chain = regional_chain()
+    if ruleset.name in chain:
+        raise ScopeError("name_taken", ruleset.name)
+    if not ruleset.extends:
+        raise ScopeError("must_extend", ruleset.name, chain)
+    if ruleset.extends not in chain:
+        raise ScopeError("not_regional", ruleset.extends, chain)
+
+
+def validate_document(
+    text: str, fmt: str | None, institution_id: int | None = None
+) -> tuple[Ruleset, str]:
+    """Parse an uploaded document as a draft of this scope would be; return it and
+    its format. RulesetError for a bad document, ScopeError for a misplaced one."""
     fmt = (fmt or detect_format(text)).lower()
     fmt = RulesetFormat.YAML.value if fmt == "yml" else fmt
     ruleset = parse_ruleset(
@@ -270,21 +340,40 @@ def validate_document(text: str, fmt: str | None) -> tuple[Ruleset, str]:
         resolve=_resolver(_published_records(), None),
         known_kinds=known_kinds(),
     )
+    _check_scope(ruleset, institution_id)
     return ruleset, fmt
 
 
 def create_draft(
-    text: str, fmt: str | None, *, actor: User, now: datetime
+    text: str,
+    fmt: str | None,
+    *,
+    actor: User,
+    now: datetime,
+    institution_id: int | None = None,
 ) -> StoredRuleset:
-    """Validate a document and store it as the next draft version of its name."""
-    ruleset, fmt = validate_document(text, fmt)
+    """Validate a document and store it as the next draft version of its name.
+
+    ``institution_id`` is the scope: a college's own layer, or None for the
+    regional layer. Whether the actor may write there is the caller's check
+    (:mod:`.layers`).
+    """
+    ruleset, fmt = validate_document(text, fmt, institution_id)
     # Record shipped rulesets first, so versions count on from them and parents pin.
-    # Parent first, whatever the set order: the first recorded becomes active.
-    for name in dict.fromkeys(n for n in (ruleset.extends, ruleset.name) if n):
-        record_builtin(name, now)
+    # Parent first, whatever the set order: the first recorded becomes active. A
+    # college layer records only its (regional) parent and never activates one
+    # but the default, which is what applies anyway when nothing is active.
+    if institution_id is None:
+        for name in dict.fromkeys(n for n in (ruleset.extends, ruleset.name) if n):
+            record_builtin(name, now)
+    elif ruleset.extends:
+        record_builtin(
+            ruleset.extends, now, activate=ruleset.extends == DEFAULT_RULESET
+        )
     rec = StoredRuleset(
         name=ruleset.name,
         version=_next_version(ruleset.name),
+        institution_id=institution_id,
         document=text,
         format=fmt,
         extends=ruleset.extends,
@@ -296,7 +385,7 @@ def create_draft(
     db.session.flush()
     record(
         actor.id, "ruleset.create", "ruleset", rec.id, now=now,
-        name=rec.name, version=rec.version,
+        name=rec.name, version=rec.version, institution_id=institution_id,
     )  # fmt: skip
     return rec
 
@@ -304,17 +393,17 @@ def create_draft(
 def update_draft(
     rec: StoredRuleset, text: str, fmt: str | None, *, actor: User, now: datetime
 ) -> StoredRuleset:
-    """Replace a draft's document; published versions are refused."""
+    """Replace a draft's document (same scope); published versions are refused."""
     if rec.is_published:
         raise RulesetLocked(rec.id)
-    ruleset, fmt = validate_document(text, fmt)
+    ruleset, fmt = validate_document(text, fmt, rec.institution_id)
     if ruleset.name != rec.name:
         raise DraftRenamed(ruleset.name)
     rec.document, rec.format, rec.extends = text, fmt, ruleset.extends
     db.session.flush()
     record(
         actor.id, "ruleset.update", "ruleset", rec.id, now=now,
-        name=rec.name, version=rec.version,
+        name=rec.name, version=rec.version, institution_id=rec.institution_id,
     )  # fmt: skip
     return rec
 
@@ -335,24 +424,33 @@ class LoweredStillPublic(Exception):
         self.codes = codes
 
 
-def changes_against_active(candidate: Ruleset) -> RulesetDiff:
-    """What publishing ``candidate`` would change against the active ruleset."""
-    return diff_rulesets(active_ruleset().ruleset, candidate)
+def changes_against_active(
+    candidate: Ruleset, institution_id: int | None = None
+) -> RulesetDiff:
+    """What publishing ``candidate`` into a scope would change for its teachers:
+    against the college's active ruleset (its layer, else the regional one), or
+    the regional one."""
+    return diff_rulesets(active_ruleset_for(institution_id).ruleset, candidate)
 
 
 def publish(
     rec: StoredRuleset, *, actor: User, now: datetime, reason: str | None = None
 ) -> StoredRuleset:
-    """Publish a draft: pin its parent version, freeze it and make it active.
+    """Publish a draft in its scope: pin its parent version, freeze it and make it
+    the scope's active version.
 
     Lowering a public standard needs a ``reason`` (audited), and the document must
-    not call the lowered number a public standard any more.
+    not call the lowered number a public standard any more. A college layer must
+    still extend the regional layer's chain (the regional layer may have changed
+    since the draft was written).
     """
     if rec.is_published:
         raise RulesetLocked(rec.id)
+    scope = rec.institution_id
     published = _published_records()
     candidate = parse_record(rec, published)  # still valid against today's parents
-    changes = changes_against_active(candidate)
+    _check_scope(candidate, scope)
+    changes = changes_against_active(candidate, scope)
     lowered = changes.lowered_public
     still_public = [
         t.code for t in lowered if candidate.requirement(t.code).is_public_standard
@@ -365,7 +463,9 @@ def publish(
     if rec.extends:
         parents = [r.version for r in published if r.name == rec.extends]
         rec.extends_version = max(parents) if parents else None
-    previous = db.session.scalar(select(StoredRuleset).where(StoredRuleset.is_active))
+    previous = db.session.scalar(
+        select(StoredRuleset).where(StoredRuleset.is_active, _in_scope(scope))
+    )
     if previous is not None:
         previous.is_active = False
         db.session.flush()  # the partial unique index allows one active row
@@ -379,7 +479,7 @@ def publish(
     )
     record(
         actor.id, "ruleset.publish", "ruleset", rec.id, now=now,
-        name=rec.name, version=rec.version,
+        name=rec.name, version=rec.version, institution_id=scope,
         replaced=None if previous is None else previous.id, **lowering,
     )  # fmt: skip
     return rec
@@ -388,17 +488,22 @@ def publish(
 def republish(
     rec: StoredRuleset, *, actor: User, now: datetime, reason: str | None = None
 ) -> StoredRuleset:
-    """Publish an earlier version's document again, as the next version of its name."""
-    copy = create_draft(rec.document, rec.format, actor=actor, now=now)
+    """Publish an earlier version's document again, as the next version of its name
+    in the same scope."""
+    copy = create_draft(
+        rec.document, rec.format, actor=actor, now=now,
+        institution_id=rec.institution_id,
+    )  # fmt: skip
     return publish(copy, actor=actor, now=now, reason=reason)
 
 
-def list_rulesets() -> list[StoredRuleset]:
-    """Every stored version, newest first per name."""
-    return list(
-        db.session.scalars(
-            select(StoredRuleset).order_by(
-                StoredRuleset.name, StoredRuleset.version.desc()
-            )
-        )
+def list_rulesets(
+    institution_ids: Collection[int | None] | None = None,
+) -> list[StoredRuleset]:
+    """Every stored version of these scopes (None: all), newest first per name."""
+    stmt = select(StoredRuleset).order_by(
+        StoredRuleset.name, StoredRuleset.version.desc()
     )
+    if institution_ids is not None:
+        stmt = stmt.where(or_(*(_in_scope(i) for i in institution_ids), false()))
+    return list(db.session.scalars(stmt))

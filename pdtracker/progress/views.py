@@ -12,23 +12,32 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
-from pdtracker.org.models import Department
+from pdtracker.org.models import Department, Institution
 from pdtracker.progress import exports
-from pdtracker.progress.cache import department_summary, teacher_status
+from pdtracker.progress.cache import (
+    department_summaries,
+    department_summary,
+    teacher_status,
+)
 from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.engine import ProgressReport, RequirementResult
 from pdtracker.progress.explain import explain
 from pdtracker.progress.forecast import next_lapses
 from pdtracker.progress.forms import DepartmentChoiceForm
 from pdtracker.progress.records import ActiveRuleset, active_ruleset_for, kind_labels
-from pdtracker.progress.services import DepartmentSummary, TeacherStatus
+from pdtracker.progress.services import (
+    FORECAST_MONTHS,
+    DepartmentSummary,
+    TeacherStatus,
+)
 from pdtracker.progress.units import amount, localized, number, plural
+from pdtracker.tenancy import is_deployment_admin, managed_institution, may_read_person
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -117,6 +126,16 @@ def _level_label(report: ProgressReport) -> str:
         return _("Not reached")
     level = next(lv for lv in report.levels if lv.code == report.level)
     return localized(level.name) or level.code
+
+
+@bp.app_template_global()
+def layer_label(active: ActiveRuleset) -> str:
+    """Whose layer applied: the college's own, the regional one, or the default."""
+    if active.layer == "college":
+        return _("the college's own layer")
+    if active.layer == "regional":
+        return _("the regional layer")
+    return _("the national default")
 
 
 @bp.app_template_global()
@@ -230,22 +249,41 @@ def teacher(teacher_id: int):
 
 
 def _may_view(user: User) -> bool:
-    if user.id == current_user.id or current_user.has_role(Role.ADMIN):
-        return True
-    return (
-        current_user.has_role(Role.HEAD)
-        and current_user.department_id is not None
-        and user.department_id == current_user.department_id
+    """The teacher, the heads of their department, their college's admin and the
+    deployment admin; anyone else gets 404."""
+    return may_read_person(current_user._get_current_object(), user)
+
+
+def _departments() -> list[Department] | None:
+    """The departments the actor may choose from (None: only their own).
+
+    The deployment admin: every department; a college admin: their college's.
+    """
+    actor = current_user._get_current_object()
+    stmt = (
+        select(Department)
+        .join(Institution, Institution.id == Department.institution_id)
+        .options(contains_eager(Department.institution))
+        .order_by(Institution.name, Department.name, Department.id)
     )
+    if is_deployment_admin(actor):
+        return list(db.session.scalars(stmt))
+    managed = managed_institution(actor)
+    if managed is not None:
+        return list(
+            db.session.scalars(stmt.where(Department.institution_id == managed))
+        )
+    return None
 
 
 def _department() -> tuple[Department, list[Department]]:
-    """The department to show and, for admins, the ones they may choose from."""
+    """The department to show and, for admins, the ones they may choose from.
+
+    Outside the actor's scope (another department, another college): 404.
+    """
     wanted = request.args.get("department", type=int)
-    if current_user.has_role(Role.ADMIN):
-        departments = list(
-            db.session.scalars(select(Department).order_by(Department.name))
-        )
+    departments = _departments()
+    if departments is not None:
         by_id = {d.id: d for d in departments}
         chosen_id = wanted or current_user.department_id
         chosen = by_id.get(chosen_id) if chosen_id else None
@@ -256,24 +294,97 @@ def _department() -> tuple[Department, list[Department]]:
     if own is None or (wanted is not None and wanted != own):
         abort(404)
     department = db.session.get(Department, own)
-    if department is None:
+    if department is None or not current_user.has_role(Role.HEAD):
         abort(404)
     return department, []
 
 
+def _department_label(department: Department, departments: list[Department]) -> str:
+    """The picker's label: the college's name too when several colleges appear."""
+    colleges = {d.institution_id for d in departments}
+    if len(colleges) < 2:
+        return department.name
+    return f"{department.institution.name} · {department.name}"
+
+
 @bp.route("/department")
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def department():
     """The department's ratio now and forecast, who is behind, who lapses soon."""
     chosen, departments = _department()
     summary = department_summary(chosen)
-    form = DepartmentChoiceForm(data={"department": chosen.id}, departments=departments)
+    form = DepartmentChoiceForm(
+        data={"department": chosen.id},
+        departments=departments,
+        label=lambda d: _department_label(d, departments),
+    )
     return render_template(
         "progress/department.html",
         summary=summary,
         body=_department_body(summary),
         form=form if departments else None,
     )
+
+
+@bp.route("/college")
+@role_required(Role.COLLEGE_ADMIN, Role.ADMIN)
+def college():
+    """A college's departments: the ratio now and forecast, and the ruleset applied.
+
+    A college admin sees their college; the deployment admin chooses one.
+    """
+    actor = current_user._get_current_object()
+    deployment = is_deployment_admin(actor)
+    managed = managed_institution(actor)
+    stmt = select(Institution).order_by(Institution.name, Institution.id)
+    if not deployment:
+        stmt = stmt.where(Institution.id == managed)
+    colleges = list(db.session.scalars(stmt))
+    wanted = request.args.get("college", type=int)
+    by_id = {c.id: c for c in colleges}
+    default = managed or (colleges[0].id if colleges else None)
+    chosen = by_id.get(wanted or default) if (wanted or default) else None
+    if chosen is None:
+        abort(404)
+    departments = list(
+        db.session.scalars(
+            select(Department)
+            .where(Department.institution_id == chosen.id)
+            .order_by(Department.name, Department.id)
+        )
+    )
+    active = active_ruleset_for(chosen.id)
+    summaries = department_summaries(departments, {d.id: active for d in departments})
+    return render_template(
+        "progress/college.html",
+        college=chosen,
+        colleges=colleges if deployment else [],
+        ruleset=active,
+        summaries=summaries,
+        total=college_total(summaries),
+    )
+
+
+def college_total(summaries: list[DepartmentSummary]) -> dict[str, Any]:
+    """The college's ratio now and at each forecast horizon, over its departments."""
+
+    def ratio(qualified: int, total: int) -> float | None:
+        return qualified / total if total else None
+
+    qualified = sum(s.now.qualified for s in summaries)
+    total = sum(s.now.total for s in summaries)
+    return {
+        "qualified": qualified,
+        "total": total,
+        "ratio": ratio(qualified, total),
+        "forecasts": {
+            months: ratio(
+                sum(s.forecasts[months].qualified for s in summaries),
+                sum(s.forecasts[months].total for s in summaries),
+            )
+            for months in FORECAST_MONTHS
+        },
+    }
 
 
 def _department_body(summary: DepartmentSummary) -> Markup:
@@ -306,14 +417,14 @@ def _export(kind: str):
 
 
 @bp.route("/department.csv")
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def department_csv():
     """One row per teacher, CSV (UTF-8 with BOM, so Excel reads the Chinese)."""
     return _export("csv")
 
 
 @bp.route("/department.xlsx")
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def department_xlsx():
     """One row per teacher, Excel workbook."""
     return _export("xlsx")

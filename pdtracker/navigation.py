@@ -32,6 +32,13 @@ NAV: tuple[NavItem, ...] = (
     NavItem("activities.review_queue", _l("Verification"), (Role.HEAD, Role.ADMIN)),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
     NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
+    NavItem("recognition.index", _l("Recognition"), (Role.TEACHER,)),
+    NavItem("recognition.checks", _l("Recognition checks"), (Role.HEAD,)),
+    NavItem(
+        "recognition.rounds_index",
+        _l("Recognition rounds"),
+        (Role.COLLEGE_ADMIN, Role.ADMIN),
+    ),
     NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),
     NavItem("placements.enterprises", _l("Enterprises"), (Role.STAFF, Role.ADMIN)),
     NavItem("association.index", _l("Association"), (Role.STAFF, Role.ADMIN)),

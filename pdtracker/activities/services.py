@@ -27,6 +27,7 @@ from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
+from pdtracker.notifications import outcomes
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
 REASON_MAX = 500
@@ -263,6 +264,7 @@ def verify_activity(activity: Activity, *, actor: User, now: datetime) -> Activi
     activity.updated_at = now
     db.session.flush()
     record(actor.id, "activity.verify", "activity", activity.id, now=now)
+    outcomes.activity_verified(activity, actor=actor, now=now)
     return activity
 
 
@@ -281,6 +283,7 @@ def reject_activity(
     activity.updated_at = now
     db.session.flush()
     record(actor.id, "activity.reject", "activity", activity.id, now=now, reason=reason)
+    outcomes.activity_rejected(activity, actor=actor, now=now)
     return activity
 
 

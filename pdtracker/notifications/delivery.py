@@ -7,15 +7,12 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from flask import current_app, g, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -23,7 +20,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from pdtracker.auth.models import User
+from pdtracker.notifications.content import Content, Formatter, event_when
 from pdtracker.notifications.models import Notification, NotificationKind
+from pdtracker.notifications.outcome_messages import OUTCOME_COMPOSERS, OUTCOME_LABELS
 
 K = NotificationKind
 
@@ -37,57 +36,14 @@ KIND_LABELS: dict[NotificationKind, Any] = {
     K.LAPSE_WARNING: _l("Dual-qualified status about to lapse"),
     K.DEPARTMENT_DIGEST: _l("Weekly department digest"),
     K.FEED_FAILED: _l("A subscribed calendar feed failed to refresh"),
+    **OUTCOME_LABELS,
 }
-
-
-@dataclass(frozen=True)
-class Content:
-    """A notification in words: what the e-mail and the in-app page both show."""
-
-    subject: str
-    paragraphs: list[str]
-    link: tuple[str, dict[str, Any]] | None  # (endpoint, values)
-    link_label: str
-
-
-class Formatter:
-    """Dates and times in one person's language and time zone."""
-
-    def __init__(self, locale: str, timezone: str) -> None:
-        self.locale = locale
-        self.zone = ZoneInfo(timezone)
-
-    def when(self, value: str | datetime | None) -> str:
-        """A full local date and time, e.g. 2026年3月10日星期二 14:30."""
-        if not value:
-            return ""
-        instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-        local = instant.astimezone(self.zone)
-        day = format_date(local.date(), "full", locale=self.locale)
-        return f"{day} {format_time(local, 'HH:mm', locale=self.locale)}"
-
-    def day(self, value: str | date | None) -> str:
-        """A date, e.g. 2026年3月10日."""
-        if not value:
-            return ""
-        day = date.fromisoformat(value) if isinstance(value, str) else value
-        return format_date(day, "long", locale=self.locale)
-
-
-def _event_when(p: Mapping[str, Any], fmt: Formatter) -> str:
-    if p.get("all_day"):
-        if p.get("first_day") == p.get("last_day"):
-            return _("It takes place on %(day)s.", day=fmt.day(p.get("first_day")))
-        return _("It runs from %(start)s to %(end)s.", start=fmt.day(p.get("first_day")),
-                 end=fmt.day(p.get("last_day")))  # fmt: skip
-    return _("It starts %(start)s and ends %(end)s.", start=fmt.when(p.get("starts_at")),
-             end=fmt.when(p.get("ends_at")))  # fmt: skip
 
 
 def _event_tomorrow(p: Mapping[str, Any], fmt: Formatter) -> Content:
     lines = [
         _("You are registered for %(title)s.", title=p.get("title", "")),
-        _event_when(p, fmt),
+        event_when(p, fmt),
     ]
     if p.get("location"):
         lines.append(_("Location: %(location)s", location=p["location"]))
@@ -105,7 +61,7 @@ def _registration_deadline(p: Mapping[str, Any], fmt: Formatter) -> Content:
     lines = [
         _("Registration for %(title)s closes %(deadline)s.", title=p.get("title", ""),
           deadline=fmt.when(p.get("deadline"))),
-        _event_when(p, fmt),
+        event_when(p, fmt),
     ]  # fmt: skip
     return Content(
         _("Registration closes soon: %(title)s", title=p.get("title", "")),
@@ -260,6 +216,7 @@ COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Conte
     K.FEED_FAILED: _feed_failed,
     K.PASSWORD_RESET: _password_reset,
     K.ACCOUNT_ACTIVATION: _account_activation,
+    **OUTCOME_COMPOSERS,
 }
 
 

@@ -31,6 +31,21 @@ AUDIENCE: dict[NotificationKind, tuple[Role, ...]] = {
     K.LAPSE_WARNING: (Role.TEACHER, Role.HEAD),
     K.DEPARTMENT_DIGEST: (Role.HEAD,),
     K.FEED_FAILED: (Role.ADMIN,),
+    K.ACTIVITY_VERIFIED: (Role.TEACHER,),
+    K.ACTIVITY_REJECTED: (Role.TEACHER,),
+    K.PLACEMENT_APPROVED: (Role.TEACHER,),
+    K.PLACEMENT_STARTED: (Role.TEACHER,),
+    K.PLACEMENT_COMPLETED: (Role.TEACHER,),
+    K.PLACEMENT_CANCELLED: (Role.TEACHER,),
+    K.WAITLIST_PROMOTED: (Role.TEACHER,),
+    K.ATTENDANCE_CREDITED: (Role.TEACHER,),
+    K.EVENT_CHANGED: (Role.TEACHER,),
+    K.EVENT_CANCELLED: (Role.TEACHER,),
+    K.RECOGNITION_RESULT: (Role.TEACHER,),
+    K.RECOGNITION_REVIEW_DUE: (Role.TEACHER, Role.HEAD, Role.COLLEGE_ADMIN),
+    K.RECOGNITION_SUSPENDED: (Role.TEACHER, Role.HEAD, Role.COLLEGE_ADMIN),
+    K.PLACEMENT_REQUEST_CONFIRMED: (Role.TEACHER,),
+    K.PLACEMENT_REQUEST_DECLINED: (Role.TEACHER,),
 }
 
 
@@ -53,6 +68,21 @@ class PreferencesForm(FlaskForm):
     lapse_warning = _channel_field(K.LAPSE_WARNING)
     department_digest = _channel_field(K.DEPARTMENT_DIGEST)
     feed_failed = _channel_field(K.FEED_FAILED)
+    activity_verified = _channel_field(K.ACTIVITY_VERIFIED)
+    activity_rejected = _channel_field(K.ACTIVITY_REJECTED)
+    placement_approved = _channel_field(K.PLACEMENT_APPROVED)
+    placement_started = _channel_field(K.PLACEMENT_STARTED)
+    placement_completed = _channel_field(K.PLACEMENT_COMPLETED)
+    placement_cancelled = _channel_field(K.PLACEMENT_CANCELLED)
+    waitlist_promoted = _channel_field(K.WAITLIST_PROMOTED)
+    attendance_credited = _channel_field(K.ATTENDANCE_CREDITED)
+    event_changed = _channel_field(K.EVENT_CHANGED)
+    event_cancelled = _channel_field(K.EVENT_CANCELLED)
+    recognition_result = _channel_field(K.RECOGNITION_RESULT)
+    recognition_review_due = _channel_field(K.RECOGNITION_REVIEW_DUE)
+    recognition_suspended = _channel_field(K.RECOGNITION_SUSPENDED)
+    placement_request_confirmed = _channel_field(K.PLACEMENT_REQUEST_CONFIRMED)
+    placement_request_declined = _channel_field(K.PLACEMENT_REQUEST_DECLINED)
 
     def __init__(
         self, *, roles: frozenset[Role], current: Mapping[NotificationKind, Channel],

@@ -47,9 +47,13 @@ class Reminder:
     payload: Mapping[str, Any] = field(default_factory=dict)
     # Tells apart reminders of one kind, object, recipient and day (e.g. a requirement).
     extra: str = ""
+    # A key of the sender's own (outcomes: what happened, and when), used as it is.
+    fixed_key: str = ""
 
     def key(self, zone: ZoneInfo) -> str:
         """The idempotency key: kind, object, recipient and the local due date."""
+        if self.fixed_key:
+            return self.fixed_key
         due_on = self.due_at.astimezone(zone).date().isoformat()
         key = (
             f"{self.kind}:{self.object_type}:{self.object_id or 0}:"

@@ -28,6 +28,7 @@ from pdtracker.events.models import Event, EventStatus, Registration, Registrati
 from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
+from pdtracker.notifications import outcomes
 from pdtracker.placements.models import (
     Enterprise,
     Placement,
@@ -401,12 +402,14 @@ def approve_placement(placement: Placement, *, actor: User, now: datetime) -> No
     """Approve a proposed placement."""
     lock_or_404(placement)
     _move(placement, PlacementStatus.APPROVED, actor=actor, now=now)
+    outcomes.placement_moved(placement, actor=actor, now=now)
 
 
 def start_placement(placement: Placement, *, actor: User, now: datetime) -> None:
     """Mark an approved placement as under way."""
     lock_or_404(placement)
     _move(placement, PlacementStatus.IN_PROGRESS, actor=actor, now=now)
+    outcomes.placement_moved(placement, actor=actor, now=now)
 
 
 def cancel_placement(
@@ -420,6 +423,7 @@ def cancel_placement(
     _check_move(placement, PlacementStatus.CANCELLED)
     placement.cancel_reason = reason[:500]
     _move(placement, PlacementStatus.CANCELLED, actor=actor, now=now)
+    outcomes.placement_moved(placement, actor=actor, now=now)
 
 
 def complete_placement(
@@ -461,6 +465,7 @@ def complete_placement(
         if written is not None:
             remove_stored(current_app.config["UPLOAD_FOLDER"], [written.stored_name])
         raise
+    outcomes.placement_moved(placement, actor=actor, now=now)
     return activity
 
 

@@ -10,8 +10,7 @@ their records.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,16 +23,11 @@ from pdtracker.org.models import TeacherProfile
 from pdtracker.progress import standings
 from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.reference import ensure_activity_kinds
-from pdtracker.timeutil import SHANGHAI
 from tests import factories
+from tests.association.histories import activity, night, qualifying
 
 START = date(2026, 12, 7)
 FIELDS = ("assessed", "level", "qualified_now", "qualified_in_12")
-
-
-def night(day: date) -> datetime:
-    """02:30 in Shanghai on ``day`` (the nightly run), as UTC."""
-    return datetime.combine(day, time(2, 30), SHANGHAI).astimezone(UTC)
 
 
 def stored() -> dict[int, tuple]:
@@ -46,29 +40,6 @@ def fresh(now: datetime) -> dict[int, tuple]:
         tid: tuple(getattr(s, f) for f in FIELDS)
         for tid, s in standings.compute_all(now).items()
     }
-
-
-def activity(
-    teacher_id: int, kind: str, start: date, size: int, status: str
-) -> Activity:
-    fields: dict = {"kind_code": kind, "starts_on": start, "ends_on": start}
-    if kind == "enterprise_placement":
-        fields |= {"ends_on": start + timedelta(days=size - 1), "days": size}
-    elif kind == "certificate":
-        fields |= {"grade": "intermediate", "ends_on": start + timedelta(days=3 * 365)}
-    else:
-        fields["hours"] = Decimal(size if kind == "training" else 3)
-    if status == "verified":
-        fields["verified_at"] = datetime(2026, 1, 1, tzinfo=UTC)
-    return Activity(teacher_id=teacher_id, title="记录", status=status, **fields)
-
-
-def qualifying(teacher_id: int, start: date) -> list[Activity]:
-    """180 placement days and 360 training hours, all verified, from ``start``."""
-    return [
-        activity(teacher_id, "enterprise_placement", start, 180, "verified"),
-        activity(teacher_id, "training", start + timedelta(days=200), 360, "verified"),
-    ]
 
 
 def _clear(app) -> None:

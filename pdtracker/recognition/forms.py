@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -23,6 +27,11 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 TEXT_MAX = 4000
+
+
+def options(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -82,8 +91,8 @@ class CheckForm(FlaskForm):
     outcome = RadioField(
         _l("Outcome"),
         choices=[
-            ("complete", _l("Complete")),
-            ("returned", _l("Return for more evidence")),
+            SelectChoice("complete", _l("Complete")),
+            SelectChoice("returned", _l("Return for more evidence")),
         ],
         validators=[DataRequired()],
     )
@@ -97,7 +106,10 @@ class VoteForm(FlaskForm):
 
     choice = RadioField(
         _l("Vote"),
-        choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+        choices=[
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("reject", _l("Reject")),
+        ],
         validators=[DataRequired()],
     )
     reason = TextAreaField(
@@ -110,7 +122,10 @@ class DecisionForm(FlaskForm):
 
     outcome = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+        choices=[
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("reject", _l("Reject")),
+        ],
         validators=[DataRequired()],
     )
     level = SelectField(_l("Level"), validators=[Optional()])
@@ -131,9 +146,9 @@ class ResolveForm(FlaskForm):
     outcome = RadioField(
         _l("Resolution"),
         choices=[
-            ("uphold", _l("Uphold the decision")),
-            ("approve", _l("Change to approve")),
-            ("reject", _l("Change to reject")),
+            SelectChoice("uphold", _l("Uphold the decision")),
+            SelectChoice("approve", _l("Change to approve")),
+            SelectChoice("reject", _l("Change to reject")),
         ],
         validators=[DataRequired()],
     )
@@ -148,7 +163,10 @@ class ReviewForm(FlaskForm):
 
     outcome = RadioField(
         _l("Outcome"),
-        choices=[("restore", _l("Restore")), ("revoke", _l("Revoke"))],
+        choices=[
+            SelectChoice("restore", _l("Restore")),
+            SelectChoice("revoke", _l("Revoke")),
+        ],
         validators=[DataRequired()],
     )
     reason = TextAreaField(

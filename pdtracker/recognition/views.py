@@ -38,6 +38,7 @@ from pdtracker.recognition.forms import (
     ResolveForm,
     ResubmitForm,
     VoteForm,
+    options,
 )
 from pdtracker.recognition.listeners import install as install_listeners
 from pdtracker.recognition.models import (
@@ -45,6 +46,7 @@ from pdtracker.recognition.models import (
     Recognition,
     RecognitionApplication,
     RecognitionRound,
+    RoundReviewer,
     RoundState,
 )
 from pdtracker.recognition.queries import (
@@ -138,6 +140,11 @@ def index():
         .order_by(Recognition.valid_from.desc(), Recognition.id.desc())
     ).all()
     applied = {a.round_id for a in mine}
+    on_panel = db.session.scalar(
+        select(RoundReviewer.round_id)
+        .where(RoundReviewer.reviewer_id == current_user.id)
+        .limit(1)
+    )
     return render_template(
         "recognition/index.html",
         open_rounds=open_rounds,
@@ -146,6 +153,7 @@ def index():
         recognitions=recognitions,
         today=today,
         accepts=accepts_applications,
+        on_panel=on_panel is not None,
         labels=_labels_for([a.round for a in mine] + list(open_rounds)),
     )
 
@@ -162,7 +170,7 @@ def apply(round_id: int):
     rnd = open_round_for_teacher(current_user, round_id)
     labels = level_labels(rnd, locale())
     form = ApplyForm()
-    form.level.choices = [(code, labels.get(code, code)) for code in rnd.levels]
+    form.level.choices = options((code, labels.get(code, code)) for code in rnd.levels)
     level = form.level.data if form.is_submitted() else request.args.get("level")
     if level not in rnd.levels:
         level = rnd.levels[0]

@@ -24,6 +24,7 @@ from pdtracker.recognition.forms import (
     ReviewerForm,
     ReviewForm,
     RoundForm,
+    options,
 )
 from pdtracker.recognition.models import (
     Objection,
@@ -86,9 +87,9 @@ def round_new():
     ruleset = active_for(institution).ruleset
     names = level_names(ruleset)
     form = RoundForm()
-    form.levels.choices = [
+    form.levels.choices = options(
         (lv.code, names[lv.code].get(locale())) for lv in ruleset.levels
-    ]
+    )
     if form.validate_on_submit():
         try:
             rnd = rounds.create_round(
@@ -221,7 +222,7 @@ def decide(application_id: int):
         abort(404)
     lock_or_404(a)
     form = DecisionForm(prefix="decide")
-    form.level.choices = [(c, c) for c in a.round.levels]
+    form.level.choices = options((c, c) for c in a.round.levels)
     if form.validate_on_submit():
         try:
             panel.decide(current_user, a, approve=form.outcome.data == "approve",
@@ -246,7 +247,7 @@ def objection_resolve(objection_id: int):
     lock_or_404(objection)
     application_id = objection.application_id
     form = ResolveForm(prefix="resolve")
-    form.level.choices = [(c, c) for c in objection.application.round.levels]
+    form.level.choices = options((c, c) for c in objection.application.round.levels)
     if form.validate_on_submit():
         outcome = form.outcome.data
         try:

@@ -15,7 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pdtracker.admin.views import bp
+from pdtracker.admin.views import bp, college_scoped
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import layers, records, services
@@ -102,6 +102,7 @@ def _managed(ruleset_id: int) -> StoredRuleset:
 
 
 @bp.route("/rulesets")
+@college_scoped
 def rulesets():
     """The stored versions of the layers the actor sees, and which one applies."""
     actor = _actor()
@@ -132,6 +133,7 @@ def rulesets():
 
 
 @bp.route("/rulesets/new", methods=["GET", "POST"])
+@college_scoped
 def ruleset_new():
     """Upload a document as a new draft version (validated first)."""
     try:
@@ -171,6 +173,7 @@ def ruleset_new():
 
 
 @bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
+@college_scoped
 def ruleset_edit(ruleset_id: int):
     """Change a draft's document; published versions are refused."""
     rec = _managed(ruleset_id)
@@ -212,6 +215,7 @@ def _scope_name(institution_id: int | None) -> str | None:
 
 
 @bp.route("/rulesets/<int:ruleset_id>")
+@college_scoped
 def ruleset_preview(ruleset_id: int):
     """The document, and a department evaluated under it beside the ruleset that
     applies there now (the scope's active version)."""
@@ -275,6 +279,7 @@ def _compare(department: Department, rec: StoredRuleset, candidate: Ruleset) -> 
 
 
 @bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
+@college_scoped
 def ruleset_publish(ruleset_id: int):
     """Publish a draft: it becomes its scope's active version and can no longer
     change."""
@@ -285,6 +290,7 @@ def ruleset_publish(ruleset_id: int):
 
 
 @bp.route("/rulesets/<int:ruleset_id>/republish", methods=["POST"])
+@college_scoped
 def ruleset_republish(ruleset_id: int):
     """Publish an earlier version again, as the next version of its name."""
     rec = _managed(ruleset_id)

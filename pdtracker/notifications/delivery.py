@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from pdtracker.auth.models import User
+from pdtracker.notifications.attachments import ICS_FILENAME, METHOD, event_ics
 from pdtracker.notifications.content import Content, Formatter, event_when
 from pdtracker.notifications.models import Notification, NotificationKind
 from pdtracker.notifications.outcome_messages import OUTCOME_COMPOSERS, OUTCOME_LABELS
@@ -292,6 +293,17 @@ def render_email(notification: Notification, user: User) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    calendar = event_ics(
+        notification.kind,
+        notification.payload,
+        url=link_for(content.link),
+        name=str(notification.payload.get("title") or "pdtracker"),
+    )
+    if calendar is not None:
+        message.add_attachment(
+            calendar, maintype="text", subtype="calendar", filename=ICS_FILENAME,
+            params={"method": METHOD, "charset": "utf-8"},
+        )  # fmt: skip
     return message
 
 

@@ -16,12 +16,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
+from pdtracker.notifications.attachments import calendar_fields
 from pdtracker.notifications.models import NotificationKind
 from pdtracker.notifications.outbox import Reminder
 from pdtracker.placements.models import Placement, PlacementStatus
@@ -112,6 +114,8 @@ def _event_payload(event: Event, start: datetime) -> dict[str, Any]:
         "ends_at": end.isoformat(),
         "location": event.location or "",
         "online_url": event.online_url or "",
+        # To rebuild the session as the e-mail's .ics attachment (attachments.py).
+        **calendar_fields(event, start, current_app.config["FEED_DOMAIN"]),
     }
     if event.is_all_day:
         zone = ZoneInfo(event.tzid)

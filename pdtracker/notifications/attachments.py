@@ -1,0 +1,96 @@
+"""The event as an .ics attachment (METHOD:PUBLISH) on reminder e-mails.
+
+Any mail client offers to add a text/calendar attachment to its calendar. The
+attachment is built from what the reminder stored (no database read while the
+dispatcher talks to SMTP) with the calendar feed's own builder
+(:func:`pdtracker.calendar.ics.build_calendar`), so it reads exactly like an
+entry of the feeds: same UID for a single event (adding it twice, or from the
+feed too, updates rather than duplicates), same time zone block, same escaping.
+A session of a series gets a UID of its own, so adding next week's session does
+not replace this week's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
+from pdtracker.calendar.ics import is_generated_uid as in_our_namespace
+from pdtracker.events.models import Event
+from pdtracker.notifications.models import NotificationKind
+
+K = NotificationKind
+
+# Reminders of a session the teacher holds a seat in: the e-mail carries it.
+ICS_KINDS = frozenset({K.EVENT_TOMORROW, K.WAITLIST_PROMOTED, K.EVENT_CHANGED})
+ICS_FILENAME = "event.ics"
+METHOD = "PUBLISH"
+_CALSCALE = b"CALSCALE:GREGORIAN\r\n"
+
+
+def calendar_uid(event: Event, start: datetime, domain: str) -> str:
+    """The UID of one event (as in the feeds) or of one session of a series."""
+    if event.rrule and not event.recurrence_key:
+        stamp = start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return f"event-{event.id}-{stamp}@pdtracker.{domain.strip().lower()}"
+    if event.is_imported and (
+        event.recurrence_key or in_our_namespace(event.uid, domain)
+    ):
+        return feed_uid("event", event.id, domain)
+    return event.uid
+
+
+def calendar_fields(event: Event, start: datetime, domain: str) -> dict[str, Any]:
+    """What a reminder's payload needs besides the wording to rebuild the entry."""
+    return {
+        "uid": calendar_uid(event, start, domain),
+        "tzid": event.tzid,
+        "sequence": event.sequence,
+        "updated_at": event.updated_at.isoformat(),
+    }
+
+
+def event_entry(p: Mapping[str, Any], *, url: str | None) -> CalendarEntry | None:
+    """The payload's session as a calendar entry; None without enough to place it."""
+    if not p.get("uid") or not p.get("starts_at") or not p.get("updated_at"):
+        return None
+    updated_at = datetime.fromisoformat(p["updated_at"])
+    common: dict[str, Any] = {
+        "uid": p["uid"],
+        "summary": str(p.get("title") or ""),
+        "updated_at": updated_at,
+        "location": p.get("location") or p.get("online_url") or None,
+        "description": p.get("online_url") or None,
+        "url": url,
+        "sequence": int(p.get("sequence") or 0),
+        "tzid": p.get("tzid") or "Asia/Shanghai",
+    }
+    if p.get("all_day") and p.get("first_day"):
+        first = date.fromisoformat(p["first_day"])
+        last = date.fromisoformat(p.get("last_day") or p["first_day"])
+        return CalendarEntry(start=first, end=last + timedelta(days=1), all_day=True,
+                             transparent=True, **common)  # fmt: skip
+    start = datetime.fromisoformat(p["starts_at"])
+    end = datetime.fromisoformat(p.get("ends_at") or p["starts_at"])
+    return CalendarEntry(start=start, end=end, **common)
+
+
+def with_method(body: bytes, method: str = METHOD) -> bytes:
+    """The builder's calendar with a METHOD property (feeds have none, F15)."""
+    if _CALSCALE not in body:  # the builder always writes it; be loud if that changes
+        raise ValueError("calendar without CALSCALE: cannot place METHOD")
+    return body.replace(_CALSCALE, _CALSCALE + f"METHOD:{method}\r\n".encode(), 1)
+
+
+def event_ics(
+    kind: str, payload: Mapping[str, Any], *, url: str | None, name: str
+) -> bytes | None:
+    """The .ics of a reminder's session (METHOD:PUBLISH), or None for other kinds."""
+    if kind not in ICS_KINDS:
+        return None
+    entry = event_entry(payload, url=url)
+    if entry is None:
+        return None
+    return with_method(build_calendar([entry], name=name))

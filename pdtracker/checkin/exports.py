@@ -124,6 +124,6 @@ def xlsx_response(rows: Rows, title: str, sheet_name: str, filename: str) -> Res
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

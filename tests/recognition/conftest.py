@@ -79,6 +79,11 @@ def qualify(app: Flask, teacher: Any, level: str = "primary") -> dict[str, int]:
 @pytest.fixture
 def cast(app: Flask) -> dict[str, Any]:
     """The people described in the module docstring."""
+    return build_cast(app)
+
+
+def build_cast(app: Flask) -> dict[str, Any]:
+    """The cast (callable without pytest, e.g. from the browser tests)."""
     user = factories.make_user
     w: dict[str, Any] = {
         "ai": factories.make_department(app, "AI", "人工智能技术应用系"),

@@ -8,11 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from pdtracker.auth.models import User
 from pdtracker.extensions import db
-from pdtracker.papers.checking import paper_state
+from pdtracker.papers.checking import paper_states
 from pdtracker.papers.models import Paper
 from pdtracker.papers.services import paper_by_number
 from pdtracker.timeutil import local_today
@@ -25,21 +23,18 @@ recognition_cli = AppGroup(
 def paper_rows() -> list[dict[str, str | None]]:
     """Every issued paper as the --json output lists it, oldest first."""
     today = local_today()
-    papers = db.session.scalars(
-        select(Paper)
-        .options(selectinload(Paper.teacher).selectinload(User.teacher_profile))
-        .order_by(Paper.issued_at, Paper.id)
-    )
+    papers = db.session.scalars(select(Paper).order_by(Paper.issued_at, Paper.id)).all()
+    states = paper_states(papers, today)
     return [
         {
             "number": p.number,
             "kind": p.kind,
             "staff_number": p.claims.get("staff_number"),
             "level": p.claims.get("level"),
-            "state": paper_state(p, today).value,
+            "state": state.value,
             "check_path": p.check_path,
         }
-        for p in papers
+        for p, state in zip(papers, states, strict=True)
     ]
 
 

@@ -27,7 +27,7 @@ from pdtracker.extensions import db
 from pdtracker.org.models import Institution
 from pdtracker.papers import official
 from pdtracker.papers import services as svc
-from pdtracker.papers.checking import paper_state
+from pdtracker.papers.checking import paper_states
 from pdtracker.papers.forms import StatementForm
 from pdtracker.papers.models import Paper, PaperKind
 from pdtracker.papers.pdf import render_pdf
@@ -97,7 +97,7 @@ def index():
     today = local_today()
     return render_template(
         "papers/index.html",
-        papers=[(p, paper_state(p, today)) for p in papers],
+        papers=list(zip(papers, paper_states(papers, today), strict=True)),
         recognitions=_visible_recognitions(actor),
         form=StatementForm() if actor.has_role(Role.TEACHER) else None,
     )

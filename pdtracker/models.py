@@ -13,6 +13,7 @@ from pdtracker.notifications.models import (
 )
 from pdtracker.onboarding.models import ActivationToken, ImportMapping, KindSynonym
 from pdtracker.org.models import Department, Institution, TeacherProfile
+from pdtracker.papers.models import Paper
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.progress.models import Evaluation, StoredRuleset
 from pdtracker.progress.standings_models import TeacherStanding
@@ -51,6 +52,7 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "NotificationPreference",
+    "Paper",
     "Objection",
     "PanelVote",
     "Placement",

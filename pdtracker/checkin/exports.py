@@ -63,7 +63,7 @@ def session_rows(event: Event, key: str, local: Local) -> Rows:
     ]  # fmt: skip
     rows = [
         [number, *_person(p.teacher), _status(p), local(p.queued_at),
-         local(p.attended_at), str(SOURCE_LABELS.get(p.source or "", ""))]
+         local(p.attended_at), source_label(p.source)]
         for number, p in enumerate(places(event, key), start=1)
     ]  # fmt: skip
     return header, rows
@@ -92,7 +92,17 @@ def series_rows(event: Event, sessions: list[SessionInfo], local: Local) -> Rows
 
 
 def _status(place: Place) -> str:
-    return str(REGISTRATION_LABELS.get(place.status, place.status))
+    return status_label(place.status)
+
+
+def status_label(status: str) -> str:
+    """A place's status in words."""
+    return str(REGISTRATION_LABELS.get(status, status))
+
+
+def source_label(source: str | None) -> str:
+    """How an attendance was recorded, in words ("" when not attended)."""
+    return str(SOURCE_LABELS.get(source or "", ""))
 
 
 def csv_response(rows: Rows, filename: str) -> Response:

@@ -6,10 +6,14 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
+from pdtracker.checkin.marking import ListResult
 from pdtracker.events.display import instant
+from pdtracker.events.messages import ERROR_MESSAGES as EVENT_MESSAGES
 from pdtracker.events.sessions import SessionInfo
 from pdtracker.i18n import time_format
 
@@ -73,3 +77,33 @@ def session_when(session: SessionInfo) -> str:
     if to_user_timezone(starts).date() == to_user_timezone(ends).date():
         return instant(starts) + " – " + time_format(ends, "short")
     return instant(starts) + " – " + instant(ends)
+
+
+def staff_refusal(code: str) -> str:
+    """Why staff could not mark a teacher (the events area's words, else ours)."""
+    return str(EVENT_MESSAGES.get(code) or MESSAGES.get(code) or FALLBACK)
+
+
+def flash_list_result(result: ListResult) -> None:
+    """Say what marking from a list did: counts, then each refusal and the unknown."""
+    flash(
+        _(
+            "%(marked)d marked as attended, %(already)d already marked.",
+            marked=len(result.marked),
+            already=len(result.already),
+        ),
+        "success" if result.marked else "info",
+    )
+    for teacher, code in result.refused:
+        flash(
+            f"{teacher.display_name} ({teacher.username}): {staff_refusal(code)}",
+            "warning",
+        )
+    if result.unknown:
+        flash(
+            _(
+                "No teacher has these usernames or staff numbers: %(entries)s",
+                entries=", ".join(result.unknown),
+            ),
+            "warning",
+        )

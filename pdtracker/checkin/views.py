@@ -24,12 +24,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pdtracker.auth.models import Role
+from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.checkin import exports, tokens
-from pdtracker.checkin.messages import refusal_message, session_when
+from pdtracker.checkin.forms import AttendanceListForm
+from pdtracker.checkin.marking import mark_list, mark_one
+from pdtracker.checkin.messages import (
+    flash_list_result,
+    refusal_message,
+    session_when,
+    staff_refusal,
+)
 from pdtracker.checkin.qr import qr_svg
-from pdtracker.checkin.records import attendance_counts
+from pdtracker.checkin.records import attendance_counts, places
 from pdtracker.checkin.services import (
     SCAN_GRACE,
     Door,
@@ -41,6 +48,7 @@ from pdtracker.checkin.services import (
 )
 from pdtracker.checkin.tokens import TokenError
 from pdtracker.events.display import instant
+from pdtracker.events.errors import EventError
 from pdtracker.events.models import Event
 from pdtracker.events.sessions import SessionInfo, find_session, list_sessions
 from pdtracker.extensions import db, login_manager
@@ -125,6 +133,64 @@ def screen(event_id: int, key: str) -> ResponseReturnValue:
         sessions_total=total,
         counts=attendance_counts(event, [found.key]).get(found.key, (0, 0)),
     )
+
+
+@bp.route("/events/<int:event_id>/sessions/<key>/attendance")
+@role_required(*STAFF)
+def attendance(event_id: int, key: str) -> ResponseReturnValue:
+    """One session's places: mark a teacher by hand, or many from a list."""
+    event, found, total = staff_session_or_404(event_id, key)
+    return render_template(
+        "checkin/attendance.html",
+        event=event,
+        session=found,
+        sessions_total=total,
+        places=places(event, found.key),
+        form=AttendanceListForm(),
+        can_mark=found.has_started(utcnow())
+        and not (found.is_cancelled or event.is_cancelled),
+        status_label=exports.status_label,
+        source_label=exports.source_label,
+    )
+
+
+@bp.route(
+    "/events/<int:event_id>/sessions/<key>/attend/<int:teacher_id>", methods=["POST"]
+)
+@role_required(*STAFF)
+def attend(event_id: int, key: str, teacher_id: int) -> ResponseReturnValue:
+    """Mark one teacher as attended (credits the session once)."""
+    event, found, _total = staff_session_or_404(event_id, key)
+    teacher = db.get_or_404(User, teacher_id)
+    back = url_for("checkin.attendance", event_id=event.id, key=found.key)
+    try:
+        marked = mark_one(current_user, event, found.key, teacher, utcnow())
+    except EventError as exc:
+        db.session.rollback()
+        flash(staff_refusal(exc.code), "warning")
+        return redirect(back)
+    db.session.commit()
+    if marked:
+        flash(_("Attendance recorded and credited."), "success")
+    else:
+        flash(_("Attendance was already recorded."), "info")
+    return redirect(back)
+
+
+@bp.route("/events/<int:event_id>/sessions/<key>/attend-list", methods=["POST"])
+@role_required(*STAFF)
+def attend_list(event_id: int, key: str) -> ResponseReturnValue:
+    """Mark every teacher a pasted list names (usernames or staff numbers)."""
+    event, found, _total = staff_session_or_404(event_id, key)
+    back = url_for("checkin.attendance", event_id=event.id, key=found.key)
+    form = AttendanceListForm()
+    if not form.validate_on_submit():
+        flash(_("Paste at least one username or staff number."), "warning")
+        return redirect(back)
+    result = mark_list(current_user, event, found.key, form.entries.data, utcnow())
+    db.session.commit()
+    flash_list_result(result)
+    return redirect(back)
 
 
 # --- teachers ------------------------------------------------------------------------

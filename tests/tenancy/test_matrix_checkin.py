@@ -10,6 +10,8 @@ place in is not found (404). Every refused request leaves every row as it was.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.checkin.conftest import code_for, new_event, register, session_keys
@@ -22,6 +24,9 @@ STAFF_ROUTES = {
     "session_xlsx": ("GET", "/checkin/events/{event}/sessions/{key}/attendance.xlsx"),
     "series_csv": ("GET", "/checkin/events/{event}/attendance.csv"),
     "series_xlsx": ("GET", "/checkin/events/{event}/attendance.xlsx"),
+    "attendance": ("GET", "/checkin/events/{event}/sessions/{key}/attendance"),
+    "attend": ("POST", "/checkin/events/{event}/sessions/{key}/attend/{teacher}"),
+    "attend_list": ("POST", "/checkin/events/{event}/sessions/{key}/attend-list"),
 }
 TEACHER_ROUTES = {
     "scan": ("GET", "/checkin/{code}"),
@@ -33,7 +38,9 @@ ROUTES = {**STAFF_ROUTES, **TEACHER_ROUTES}
 
 def _expected(route: str, role: str, side: str) -> int:
     if route in STAFF_ROUTES:
-        return 200 if role in {"staff", "admin"} else 403
+        if role not in {"staff", "admin"}:
+            return 403
+        return 302 if STAFF_ROUTES[route][0] == "POST" else 200
     registered = role == "teacher" and side == "own"
     if route == "done":
         if role in {"teacher", "head"}:
@@ -57,17 +64,25 @@ CASES = [
 @pytest.mark.parametrize(("route", "role", "side"), CASES)
 def test_checkin_matrix(app, client, auth, two_colleges, table_rows, route, role, side):
     w = two_colleges
-    events = {s: new_event(app, title=f"{s}-side seminar") for s in SIDES}
+    # Started ten minutes ago: staff may mark, teachers may still check in.
+    events = {
+        s: new_event(app, timedelta(minutes=-10), title=f"{s}-side seminar")
+        for s in SIDES
+    }
     register(app, w["teacher1"], events["own"])
     register(app, w["north_teacher1"], events["other"])
     event = events[side]
     key = session_keys(app, event)[0]
     method, template = ROUTES[route]
-    path = template.format(event=event.id, key=key, code=code_for(event, key))
+    teacher = w["teacher"][side]
+    path = template.format(
+        event=event.id, key=key, code=code_for(event, key), teacher=teacher.id
+    )
+    data = {"entries": teacher.username} if route == "attend_list" else None
     auth.login(ACTORS[role])
     before = table_rows()
 
-    response = client.open(path, method=method)
+    response = client.open(path, method=method, data=data)
 
     expected = _expected(route, role, side)
     assert response.status_code == expected, response.get_data(as_text=True)[:300]

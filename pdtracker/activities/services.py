@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import abort
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload, with_expression
 
 from pdtracker.activities.evidence import StoredUpload
@@ -28,6 +28,12 @@ from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
 from pdtracker.notifications import outcomes
+from pdtracker.tenancy import (
+    administers,
+    institution_clause,
+    manages_institution,
+    people_clause,
+)
 
 TEACHER_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.COMPLETED)
 REASON_MAX = 500
@@ -291,13 +297,12 @@ def reject_activity(
 
 
 def _visible_clause(user: User):
-    """Who sees an activity: its teacher, the teacher's department head, admins."""
-    if user.has_role(Role.ADMIN):
-        return true()
-    clauses = [Activity.teacher_id == user.id]
-    if user.has_role(Role.HEAD) and user.department_id is not None:
-        clauses.append(User.department_id == user.department_id)
-    return or_(*clauses)
+    """Who sees an activity (a clause on its joined teacher).
+
+    Its teacher, the teacher's department head, the teacher's college admin and
+    the deployment admin: :func:`pdtracker.tenancy.people_clause`.
+    """
+    return people_clause(user)
 
 
 def _with_teacher() -> Select:
@@ -320,8 +325,9 @@ def visible_activity_or_404(user: User, activity_id: int) -> Activity:
 def _review_scope(user: User):
     """Whose activities the user reviews.
 
-    Heads review their department's teachers; admins review the heads, whose own
-    activities no head may review (nobody reviews their own work).
+    Heads review their department's teachers; a college admin reviews the heads
+    of their college, whose own activities no head may review (nobody reviews
+    their own work); the deployment admin reviews heads of every college.
     """
     clauses = []
     if user.has_role(Role.HEAD) and user.department_id is not None:
@@ -335,12 +341,11 @@ def _review_scope(user: User):
                 Activity.teacher_id.in_(members),
             )
         )
-    if user.has_role(Role.ADMIN):
-        clauses.append(
-            exists().where(
-                UserRole.user_id == User.id, UserRole.role == Role.HEAD.value
-            )
+    if administers(user):
+        is_head = exists().where(
+            UserRole.user_id == User.id, UserRole.role == Role.HEAD.value
         )
+        clauses.append(and_(is_head, institution_clause(user, User.institution_id)))
     return or_(*clauses) if clauses else false()
 
 
@@ -362,7 +367,10 @@ def can_review(user: User, activity: Activity) -> bool:
         user.has_role(Role.HEAD)
         and user.department_id is not None
         and teacher.department_id == user.department_id
-    ) or (user.has_role(Role.ADMIN) and teacher.has_role(Role.HEAD))
+    ) or (
+        teacher.has_role(Role.HEAD)
+        and manages_institution(user, teacher.institution_id)
+    )
 
 
 def review_queue_for(user: User) -> Select:

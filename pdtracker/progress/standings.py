@@ -40,7 +40,7 @@ from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
 from pdtracker.progress import records
 from pdtracker.progress.definitions import ActivityFact, Ruleset
-from pdtracker.progress.engine import evaluate
+from pdtracker.progress.engine import RequirementResult, evaluate
 from pdtracker.progress.facts import TeacherFacts, by_ids, gather
 from pdtracker.progress.forecast import _first_level, _next_change, as_done
 from pdtracker.progress.measures import LAST_DAY, add_months, add_years
@@ -103,23 +103,57 @@ def evaluate_standing(
     change = min(
         (_next_change(level, horizon) for level in report.levels), default=beyond
     )
-    # The 12-month look-ahead: the first level alone, everything planned done.
     ahead = add_months(as_of, FORECAST_MONTHS)
-    first = _first_level(ruleset, 1)
-    later = evaluate(
-        first, as_done(facts), ahead, professional_course=professional_course,
-        industry_years=industry_years,
-    )  # fmt: skip
-    level = later.levels[0]
-    flips = _next_change(level, _horizon(first, ahead))
+    known = _known_ahead(report.levels[0].requirements, ahead, beyond)
+    if known is None:
+        # The 12-month look-ahead: the first level alone, everything planned done.
+        first = _first_level(ruleset, 1)
+        later = evaluate(
+            first, as_done(facts), ahead, professional_course=professional_course,
+            industry_years=industry_years,
+        )  # fmt: skip
+        met = later.levels[0].met
+        flips = _next_change(later.levels[0], _horizon(first, ahead))
+    else:
+        met, flips = known
     change = min(change, _first_day_reaching(flips, FORECAST_MONTHS))
     return Standing(
         assessed=True,
         level=report.level,
         qualified_now=report.level is not None,
-        qualified_in_12=level.met,
+        qualified_in_12=met,
         next_change_on=max(change, as_of + timedelta(days=1)),
     )
+
+
+def _known_ahead(
+    requirements: Sequence[RequirementResult], ahead: date, beyond: date
+) -> tuple[bool, date] | None:
+    """The first level on ``ahead`` with everything planned done, when today's
+    report already decides it (else None: evaluate on that date).
+
+    With everything planned counted as verified, each requirement credits at least
+    what it credits today (the measures only grow with more activities), and its
+    first met day from today is today's ``forecast_met_on`` (that search already
+    counts planned and completed activities). So a requirement met today that does
+    not lapse by ``ahead`` is met then, and one whose first met day lies after
+    ``ahead`` is not. The date returned is no later than the next day the answer
+    may differ (the soonest lapse; the latest first met day): a lower bound is
+    all the standings need.
+    """
+    if all(
+        r.met and (r.lapses_on is None or r.lapses_on > ahead) for r in requirements
+    ):
+        lapses = [r.lapses_on for r in requirements if r.lapses_on is not None]
+        return True, min(lapses, default=beyond)
+    later = [
+        beyond if r.forecast_met_on is None else r.forecast_met_on
+        for r in requirements
+        if not r.met and (r.forecast_met_on is None or r.forecast_met_on > ahead)
+    ]
+    if later:
+        return False, max(later)
+    return None
 
 
 # --- which teachers to evaluate ----------------------------------------------------

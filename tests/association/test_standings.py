@@ -20,9 +20,15 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
+from pdtracker.org.queries import active_teachers
 from pdtracker.progress import standings
+from pdtracker.progress.engine import evaluate
+from pdtracker.progress.facts import by_ids, gather
+from pdtracker.progress.forecast import as_done, qualified_on
+from pdtracker.progress.measures import add_months
 from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.reference import ensure_activity_kinds
+from pdtracker.timeutil import local_today
 from tests import factories
 from tests.association.histories import activity, night, qualifying
 
@@ -36,10 +42,23 @@ def stored() -> dict[int, tuple]:
 
 
 def fresh(now: datetime) -> dict[int, tuple]:
-    return {
-        tid: tuple(getattr(s, f) for f in FIELDS)
-        for tid, s in standings.compute_all(now).items()
-    }
+    """Every active teacher's answers from the engine itself (not from standings)."""
+    today = local_today(now)
+    teachers = active_teachers()
+    rulesets = standings.rulesets_for(t.institution_id for t in teachers)
+    gathered = gather(by_ids(t.id for t in teachers), now)
+    out = {}
+    for t in teachers:
+        ruleset = rulesets[t.institution_id].ruleset
+        facts = gathered[t.id].facts if t.id in gathered else []
+        professional = t.teacher_profile.is_professional_course
+        report = evaluate(ruleset, facts, today, professional_course=professional)
+        ahead = add_months(today, 12)
+        later = qualified_on(
+            ruleset, as_done(facts), [ahead], professional_course=professional
+        )[0]
+        out[t.id] = (report.assessed, report.level, report.level is not None, later)
+    return out
 
 
 def _clear(app) -> None:

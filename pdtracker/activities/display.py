@@ -1,4 +1,5 @@
-"""How an activity's credit reads on list pages (a template global, added by views).
+"""How an activity's credit reads on list pages (a template global, added by views),
+and a department's name in the page's language (also a template global).
 
 A list repeats the same few amounts row after row; the text depends only on the
 unit, the amount and the language, so it is worked out once per combination.
@@ -8,11 +9,15 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from pdtracker.activities.models import Activity, CreditUnit
+
+if TYPE_CHECKING:
+    from pdtracker.org.models import Department
 
 
 def activity_credit(activity: Activity) -> str:
@@ -28,3 +33,13 @@ def _credit(unit: str, hours: Decimal | None, days: int | None, _locale: str) ->
     if unit == CreditUnit.DAYS and days is not None:
         return ngettext("%(num)d day", "%(num)d days", days)
     return "—"
+
+
+def department_name(department: Department | None, locale: str | None = None) -> str:
+    """The department's English name in an English page where one is set, else its name."""
+    if department is None:
+        return ""
+    locale = locale or str(get_locale())
+    if locale.startswith("en") and department.name_en:
+        return department.name_en
+    return department.name

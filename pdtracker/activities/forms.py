@@ -14,6 +14,7 @@ from markupsafe import Markup
 from wtforms import (
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -170,6 +171,9 @@ class ActivityForm(FlaskForm):
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)])
     evidence = FileField(_l("Evidence file"), render_kw={"accept": ACCEPT})
+    # "Save anyway": the ids of the already credited lookalikes the teacher was
+    # shown (activities/duplicates.py); empty until a warning was shown.
+    save_anyway = HiddenField(validators=[Optional(), Length(max=200)])
 
     def __init__(
         self,

@@ -31,6 +31,9 @@ ROW_MESSAGES: dict[str, str] = {
     ),
     "invalid_role": N_("unknown role: %(value)s (known: %(known)s)"),
     "invalid_grade": N_("unknown certificate grade: %(value)s (known: %(known)s)"),
+    "invalid_organizer_level": N_(
+        "unknown organiser level: %(value)s (known: %(known)s)"
+    ),
     "unknown_department": N_("unknown department: %(value)s (known: %(known)s)"),
     "unknown_teacher": N_("no teacher with this staff number or ID number: %(value)s"),
     "unknown_type": N_("unknown activity type: %(value)s"),

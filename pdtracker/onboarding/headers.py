@@ -83,6 +83,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("days", N_("Days"), "天数", "培训天数"),
         _f("organizer", N_("Organizer"), "主办单位", "培训单位", "组织单位",
            "承办单位"),
+        _f("organizer_level", N_("Organiser level"), "主办单位级别", "培训级别",
+           "级别", "organizerlevel"),
         _f("location", N_("Location"), "地点", "培训地点"),
         _f("content", N_("Content"), "培训内容", "内容"),
         _f("grade", N_("Certificate grade"), "证书等级", "等级"),

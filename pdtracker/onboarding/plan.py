@@ -280,7 +280,7 @@ RECORD_COLUMNS = tuple(
     getattr(Activity, name)
     for name in ("id", "teacher_id", "external_id", "kind_code", "title", "starts_on",
                  "ends_on", "hours", "days", "organizer", "location", "grade",
-                 "role", "notes")
+                 "role", "notes", "organizer_level")
 )  # fmt: skip
 
 

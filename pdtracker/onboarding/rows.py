@@ -196,6 +196,7 @@ def _record(cells: _Cells, lookups: Lookups) -> ParsedRow:
     for key in ("organizer", "location", "teacher_name"):
         cells.read(key, v.text)
     cells.read("grade", v.parse_grade)
+    cells.read("organizer_level", v.parse_organizer_level)
     cells.read("expires_on", v.parse_date)
     role = cells.read("role", v.parse_activity_role)
     cells.values["role"] = role or "attendee"

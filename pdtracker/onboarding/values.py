@@ -166,6 +166,26 @@ def parse_activity_role(value: Any) -> str:
     return role
 
 
+# The organiser's level (annual training statistics): 区县级 … 境外.
+ORGANIZER_LEVELS = {
+    "区县级": "district", "区级": "district", "县级": "district", "district": "district",
+    "市级": "city", "地市级": "city", "city": "city",
+    "省级": "province", "province": "province",
+    "国家级": "national", "national": "national",
+    "境外": "abroad", "国(境)外": "abroad", "国外": "abroad", "abroad": "abroad",
+}  # fmt: skip
+
+
+def parse_organizer_level(value: Any) -> str:
+    """区县级 / 市级 / 省级 / 国家级 / 境外 → district / city / province / national / abroad."""
+    raw = half_width(value)
+    level = ORGANIZER_LEVELS.get(raw.casefold())
+    if level is None:
+        raise Invalid("invalid_organizer_level", value=raw,
+                      known="区县级、市级、省级、国家级、境外")  # fmt: skip
+    return level
+
+
 def parse_grade(value: Any) -> str:
     """初级 / 中级 / 高级 → primary / intermediate / senior."""
     raw = half_width(value)

@@ -305,6 +305,21 @@ def _builtin_parent(name: str) -> str | None:
         return None
 
 
+# Shipped rulesets belong to the regional scope, except the example college layer.
+SHIPPED_COLLEGE_LAYERS = frozenset({"cn-college-example"})
+
+
+def _regional_name(name: str) -> bool:
+    """A shipped ruleset's name that only the regional layer may use."""
+    if name in SHIPPED_COLLEGE_LAYERS:
+        return False
+    try:
+        builtin_text(name)
+    except LookupError:
+        return False
+    return True
+
+
 def _check_scope(ruleset: Ruleset, institution_id: int | None) -> None:
     """A name stays in one scope; a college layer extends the regional chain."""
     scopes = set(
@@ -319,7 +334,7 @@ def _check_scope(ruleset: Ruleset, institution_id: int | None) -> None:
     if institution_id is None:
         return
     chain = regional_chain()
-    if ruleset.name in chain:
+    if ruleset.name in chain or _regional_name(ruleset.name):
         raise ScopeError("name_taken", ruleset.name)
     if not ruleset.extends:
         raise ScopeError("must_extend", ruleset.name, chain)

@@ -23,6 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
@@ -108,31 +109,32 @@ def screen(event_id: int, key: str) -> ResponseReturnValue:
     """The door screen: the session's current code, redrawn every 30 seconds."""
     event, found, total = staff_session_or_404(event_id, key)
     now = utcnow()
-    opens_at = found.starts_at - tokens.OPENS_BEFORE
-    code = url = None
-    if not (found.is_cancelled or event.is_cancelled) and tokens.is_open(
-        found.starts_at, found.ends_at, now
-    ):
-        token = tokens.issue(signing_key(), event.id, found.key, now)
-        url = url_for("checkin.scan", token=token, _external=True)
-        code = qr_svg(url, title=_("Check-in code"))
-        refresh = tokens.seconds_left(now)
-    else:
-        # Closed: look again each minute (or when the doors open, if sooner).
-        wait = int((opens_at - now).total_seconds()) + 1
-        refresh = max(1, min(60, wait)) if wait > 0 else 60
+    code, refresh = _current_code(event, found, now)
     return render_template(
         "checkin/screen.html",
         event=event,
         session=found,
         code=code,
-        url=url,
         refresh=refresh,
-        opens_at=opens_at,
+        opens_at=found.starts_at - tokens.OPENS_BEFORE,
         now=now,
         sessions_total=total,
         counts=attendance_counts(event, [found.key]).get(found.key, (0, 0)),
     )
+
+
+def _current_code(
+    event: Event, found: SessionInfo, now: datetime
+) -> tuple[Markup | None, int]:
+    """The QR code to show now (None while closed) and the seconds until a reload."""
+    closed = found.is_cancelled or event.is_cancelled
+    if not closed and tokens.is_open(found.starts_at, found.ends_at, now):
+        token = tokens.issue(signing_key(), event.id, found.key, now)
+        url = url_for("checkin.scan", token=token, _external=True)
+        return qr_svg(url, title=_("Check-in code")), tokens.seconds_left(now)
+    # Closed: look again each minute, or when the doors open if that is sooner.
+    wait = int((found.starts_at - tokens.OPENS_BEFORE - now).total_seconds()) + 1
+    return None, max(1, min(60, wait)) if wait > 0 else 60
 
 
 @bp.route("/events/<int:event_id>/sessions/<key>/attendance")

@@ -138,13 +138,18 @@ def _lapse_warning(p: Mapping[str, Any], fmt: Formatter) -> Content:
                  requirement=name, on=fmt.day(p.get("lapses_on"))),
         _("Plan an activity that counts toward it before then."),
     ]  # fmt: skip
+    # A head's copy is about one of their teachers: it opens that teacher's page.
+    teacher_id = p.get("object_id")
+    about_someone_else = teacher_id is not None and teacher_id != p.get("recipient_id")
     return Content(
         ngettext("Dual-qualified status: “%(requirement)s” lapses in %(num)s day",
                  "Dual-qualified status: “%(requirement)s” lapses in %(num)s days",
                  days, requirement=name),
         lines,
-        ("progress.dashboard", {}),
-        _("Open my progress"),
+        ("progress.teacher", {"teacher_id": teacher_id}) if about_someone_else
+        else ("progress.dashboard", {}),
+        _("Open the teacher's progress") if about_someone_else
+        else _("Open my progress"),
     )  # fmt: skip
 
 
@@ -223,7 +228,11 @@ COMPOSERS: dict[NotificationKind, Callable[[Mapping[str, Any], Formatter], Conte
 
 def compose(notification: Notification, fmt: Formatter) -> Content:
     """The notification in words, in the current (possibly forced) locale."""
-    payload = {**notification.payload, "object_id": notification.object_id}
+    payload = {
+        **notification.payload,
+        "object_id": notification.object_id,
+        "recipient_id": notification.recipient_id,
+    }
     return COMPOSERS[NotificationKind(notification.kind)](payload, fmt)
 
 

@@ -15,8 +15,9 @@ locale (:func:`delivery.recipient_context`). The payloads:
 - attendance_credited: the session as above, credit (a number), unit ("hours" or
   "days"), activity_id (the credited activity, linked when present)
 - recognition_result: level, level_en, granted (bool), reason, valid_until
-- recognition_review_due: level, level_en, teacher, due_on
-- recognition_suspended: level, level_en, teacher, reason
+- recognition_review_due: level, level_en, teacher, teacher_id, due_on
+- recognition_suspended: level, level_en, teacher, teacher_id, reason
+  (a copy to someone other than the teacher, a head, opens the teacher's page)
 - placement_request_confirmed / _declined: enterprise, starts_on, ends_on, reason,
   placement_id (linked when present)
 
@@ -293,6 +294,16 @@ def _level(p: Mapping[str, Any], fmt: Formatter) -> str:
     return english or _text(p, "level")
 
 
+def _progress_link(p: Mapping[str, Any]) -> tuple[tuple[str, dict[str, Any]], str]:
+    """The teacher's own progress, or for a head's copy that teacher's page."""
+    teacher_id = p.get("teacher_id")
+    if teacher_id is not None and teacher_id != p.get("recipient_id"):
+        return ("progress.teacher", {"teacher_id": teacher_id}), _(
+            "Open the teacher's progress"
+        )
+    return ("progress.dashboard", {}), _("Open my progress")
+
+
 def _recognition_result(p: Mapping[str, Any], fmt: Formatter) -> Content:
     level = _level(p, fmt)
     if p.get("granted"):
@@ -317,8 +328,7 @@ def _recognition_review_due(p: Mapping[str, Any], fmt: Formatter) -> Content:
     return Content(
         _("Recognition review due: %(level)s", level=level),
         lines,
-        ("progress.dashboard", {}),
-        _("Open my progress"),
+        *_progress_link(p),
     )
 
 
@@ -332,8 +342,7 @@ def _recognition_suspended(p: Mapping[str, Any], fmt: Formatter) -> Content:
     return Content(
         _("Recognition suspended: %(level)s", level=level),
         lines,
-        ("progress.dashboard", {}),
-        _("Open my progress"),
+        *_progress_link(p),
     )
 
 

@@ -56,3 +56,21 @@ def test_the_heads_copy_opens_the_teachers_page(app, client, auth, world, smtp) 
     page = client.get("/notifications/").text
     assert f'href="/progress/teachers/{teacher.id}"' not in page
     assert 'href="/progress/"' in page
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [NotificationKind.RECOGNITION_REVIEW_DUE, NotificationKind.RECOGNITION_SUSPENDED],
+)
+def test_recognition_notices_about_a_teacher_open_that_teachers_page(app, kind) -> None:
+    from pdtracker.notifications.delivery import Formatter, compose
+    from pdtracker.notifications.models import Notification
+
+    def link(recipient_id: int):
+        row = Notification(kind=str(kind), recipient_id=recipient_id, object_id=None,
+                           payload={"teacher_id": 7, "level": "中级"})  # fmt: skip
+        with app.test_request_context():
+            return compose(row, Formatter("en", "Asia/Shanghai")).link
+
+    assert link(recipient_id=3) == ("progress.teacher", {"teacher_id": 7})  # a head
+    assert link(recipient_id=7) == ("progress.dashboard", {})  # the teacher

@@ -38,7 +38,14 @@ from pdtracker.calendar.ics import (
     is_generated_uid,
 )
 from pdtracker.calendar.models import FeedScope
-from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
+from pdtracker.calendar.session_entries import overrides_of, places_of, series_entries
+from pdtracker.events.models import (
+    Event,
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
 from pdtracker.extensions import db
 from pdtracker.placements.models import Placement, PlacementStatus
 
@@ -145,16 +152,57 @@ def _event_entries(
             moved = _recurrence_value(event.recurrence_key, master)
             if moved is not None:
                 exdates.setdefault(master.uid, []).append(moved)
+    overrides = overrides_of([e.id for e, _x in rows if e.is_series])
     entries: list[CalendarEntry] = []
     for event, extra in rows:
         uid = _event_uid(event, ctx.domain)
-        _safe(
+        _safe_all(
             entries,
             "event",
             event.id,
-            lambda e=event, x=extra, u=uid: _event_entry(ctx, e, u, exdates, **x),
+            lambda e=event, x=extra, u=uid: _event_and_sessions(
+                ctx, e, u, exdates, overrides.get(e.id, []), x
+            ),
         )
     return entries
+
+
+def _event_and_sessions(
+    ctx: _Context,
+    event: Event,
+    uid: str,
+    exdates: dict[str, list[date | datetime]],
+    overrides: list[EventSession],
+    extra: dict,
+) -> list[CalendarEntry]:
+    """An event's entry; a series' master with its sessions' overrides (F19, F20)."""
+    extra = dict(extra)
+    places = extra.pop("places", None)
+    master = _event_entry(ctx, event, uid, exdates, **extra)
+    if not event.is_series:
+        return [master]
+    # Sessions held with a seat read like the master, unless the master is the
+    # waitlisted one (then they read as the event's own title).
+    title = extra.get("summary") or event.title
+    if extra.get("status") == "TENTATIVE":
+        title = event.title
+    return series_entries(
+        event,
+        master,
+        overrides,
+        places,
+        title=title,
+        cancelled_title=_("[Cancelled] %(title)s", title=title),
+        waiting_title=_("[Waiting list] %(title)s", title=event.title),
+    )
+
+
+def _safe_all(entries: list[CalendarEntry], kind: str, pk: int, make) -> None:
+    """Add an event's entries; a row the builder refuses is logged, not fatal."""
+    try:
+        entries.extend(make())
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        logger.warning("feed: %s %s left out: %s", kind, pk, exc)
 
 
 def _event_uid(event: Event, domain: str) -> str:
@@ -299,9 +347,11 @@ def _teacher_entries(ctx: _Context) -> list[CalendarEntry]:
             _event_window(window),
         )
     ).all()
+    series_ids = [e.id for e, _s, _u in registrations if e.is_series]
+    places = places_of(teacher_id, series_ids) if teacher_id is not None else {}
     rows = []
     for event, status, updated_at in registrations:
-        extra: dict = {"updated_at": updated_at}
+        extra: dict = {"updated_at": updated_at, "places": places.get(event.id)}
         if status == RegistrationStatus.WAITLISTED:
             extra["status"] = "TENTATIVE"
             extra["summary"] = _("[Waiting list] %(title)s", title=event.title)

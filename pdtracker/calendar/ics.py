@@ -61,6 +61,9 @@ class CalendarEntry:
     transparent: bool = False
     rrule: str | None = None
     exdates: tuple[date | datetime, ...] = ()
+    # An override of one occurrence of the series with the same UID: the
+    # occurrence's original start, in the value type of DTSTART (F19).
+    recurrence_id: date | datetime | None = None
 
     def __post_init__(self) -> None:
         """Reject data that would make an invalid or floating event."""
@@ -94,6 +97,13 @@ class CalendarEntry:
                 raise ValueError("timed exdates must be aware datetimes")
         if self.exdates and not self.rrule:
             raise ValueError("exdates need an rrule")
+        if self.recurrence_id is not None:
+            if self.rrule is not None:
+                raise ValueError("an override carries no rrule")
+            if self.all_day != _is_date(self.recurrence_id):
+                raise ValueError("recurrence_id must have DTSTART's value type")
+            if not self.all_day and not _is_aware(self.recurrence_id):
+                raise ValueError("timed recurrence_id must be an aware datetime")
         if self.rrule is not None:
             _recur(self.rrule, self.all_day, self.tzid)
 
@@ -137,8 +147,9 @@ def build_calendar(
 ) -> bytes:
     """Serialise entries as one subscription feed (no METHOD, F15), CRLF, UTF-8.
 
-    A UID may appear once per feed (clients drop or merge the rest). The callers
-    make UIDs unique by construction; should data still repeat one, the first entry
+    A UID may appear once per feed (clients drop or merge the rest), apart from the
+    overrides of a series' occurrences (one per RECURRENCE-ID, F19). The callers
+    make them unique by construction; should data still repeat one, the first entry
     is kept and the others are logged and left out: a feed never fails on data.
     """
     if refresh <= timedelta(0):
@@ -167,14 +178,15 @@ def build_calendar(
 
 
 def _unique(entries: Iterable[CalendarEntry]) -> list[CalendarEntry]:
-    """The entries with each UID once: the first kept, the others logged and dropped."""
+    """Each (UID, RECURRENCE-ID) once: the first kept, the others logged and dropped."""
     kept: list[CalendarEntry] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, date | datetime | None]] = set()
     for entry in entries:
-        if entry.uid in seen:
+        identity = (entry.uid, entry.recurrence_id)
+        if identity in seen:
             logger.warning("feed: duplicate UID in feed left out: %s", entry.uid)
             continue
-        seen.add(entry.uid)
+        seen.add(identity)
         kept.append(entry)
     return kept
 
@@ -189,6 +201,8 @@ def _vevent(e: CalendarEntry) -> str:
         lines.append(_line("DTEND", _when(e.end, e), _params(e)))
     lines.append(f"DTSTAMP:{stamp}")  # F2: last change, not "now"
     lines.append(_line("UID", e.uid))
+    if e.recurrence_id is not None:  # F19: in DTSTART's value type and zone
+        lines.append(_line("RECURRENCE-ID", _when(e.recurrence_id, e), _params(e)))
     lines.append(f"SEQUENCE:{e.sequence}")
     if e.rrule is not None:
         lines.append(_line("RRULE", _recur(e.rrule, e.all_day, e.tzid)))

@@ -132,3 +132,21 @@ def event_cancelled(
     key = f"event_cancelled:{event.id}:all:{event.sequence}"
     return enqueue_outcomes(teacher_ids, K.EVENT_CANCELLED, key, payload, now,
                             object_type="event", object_id=event.id)  # fmt: skip
+
+
+def event_changed(
+    event: Event,
+    teacher_ids: Iterable[int],
+    now: datetime,
+    previous: tuple[datetime, datetime, str | None],
+) -> int:
+    """Tell an event's registered teachers its time or place changed."""
+    payload = {
+        **session_payload(event, event.starts_at, event.ends_at, None),
+        "previous_starts_at": previous[0].isoformat(),
+        "previous_ends_at": previous[1].isoformat(),
+        "previous_location": previous[2] or "",
+    }
+    key = f"event_changed:{event.id}:all:{event.sequence}"
+    return enqueue_outcomes(teacher_ids, K.EVENT_CHANGED, key, payload, now,
+                            object_type="event", object_id=event.id)  # fmt: skip

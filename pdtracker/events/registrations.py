@@ -253,10 +253,13 @@ def sync_registration(registration: Registration, now: datetime) -> None:
         status = S.ATTENDED
     else:
         status = S.CANCELLED
-    if registration.status != status:
-        registration.status = status.value
-        registration.updated_at = now
-    registration.cancelled_at = now if status == S.CANCELLED else None
+    registration.status = status.value
+    # Always: the teacher's feed lists the sessions held, so any change is news
+    # (the change listener watches registrations, not session places).
+    registration.updated_at = max(now, registration.updated_at or now)
+    registration.cancelled_at = (
+        (registration.cancelled_at or now) if status == S.CANCELLED else None
+    )
     attended = [p for p in places if p.status == S.ATTENDED]
     if attended and registration.activity_id is None:
         registration.activity_id = attended[0].activity_id

@@ -21,6 +21,7 @@ from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.calendar.ics import feed_uid
 from pdtracker.calendar.ics_import import Deadline
+from pdtracker.events import notices
 from pdtracker.events.errors import EventError
 from pdtracker.events.models import (
     DEFAULT_TZID,
@@ -52,6 +53,12 @@ MATERIAL_FIELDS = frozenset(
         "location",
         "online_url",
     }
+)
+
+
+# Changes the registered teachers are told about (time or place).
+NOTICE_FIELDS = frozenset(
+    {"starts_at", "ends_at", "start_on", "end_on", "rrule", "exdates", "location"}
 )
 
 
@@ -179,12 +186,15 @@ def update_event(
     lock_or_404(event)
     if event.is_cancelled:
         raise EventError("cancelled")
+    previous = (event.starts_at, event.ends_at, event.location)
     changed = apply_event_data(event, data)
     if not changed:
         return False
     _touch(event, now, material=bool(changed & MATERIAL_FIELDS))
     if "capacity" in changed:
         promote_waitlisted(event, now)
+    if event.is_published and changed & NOTICE_FIELDS:
+        notices.event_changed(event, registered_teachers(event), now, previous)
     record(
         actor_id(actor), "event.update", "event", event.id, now=now,
         fields=sorted(changed),
@@ -220,6 +230,20 @@ def cancel_event(event: Event, actor: User | None, now: datetime) -> None:
     event.cancelled_at = now
     _touch(event, now, material=not was_draft)
     record(actor_id(actor), "event.cancel", "event", event.id, now=now)
+    if not was_draft:
+        notices.event_cancelled(event, registered_teachers(event), now)
+
+
+def registered_teachers(event: Event) -> list[int]:
+    """Teachers holding a seat or a waitlist place in the event."""
+    active = (RegistrationStatus.REGISTERED.value, RegistrationStatus.WAITLISTED.value)
+    return list(
+        db.session.scalars(
+            select(Registration.teacher_id)
+            .where(Registration.event_id == event.id, Registration.status.in_(active))
+            .order_by(Registration.teacher_id)
+        )
+    )
 
 
 def deletion_blocker(event: Event) -> str | None:

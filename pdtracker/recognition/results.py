@@ -247,6 +247,9 @@ def _change_decision(
             application.level_applied
         ):
             raise Refused("level_above_applied")
+    rec = recognition_of(application.id)
+    if approve and rec is not None and rec.state == RecognitionState.REVOKED:
+        raise Refused("revoked")
     before = (decision.outcome, decision.level)
     decision.outcome = (
         DecisionOutcome.APPROVE if approve else DecisionOutcome.REJECT
@@ -255,7 +258,6 @@ def _change_decision(
     decision.reason = reason
     decision.decided_by_id = actor.id
     decision.decided_at = now
-    rec = recognition_of(application.id)
     if approve and rec is None:
         assert level is not None
         rec, bad = create_recognition(application, level, now)
@@ -267,8 +269,6 @@ def _change_decision(
             record(actor.id, "recognition.level_change", "recognition", rec.id,
                    now=now, before=rec.level, after=level)  # fmt: skip
             rec.level = level
-        if rec.state == RecognitionState.REVOKED:
-            raise Refused("revoked")
     elif rec is not None and rec.state != RecognitionState.REVOKED:
         lifecycle.change_state(rec, RecognitionState.REVOKED.value, now, actor.id,
                                reason)  # fmt: skip

@@ -32,8 +32,7 @@ class Frozen:
 
 def active_for(institution_id: int) -> Frozen:
     """The college's active ruleset version (its own layer, else the regional one)."""
-    finder = getattr(records, "active_ruleset_for", None)
-    active = finder(institution_id) if finder is not None else records.active_ruleset()
+    active = records.active_ruleset_for(institution_id)
     return Frozen(active.name, active.version, active.ruleset)
 
 

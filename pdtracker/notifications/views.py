@@ -24,6 +24,7 @@ from pdtracker.notifications import inbox, outbox, runs
 from pdtracker.notifications.delivery import compose, formatter_for
 from pdtracker.notifications.forms import PreferencesForm
 from pdtracker.notifications.preferences import preferences_of, set_preferences
+from pdtracker.notifications.ticks import tick_description, tick_label
 from pdtracker.scheduler import SCHEDULE
 from pdtracker.timeutil import utcnow
 
@@ -130,4 +131,6 @@ def scheduler_runs() -> str:
         fresh=runs.heartbeat_is_fresh(heartbeat, now),
         outbox=outbox.outbox_counts(),
         fast=current_app.config.get("SCHEDULER_FAST"),
+        tick_label=tick_label,
+        tick_description=tick_description,
     )

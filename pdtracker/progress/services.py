@@ -47,6 +47,7 @@ from pdtracker.progress.models import Evaluation
 from pdtracker.progress.path import Opportunity, PathToNext, path_to_next
 from pdtracker.progress.records import (
     ActiveRuleset,
+    active_ruleset,  # noqa: F401  (callers read it here: the regional ruleset)
     active_ruleset_for,
     active_rulesets_for,
     record_builtin,

@@ -240,7 +240,7 @@ def test_objection_after_the_period_is_refused(ctx, cast, qualified):
     assert late.value.code == "objection_closed"
 
 
-def test_an_upheld_objection_that_changes_to_reject_revokes(ctx, cast, qualified):
+def test_an_upheld_objection_changes_nothing(ctx, cast, qualified):
     rnd = open_round(NOW)
     application = apply(rnd, "teacher1", "primary", NOW)
     through_panel(application, NOW)
@@ -250,3 +250,60 @@ def test_an_upheld_objection_that_changes_to_reject_revokes(ctx, cast, qualified
     results.resolve_objection(user("cadmin"), objection, change=False,
                               resolution="维持", now=NOW)  # fmt: skip
     assert (objection.state, rec.state) == ("upheld", "active")
+
+
+LAYER = """
+name = "demo-college"
+version = "1"
+extends = "cn-vocational-default"
+title = { zh = "示范学院细则", en = "Demo college rules" }
+"""
+
+STRICTER = (
+    LAYER
+    + """
+[[levels]]
+code = "primary"
+
+[[levels.requirements]]
+code = "training_hours"
+threshold = 400
+"""
+)
+
+
+def test_the_round_keeps_its_frozen_college_layer(ctx, cast, qualified):
+    from pdtracker.progress import records
+
+    admin = user("cadmin")
+    institution_id = admin.institution_id
+    v1 = records.create_draft(LAYER, "toml", actor=admin, now=NOW,
+                              institution_id=institution_id)  # fmt: skip
+    records.publish(v1, actor=admin, now=NOW)
+    rnd = open_round(NOW)
+    assert (rnd.ruleset_name, rnd.ruleset_version) == ("demo-college", 1)
+    # The college publishes stricter rules after the round opened.
+    v2 = records.create_draft(STRICTER, "toml", actor=admin, now=NOW,
+                              institution_id=institution_id)  # fmt: skip
+    records.publish(v2, actor=admin, now=NOW)
+    assert records.active_ruleset_for(institution_id).version == 2
+    application = apply(rnd, "teacher1", "primary", NOW)
+    assert application.precheck_meets is True  # 360 hours: enough under version 1
+    assert application.snapshot["ruleset"] == {"name": "demo-college", "version": 1}
+    other = open_round(NOW, name="新规则批次", reviewers=())
+    assert other.ruleset_version == 2
+    with pytest.raises(Refused):
+        apply(other, "teacher1", "primary", NOW)  # not meeting: a statement is needed
+
+
+def test_changing_an_objection_to_reject_revokes_the_recognition(ctx, cast, qualified):
+    rnd = open_round(NOW)
+    application = apply(rnd, "teacher1", "primary", NOW)
+    through_panel(application, NOW)
+    [rec] = publish(rnd, NOW)
+    objection = results.file_objection(user("teacher1"), application,
+                                       statement="请复核", now=NOW)  # fmt: skip
+    results.resolve_objection(user("cadmin"), objection, change=True, approve=False,
+                              resolution="复核发现材料不实", now=NOW)  # fmt: skip
+    assert (rec.state, rec.revoke_reason) == ("revoked", "复核发现材料不实")
+    assert application.decision.outcome == "reject"

@@ -158,3 +158,25 @@ def test_college_page_queries_do_not_grow_with_departments(
         dept = make_department(f"X{n}", f"新系{n}", institution="DEMO")
         make_user(f"x{n}", department=dept)
     assert warm_count() == few
+
+
+def test_a_layer_on_an_older_regional_version_says_so(app, client, auth, two_colleges):
+    auth.login("cadmin1")
+    demo = _upload(client, LAYER)
+    assert client.post(f"/admin/rulesets/{demo}/publish").status_code == 302
+    listing = client.get("/admin/rulesets").get_data(as_text=True)
+    assert "data-stale-parent" not in listing
+    auth.logout()
+    auth.login("admin")
+    # The regional layer publishes the default's document again: version 2.
+    with app.app_context():
+        default_id = db.session.scalar(
+            select(StoredRuleset.id).where(
+                StoredRuleset.name == "cn-vocational-default"
+            )
+        )
+    assert client.post(f"/admin/rulesets/{default_id}/republish").status_code == 302
+    auth.logout()
+    auth.login("cadmin1")
+    listing = client.get("/admin/rulesets").get_data(as_text=True)
+    assert "data-stale-parent" in listing

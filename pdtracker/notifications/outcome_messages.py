@@ -79,8 +79,8 @@ def _event_link(p: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _span(p: Mapping[str, Any], fmt: Formatter) -> str:
-    return _("It runs from %(start)s to %(end)s.", start=fmt.day(p.get("starts_on")),
-             end=fmt.day(p.get("ends_on")))  # fmt: skip
+    return _("The placement runs from %(start)s to %(end)s.",
+             start=fmt.day(p.get("starts_on")), end=fmt.day(p.get("ends_on")))  # fmt: skip
 
 
 def _reason(p: Mapping[str, Any]) -> list[str]:

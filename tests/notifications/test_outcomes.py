@@ -164,7 +164,7 @@ def test_placement_approved_started_completed_each_told_once(
     approved, _, completed = (m.get_body(("plain",)).get_content()
                               for m in smtp.received())  # fmt: skip
     assert "Enterprise mentor: Zhao Gong" in approved
-    assert "It runs from March 16, 2026 to April 10, 2026." in approved
+    assert "The placement runs from March 16, 2026 to April 10, 2026." in approved
     with app.app_context():
         from pdtracker.placements.models import Placement
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution
+from pdtracker.progress.models import StoredRuleset
 from pdtracker.tenancy import is_deployment_admin, managed_institution
 
 
@@ -72,11 +73,17 @@ def visible_scopes(actor: User) -> list[int | None] | None:
 
 def preview_departments(actor: User, institution_id: int | None) -> list[Department]:
     """Departments a version may be tried on: the college's, or for the regional
-    layer every department (deployment admin only: staff see no teachers)."""
+    layer those of the colleges without a layer of their own, whom it would reach
+    (deployment admin only: staff see no teachers)."""
     stmt = select(Department).order_by(Department.name, Department.id)
     if institution_id is not None:
         stmt = stmt.where(Department.institution_id == institution_id)
-    elif not is_deployment_admin(actor):
+    elif is_deployment_admin(actor):
+        own_layer = select(StoredRuleset.institution_id).where(
+            StoredRuleset.is_active, StoredRuleset.institution_id.is_not(None)
+        )
+        stmt = stmt.where(Department.institution_id.not_in(own_layer))
+    else:
         return []
     return list(db.session.scalars(stmt))
 

@@ -180,3 +180,19 @@ def test_a_layer_on_an_older_regional_version_says_so(app, client, auth, two_col
     auth.login("cadmin1")
     listing = client.get("/admin/rulesets").get_data(as_text=True)
     assert "data-stale-parent" in listing
+
+
+def test_a_regional_draft_is_tried_on_colleges_it_would_reach(
+    app, client, auth, two_colleges
+):
+    w = two_colleges
+    auth.login("cadmin1")
+    demo = _upload(client, LAYER)
+    assert client.post(f"/admin/rulesets/{demo}/publish").status_code == 302
+    auth.logout()
+    auth.login("admin")
+    regional = _upload(client, LAYER.replace("demo-layer", "regional-layer"))
+    page = client.get(f"/admin/rulesets/{regional}").get_data(as_text=True)
+    # DEMO has its own layer: the regional draft would not reach its teachers.
+    assert f'<option value="{w["north_ai"].id}"' in page
+    assert f'<option value="{w["demo_ai"].id}"' not in page

@@ -38,13 +38,12 @@ from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
-from pdtracker.progress import records
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
 from pdtracker.progress.facts import TeacherFacts, by_ids, gather
 from pdtracker.progress.forecast import _first_level, _next_change, as_done
 from pdtracker.progress.measures import LAST_DAY, add_months, add_years
-from pdtracker.progress.records import ActiveRuleset
+from pdtracker.progress.records import ActiveRuleset, active_rulesets_for
 from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.timeutil import app_zone, local_today, to_local, utcnow
 
@@ -162,14 +161,8 @@ def _known_ahead(
 def rulesets_for(
     institution_ids: Iterable[int | None],
 ) -> dict[int | None, ActiveRuleset]:
-    """Each college's active ruleset (its own layer, else the regional one)."""
-    wanted = set(institution_ids) | {None}
-    batch = getattr(records, "active_rulesets_for", None)
-    if batch is not None:  # the per-college layers (issue 14)
-        found: dict[int | None, ActiveRuleset] = batch(wanted)
-        return found
-    regional = records.active_ruleset()
-    return dict.fromkeys(wanted, regional)
+    """Each college's active ruleset (its own layer, else the regional one); one query."""
+    return active_rulesets_for(set(institution_ids) | {None})
 
 
 def _candidates() -> list[Any]:

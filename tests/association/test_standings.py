@@ -26,6 +26,7 @@ from pdtracker.progress.engine import evaluate
 from pdtracker.progress.facts import by_ids, gather
 from pdtracker.progress.forecast import as_done, qualified_on
 from pdtracker.progress.measures import add_months
+from pdtracker.progress.models import StoredRuleset
 from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.reference import ensure_activity_kinds
 from pdtracker.timeutil import local_today
@@ -231,3 +232,50 @@ def test_the_scheduler_tick_is_registered_and_idempotent(app):
         assert first["standings_evaluated"] == len(ids)
         assert second["standings_evaluated"] == 0
         assert set(stored()) == set(ids)
+
+
+# A college layer that is easy to tell apart: 400 training hours, not 360.
+STRICTER = """\
+name = "college-stricter"
+extends = "cn-vocational-default"
+
+[[levels]]
+code = "primary"
+
+[[levels.requirements]]
+code = "training_hours"
+threshold = 400
+"""
+
+
+def test_each_college_is_evaluated_under_its_own_layer_and_a_new_one_is_seen(app):
+    """DEMO publishes a stricter layer: only DEMO's teachers are evaluated again,
+    under it; NORTH's keep the default and are not touched."""
+    ids = _teachers(app)  # gen0, gen1 at DEMO; gen2 at NORTH
+    with app.app_context():
+        for teacher_id in (ids[0], ids[2]):
+            db.session.add_all(qualifying(teacher_id, START - timedelta(days=400)))
+        db.session.commit()
+        standings.refresh(night(START), full=True)
+        db.session.commit()
+        assert db.session.get(TeacherStanding, ids[0]).qualified_now
+        demo = db.session.get(User, ids[0]).institution_id
+        db.session.add(
+            StoredRuleset(
+                name="college-stricter", version=1, document=STRICTER, format="toml",
+                institution_id=demo, status="published", is_active=True,
+                published_at=night(START),
+            )
+        )  # fmt: skip
+        db.session.commit()
+        counts = standings.refresh(night(START))
+        db.session.commit()
+        assert counts["standings_evaluated"] == 2  # DEMO's two teachers only
+        db.session.expire_all()
+        row = db.session.get(TeacherStanding, ids[0])
+        assert (row.ruleset_name, row.qualified_now) == ("college-stricter", False)
+        north = db.session.get(TeacherStanding, ids[2])
+        assert (north.ruleset_name, north.qualified_now) == (
+            "cn-vocational-default", True,
+        )  # fmt: skip
+        assert stored() == fresh(night(START))

@@ -12,7 +12,12 @@ the benchmarked teacher (about 100 activities, about 120 feed entries), the head
 departments of 30, 300 and 1,000 teachers, a few teachers for the write burst, and
 the feed token of the benchmarked teacher.
 
-Run alone: ``python -m bench.generate --size 300 --db sqlite [--out DIR]``.
+With ``--colleges N`` the teachers belong to N member colleges (the association's
+scale is 100 colleges, 60,000 teachers and 6 million activities), and a staff
+login sees them all on the association dashboard. The generator ends by storing
+every teacher's standing, as the standings tick would have.
+
+Run alone: ``python -m bench.generate --size 300 --db sqlite [--colleges N] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -47,9 +52,10 @@ if str(ROOT) not in sys.path:  # run as a script: make `pdtracker` importable
 from pdtracker import create_app  # noqa: E402
 from pdtracker.extensions import db  # noqa: E402
 from pdtracker.placements.models import weekdays_between  # noqa: E402
+from pdtracker.progress import standings  # noqa: E402
 from pdtracker.reference import ensure_activity_kinds  # noqa: E402
 
-GENERATOR_VERSION = "4"  # 4: schema by the migrations, defaults from the tables
+GENERATOR_VERSION = "5"  # 5: member colleges, a staff login, stored standings
 # Databases, casts and results; BENCH_OUT (or --out) puts them elsewhere.
 OUT = Path(os.environ.get("BENCH_OUT") or ROOT / "bench" / "out")
 PASSWORD = "bench-password"
@@ -64,6 +70,7 @@ OTHER_DEPARTMENT_SIZE = 150
 EVENTS = 700
 ENTERPRISES = 200
 BURST_TEACHERS = 8
+STAFF_USERNAME = "staff-bench"
 CACHE_DAYS = 7  # a cached database older than this is regenerated (dates move)
 
 SURNAMES = (
@@ -124,23 +131,33 @@ EVENT_KIND_TITLES = {
 # --- where the database lives -------------------------------------------------------
 
 
-def database_name(size: int) -> str:
-    """The PostgreSQL database of one size (never the shared `test` database)."""
-    return f"bench_{size}"
+def tag(size: int, colleges: int = 1) -> str:
+    """How files and databases of one shape are named: ``3000``, ``60000c100``."""
+    return str(size) if colleges == 1 else f"{size}c{colleges}"
 
 
-def database_url(kind: str, size: int) -> str:
-    """SQLAlchemy URL of the benchmark database of this kind and size."""
+def database_name(size: int, colleges: int = 1) -> str:
+    """The PostgreSQL database of one shape (never the shared `test` database)."""
+    return f"bench_{tag(size, colleges)}"
+
+
+def sqlite_path(size: int, colleges: int = 1) -> Path:
+    """The SQLite file of one shape."""
+    return OUT / f"db-sqlite-{tag(size, colleges)}.sqlite"
+
+
+def database_url(kind: str, size: int, colleges: int = 1) -> str:
+    """SQLAlchemy URL of the benchmark database of this kind and shape."""
     if kind == "postgresql":
         base = PG_ADMIN.rsplit("/", 1)[0]
         base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"{base}/{database_name(size)}"
-    return f"sqlite:///{OUT / f'db-sqlite-{size}.sqlite'}"
+        return f"{base}/{database_name(size, colleges)}"
+    return f"sqlite:///{sqlite_path(size, colleges)}"
 
 
-def meta_path(kind: str, size: int) -> Path:
+def meta_path(kind: str, size: int, colleges: int = 1) -> Path:
     """The JSON file describing the cast of a generated database."""
-    return OUT / f"db-{kind}-{size}.json"
+    return OUT / f"db-{kind}-{tag(size, colleges)}.json"
 
 
 def _pg_admin() -> psycopg.Connection:
@@ -155,21 +172,21 @@ def _pg_exists(name: str) -> bool:
     return found is not None
 
 
-def _fresh_database(kind: str, size: int) -> None:
+def _fresh_database(kind: str, size: int, colleges: int = 1) -> None:
     if kind == "postgresql":
-        name = database_name(size)
+        name = database_name(size, colleges)
         with _pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         return
-    path = OUT / f"db-sqlite-{size}.sqlite"
+    path = sqlite_path(size, colleges)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def cached_meta(kind: str, size: int) -> dict | None:
+def cached_meta(kind: str, size: int, colleges: int = 1) -> dict | None:
     """The meta of a usable cached database, else None."""
-    path = meta_path(kind, size)
+    path = meta_path(kind, size, colleges)
     if not path.is_file():
         return None
     meta = json.loads(path.read_text())
@@ -178,9 +195,9 @@ def cached_meta(kind: str, size: int) -> dict | None:
     made = date.fromisoformat(meta["generated_on"])
     if (local_today() - made).days > CACHE_DAYS:
         return None
-    if kind == "postgresql" and not _pg_exists(database_name(size)):
+    if kind == "postgresql" and not _pg_exists(database_name(size, colleges)):
         return None
-    if kind == "sqlite" and not (OUT / f"db-sqlite-{size}.sqlite").is_file():
+    if kind == "sqlite" and not sqlite_path(size, colleges).is_file():
         return None
     try:  # migrations added since it was generated run on it, as on a deployment
         with _app(meta["url"]).app_context():
@@ -586,43 +603,79 @@ def _tables() -> dict[str, Table]:
     return db.metadata.tables  # type: ignore[return-value]
 
 
-def generate(kind: str, size: int, *, log: Any = print) -> dict:
-    """Create the database of this kind and size from nothing; return its meta."""
+def generate(kind: str, size: int, *, colleges: int = 1, log: Any = print) -> dict:
+    """Create the database of this kind and shape from nothing; return its meta.
+
+    ``colleges`` member colleges share the ``size`` teachers: the first holds the
+    departments the pages are measured at (300, 30 and 1,000 teachers), the other
+    departments go to the colleges in turn.
+    """
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    _fresh_database(kind, size)
-    url = database_url(kind, size)
+    _fresh_database(kind, size, colleges)
+    url = database_url(kind, size, colleges)
     with _app(url).app_context():
         upgrade()  # the migrations' schema, as `flask db upgrade` builds it
         ensure_activity_kinds()
         db.session.commit()
         with db.engine.begin() as conn:
-            meta = _populate(Writer(conn), size, log)
+            meta = _populate(Writer(conn), size, log, colleges)
+        # What the standings tick would have stored by now (the dashboard reads it).
+        began = time.monotonic()
+        standings.refresh(full=True)
+        db.session.commit()
+        meta["standings_seconds"] = round(time.monotonic() - began, 1)
+        log(f"  standings stored in {meta['standings_seconds']} s")
         _finish(kind)
         db.engine.dispose()
     meta |= {
         "version": GENERATOR_VERSION,
         "db": kind,
         "size": size,
+        "colleges": colleges,
         "url": url,
         "password": PASSWORD,
         "generated_on": local_today().isoformat(),
         "generate_seconds": round(time.monotonic() - started, 1),
     }
-    meta_path(kind, size).write_text(json.dumps(meta, ensure_ascii=False, indent=2))
-    log(f"generated {kind} {size}: {meta['counts']} in {meta['generate_seconds']} s")
+    meta_path(kind, size, colleges).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2)
+    )
+    log(
+        f"generated {kind} {tag(size, colleges)}: {meta['counts']} "
+        f"in {meta['generate_seconds']} s"
+    )
     return meta
 
 
-def _populate(w: Writer, size: int, log: Any) -> dict:
+def college_rows(colleges: int) -> list[dict[str, Any]]:
+    """The member colleges: the first keeps the single-college benchmark's code."""
+    return [
+        {"id": 1, "code": "BENCH", "name": "基准职业技术学院"},
+        *(
+            {"id": i, "code": f"BENCH{i:03d}", "name": f"基准职业技术学院（{i}）"}
+            for i in range(2, colleges + 1)
+        ),
+    ]
+
+
+def college_of_departments(count: int, colleges: int) -> list[int]:
+    """Each department's college: the measured departments in the first, the
+    others in turn across every college."""
+    growth = min(count, len(GROWTH_SIZES))
+    return [1] * growth + [1 + k % colleges for k in range(count - growth)]
+
+
+def _populate(w: Writer, size: int, log: Any, colleges: int = 1) -> dict:
     t = _tables()
     rng = random.Random(SEED + size)
     now = datetime.now(UTC).replace(microsecond=0)
     clock = Clock(today=now.astimezone(ZONE).date(), now=now)
     password_hash = generate_password_hash(PASSWORD, method="scrypt")
 
-    w.write(t["institutions"], [{"id": 1, "code": "BENCH", "name": "基准职业技术学院"}])
+    w.write(t["institutions"], college_rows(colleges))
     sizes = department_sizes(size)
+    college_of = college_of_departments(len(sizes), colleges)
     departments = []
     for i, _n in enumerate(sizes):
         zh, en = DEPARTMENT_NAMES[i % len(DEPARTMENT_NAMES)]
@@ -632,7 +685,7 @@ def _populate(w: Writer, size: int, log: Any) -> dict:
         departments.append(
             {
                 "id": i + 1,
-                "institution_id": 1,
+                "institution_id": college_of[i],
                 "code": f"D{i + 1:03d}",
                 "name": zh + suffix,
                 "name_en": en,
@@ -672,7 +725,7 @@ def _populate(w: Writer, size: int, log: Any) -> dict:
     for teacher_id in range(1, size + 1):
         users.append(
             _user(teacher_id, f"t{teacher_id:06d}", _name(rng), dept_of[teacher_id - 1],
-                  password_hash, clock)
+                  password_hash, clock, college_of[dept_of[teacher_id - 1] - 1])
         )  # fmt: skip
         roles.append({"user_id": teacher_id, "role": "teacher"})
         profiles.append(
@@ -686,9 +739,17 @@ def _populate(w: Writer, size: int, log: Any) -> dict:
         )
     for head_id, username, dept_id in head_rows:
         users.append(
-            _user(head_id, username, _name(rng), dept_id, password_hash, clock)
-        )
+            _user(head_id, username, _name(rng), dept_id, password_hash, clock,
+                  college_of[dept_id - 1])
+        )  # fmt: skip
         roles.append({"user_id": head_id, "role": "head"})
+    # The association's staff (the dashboard across colleges): no college.
+    staff_id = size + len(head_rows) + 1
+    staff = _user(
+        staff_id, STAFF_USERNAME, "协会秘书处", None, password_hash, clock, None
+    )
+    users.append(staff)
+    roles.append({"user_id": staff_id, "role": "staff"})
     w.write(t["users"], users)
     w.write(t["user_roles"], roles)
     w.write(t["teacher_profiles"], profiles)
@@ -760,7 +821,9 @@ def _populate(w: Writer, size: int, log: Any) -> dict:
         "feed_token": tokens["teacher"],
         "department_token": tokens["department"],
         "heads": heads,
+        "staff": {"id": staff_id, "username": STAFF_USERNAME},
         "department_sizes": sizes,
+        "department_colleges": college_of,
         "burst_teachers": [f"t{i:06d}" for i in range(2, 2 + BURST_TEACHERS)],
         "events_in_window": len(in_window),
         "counts": dict(w.counts),
@@ -771,10 +834,10 @@ def _user(
     user_id: int,
     username: str,
     name: str,
-    department_id: int,
+    department_id: int | None,
     password_hash: str,
     clock: Clock,
-    institution_id: int = 1,
+    institution_id: int | None = 1,
 ) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -820,14 +883,21 @@ def _finish(kind: str) -> None:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
-def ensure(kind: str, size: int, *, regenerate: bool = False, log: Any = print) -> dict:
-    """The meta of the database of this kind and size, generating it when needed."""
+def ensure(
+    kind: str,
+    size: int,
+    *,
+    colleges: int = 1,
+    regenerate: bool = False,
+    log: Any = print,
+) -> dict:
+    """The meta of the database of this kind and shape, generating it when needed."""
     if not regenerate:
-        meta = cached_meta(kind, size)
+        meta = cached_meta(kind, size, colleges)
         if meta is not None:
-            log(f"using cached {kind} database of {size} teachers")
+            log(f"using cached {kind} database of {size} teachers, {colleges} colleges")
             return meta
-    return generate(kind, size, log=log)
+    return generate(kind, size, colleges=colleges, log=log)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -837,14 +907,20 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--size", type=int, required=True, help=f"at least {MIN_SIZE}")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
+        "--colleges", type=int, default=1,
+        help="member colleges sharing the teachers (association scale: 100)",
+    )  # fmt: skip
+    parser.add_argument(
         "--out", type=Path, help=f"directory of the database and its cast ({OUT})"
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.size < MIN_SIZE:
         parser.error(f"the smallest size is {MIN_SIZE} teachers")
+    if args.colleges < 1:
+        parser.error("at least one college")
     if args.out is not None:
         OUT = args.out.resolve()
-    generate(args.db, args.size)
+    generate(args.db, args.size, colleges=args.colleges)
 
 
 if __name__ == "__main__":

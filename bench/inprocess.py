@@ -12,6 +12,11 @@ evaluation does not stay in the orchestrator's memory.
 * ``nightly``: evaluate and store every teacher's status (the nightly job), rolled
   back afterwards so the database stays as generated.
 * ``import``: import a generated 1 MiB .ics file, rolled back afterwards.
+* ``standings``: the stored standings (issue 14): a full run over every teacher,
+  then a run with nothing changed (the incremental night), both committed — they
+  store what is already stored, so the database stays as generated.
+* ``cold``: the department page of 1,000 teachers as the first request of a new
+  process (nothing cached in it), three times, each in a fresh app.
 """
 
 from __future__ import annotations
@@ -76,6 +81,17 @@ def pages(meta: dict) -> list[dict[str, Any]]:
             "user": meta["heads"]["300"]["username"],
         },
         {"name": "placements", "path": "/placements/", "user": teacher},
+        *(
+            [
+                {
+                    "name": "association dashboard",
+                    "path": "/association/",
+                    "user": meta["staff"]["username"],
+                }
+            ]
+            if "staff" in meta
+            else []
+        ),  # fmt: skip
         {"name": "teacher feed (full body)", "path": f"/calendar/t/{token}.ics"},
         {
             "name": "teacher feed (304)",
@@ -196,7 +212,7 @@ def cmd_nightly(url: str, meta: dict) -> dict:
 def _scratch_copy(meta: dict) -> str:
     """A throw-away copy of the database (the nightly tick commits)."""
     if meta["db"] == "postgresql":
-        name = generate.database_name(meta["size"])
+        name = generate.database_name(meta["size"], meta.get("colleges", 1))
         with generate._pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_scratch" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}_scratch" TEMPLATE "{name}"')
@@ -323,23 +339,80 @@ def cmd_import(url: str, meta: dict) -> dict:
     }
 
 
+def cmd_standings(url: str, meta: dict) -> dict:
+    """Time the standings refresh: everyone (full), then a night with no changes."""
+    from pdtracker.progress import standings
+    from pdtracker.timeutil import utcnow
+
+    app = _app(url)
+    out: dict[str, Any] = {}
+    with app.app_context():
+        for name, full in (("full", True), ("incremental", False)):
+            started = time.perf_counter()
+            counts = standings.refresh(utcnow(), full=full)
+            db.session.commit()
+            out[name] = counts | {"seconds": time.perf_counter() - started}
+    out["seconds"] = out["full"]["seconds"] + out["incremental"]["seconds"]
+    out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def cmd_cold(url: str, meta: dict) -> dict:
+    """The 1,000-teacher department page as a new process's first view (3 apps)."""
+    head = meta["heads"].get("1000")
+    if head is None:
+        return {"skipped": "no department of 1,000 teachers at this size"}
+    runs = []
+    for _ in range(3):
+        app = _app(url)  # a new app: its per-app caches are empty
+        with app.app_context():
+            engine = db.engine
+        counter = {"n": 0}
+
+        def count(*_args: object, counter: dict = counter) -> None:
+            counter["n"] += 1
+
+        client = app.test_client()
+        reply = client.post(
+            "/login", data={"username": head["username"], "password": meta["password"]}
+        )
+        assert reply.status_code == 302, reply.status_code
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            started = time.perf_counter()
+            reply = client.get("/progress/department")
+            seconds = time.perf_counter() - started
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert reply.status_code == 200, reply.status_code
+        runs.append({"seconds": seconds, "queries": counter["n"]})
+        with app.app_context():
+            db.engine.dispose()
+    ordered = sorted(r["seconds"] for r in runs)
+    return {"runs": runs, "seconds": ordered[len(ordered) // 2], "max": ordered[-1]}
+
+
 COMMANDS = {
     "feed": cmd_feed,
     "queries": cmd_queries,
     "nightly": cmd_nightly,
     "import": cmd_import,
     "tick": cmd_tick,
+    "standings": cmd_standings,
+    "cold": cmd_cold,
 }
 
 
 def main() -> None:
-    """python -m bench.inprocess <command> <db> <size>"""
+    """python -m bench.inprocess <command> <db> <size> [--colleges N]"""
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("db", choices=("sqlite", "postgresql"))
     parser.add_argument("size", type=int)
+    parser.add_argument("--colleges", type=int, default=1)
     args = parser.parse_args()
-    meta = json.loads(generate.meta_path(args.db, args.size).read_text())
+    path = generate.meta_path(args.db, args.size, args.colleges)
+    meta = json.loads(path.read_text())
     result = COMMANDS[args.command](meta["url"], meta)
     print("BENCH_JSON " + json.dumps(result, ensure_ascii=False))
 

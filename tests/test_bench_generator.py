@@ -28,7 +28,14 @@ from sqlalchemy import (
 )
 
 from bench import run
-from bench.generate import MIN_SIZE, Writer
+from bench.generate import (
+    GROWTH_SIZES,
+    MIN_SIZE,
+    Writer,
+    college_of_departments,
+    college_rows,
+    department_sizes,
+)
 from pdtracker import ROOT
 
 
@@ -65,8 +72,42 @@ def test_generator_seeds_the_smallest_institution_on_sqlite(tmp_path) -> None:
                 text("SELECT count(*) FROM user_roles WHERE role = 'teacher'")
             )
             assert teachers == MIN_SIZE
+            # The association's cast: a staff login, and every teacher's standing
+            # stored, as the standings tick would have (the dashboard reads them).
+            staff = conn.scalar(
+                text("SELECT count(*) FROM user_roles WHERE role = 'staff'")
+            )
+            assert staff == 1
+            assert meta["staff"]["username"] == "staff-bench"
+            stored = conn.scalar(text("SELECT count(*) FROM teacher_standings"))
+            assert stored == MIN_SIZE
     finally:
         engine.dispose()
+
+
+def test_association_scale_spreads_departments_over_every_college() -> None:
+    """60,000 teachers in 100 colleges: the measured departments in the first,
+    every college some departments, teachers shared about evenly."""
+    sizes = department_sizes(60000)
+    colleges = college_of_departments(len(sizes), 100)
+    assert colleges[: len(GROWTH_SIZES)] == [1] * len(GROWTH_SIZES)
+    assert set(colleges) == set(range(1, 101))
+    teachers = {c: 0 for c in range(1, 101)}
+    for size, college in zip(sizes, colleges, strict=True):
+        teachers[college] += size
+    assert sum(teachers.values()) == 60000
+    others = [n for c, n in teachers.items() if c != 1]
+    assert max(others) - min(others) <= 150  # one department's difference
+    rows = college_rows(100)
+    assert [r["id"] for r in rows] == list(range(1, 101))
+    assert len({r["code"] for r in rows}) == 100
+    assert rows[0]["code"] == "BENCH"
+
+
+def test_one_college_keeps_the_single_college_shape() -> None:
+    sizes = department_sizes(3000)
+    assert set(college_of_departments(len(sizes), 1)) == {1}
+    assert college_rows(1) == [{"id": 1, "code": "BENCH", "name": "基准职业技术学院"}]
 
 
 def test_writer_fills_what_rows_leave_out_from_the_table_definition() -> None:

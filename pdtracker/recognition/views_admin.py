@@ -15,6 +15,7 @@ from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
+from pdtracker.org.models import Institution
 from pdtracker.recognition import lifecycle, panel, results, rounds
 from pdtracker.recognition.display import error_text, level_labels
 from pdtracker.recognition.errors import Refused
@@ -46,6 +47,7 @@ from pdtracker.recognition.rulesets import active_for, level_names
 from pdtracker.recognition.views import bp, locale, refused
 from pdtracker.tenancy import (
     institution_clause,
+    is_deployment_admin,
     managed_institution,
     manages_institution,
 )
@@ -72,7 +74,14 @@ def rounds_index():
             .group_by(App.round_id)
         ).all()
     ) if rows else {}  # fmt: skip
-    return render_template("recognition/rounds.html", rows=rows, counts=counts)
+    colleges = (
+        db.session.scalars(select(Institution).order_by(Institution.name)).all()
+        if is_deployment_admin(current_user)
+        else []
+    )
+    return render_template(
+        "recognition/rounds.html", rows=rows, counts=counts, colleges=colleges
+    )
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])

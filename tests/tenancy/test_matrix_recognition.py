@@ -141,6 +141,8 @@ def test_lists_show_only_what_is_in_scope(client, auth, world, two_colleges, rol
         assert response.status_code == (200 if role in allowed else 403), (url, role)
     if role in ("college_admin", "admin"):
         page = client.get("/recognition/rounds").text
+        picker = f"/recognition/rounds/new?institution_id={two_colleges['north'].id}"
+        assert (picker in page) is (role == "admin")
         for side in SIDES:
             link = f'/recognition/rounds/{world[side]["open_round"]}"'
             assert (link in page) is (side == "own" or role == "admin"), (role, side)

@@ -121,7 +121,8 @@ def _people(
         user.updated_at = now
     password_hash = activation.unusable_password_hash()
     users = [
-        _new_user(row.values, password_hash, now) for row in _rows(plan, Action.CREATE)
+        _new_user(row.values, password_hash, now, plan.institution_id)
+        for row in _rows(plan, Action.CREATE)
     ]
     db.session.add_all(users)
     db.session.flush()
@@ -135,12 +136,16 @@ def _people(
     return users, accounts
 
 
-def _new_user(values: dict[str, Any], password_hash: str, now: datetime) -> User:
+def _new_user(
+    values: dict[str, Any], password_hash: str, now: datetime, college: int | None
+) -> User:
     user = User(
         username=values["staff_number"],
         display_name=values["name"],
         email=values.get("email"),
         department_id=values.get("department"),
+        # The college imported into; a department's members follow its college.
+        institution_id=college,
         password_hash=password_hash,
         created_at=now,
         updated_at=now,

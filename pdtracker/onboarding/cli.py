@@ -11,11 +11,13 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from pdtracker.extensions import db
 from pdtracker.onboarding.errors import FileRefused
 from pdtracker.onboarding.reading import MAX_BYTES
 from pdtracker.onboarding.services import error_dicts, get_mapping, run_import
+from pdtracker.org.models import Institution
 from pdtracker.timeutil import utcnow
 
 import_cli = AppGroup("import", help="Import people, enterprises or training records.")
@@ -34,16 +36,22 @@ def _command(importer: str) -> click.Command:
     @click.option("--dry-run", is_flag=True, help="Check only: write nothing.")
     @click.option("--verified", is_flag=True, help="Accept records as verified.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @click.option(
+        "--college", "college_code",
+        help="The college's code: only its departments and teachers (default: all).",
+    )  # fmt: skip
     def command(
         file: Path,
         mapping_name: str | None,
         dry_run: bool,
         verified: bool,
         as_json: bool,
+        college_code: str | None,
     ) -> None:
         # No request, no user: messages in the deployment's default language.
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            _run(importer, file, mapping_name, dry_run, verified, as_json)
+            college = _college(college_code)
+            _run(importer, file, mapping_name, dry_run, verified, as_json, college)
 
     command.__doc__ = f"Import {importer} from an XLSX or CSV FILE."
     return command
@@ -61,8 +69,17 @@ def _read(path: Path) -> bytes:
         raise Unreadable(f"{path}: {exc.strerror}") from exc
 
 
+def _college(code: str | None) -> int | None:
+    if code is None:
+        return None
+    found = db.session.scalar(select(Institution.id).filter_by(code=code))
+    if found is None:
+        raise Unreadable(_("No college has the code %(code)s.", code=code))
+    return found
+
+
 def _run(importer: str, path: Path, mapping_name: str | None, dry_run: bool,
-         verified: bool, as_json: bool) -> None:  # fmt: skip
+         verified: bool, as_json: bool, college: int | None) -> None:  # fmt: skip
     overrides = None
     if mapping_name:
         mapping = get_mapping(importer, mapping_name)
@@ -73,7 +90,7 @@ def _run(importer: str, path: Path, mapping_name: str | None, dry_run: bool,
         plan, applied = run_import(importer, _read(path), filename=path.name,
                                    actor=None, now=utcnow(), overrides=overrides,
                                    verified=verified, dry_run=dry_run,
-                                   link=_mail_link())  # fmt: skip
+                                   link=_mail_link(), college=college)  # fmt: skip
     except FileRefused as exc:
         db.session.rollback()
         raise Unreadable(f"{path.name}: {_(exc.template, **exc.params)}") from exc

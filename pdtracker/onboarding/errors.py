@@ -36,6 +36,12 @@ ROW_MESSAGES: dict[str, str] = {
     ),
     "unknown_department": N_("unknown department: %(value)s (known: %(known)s)"),
     "unknown_teacher": N_("no teacher with this staff number or ID number: %(value)s"),
+    "teacher_other_college": N_(
+        "this teacher belongs to another college: %(value)s (not imported)"
+    ),
+    "staff_number_other_college": N_(
+        "this staff number belongs to a person of another college: %(value)s"
+    ),
     "unknown_type": N_("unknown activity type: %(value)s"),
     "end_before_start": N_("the end date lies before the start date"),
     "absurd_hours": N_("%(value)s hours is negative or more than 24 per day"),

@@ -38,10 +38,27 @@ class UploadForm(FlaskForm):
     mapping = StringField(
         _l("Saved mapping (optional)"), validators=[Optional(), Length(max=100)]
     )
+    college = SelectField(
+        _l("College"),
+        coerce=int,
+        description=_l("People and records go into this college's departments."),
+    )
 
-    def __init__(self, *args, importers: Sequence[str], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        importers: Sequence[str],
+        colleges: Sequence[tuple[int, str]] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.importer.choices = [SelectChoice(i, IMPORTER_LABELS[i]) for i in importers]
+        if not colleges:  # a college admin's or a head's imports stay at home
+            del self.college
+            return
+        self.college.choices = [SelectChoice(i, name) for i, name in colleges]
+        if self.college.data is None and colleges:
+            self.college.data = colleges[0][0]
 
 
 class MappingFormBase(FlaskForm):

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 
 from pdtracker.activities.models import ActivityKind
-from pdtracker.auth.models import Role, User
+from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.onboarding.headers import normalise
 from pdtracker.onboarding.kindmap import KindTable
 from pdtracker.onboarding.models import KindSynonym
 from pdtracker.onboarding.rows import Lookups
 from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.tenancy import administers, is_deployment_admin, managed_institution
 from pdtracker.timeutil import to_local
 
 
@@ -34,14 +37,41 @@ def id_number_hash(number: str) -> str:
 
 
 def is_admin(actor: User | None) -> bool:
-    """Admins (and the command line, actor None) import everything; heads import
-    records of their own department only."""
-    return actor is None or actor.has_role(Role.ADMIN)
+    """Administrators (and the command line, actor None) import people and records;
+    heads import records of their own department only."""
+    return actor is None or administers(actor)
 
 
-def load_lookups(actor: User | None, now: datetime) -> Lookups:
-    """Departments, the teachers the actor may import for, and the type table."""
-    departments = db.session.scalars(select(Department).order_by(Department.name))
+def is_deployment_wide(actor: User | None) -> bool:
+    """The deployment admin and the command line: every college, enterprises too."""
+    return actor is None or is_deployment_admin(actor)
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """Where an import may reach: a college (None: every one) and a head's department."""
+
+    institution_id: int | None = None
+    department_id: int | None = None
+
+
+def import_scope(actor: User | None, college: int | None = None) -> ImportScope:
+    """The actor's reach: the chosen college for the deployment admin and the command
+    line, their own for a college admin, their department for a head."""
+    if actor is None or is_deployment_admin(actor):
+        return ImportScope(college)
+    if (managed := managed_institution(actor)) is not None:
+        return ImportScope(managed)
+    return ImportScope(actor.institution_id, actor.department_id)
+
+
+def load_lookups(scope: ImportScope, now: datetime) -> Lookups:
+    """The scope's departments and teachers, and the type table."""
+    departments = db.session.scalars(
+        select(Department)
+        .where(_in_college(scope, Department.institution_id))
+        .order_by(Department.name)
+    )
     by_name: dict[str, int] = {}
     names = []
     for dept in departments:
@@ -52,8 +82,9 @@ def load_lookups(actor: User | None, now: datetime) -> Lookups:
     teachers = select(
         TeacherProfile.staff_number, TeacherProfile.id_number_hash, User.id
     ).join(User, User.id == TeacherProfile.user_id)
-    if actor is not None and not is_admin(actor):
-        teachers = teachers.where(User.department_id == actor.department_id)
+    teachers = teachers.where(_in_college(scope, User.institution_id))
+    if scope.department_id is not None:
+        teachers = teachers.where(User.department_id == scope.department_id)
     rows = db.session.execute(teachers).all()
     kinds = db.session.scalars(select(ActivityKind)).all()
     extra = dict(
@@ -75,3 +106,38 @@ def load_lookups(actor: User | None, now: datetime) -> Lookups:
         graded_kinds=frozenset(k.code for k in kinds if k.has_grade),
         hash_id=id_number_hash,
     )
+
+
+def _in_college(scope: ImportScope, column: Any) -> ColumnElement[bool]:
+    if scope.institution_id is None:
+        return true()
+    return column == scope.institution_id
+
+
+def other_college_teachers(
+    scope: ImportScope, staff_numbers: set[str], id_hashes: set[str]
+) -> tuple[set[str], set[str]]:
+    """Which of these staff numbers and ID hashes name a teacher of another college.
+
+    Asked only for the numbers a file names and the scope does not know, so a row
+    naming another college's teacher is refused as such, never matched.
+    """
+    if scope.institution_id is None or not (staff_numbers or id_hashes):
+        return set(), set()
+    rows = db.session.execute(
+        select(TeacherProfile.staff_number, TeacherProfile.id_number_hash)
+        .join(User, User.id == TeacherProfile.user_id)
+        .where(
+            or_(
+                TeacherProfile.staff_number.in_(staff_numbers),
+                TeacherProfile.id_number_hash.in_(id_hashes),
+            ),
+            or_(
+                User.institution_id.is_(None),
+                User.institution_id != scope.institution_id,
+            ),
+        )
+    ).all()
+    return {s for s, _ in rows if s in staff_numbers}, {
+        h for _, h in rows if h in id_hashes
+    }

@@ -22,7 +22,14 @@ from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.onboarding.errors import RowError
 from pdtracker.onboarding.headers import IMPORTERS, Header, find_header
-from pdtracker.onboarding.lookups import is_admin, load_lookups
+from pdtracker.onboarding.lookups import (
+    ImportScope,
+    import_scope,
+    is_admin,
+    is_deployment_wide,
+    load_lookups,
+    other_college_teachers,
+)
 from pdtracker.onboarding.reading import read_rows
 from pdtracker.onboarding.rows import ParsedRow, parse_rows
 from pdtracker.placements.models import Enterprise
@@ -72,6 +79,8 @@ class Plan:
     header: Header
     rows: list[PlannedRow]
     verified: bool = False
+    # The college the file is imported into (None: every college, the command line).
+    institution_id: int | None = None
 
     def count(self, action: Action) -> int:
         """How many rows will take that action."""
@@ -94,10 +103,11 @@ class Plan:
 
 
 def check_allowed(importer: str, actor: User | None) -> None:
-    """Admins run every importer; a department head only records (own department)."""
+    """The deployment admin runs every importer; a college admin people and records
+    (the association's enterprises are not a college's); a head only records."""
     if importer not in IMPORTERS:
         raise ImportNotAllowed(importer)
-    if is_admin(actor):
+    if is_deployment_wide(actor) or (is_admin(actor) and importer != "enterprises"):
         return
     if not (importer == "records" and actor is not None and actor.department_id):
         raise ImportNotAllowed(importer)
@@ -112,15 +122,42 @@ def build_plan(
     now: datetime,
     overrides: Mapping[str, str] | None = None,
     verified: bool = False,
+    college: int | None = None,
 ) -> Plan:
-    """Read, check and match the file; write nothing. FileRefused if unreadable."""
+    """Read, check and match the file; write nothing. FileRefused if unreadable.
+
+    ``college`` is the college the deployment admin (or the command line) imports
+    into; a college admin's and a head's imports stay in their own.
+    """
     check_allowed(importer, actor)
+    scope = import_scope(actor, college)
     header, data_rows = find_header(read_rows(data), importer, overrides)
-    parsed = parse_rows(importer, header, data_rows, load_lookups(actor, now))
+    parsed = parse_rows(importer, header, data_rows, load_lookups(scope, now))
     rows = [_planned(p, r.cells) for p, r in zip(parsed, data_rows, strict=True)]
-    MATCHERS[importer]([r for r in rows if not r.errors], header)
+    _refuse_other_colleges_teachers(rows, scope)
+    MATCHERS[importer]([r for r in rows if not r.errors], header, scope)
     sha = hashlib.sha256(data).hexdigest()
-    return Plan(importer, filename, sha, header, rows, verified)
+    return Plan(importer, filename, sha, header, rows, verified, scope.institution_id)
+
+
+def _refuse_other_colleges_teachers(rows: list[PlannedRow], scope: ImportScope) -> None:
+    """A record naming another college's teacher says so (it is never matched)."""
+    unknown = [
+        (row, i, e)
+        for row in rows
+        for i, e in enumerate(row.errors)
+        if e.code == "unknown_teacher"
+    ]
+    staff, hashes = other_college_teachers(
+        scope,
+        {e.params["value"] for _, _, e in unknown if e.params.get("value")},
+        {e.params["id_hash"] for _, _, e in unknown if e.params.get("id_hash")},
+    )
+    for row, i, e in unknown:
+        if e.params.get("value") in staff or e.params.get("id_hash") in hashes:
+            row.errors[i] = RowError(
+                e.row, e.column, "teacher_other_college", {"value": e.params["value"]}
+            )
 
 
 def _planned(parsed: ParsedRow, cells: tuple[Any, ...]) -> PlannedRow:
@@ -169,7 +206,7 @@ def wanted_roles(current: frozenset[str], from_file: frozenset[str]) -> frozense
     return (current - IMPORTED_ROLES) | from_file
 
 
-def _match_people(rows: list[PlannedRow], header: Header) -> None:
+def _match_people(rows: list[PlannedRow], header: Header, scope: ImportScope) -> None:
     users = db.session.scalars(
         select(User).options(joinedload(User.teacher_profile))
     ).unique()
@@ -193,11 +230,21 @@ def _match_people(rows: list[PlannedRow], header: Header) -> None:
             continue
         seen.add(staff)
         existing = by_staff.get(staff)
+        if existing is not None and not _in_scope(existing, scope):
+            row.refuse(
+                "staff_number", header, "staff_number_other_college", value=staff
+            )
+            continue
         owner = (
             existing.id if existing else -len(seen)
         )  # a new account: a key of its own
         if _claims(row, header, owner, existing, usernames, emails, hashes):
             _person_decision(row, existing)
+
+
+def _in_scope(user: User, scope: ImportScope) -> bool:
+    """A person the import may update: of the college imported into."""
+    return scope.institution_id is None or user.institution_id == scope.institution_id
 
 
 def _claims(row, header, owner, user, usernames, emails, hashes) -> bool:
@@ -233,7 +280,9 @@ def enterprise_value(enterprise: Enterprise, key: str) -> Any:
     return getattr(enterprise, ENTERPRISE_ATTRS.get(key, key))
 
 
-def _match_enterprises(rows: list[PlannedRow], header: Header) -> None:
+def _match_enterprises(
+    rows: list[PlannedRow], header: Header, scope: ImportScope
+) -> None:
     existing = db.session.scalars(select(Enterprise)).all()
     by_code = {e.credit_code: e for e in existing if e.credit_code}
     by_name = {e.name: e for e in existing}
@@ -295,7 +344,7 @@ def _existing_activities(teacher_ids: set[int]) -> list:
     return found
 
 
-def _match_records(rows: list[PlannedRow], header: Header) -> None:
+def _match_records(rows: list[PlannedRow], header: Header, scope: ImportScope) -> None:
     existing = _existing_activities({r.values["teacher_id"] for r in rows})
     by_ext = {(a.teacher_id, a.external_id): a for a in existing if a.external_id}
     by_nat = {
@@ -322,7 +371,7 @@ def _match_records(rows: list[PlannedRow], header: Header) -> None:
         _decide(row, target, wanted, record_value)
 
 
-MATCHERS: dict[str, Callable[[list[PlannedRow], Header], None]] = {
+MATCHERS: dict[str, Callable[[list[PlannedRow], Header, ImportScope], None]] = {
     "people": _match_people,
     "enterprises": _match_enterprises,
     "records": _match_records,

@@ -256,7 +256,9 @@ def _teacher(cells: _Cells, lookups: Lookups) -> None:
         teacher = lookups.teachers_by_id_hash.get(digest)
     if teacher is None:
         key = "staff_number" if staff else "id_number"
-        cells.error(key, "unknown_teacher", value=staff or "")
+        # The hash rides along (never shown) so the plan can tell a teacher of
+        # another college from no teacher at all.
+        cells.error(key, "unknown_teacher", value=staff or "", id_hash=digest)
     else:
         cells.values["teacher_id"] = teacher
 

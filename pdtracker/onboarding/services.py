@@ -32,16 +32,20 @@ def run_import(
     verified: bool = False,
     dry_run: bool = False,
     link: Callable[[str], str] | None = None,
+    college: int | None = None,
 ) -> tuple[Plan, Applied | None]:
     """Plan the file and, unless ``dry_run``, apply its valid rows (flushed).
 
-    ``actor`` None is the command line, with an admin's reach. ``link`` makes
+    ``actor`` None is the command line, with the deployment admin's reach.
+    ``college`` is the college the deployment admin imports into (a college
+    admin's and a head's imports stay in their own). ``link`` makes
     absolute activation URLs, for the new accounts' e-mails. The caller
     commits, or rolls back (always after a dry run): all rows or none.
     Raises FileRefused when the file cannot be read.
     """
     plan = build_plan(importer, data, filename=filename, actor=actor, now=now,
-                      overrides=overrides, verified=verified)  # fmt: skip
+                      overrides=overrides, verified=verified,
+                      college=college)  # fmt: skip
     if dry_run:
         return plan, None
     return plan, apply_plan(plan, actor=actor, now=now, link=link)

@@ -1,8 +1,10 @@
 """Import pages: upload → preview (mapping, every row) → apply → result; activation.
 
-Admins run every importer; a department head runs the records importer for the
-teachers of their own department. The uploaded file waits on disk between the
-steps (:mod:`pdtracker.onboarding.uploads`); each step plans it afresh.
+The deployment admin runs every importer, into the college they choose; a
+college admin runs the people and records importers for their own college; a
+department head runs the records importer for the teachers of their department.
+The uploaded file waits on disk between the steps
+(:mod:`pdtracker.onboarding.uploads`); each step plans it afresh.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from pdtracker.activities.services import list_kinds
+from pdtracker.admin.services import institutions_for
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
@@ -56,8 +59,10 @@ from pdtracker.onboarding.services import (
     run_import,
     save_mapping,
 )
+from pdtracker.routing import id_value
 from pdtracker.security import NO_STORE
 from pdtracker.tabular import XLSX_MIMETYPE
+from pdtracker.tenancy import is_deployment_admin
 from pdtracker.timeutil import utcnow
 
 bp = Blueprint("onboarding", __name__)
@@ -120,22 +125,23 @@ def _helpers() -> dict:
 
 
 @bp.route("/imports/", methods=["GET", "POST"])
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def index():
     """Choose an importer and upload a file; the sample files to start from."""
     importers = _allowed_importers()
     if not importers:
         abort(403)
-    form = UploadForm(importers=importers)
+    form = UploadForm(importers=importers, colleges=_colleges())
     if request.method == "POST":
         _require(request.form.get("importer", ""))  # another importer: 403, not a form
     if form.validate_on_submit():
         data = form.file.data.read()
         sha = uploads.store_upload(data, current_user.id)
+        college = form.college.data if form.college else None
         return _go(
             url_for("onboarding.preview", importer=form.importer.data, sha=sha,
                     filename=form.file.data.filename or "upload",
-                    mapping=form.mapping.data or None)
+                    mapping=form.mapping.data or None, college=college)
         )  # fmt: skip
     mappings = {i: list_mappings(i) for i in importers}
     samples = [s for s in SAMPLES if s.importer in importers]
@@ -143,6 +149,20 @@ def index():
     return render_template("onboarding/index.html", form=form, mappings=mappings,
                            samples=samples, type_form=type_form,
                            type_names=list_type_names())  # fmt: skip
+
+
+def _colleges() -> list[tuple[int, str]] | None:
+    """The colleges the deployment admin imports into; None for everyone else."""
+    if not is_deployment_admin(current_user):
+        return None
+    return [(i.id, i.name) for i in institutions_for(current_user)]
+
+
+def _college() -> int | None:
+    """The college the deployment admin chose (carried in the URL); None for others."""
+    if not is_deployment_admin(current_user):
+        return None
+    return request.args.get("college", type=id_value)
 
 
 def _type_form(**kwargs) -> TypeNameForm:
@@ -167,7 +187,7 @@ def add_type():
 
 
 @bp.route("/imports/samples/<name>")
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def sample(name: str):
     """A sample file to start from."""
     found = next((s for s in SAMPLES if s.name == name), None)
@@ -209,7 +229,8 @@ def _submitted(importer: str, data: bytes):
 
 def _run(importer: str, data: bytes, filename: str, overrides, **options):
     plan, applied = run_import(importer, data, filename=filename, actor=current_user,
-                               now=utcnow(), overrides=overrides, **options)  # fmt: skip
+                               now=utcnow(), overrides=overrides, college=_college(),
+                               **options)  # fmt: skip
     return plan, applied
 
 
@@ -228,11 +249,12 @@ def _too_large(error: RequestEntityTooLarge):
 
 def _render_preview(plan: Plan, sha: str, form):
     return render_template("onboarding/preview.html", plan=plan, sha=sha, form=form,
-                           columns=column_fields(form), limit=PREVIEW_ROWS)  # fmt: skip
+                           columns=column_fields(form), limit=PREVIEW_ROWS,
+                           college=_college())  # fmt: skip
 
 
 @bp.route("/imports/<importer>/<sha>")
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def preview(importer: str, sha: str):
     """The dry run: the detected mapping (editable) and what each row will do."""
     data = _load(importer, sha)
@@ -250,7 +272,7 @@ def preview(importer: str, sha: str):
 
 
 @bp.post("/imports/<importer>/<sha>/check")
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def check(importer: str, sha: str):
     """The dry run again with the mapping as changed; saved under a name if asked."""
     data = _load(importer, sha)
@@ -276,7 +298,7 @@ def check(importer: str, sha: str):
 
 
 @bp.post("/imports/<importer>/<sha>/apply")
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def apply(importer: str, sha: str):
     """Apply the valid rows, all or none; the result page shows the links once."""
     data = _load(importer, sha)
@@ -303,7 +325,7 @@ def apply(importer: str, sha: str):
 
 
 @bp.route("/imports/results/<name>.xlsx")
-@role_required(Role.ADMIN, Role.HEAD)
+@role_required(Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
 def result_file(name: str):
     """The result workbook: error rows with 错误原因, and the activation links."""
     data = uploads.load_result(name, current_user.id)

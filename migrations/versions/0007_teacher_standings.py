@@ -56,9 +56,11 @@ def upgrade():
     )
     op.create_index("ix_teacher_standings_institution_id", "teacher_standings", ["institution_id"], unique=False)
     op.create_index("ix_teacher_standings_next_change_on", "teacher_standings", ["next_change_on"], unique=False)
+    op.create_index("ix_teacher_standings_computed_at", "teacher_standings", ["computed_at"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_teacher_standings_computed_at", table_name="teacher_standings")
     op.drop_index("ix_teacher_standings_next_change_on", table_name="teacher_standings")
     op.drop_index("ix_teacher_standings_institution_id", table_name="teacher_standings")
     op.drop_table("teacher_standings")

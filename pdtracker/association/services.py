@@ -343,6 +343,17 @@ def demand(start: datetime, end: datetime, zone: ZoneInfo) -> list[DemandRow]:
     ]
 
 
+def fingerprint() -> tuple[Any, ...]:
+    """What says the overview may have changed, in one small query: the newest
+    stored standing (every refresh that evaluates anyone moves it) and the member
+    colleges (a college added, or one removed). Events, registrations and
+    placements are not in it: a cached overview also expires after a while."""
+    newest = select(func.max(TeacherStanding.computed_at)).scalar_subquery()
+    count = select(func.count()).select_from(Institution).scalar_subquery()
+    top = select(func.max(Institution.id)).scalar_subquery()
+    return tuple(db.session.execute(select(newest, count, top)).one())
+
+
 def overview(today: date, now: datetime, zone: ZoneInfo) -> Overview:
     """The whole dashboard: six queries, whatever the association's size."""
     window_start = add_months(today, -WINDOW_MONTHS)

@@ -9,14 +9,18 @@ Other roles get 403 (``role_required``). Signed-in pages carry
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from flask import Blueprint, abort, render_template, send_file
-from flask_babel import get_locale
+from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup
 
 from pdtracker.association import exports, services
 from pdtracker.association.charts import Chart, bar_chart
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
+from pdtracker.caching import LRU, per_app
 from pdtracker.timeutil import app_zone, local_today, utcnow
 
 bp = Blueprint("association", __name__, url_prefix="/association")
@@ -26,9 +30,35 @@ def _percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.1f}%"
 
 
-def _overview() -> services.Overview:
+# How long a computed overview is served at most. Its status figures only move
+# when the standings tick stores something (the key sees that at once); events,
+# registrations and placements show within this time.
+CACHE_SECONDS = 120
+
+
+@dataclass
+class _Cached:
+    view: services.Overview
+    # The rendered data part per (locale, zone): a warm page renders only its frame.
+    fragments: dict[tuple[str, str], Markup] = field(default_factory=dict)
+
+
+def _cached() -> _Cached:
+    """The overview from this worker's cache while its key holds (one query), else
+    computed afresh (six more)."""
     now = utcnow()
-    return services.overview(local_today(now), now, app_zone())
+    today = local_today(now)
+    key = (today, *services.fingerprint())
+    cache: LRU[tuple, _Cached] = per_app(current_app, "association", lambda: LRU(4))
+    found = cache.get(key, now)
+    if found is None:
+        found = _Cached(services.overview(today, now, app_zone()))
+        cache.put(key, found, now + timedelta(seconds=CACHE_SECONDS))
+    return found
+
+
+def _overview() -> services.Overview:
+    return _cached().view
 
 
 def _charts(view: services.Overview, locale: str) -> dict[str, Chart]:
@@ -59,16 +89,23 @@ def _charts(view: services.Overview, locale: str) -> dict[str, Chart]:
 @role_required(Role.STAFF, Role.ADMIN)
 def index():
     """Member colleges, enterprises and events at a glance."""
-    view = _overview()
-    locale = str(get_locale())
-    return render_template(
-        "association/index.html",
-        view=view,
-        charts=_charts(view, locale),
-        locale=locale,
-        percent=_percent,
-        top_enterprises=view.enterprises[: services.PAGE_ENTERPRISES],
-    )
+    cached = _cached()
+    view, locale = cached.view, str(get_locale())
+    key = (locale, str(get_timezone()))
+    body = cached.fragments.get(key)
+    if body is None:
+        body = Markup(
+            render_template(
+                "association/_body.html",
+                view=view,
+                charts=_charts(view, locale),
+                locale=locale,
+                percent=_percent,
+                top_enterprises=view.enterprises[: services.PAGE_ENTERPRISES],
+            )
+        )
+        cached.fragments[key] = body
+    return render_template("association/index.html", body=body)
 
 
 @bp.route("/<name>.xlsx")

@@ -34,6 +34,8 @@ class TeacherStanding(Model):
         CheckConstraint("ruleset_version >= 1", name="ruleset_version"),
         Index("ix_teacher_standings_institution_id", "institution_id"),
         Index("ix_teacher_standings_next_change_on", "next_change_on"),
+        # The association dashboard's cache key reads the newest computation.
+        Index("ix_teacher_standings_computed_at", "computed_at"),
     )
 
     teacher_id: Mapped[int] = mapped_column(

@@ -29,7 +29,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("activities.index", _l("My activities"), (Role.TEACHER,)),
     NavItem("events.index", _l("Events"), (Role.TEACHER, Role.HEAD)),
     NavItem("calendar.subscribe", _l("Calendar"), (Role.TEACHER, Role.HEAD)),
-    NavItem("activities.review_queue", _l("Verification"), (Role.HEAD, Role.ADMIN)),
+    NavItem(
+        "activities.review_queue",
+        _l("Verification"),
+        (Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN),
+    ),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
     NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
     NavItem("recognition.index", _l("Recognition"), (Role.TEACHER,)),
@@ -42,15 +46,18 @@ NAV: tuple[NavItem, ...] = (
     NavItem("events.manage", _l("Manage events"), (Role.STAFF,)),
     NavItem("placements.enterprises", _l("Enterprises"), (Role.STAFF, Role.ADMIN)),
     NavItem("association.index", _l("Association"), (Role.STAFF, Role.ADMIN)),
-    NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
-    NavItem("admin.departments", _l("Departments"), (Role.ADMIN,)),
+    NavItem("admin.users", _l("Users"), (Role.COLLEGE_ADMIN, Role.ADMIN)),
+    NavItem("admin.departments", _l("Departments"), (Role.COLLEGE_ADMIN, Role.ADMIN)),
+    NavItem("admin.institutions", _l("Colleges"), (Role.ADMIN,)),
     NavItem("admin.rulesets", _l("Rulesets"), (Role.ADMIN,)),
-    NavItem("onboarding.index", _l("Imports"), (Role.ADMIN, Role.HEAD)),
+    NavItem(
+        "onboarding.index", _l("Imports"), (Role.ADMIN, Role.COLLEGE_ADMIN, Role.HEAD)
+    ),
     NavItem("notifications.scheduler_runs", _l("Scheduler"), (Role.ADMIN,)),
     NavItem(
         "notifications.index",
         _l("Notifications"),
-        (Role.TEACHER, Role.HEAD, Role.STAFF, Role.ADMIN),
+        (Role.TEACHER, Role.HEAD, Role.COLLEGE_ADMIN, Role.STAFF, Role.ADMIN),
     ),
 )
 

@@ -14,6 +14,7 @@ bp = Blueprint("main", __name__)
 HOME_BY_ROLE = (
     (Role.TEACHER, "progress.dashboard"),
     (Role.HEAD, "progress.department"),
+    (Role.COLLEGE_ADMIN, "admin.users"),  # their college's people
     (Role.STAFF, "events.manage"),
     (Role.ADMIN, "admin.users"),
 )

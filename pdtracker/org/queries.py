@@ -23,6 +23,15 @@ def department_teachers(department_id: int | None) -> list[User]:
     )
 
 
+def college_teachers(institution_id: int | None) -> list[User]:
+    """Active teachers of a college by name, with their profiles (one query)."""
+    if institution_id is None:
+        return []
+    return active_teachers(
+        User.institution_id == institution_id, order=(User.display_name, User.id)
+    )
+
+
 def active_teachers(
     *where: ColumnElement[bool], order: tuple[Any, ...] = (User.id,)
 ) -> list[User]:

@@ -79,6 +79,7 @@ def review_due(rec: Recognition, due_at: datetime, now: datetime) -> int:
     payload = {
         **level_payload(rec.application, rec.level),
         "teacher": rec.teacher.display_name,
+        "teacher_id": rec.teacher_id,
         "due_on": rec.valid_until.isoformat(),
     }
     return _send(NotificationKind.RECOGNITION_REVIEW_DUE, _teacher_and_heads(rec),
@@ -91,6 +92,7 @@ def suspended(rec: Recognition, reason: str, now: datetime) -> int:
     payload = {
         **level_payload(rec.application, rec.level),
         "teacher": rec.teacher.display_name,
+        "teacher_id": rec.teacher_id,
         "reason": reason,
     }
     return _send(NotificationKind.RECOGNITION_SUSPENDED, _teacher_and_heads(rec),

@@ -102,6 +102,10 @@ def test_rejecting_a_counted_activity_suspends_and_tells_the_head(
     [bad] = [b for b in rec.basis if b.went_bad_reason is not None]
     assert (bad.activity_ref, bad.went_bad_reason) == (activity.id, "rejected")
     assert user("head_ai").id in _notified("recognition_suspended")
+    payloads = db.session.scalars(
+        select(Notification.payload).where(Notification.kind == "recognition_suspended")
+    ).all()
+    assert {p["teacher_id"] for p in payloads} == {rec.teacher_id}
     entries = db.session.scalars(
         select(AuditEntry).where(
             AuditEntry.object_type == "recognition", AuditEntry.object_id == rec.id

@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from pdtracker.association.cli import standings_cli
     from pdtracker.cli import backup_cli, seed_demo_command
     from pdtracker.events.cli import events_cli
     from pdtracker.onboarding.cli import import_cli
@@ -150,5 +151,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(progress_cli)
+    app.cli.add_command(standings_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(recognition_cli)

@@ -279,3 +279,16 @@ def test_each_college_is_evaluated_under_its_own_layer_and_a_new_one_is_seen(app
             "cn-vocational-default", True,
         )  # fmt: skip
         assert stored() == fresh(night(START))
+
+
+def test_the_command_refreshes_now_and_a_full_run_evaluates_everyone(app, runner):
+    ids = _teachers(app)
+    first = runner.invoke(args=["standings", "refresh"])
+    assert first.exit_code == 0, first.output
+    assert f"{len(ids)} of {len(ids)}" in first.output
+    quiet = runner.invoke(args=["standings", "refresh"])
+    assert f"0 of {len(ids)}" in quiet.output
+    full = runner.invoke(args=["standings", "refresh", "--full"])
+    assert f"{len(ids)} of {len(ids)}" in full.output
+    with app.app_context():
+        assert set(stored()) == set(ids)

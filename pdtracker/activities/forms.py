@@ -22,7 +22,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import Select
 
 from pdtracker.activities.evidence import UploadRejected, check_upload
@@ -32,6 +32,7 @@ from pdtracker.activities.models import (
     ActivityStatus,
     CertificateGrade,
     CreditUnit,
+    OrganizerLevel,
 )
 from pdtracker.activities.services import REASON_MAX, ActivityFields
 from pdtracker.caching import LRU
@@ -47,6 +48,13 @@ GRADE_LABELS = {
     CertificateGrade.PRIMARY: _l("Primary"),
     CertificateGrade.INTERMEDIATE: _l("Intermediate"),
     CertificateGrade.SENIOR: _l("Senior"),
+}
+ORGANIZER_LEVEL_LABELS = {
+    OrganizerLevel.DISTRICT: _l("District or county"),
+    OrganizerLevel.CITY: _l("City"),
+    OrganizerLevel.PROVINCE: _l("Province"),
+    OrganizerLevel.NATIONAL: _l("National"),
+    OrganizerLevel.ABROAD: _l("Abroad"),
 }
 UPLOAD_MESSAGES = {
     "empty": _l("The file is empty."),
@@ -131,6 +139,20 @@ class ActivityForm(FlaskForm):
         _l("Organizer or host"),
         validators=[Optional(), Length(max=TEXT_MAX)],
         description=_l("For an enterprise not in the list, type its name here."),
+    )
+    organizer_level = SelectField(
+        _l("Organizer level"),
+        choices=[
+            SelectChoice("", _l("Not stated")),
+            *(
+                SelectChoice(lv.value, label)
+                for lv, label in ORGANIZER_LEVEL_LABELS.items()
+            ),
+        ],
+        default="",
+        # Not stated is stored as NULL: a form loaded from such a row has no choice.
+        validate_choice=False,
+        validators=[Optional(), AnyOf(["", *(lv.value for lv in OrganizerLevel)])],
     )
     location = StringField(
         _l("Location"), validators=[Optional(), Length(max=TEXT_MAX)]
@@ -285,6 +307,7 @@ class ActivityForm(FlaskForm):
             grade=self.grade.data or None,
             enterprise_id=self.enterprise_id.data,
             organizer=_clean(self.organizer.data),
+            organizer_level=self.organizer_level.data or None,
             location=_clean(self.location.data),
             notes=_clean(self.notes.data),
         )

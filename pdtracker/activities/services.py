@@ -78,6 +78,7 @@ class ActivityFields:
     grade: str | None = None
     enterprise_id: int | None = None
     organizer: str | None = None
+    organizer_level: str | None = None
     location: str | None = None
     notes: str | None = None
 

@@ -183,3 +183,37 @@ def test_lists_take_a_bounded_number_of_queries(
         add_round("第二批", ["teacher1", "teacher2", "reviewer_ai"])
         add_round("第三批", ["teacher1", "teacher2"])
     assert _queries(client, count_queries, path.format(rid=rid)) == small
+
+
+def test_the_application_page_takes_the_same_queries_whatever_its_size(
+    app, client, auth, cast, count_queries
+):
+    from tests.recognition.flow import apply, open_round, user
+
+    qualify(app, cast["teacher1"], "primary")  # 2 counted activities
+    qualify(app, cast["teacher2"], "intermediate")  # 10 counted activities
+    now = utcnow()
+    ids = {}
+    with app.app_context():
+        from pdtracker.recognition import applications, panel
+
+        rnd = open_round(now, reviewers=("reviewer_me", "head_me", "teacher_me"))
+        for name, voters in (
+            ("teacher1", ["reviewer_me"]),
+            ("teacher2", ["reviewer_me", "head_me", "teacher_me"]),
+        ):
+            a = apply(rnd, name, "primary", now)
+            applications.formal_check(user("head_ai"), a, complete=True, note=None,
+                                      now=now)  # fmt: skip
+            for voter in voters:
+                panel.cast_vote(user(voter), a, approve=True, reason="可", now=now)
+            ids[name] = a.id
+        db.session.commit()
+    auth.login("cadmin")
+    small = _queries(
+        client, count_queries, f"/recognition/applications/{ids['teacher1']}"
+    )
+    large = _queries(
+        client, count_queries, f"/recognition/applications/{ids['teacher2']}"
+    )
+    assert large == small

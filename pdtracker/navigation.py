@@ -39,6 +39,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem("recognition.index", _l("Recognition"), (Role.TEACHER,)),
     NavItem("recognition.checks", _l("Recognition checks"), (Role.HEAD,)),
     NavItem(
+        "papers.index", _l("Papers"), (Role.TEACHER, Role.HEAD, Role.COLLEGE_ADMIN)
+    ),
+    NavItem("papers.exports", _l("Official exports"), (Role.COLLEGE_ADMIN, Role.ADMIN)),
+    NavItem(
         "recognition.rounds_index",
         _l("Recognition rounds"),
         (Role.COLLEGE_ADMIN, Role.ADMIN),

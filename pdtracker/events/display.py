@@ -9,12 +9,16 @@ combination (as the activity list does for credits, in ``activities/display.py``
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, get_timezone, to_user_timezone
 from flask_babel import gettext as _
 
 from pdtracker.events.models import Event
+from pdtracker.events.occurrences import expand
+from pdtracker.events.rulespec import parse_rrule
+from pdtracker.events.series_words import describe_series
 from pdtracker.i18n import date_format, time_format
 
 
@@ -78,3 +82,65 @@ def _seats(capacity: int | None, taken: int, waiting: int, _locale: str) -> str:
     if waiting:
         return _("Full") + " · " + _("%(count)d on the waiting list", count=waiting)
     return _("Full")
+
+
+def series_text(event: Event) -> str:
+    """A series in words in the user's language and zone; "" for a single event."""
+    if not event.is_series or event.rrule is None:
+        return ""
+    return _series(
+        event.rrule,
+        event.starts_at,
+        event.ends_at,
+        event.tzid,
+        event.is_all_day,
+        tuple(event.exdates or ()),
+        str(get_locale()),
+        str(get_timezone()),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _series(
+    rrule: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    tzid: str,
+    all_day: bool,
+    exdates: tuple[str, ...],
+    locale: str,
+    zone_name: str,
+) -> str:
+    event_zone = ZoneInfo(tzid)
+    first_day = starts_at.astimezone(event_zone).date()
+    spec = parse_rrule(rrule, first_day, event_zone)
+    occs = expand(
+        starts_at=starts_at, ends_at=ends_at, tzid=tzid, all_day=all_day,
+        rrule=rrule, exdates=exdates,
+    )  # fmt: skip
+    endless = "COUNT=" not in rrule.upper() and "UNTIL=" not in rrule.upper()
+    zone = ZoneInfo(zone_name)
+    start: datetime | date = starts_at.astimezone(zone)
+    end: datetime | date | None = ends_at.astimezone(zone)
+    if all_day:
+        start, end = first_day, None
+    return describe_series(
+        spec,
+        start,
+        end,
+        count=None if endless else len(occs),
+        locale=locale,
+        this_year=datetime.now(zone).year,
+    )
+
+
+def session_when(event: Event, starts_at: datetime, ends_at: datetime) -> str:
+    """One session's date and times, in the user's zone (dates if all-day)."""
+    if event.is_all_day:
+        zone = ZoneInfo(event.tzid)
+        first = starts_at.astimezone(zone).date()
+        last = (ends_at.astimezone(zone) - timedelta(days=1)).date()
+        text = date_format(first)
+        return text if last <= first else text + " – " + date_format(last)
+    return _when(False, None, None, starts_at, ends_at, str(get_locale()),
+                 str(get_timezone()))  # fmt: skip

@@ -19,6 +19,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -36,13 +37,26 @@ from wtforms.validators import (
 
 from pdtracker.activities.models import ActivityKind
 from pdtracker.events.models import DEFAULT_TZID, EVENT_KINDS, Event
+from pdtracker.events.occurrences import MAX_SESSIONS
 from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
+from pdtracker.events.rulespec import (
+    ENDS,
+    FREQS,
+    MONTHLY_MODES,
+    RuleSpec,
+    build_rrule,
+    parse_rrule,
+)
 from pdtracker.events.services import EventData
 from pdtracker.extensions import db
 
 # Months the event list accepts in ?month=YYYY-MM.
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
+WEEKDAY_NAMES = (
+    _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+    _l("Saturday"), _l("Sunday"),
+)  # fmt: skip
 TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "UTC")
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -111,20 +125,72 @@ class EventForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=1000)],
         description=_l("Hours credited to each teacher who attends."),
     )
-    rrule = StringField(
-        _l("Recurrence (RRULE)"),
-        validators=[Optional(), Length(max=400)],
-        description=_l("For a regular seminar, e.g. FREQ=WEEKLY;BYDAY=WE;COUNT=10"),
+    repeat = SelectField(
+        _l("Repeat"),
+        choices=[
+            SelectChoice("", _l("Does not repeat")),
+            SelectChoice("daily", _l("Daily")),
+            SelectChoice("weekly", _l("Weekly")),
+            SelectChoice("monthly", _l("Monthly")),
+        ],
+        default="",
     )
+    interval = IntegerField(
+        _l("Every"),
+        validators=[Optional(), NumberRange(min=1, max=52)],
+        default=1,
+        description=_l("1 = every day, week or month; 2 = every other one …"),
+    )
+    weekdays = SelectMultipleField(
+        _l("On these weekdays"),
+        choices=[SelectChoice(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)],
+        validators=[Optional()],
+        description=_l("Weekly series; none chosen means the start's weekday."),
+    )
+    monthly = SelectField(
+        _l("Monthly on"),
+        choices=[
+            SelectChoice("date", _l("the start's date (e.g. the 10th)")),
+            SelectChoice("weekday", _l("the start's weekday (e.g. the 2nd Tuesday)")),
+        ],
+        default="date",
+    )
+    ends = SelectField(
+        _l("Ends"),
+        choices=[
+            SelectChoice("count", _l("after a number of sessions")),
+            SelectChoice("until", _l("on a date")),
+        ],
+        default="count",
+    )
+    count = IntegerField(
+        _l("Number of sessions"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_SESSIONS)],
+    )
+    until = DateField(_l("Last date"), validators=[Optional()])
     exdates = TextAreaField(
         _l("Skipped dates"),
         validators=[Optional(), Length(max=5000)],
         description=_l("Dates without a session, one per line (YYYY-MM-DD)."),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    allow_walk_ins = BooleanField(
+        _l("Accept walk-ins"),
+        description=_l(
+            "Teachers who come without registering are registered when they check in."
+        ),
+    )
+
+    def __init__(self, *args: Any, kept_rule: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind_code.choices = kind_choices()
+        # A rule the form cannot show (imported): kept as it is, shown read-only.
+        self.kept_rule = kept_rule
+        if kept_rule:
+            self.repeat.choices = [
+                *self.repeat.choices,
+                SelectChoice("keep", _l("Keep the imported rule")),
+            ]
         self.event_data: EventData | None = None
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -189,12 +255,39 @@ class EventForm(FlaskForm):
             raise _FieldError(
                 self.registration_deadline, _l("The deadline is after the event ends.")
             )
-        if rule := _blank(self.rrule.data):
+        if rule := self._rule(start_day):
             try:
                 data.rrule = normalise_rrule(rule, first, data.tzid, all_day=all_day)
             except RecurrenceError as exc:
-                raise _FieldError(self.rrule, RECURRENCE_MESSAGES[exc.code]) from exc
+                raise _FieldError(self.repeat, RECURRENCE_MESSAGES[exc.code]) from exc
+        elif data.exdates:
+            raise _FieldError(self.exdates, _l("Only a repeating event skips dates."))
+        data.allow_walk_ins = bool(self.allow_walk_ins.data)
         return data
+
+    def _rule(self, first: date) -> str | None:
+        """The RRULE the repeat fields describe (None: a single event)."""
+        if self.repeat.data == "keep" and self.kept_rule:
+            return self.kept_rule
+        if self.repeat.data not in FREQS:
+            return None
+        if self.ends.data == "until":
+            if self.until.data is None:
+                raise _FieldError(self.until, _l("Give the last date."))
+            if self.until.data < first:
+                raise _FieldError(self.until, _l("The last date is before the start."))
+        elif self.count.data is None:
+            raise _FieldError(self.count, _l("Give the number of sessions."))
+        spec = RuleSpec(
+            freq=self.repeat.data,
+            interval=self.interval.data or 1,
+            weekdays=tuple(sorted({int(d) for d in self.weekdays.data or []})),
+            monthly=self.monthly.data if self.monthly.data in MONTHLY_MODES else "date",
+            end=self.ends.data if self.ends.data in ENDS else "count",
+            count=self.count.data if self.ends.data != "until" else None,
+            until=self.until.data if self.ends.data == "until" else None,
+        )
+        return build_rrule(spec, first)
 
     def _exdates(self, zone: ZoneInfo, start_time: time | None) -> list[str]:
         """Skipped dates as stored: dates if all-day, else the skipped starts in UTC."""
@@ -237,9 +330,11 @@ def event_form_data(event: Event) -> dict[str, Any]:
         name: getattr(event, name)
         for name in (
             "kind_code", "title", "description", "speakers", "location",
-            "online_url", "tzid", "is_all_day", "capacity", "credited_hours", "rrule",
+            "online_url", "tzid", "is_all_day", "capacity", "credited_hours",
+            "allow_walk_ins",
         )
     }  # fmt: skip
+    values.update(repeat_values(event))
     if event.is_all_day:
         values.update(start_date=event.start_on, end_date=event.last_day)
         exdates = list(event.exdates or [])
@@ -260,6 +355,33 @@ def event_form_data(event: Event) -> dict[str, Any]:
         values["registration_deadline"] = deadline
     values["exdates"] = "\n".join(exdates)
     return values
+
+
+def repeat_values(event: Event) -> dict[str, Any]:
+    """The repeat fields for an event's rule; "keep" for one the form cannot show."""
+    if not event.rrule:
+        return {"repeat": ""}
+    zone = ZoneInfo(event.tzid)
+    first = event.start_on or event.starts_at.astimezone(zone).date()
+    spec = parse_rrule(event.rrule, first, zone)
+    if spec is None:
+        return {"repeat": "keep"}
+    return {
+        "repeat": spec.freq,
+        "interval": spec.interval,
+        "weekdays": [str(d) for d in spec.weekdays],
+        "monthly": spec.monthly,
+        "ends": spec.end,
+        "count": spec.count,
+        "until": spec.until,
+    }
+
+
+def kept_rule(event: Event | None) -> str | None:
+    """The event's rule when the form cannot show it (kept as it is), else None."""
+    if event is None or not event.rrule:
+        return None
+    return event.rrule if repeat_values(event)["repeat"] == "keep" else None
 
 
 class ImportForm(FlaskForm):

@@ -7,6 +7,7 @@ imports this module so that they are registered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import (
@@ -29,7 +30,12 @@ from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.events.attendance import mark_all_attended, mark_attended
 from pdtracker.events.errors import EventError
-from pdtracker.events.forms import EventForm, ImportForm, event_form_data
+from pdtracker.events.forms import (
+    EventForm,
+    ImportForm,
+    event_form_data,
+    kept_rule,
+)
 from pdtracker.events.importing import import_file, import_url
 from pdtracker.events.messages import (
     REGISTRATION_LABELS,
@@ -37,8 +43,19 @@ from pdtracker.events.messages import (
     refusal_message,
 )
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.registrations import list_registrations, seat_counts
+from pdtracker.events.preview import (
+    preview_sessions,
+    preview_words,
+    sessions_of_kept_rule,
+)
+from pdtracker.events.registrations import (
+    list_registrations,
+    list_session_registrations,
+    seat_counts,
+    session_counts,
+)
 from pdtracker.events.services import (
+    EventData,
     cancel_event,
     create_event,
     delete_imported_event,
@@ -46,6 +63,7 @@ from pdtracker.events.services import (
     publish_event,
     update_event,
 )
+from pdtracker.events.sessions import SessionInfo, list_sessions, next_session
 from pdtracker.events.views import (
     PER_PAGE,
     STAFF,
@@ -77,11 +95,31 @@ def create() -> ResponseReturnValue:
     """Create a draft event."""
     form = EventForm()
     if form.validate_on_submit() and form.event_data is not None:
+        if "preview" in request.form:
+            return _form_page(form, None, form.event_data)
         event = create_event(form.event_data, current_user, utcnow())
         db.session.commit()
         flash(_("The event was saved as a draft."), "success")
         return redirect(detail_url(event))
-    return render_template("events/form.html", form=form, event=None)
+    return _form_page(form, None)
+
+
+def _form_page(
+    form: EventForm, event: Event | None, preview: EventData | None = None
+) -> ResponseReturnValue:
+    """The event form; with ``preview``, the sessions it would make, not saved."""
+    sessions = preview_sessions(preview) if preview is not None else None
+    kept = (
+        sessions_of_kept_rule(event) if event is not None and form.kept_rule else None
+    )
+    return render_template(
+        "events/form.html",
+        form=form,
+        event=event,
+        preview=sessions,
+        preview_text=preview_words(preview) if preview is not None else "",
+        kept=kept,
+    )
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -89,10 +127,12 @@ def create() -> ResponseReturnValue:
 def edit(event_id: int) -> ResponseReturnValue:
     """Edit an event; teachers' calendars see a new version of a published one."""
     event = db.get_or_404(Event, event_id)
-    form = EventForm(data=event_form_data(event))
+    form = EventForm(data=event_form_data(event), kept_rule=kept_rule(event))
     data = form.event_data if form.validate_on_submit() else None
     if data is None:
-        return render_template("events/form.html", form=form, event=event)
+        return _form_page(form, event)
+    if "preview" in request.form:
+        return _form_page(form, event, data)
     return run_service(
         lambda: update_event(event, data, current_user, utcnow()),
         detail_url(event),
@@ -156,14 +196,63 @@ def delete(event_id: int) -> ResponseReturnValue:
 @bp.route("/<int:event_id>/registrations")
 @role_required(*STAFF)
 def registrations(event_id: int) -> ResponseReturnValue:
-    """The registration list, with attendance buttons."""
+    """The registration list (a series': one session's), with attendance buttons."""
     event = db.get_or_404(Event, event_id)
+    now = utcnow()
+    session = _chosen_session(event, now)
+    if session is None:
+        rows = [
+            Row(r, r.status, r.queued_at, r.attended_at)
+            for r in list_registrations(event)
+        ]
+        counts = seat_counts([event.id])[event.id]
+        starts_at = event.starts_at
+    else:
+        rows = [
+            Row(r, p.status, p.queued_at, p.attended_at)
+            for p, r in list_session_registrations(event, session.key)
+        ]
+        stored = [session.session_id] if session.session_id else []
+        counts = session_counts(stored).get(session.session_id or 0, (0, 0))
+        starts_at = session.starts_at
     return render_template(
         "events/registrations.html",
         event=event,
-        registrations=list_registrations(event),
-        counts=seat_counts([event.id])[event.id],
-        can_mark=event.starts_at <= utcnow() and not event.is_cancelled,
+        rows=rows,
+        counts=counts,
+        session=session,
+        sessions=list_sessions(event) if event.is_series else [],
+        can_mark=starts_at <= now
+        and not event.is_cancelled
+        and not (session and session.is_cancelled),
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the registration list: the teacher's place in the event or session."""
+
+    registration: Registration
+    status: str
+    queued_at: datetime
+    attended_at: datetime | None
+
+
+def _chosen_session(event: Event, now: datetime) -> SessionInfo | None:
+    """The series' session named by ?session= (else the next one); None if single."""
+    if not event.is_series:
+        return None
+    sessions = list_sessions(event)
+    key = request.args.get("session")
+    found = next((s for s in sessions if s.key == key), None) if key else None
+    if key and found is None:
+        abort(404)
+    return found or next_session(sessions, now) or (sessions[-1] if sessions else None)
+
+
+def _back(event_id: int) -> str:
+    return url_for(
+        "events.registrations", event_id=event_id, session=request.args.get("session")
     )
 
 
@@ -172,13 +261,14 @@ def registrations(event_id: int) -> ResponseReturnValue:
 )
 @role_required(*STAFF)
 def attend(event_id: int, registration_id: int) -> ResponseReturnValue:
-    """Mark one teacher as attended; credits a verified activity once."""
+    """Mark one teacher as attended (a series: ?session=); credits once per session."""
     registration = db.get_or_404(Registration, registration_id)
     if registration.event_id != event_id:
         abort(404)
+    key = request.args.get("session") or None
     return run_service(
-        lambda: mark_attended(registration, current_user, utcnow()),
-        url_for("events.registrations", event_id=event_id),
+        lambda: mark_attended(registration, current_user, utcnow(), session_key=key),
+        _back(event_id),
         lambda activity: (
             (_("Attendance was already recorded."), "info")
             if activity is None
@@ -190,11 +280,12 @@ def attend(event_id: int, registration_id: int) -> ResponseReturnValue:
 @bp.route("/<int:event_id>/attend-all", methods=["POST"])
 @role_required(*STAFF)
 def attend_all(event_id: int) -> ResponseReturnValue:
-    """Mark every seated teacher as attended."""
+    """Mark every seated teacher as attended (a series: the ?session= one)."""
     event = db.get_or_404(Event, event_id)
+    key = request.args.get("session") or None
     return run_service(
-        lambda: mark_all_attended(event, current_user, utcnow()),
-        url_for("events.registrations", event_id=event_id),
+        lambda: mark_all_attended(event, current_user, utcnow(), session_key=key),
+        _back(event_id),
         lambda marked: (
             _("%(count)d attendances recorded.", count=marked),
             "success",
@@ -300,3 +391,6 @@ def import_calendar() -> ResponseReturnValue:
     return render_template(
         "events/import.html", form=form, report=report, reason_message=reason_message
     )
+
+
+from pdtracker.events import session_views  # noqa: E402, F401  (staff session pages)

@@ -84,6 +84,8 @@ class EventData:
     credited_hours: Decimal = Decimal(0)
     rrule: str | None = None
     exdates: list[str] = field(default_factory=list)
+    # None leaves the event's setting alone (imports do not know it).
+    allow_walk_ins: bool | None = None
 
     def __post_init__(self) -> None:
         if self.is_all_day:
@@ -151,6 +153,8 @@ def apply_event_data(
     changed = set()
     for name in _DATA_FIELDS:
         value = getattr(data, name)
+        if name == "allow_walk_ins" and value is None:
+            continue
         if getattr(event, name) != value:
             setattr(event, name, value)
             changed.add(name)

@@ -18,9 +18,16 @@ from flask_login import current_user
 
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
-from pdtracker.events.display import event_when, instant, seats_text
+from pdtracker.events.display import (
+    event_when,
+    instant,
+    seats_text,
+    series_text,
+    session_when,
+)
 from pdtracker.events.errors import EventError
 from pdtracker.events.forms import kind_choices, parse_month
+from pdtracker.events.listing import event_page, list_counts
 from pdtracker.events.messages import (
     EVENT_STATUS_LABELS,
     REGISTRATION_LABELS,
@@ -35,14 +42,19 @@ from pdtracker.events.models import (
 )
 from pdtracker.events.registrations import (
     cancel_registration,
+    cancel_session,
+    closes_at,
+    my_sessions,
     register,
     registrations_of,
     seat_counts,
+    session_counts,
     waitlist_position,
 )
-from pdtracker.events.services import month_bounds, published_events_query
+from pdtracker.events.services import month_bounds
+from pdtracker.events.sessions import list_sessions, next_session
 from pdtracker.extensions import db
-from pdtracker.main.paging import paginate
+from pdtracker.main.paging import page_number
 from pdtracker.timeutil import to_local, utcnow
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -61,6 +73,8 @@ def _helpers() -> dict:
         "event_status_label": lambda s: str(EVENT_STATUS_LABELS.get(s, s)),
         "kind_label": lambda kind: kind.label(str(get_locale() or "zh")),
         "event_when": event_when,
+        "series_text": series_text,
+        "session_when": session_when,
         "event_instant": instant,
         "seats_text": seats_text,
         "is_staff": current_user.is_authenticated and is_staff(),
@@ -122,8 +136,7 @@ def index() -> ResponseReturnValue:
     month = parse_month(request.args.get("month"))
     now = utcnow()
     bounds = month_bounds(*month, current_user.timezone) if month else None
-    query = published_events_query(now, kind=kind, month=bounds)
-    page = paginate(query, PER_PAGE)
+    page = event_page(now, page_number(), PER_PAGE, kind=kind, month=bounds)
     ids = [e.id for e in page.items]
     mine = (
         registrations_of(current_user, ids)
@@ -133,7 +146,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "events/index.html",
         page=page,
-        counts=seat_counts(ids),
+        counts=list_counts(page),
+        next_sessions=page.next_sessions,
         mine=mine,
         kinds=kind_choices(),
         kind=kind or "",
@@ -170,6 +184,9 @@ def detail(event_id: int) -> ResponseReturnValue:
     """One event with the user's registration and the register/cancel buttons."""
     event = event_or_404(event_id)
     registration = registrations_of(current_user, [event.id]).get(event.id)
+    now = utcnow()
+    sessions = list_sessions(event) if event.is_series else []
+    stored = [s.session_id for s in sessions if s.session_id is not None]
     return render_template(
         "events/detail.html",
         event=event,
@@ -177,7 +194,12 @@ def detail(event_id: int) -> ResponseReturnValue:
         position=waitlist_position(registration) if registration else None,
         counts=seat_counts([event.id])[event.id],
         can_register=current_user.has_role(Role.TEACHER),
-        now=utcnow(),
+        sessions=sessions,
+        next=next_session(sessions, now) if sessions else None,
+        session_seats=session_counts(stored),
+        places=my_sessions(registration),
+        closes_at=closes_at,
+        now=now,
     )
 
 
@@ -186,8 +208,12 @@ def detail(event_id: int) -> ResponseReturnValue:
 def register_view(event_id: int) -> ResponseReturnValue:
     """Register the current teacher (or put them on the waiting list)."""
     event = event_or_404(event_id)
+    keys = request.form.getlist("sessions") or None
+    if request.form.get("chosen") and not keys:
+        flash(_("Choose at least one session."), "warning")
+        return redirect(detail_url(event))
     return run_service(
-        lambda: register(current_user, event, utcnow()),
+        lambda: register(current_user, event, utcnow(), keys=keys),
         detail_url(event),
         _registered_message,
     )
@@ -195,8 +221,30 @@ def register_view(event_id: int) -> ResponseReturnValue:
 
 def _registered_message(registration: Registration) -> tuple[str, str]:
     if registration.status == RegistrationStatus.REGISTERED:
+        if registration.event.is_series and any(
+            p.status == RegistrationStatus.WAITLISTED
+            for p in my_sessions(registration).values()
+        ):
+            return (
+                _("You are registered; some sessions are full and you are on their"
+                  " waiting lists."),
+                "info",
+            )  # fmt: skip
         return _("You are registered."), "success"
     return _("The event is full: you are on the waiting list."), "info"
+
+
+@bp.route("/<int:event_id>/sessions/<key>/unregister", methods=["POST"])
+@role_required(Role.TEACHER)
+def unregister_session(event_id: int, key: str) -> ResponseReturnValue:
+    """Cancel the current teacher's place in one session of a series."""
+    event = event_or_404(event_id)
+    return run_service(
+        lambda: cancel_session(current_user, event, key, utcnow()),
+        detail_url(event),
+        _("Your place in this session is cancelled."),
+        "info",
+    )
 
 
 @bp.route("/<int:event_id>/unregister", methods=["POST"])

@@ -32,7 +32,7 @@ FORM = {
     "capacity": "50",
     "registration_deadline": "2030-04-18T18:00",
     "credited_hours": "6",
-    "rrule": "",
+    "repeat": "",
     "exdates": "",
 }
 
@@ -93,8 +93,22 @@ def test_all_day_multi_day_event_from_the_form(app, client, auth, world) -> None
         ({"end_date": "2030-04-19"}, "end_date", "The end is before the start."),
         ({"end_time": "08:00"}, "end_time", "The end is before the start."),
         ({"start_time": ""}, "start_time", "Give a time, or tick all-day."),
-        ({"rrule": "FREQ=HOURLY"}, "rrule", "repeat daily, weekly, monthly or yearly"),
-        ({"exdates": "2030-13-01"}, "exdates", "is not a date"),
+        (
+            {"repeat": "weekly", "ends": "count"},
+            "count",
+            "Give the number of sessions.",
+        ),
+        (
+            {"repeat": "weekly", "ends": "until", "until": "2030-04-01"},
+            "until",
+            "The last date is before the start.",
+        ),
+        (
+            {"repeat": "weekly", "count": "3", "exdates": "2030-13-01"},
+            "exdates",
+            "is not a date",
+        ),
+        ({"exdates": "2030-04-27"}, "exdates", "Only a repeating event skips dates."),
         ({"capacity": "0"}, "capacity", ""),
         ({"online_url": "javascript:alert(1)"}, "online_url", ""),
         ({"registration_deadline": "2030-05-01T00:00"}, "registration_deadline", ""),
@@ -120,13 +134,50 @@ def test_form_rejects_bad_input(
 
 def test_recurring_event_from_the_form(app, client, auth, world) -> None:
     auth.login("staff1")
-    data = {**FORM, "rrule": "FREQ=WEEKLY;UNTIL=20300601", "exdates": "2030-05-01"}
+    data = {**FORM, "repeat": "weekly", "ends": "until", "until": "2030-06-01",
+            "exdates": "2030-05-04"}  # fmt: skip
     assert client.post("/events/new", data=data).status_code == 302
     with app.app_context():
         event = db.session.scalars(select(Event)).one()
-        assert event.rrule == "FREQ=WEEKLY;UNTIL=20300601T155959Z"
-        assert event.exdates == ["2030-05-01T01:00:00+00:00"]
+        # 2030-04-20 is a Saturday: weekly on the start's weekday by default.
+        assert event.rrule == "FREQ=WEEKLY;BYDAY=SA;UNTIL=20300601T155959Z"
+        assert event.exdates == ["2030-05-04T01:00:00+00:00"]
         assert event.series_ends_at == datetime(2030, 6, 1, 9, tzinfo=UTC)
+
+
+def test_preview_lists_the_sessions_and_keeps_what_was_typed(
+    app, client, auth, world
+) -> None:
+    auth.login("staff1")
+    data = {**FORM, "repeat": "weekly", "weekdays": ["2", "5"], "ends": "count",
+            "count": "4", "exdates": "2030-04-24", "preview": "1"}  # fmt: skip
+    response = client.post("/events/new", data=data)
+    assert response.status_code == 200
+    preview = response.text.split('id="preview"')[1]
+    assert preview.count("<li>") == 3  # four, one skipped
+    assert "2030" in preview
+    assert 'value="2" checked' in response.text  # Wednesday stays ticked
+    assert 'value="4"' in response.text  # the count typed
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_a_rule_the_form_cannot_show_is_kept_read_only(
+    app, client, auth, world, make_event
+) -> None:
+    rule = "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=1;COUNT=3"
+    event = make_event(starts_at=datetime(2030, 4, 1, 1, tzinfo=UTC), rrule=rule)
+    auth.login("staff1")
+    page = client.get(f"/events/{event.id}/edit")
+    assert rule in page.text
+    kept = page.text.split('id="kept-sessions"')[1]
+    assert kept.count("<li>") == 3
+    form = {**FORM, "start_date": "2030-04-01", "end_date": "2030-04-01",
+            "registration_deadline": "", "repeat": "keep", "title": "改名"}  # fmt: skip
+    assert client.post(f"/events/{event.id}/edit", data=form).status_code == 302
+    with app.app_context():
+        saved = db.session.get_one(Event, event.id)
+        assert (saved.title, saved.rrule) == ("改名", rule)
 
 
 def test_teacher_browses_published_events_upcoming_first(

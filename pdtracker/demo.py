@@ -16,9 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from pdtracker.activities.models import Activity, ActivityRole, ActivityStatus
 from pdtracker.auth.models import Role, User
+from pdtracker.demo_colleges import LOGINS as COLLEGE_LOGINS
+from pdtracker.demo_colleges import USERNAMES as COLLEGE_USERNAMES
+from pdtracker.demo_colleges import seed_colleges
 from pdtracker.demo_events import seed_events
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution, TeacherProfile
@@ -146,7 +150,7 @@ PEOPLE = (
     Person("chengyu", "程雨", (T,), "DC", "behind", "讲师"),
 )  # fmt: skip
 
-LOGINS = ("teacher1", "teacher2", "head1", "head2", "staff1", "admin")
+LOGINS = ("teacher1", "teacher2", "head1", "head2", "staff1", "admin", *COLLEGE_LOGINS)
 
 LECTURES = (
     "生成式人工智能赋能职业教育专家讲座",
@@ -411,7 +415,7 @@ def seed_demo(today: date | None = None) -> list[str]:
     if db.session.scalar(select(Institution).filter_by(code=INSTITUTION_CODE)):
         db.session.commit()
         return ["Demo data already loaded; nothing added.", *_login_lines()]
-    names = [p.username for p in PEOPLE]
+    names = [p.username for p in PEOPLE] + list(COLLEGE_USERNAMES)
     clash = db.session.scalars(select(User.username).where(User.username.in_(names)))
     if taken := sorted(clash):
         db.session.rollback()
@@ -438,11 +442,33 @@ def seed_demo(today: date | None = None) -> list[str]:
     for username, reason in zip(("zhoujie", "fenglei"), REJECTION_REASONS, strict=True):
         builder.rejected(users[username], _head_of(users[username], heads), reason)
     _current_placements(builder, users, heads)
+    _other_colleges(today, departments, users, enterprises)
     db.session.add_all(builder.activities)
     db.session.add_all(builder.placements)
     event_lines = seed_events(today, users, enterprises)
     db.session.commit()
     return ["Demo data loaded.", *_login_lines(), *_summary(), *event_lines]
+
+
+def _other_colleges(
+    today: date,
+    departments: dict[str, Department],
+    users: dict[str, User],
+    enterprises: list[Enterprise],
+) -> None:
+    """The other member colleges and the college admins (pdtracker.demo_colleges).
+
+    Their records come from a generator of their own: the demo college's stay as
+    they were.
+    """
+    builder = _Builder(random.Random(SEED + 1), today, enterprises)
+    seed_colleges(
+        departments["AI"].institution,
+        users["admin"].password_hash,
+        lambda teacher, plan, head: builder.build(teacher, PLANS[plan], head),
+    )
+    db.session.add_all(builder.activities)
+    db.session.add_all(builder.placements)
 
 
 def _departments() -> dict[str, Department]:
@@ -533,19 +559,20 @@ def _current_placements(
 
 
 def _login_lines() -> list[str]:
-    rows = db.session.execute(
-        select(User.username, Department.name)
-        .outerjoin(Department, User.department_id == Department.id)
+    users = db.session.scalars(
+        select(User)
+        .options(joinedload(User.department), joinedload(User.institution))
         .where(User.username.in_(LOGINS))
-    ).all()
-    departments = dict(rows)
-    roles = {p.username: p.roles for p in PEOPLE}
+    ).unique()
+    found = {u.username: u for u in users}
     lines = [f"Logins (password {PASSWORD}):"]
     for username in LOGINS:
-        if username in departments:
-            role_text = "+".join(r.value for r in roles[username])
-            place = departments[username] or "-"
-            lines.append(f"  {username:<9} {role_text:<13} {place}")
+        if user := found.get(username):
+            role_text = "+".join(sorted(r.value for r in user.role_set))
+            place = user.department or user.institution
+            lines.append(
+                f"  {username:<9} {role_text:<13} {place.name if place else '-'}"
+            )
     return lines
 
 

@@ -10,7 +10,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import Role, User
 from pdtracker.demo import seed_demo
 from pdtracker.extensions import db
-from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.org.models import Department, Institution, TeacherProfile
 
 TODAY = date(2026, 3, 15)
 LOGINS = {
@@ -20,6 +20,8 @@ LOGINS = {
     "head2": ({Role.HEAD, Role.TEACHER}, "IM"),
     "staff1": ({Role.STAFF}, None),
     "admin": ({Role.ADMIN}, None),
+    "cadmin1": ({Role.COLLEGE_ADMIN}, None),
+    "cadmin2": ({Role.COLLEGE_ADMIN}, None),
 }
 
 
@@ -159,3 +161,43 @@ def test_cli_command_prints_the_logins(app, runner) -> None:
     assert "pdtracker-demo" in result.output
     again = runner.invoke(args=["seed-demo"])
     assert "already" in again.output
+
+
+def test_three_member_colleges_with_their_own_people(app) -> None:
+    _seed(app)
+    with app.app_context():
+        colleges = {i.code: i for i in db.session.scalars(select(Institution))}
+        assert set(colleges) == {"DEMO", "NORTH", "LAKE"}
+        for code, college in colleges.items():
+            assert len(college.departments) >= 2, code
+        admins = {
+            u.username: u.institution_id
+            for u in db.session.scalars(
+                select(User).where(User.username.in_(["cadmin1", "cadmin2"]))
+            )
+        }
+        assert admins == {
+            "cadmin1": colleges["DEMO"].id,
+            "cadmin2": colleges["NORTH"].id,
+        }
+        records = dict(
+            db.session.execute(
+                select(User.institution_id, func.count(Activity.id))
+                .join(Activity, Activity.teacher_id == User.id)
+                .group_by(User.institution_id)
+            ).all()
+        )
+    assert all(records.get(c.id, 0) > 20 for c in colleges.values())
+
+
+def test_college_admins_see_their_own_college(app) -> None:
+    _seed(app)
+    for username, present, absent in (
+        ("cadmin1", "teacher1", "nteacher1"),
+        ("cadmin2", "nteacher1", "teacher1"),
+    ):
+        client = app.test_client()
+        client.post("/login", data={"username": username, "password": "pdtracker-demo"})
+        page = client.get("/admin/users?q=teacher").get_data(as_text=True)
+        assert f"<td>{present}</td>" in page, username
+        assert f"<td>{absent}</td>" not in page, username

@@ -261,3 +261,50 @@ def test_the_check_in_post_needs_its_csrf_token(app, cast, make_event) -> None:
     ok = client.post(f"/checkin/{code}", data={"csrf_token": form_token.group(1)})
     assert ok.status_code == 302
     assert places(app, event) == [("attended", "checkin")]
+
+
+def test_a_moved_session_opens_at_its_new_time(
+    app, client, auth, cast, make_event
+) -> None:
+    """The second session of a weekly series, moved to today, takes check-ins now."""
+    from pdtracker.events.models import Event
+    from pdtracker.events.session_changes import move_session
+    from pdtracker.extensions import db
+
+    event = make_event(timedelta(hours=-3), rrule=CHECKIN_RRULE)  # first one is over
+    register(app, cast.teacher1, event, session_keys(app, event)[1:])
+    keys = session_keys(app, event)
+    starts = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    with app.app_context():
+        move_session(
+            db.session.get_one(Event, event.id), keys[1], starts,
+            starts + timedelta(hours=1), None, None, utcnow(),
+        )  # fmt: skip
+        db.session.commit()
+    auth.login("teacher1")
+    assert refusal_code(client.post(f"/checkin/{code_for(event, keys[0])}")) == (
+        "too_late"
+    )
+    assert client.post(f"/checkin/{code_for(event, keys[1])}").status_code == 302
+    assert ("attended", "checkin") in places(app, event)
+
+
+def test_a_cancelled_session_takes_no_check_in(
+    app, client, auth, cast, make_event
+) -> None:
+    from pdtracker.events.models import Event
+    from pdtracker.events.session_changes import cancel_one_session
+    from pdtracker.extensions import db
+
+    event = make_event(rrule=CHECKIN_RRULE)
+    register(app, cast.teacher1, event)
+    key = session_keys(app, event)[0]
+    with app.app_context():
+        cancel_one_session(db.session.get_one(Event, event.id), key, None, utcnow())
+        db.session.commit()
+    auth.login("teacher1")
+    response = client.post(f"/checkin/{code_for(event, key)}")
+    assert response.status_code == 409
+    assert refusal_code(response) == "session_cancelled"
+    assert "This session is cancelled." in response.text
+    assert credits(app, cast.teacher1) == []

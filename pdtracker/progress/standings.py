@@ -36,6 +36,7 @@ from sqlalchemy import String, Table, and_, cast, delete, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, teacher_feed_key
+from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
 from pdtracker.progress.definitions import ActivityFact, Ruleset
@@ -299,12 +300,19 @@ def _store(
                 "computed_at": now,
             }
         )
-    db.session.execute(
-        delete(TeacherStanding).where(TeacherStanding.teacher_id.in_(ids))
-    )
     table = TeacherStanding.__table__
     assert isinstance(table, Table)  # a mapped class's table, for Core's insert
-    db.session.execute(table.insert(), out)
+    # An upsert: a refresh from the command line while the tick runs stores the
+    # same rows twice instead of failing on the key.
+    insert = dialect_insert(db.session.get_bind().dialect.name)(table)
+    columns = [c for c in out[0] if c != "teacher_id"]
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[table.c.teacher_id],
+            set_={c: insert.excluded[c] for c in columns},
+        ),
+        out,
+    )
 
 
 def refresh_tick(now: datetime) -> dict[str, Any]:

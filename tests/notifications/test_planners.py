@@ -78,8 +78,10 @@ def test_a_cancelled_event_cancels_its_reminders(app, world, make_event, registe
         cancel_event(db.session.get(Event, event_id), None, NOW - timedelta(hours=2))
         db.session.commit()
         assert plan_reminders(NOW - timedelta(hours=1))["cancelled"] == 1
-        assert dispatch_due(NOW)["claimed"] == 0
-    assert [r.status for r in rows(app)] == ["cancelled"]
+        # Only the notice that it was cancelled goes out, not the reminder.
+        assert dispatch_due(NOW)["claimed"] == 1
+    assert [r.status for r in _of(app, "event_tomorrow")] == ["cancelled"]
+    assert [r.status for r in _of(app, "event_cancelled")] == ["sent"]
 
 
 def test_cancelled_after_the_last_planning_tick_is_caught_at_dispatch(
@@ -92,7 +94,10 @@ def test_cancelled_after_the_last_planning_tick_is_caught_at_dispatch(
         cancel_event(db.session.get(Event, event_id), None, NOW - timedelta(minutes=1))
         db.session.commit()
         result = dispatch_due(NOW)
-    assert (result["claimed"], result["cancelled"], result["sent"]) == (1, 1, 0)
+    # The reminder is cancelled; the notice that the event was cancelled is sent.
+    assert (result["claimed"], result["cancelled"], result["sent"]) == (2, 1, 1)
+    (reminder,) = _of(app, "event_tomorrow")
+    assert (reminder.status, reminder.reason) == ("cancelled", "no_longer_due")
 
 
 def test_a_withdrawn_registration_cancels_the_reminder(
@@ -122,7 +127,7 @@ def test_an_event_moved_later_that_day_moves_its_reminder(
     _edit_event(app, event_id, starts_at=later, ends_at=later + timedelta(hours=1))
     with app.app_context():
         assert plan_reminders(NOW - timedelta(hours=2))["moved"] == 1
-    (row,) = rows(app)
+    (row,) = _of(app, "event_tomorrow")
     assert row.stale_after == later
     assert row.payload["starts_at"] == later.isoformat()
 
@@ -138,10 +143,11 @@ def test_an_event_moved_to_another_day_gets_a_new_reminder(
     _edit_event(app, event_id, starts_at=moved, ends_at=moved + timedelta(hours=2))
     with app.app_context():
         counts = plan_reminders(NOW - timedelta(hours=2))
-        assert dispatch_due(NOW)["claimed"] == 0  # the new one is due tomorrow morning
+        # Now only the notice of the change; the new reminder is due tomorrow morning.
+        assert dispatch_due(NOW)["claimed"] == len(_of(app, "event_changed")) == 1
         assert dispatch_due(NOW + timedelta(days=1))["sent"] == 1
     assert (counts["cancelled"], counts["planned"]) == (1, 1)
-    old, new = rows(app)
+    old, new = _of(app, "event_tomorrow")
     assert old.status == "cancelled"
     assert (new.status, new.due_at) == ("sent", NOW + timedelta(days=1))
 

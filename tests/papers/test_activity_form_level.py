@@ -20,7 +20,9 @@ def test_form_sets_and_shows_the_organiser_level(app, client, auth, people):
     )  # fmt: skip
     assert response.status_code == 302, response.text
     with app.app_context():
-        activity = db.session.scalar(select(Activity).where(Activity.title == "省级讲座"))
+        activity = db.session.scalar(
+            select(Activity).where(Activity.title == "省级讲座")
+        )
         assert activity.organizer_level == "province"
         activity_id = activity.id
     page = client.get(f"/activities/{activity_id}/edit").text

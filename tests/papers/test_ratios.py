@@ -58,3 +58,13 @@ def test_partial_shows_both_ratios_and_names(app, people, make_user):
     assert "66.7%" in html
     assert "head1" in html.split('id="not-yet-recognised"')[1]
     assert "李明" in html.split('id="no-longer-meeting"')[1]
+
+
+def test_department_page_shows_the_comparison(app, client, auth, people):
+    make_recognition(app, people["teacher"], valid_from=date(2020, 1, 1), years=20)
+    auth.login("head1")
+    page = client.get("/progress/department").text
+    assert 'id="ratio-comparison"' in page
+    assert 'data-recognised="1"' in page
+    # Nobody meets the rules here (no activities): 王小华 is recognised regardless.
+    assert "王小华" in page.split('id="no-longer-meeting"')[1]

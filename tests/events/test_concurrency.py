@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pdtracker.auth.models import User
-from pdtracker.events.models import Event, Registration
+from pdtracker.events.models import Event, EventSession, Registration
 from pdtracker.events.registrations import cancel_registration, register
 from pdtracker.extensions import db
 from tests.conftest import requires_postgres
@@ -109,3 +109,98 @@ def test_concurrent_registrations_on_the_configured_database(
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return  # covered above
     _concurrent_registrations(app, make_user, make_event)
+
+
+# --- per session ------------------------------------------------------------------
+
+
+def _session_race(app, make_user, make_event) -> None:
+    """The last seat of one session: exactly one of the teachers racing for it wins,
+    also against a teacher taking the whole series and one walking in."""
+    from pdtracker.events.attendance import register_walk_in
+    from pdtracker.events.models import SessionRegistration
+    from pdtracker.events.sessions import list_sessions
+
+    teachers = [make_user(f"s{i:02d}") for i in range(8)]
+    first = NOW + timedelta(days=7)
+    event = make_event(
+        capacity=1, starts_at=first, ends_at=first + timedelta(hours=1),
+        rrule="FREQ=WEEKLY;COUNT=4", allow_walk_ins=True,
+    )  # fmt: skip
+    with app.app_context():
+        keys = [s.key for s in list_sessions(db.session.get_one(Event, event.id))]
+
+    def chooser(teacher_id: int):
+        def job() -> None:
+            user = db.session.get_one(User, teacher_id)
+            register(user, db.session.get_one(Event, event.id), NOW, keys=[keys[2]])
+
+        return job
+
+    def whole(teacher_id: int):
+        def job() -> None:
+            user = db.session.get_one(User, teacher_id)
+            register(user, db.session.get_one(Event, event.id), NOW)
+
+        return job
+
+    def walk_in(teacher_id: int):
+        def job() -> None:
+            row = db.session.get_one(Event, event.id)
+            at_door = row.starts_at + timedelta(weeks=2, minutes=5)
+            user = db.session.get_one(User, teacher_id)
+            register_walk_in(None, row, keys[2], user, at_door)
+
+        return job
+
+    jobs = [chooser(t.id) for t in teachers[:6]]
+    jobs += [whole(teachers[6].id), walk_in(teachers[7].id)]
+    errors = _run_at_once(app, jobs)
+    # A walk-in that found the seat taken is refused ("full"); nothing else fails.
+    assert all(getattr(e, "code", None) == "full" for e in errors), errors
+    with app.app_context():
+        rows = db.session.execute(
+            select(SessionRegistration.status, func.count())
+            .join(EventSession, EventSession.id == SessionRegistration.session_id)
+            .where(EventSession.event_id == event.id, EventSession.key == keys[2])
+            .group_by(SessionRegistration.status)
+        ).all()
+        by_status = dict(rows)
+        other = db.session.scalar(
+            select(func.count())
+            .select_from(SessionRegistration)
+            .join(EventSession, EventSession.id == SessionRegistration.session_id)
+            .where(
+                EventSession.event_id == event.id,
+                EventSession.key == keys[0],
+                SessionRegistration.status == "registered",
+            )
+        )
+    assert by_status.get("registered", 0) == 1
+    assert by_status.get("registered", 0) + by_status.get("waitlisted", 0) == 8 - len(
+        errors
+    )
+    assert other == 1  # the whole-series teacher holds the first session alone
+
+
+@requires_postgres
+def test_last_seat_of_a_session_on_postgresql(app, make_user, make_event) -> None:
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    try:
+        _session_race(app, make_user, make_event)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_last_seat_of_a_session_on_the_configured_database(
+    app, make_user, make_event
+) -> None:
+    """The same race on SQLite, where the write lock serialises."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # covered above
+    try:
+        _session_race(app, make_user, make_event)
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -153,6 +153,12 @@ def _lapse_warning(p: Mapping[str, Any], fmt: Formatter) -> Content:
     )  # fmt: skip
 
 
+def _department(p: Mapping[str, Any], fmt: Formatter) -> str:
+    """The department's English name for an English reader, where one is set."""
+    english = p.get("department_en") if fmt.locale.startswith("en") else None
+    return english or p.get("department", "")
+
+
 def _department_digest(p: Mapping[str, Any], fmt: Formatter) -> Content:
     lines = [
         _("Dual-qualified teachers: %(qualified)s of %(total)s professional-course "
@@ -164,7 +170,7 @@ def _department_digest(p: Mapping[str, Any], fmt: Formatter) -> Content:
           num=p.get("lapsing", 0)),
     ]  # fmt: skip
     return Content(
-        _("Weekly digest: %(department)s", department=p.get("department", "")),
+        _("Weekly digest: %(department)s", department=_department(p, fmt)),
         lines,
         ("progress.department", {}),
         _("Open the department dashboard"),

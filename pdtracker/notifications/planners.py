@@ -199,6 +199,7 @@ def collect_department_digest(
         soon = today + timedelta(days=LAPSE_WARNINGS[0])
         payload = {
             "department": summary.department.name,
+            "department_en": summary.department.name_en or "",
             "qualified": summary.now.qualified,
             "total": summary.now.total,
             "waiting": waiting.get(department_id, 0),

@@ -30,7 +30,7 @@ from pdtracker.papers.statements import (
     statement_claims,
 )
 from pdtracker.progress.records import active_ruleset_for
-from pdtracker.recognition.models import Recognition
+from pdtracker.recognition.models import STANDING, Recognition
 from pdtracker.tenancy import people_clause
 from pdtracker.timeutil import to_local
 
@@ -153,13 +153,17 @@ def issue_certificate(
     """The certificate paper of a recognition, issued on first request.
 
     Its number is the recognition's certificate number (already unguessable), so
-    the number printed on the certificate is the one the check page takes.
+    the number printed on the certificate is the one the check page takes. A
+    certificate already issued stays downloadable whatever happens to the
+    recognition (its check page tells); a new one needs a standing recognition.
     """
     found = db.session.scalar(
         select(Paper).where(Paper.recognition_id == recognition.id)
     )
     if found is not None:
         return found
+    if recognition.state not in STANDING:
+        raise PaperRefused("not_active")  # no new certificate for a lapsed one
     teacher = recognition.teacher
     claims = {
         "name": teacher.display_name,

@@ -161,9 +161,16 @@ def certificate(recognition_id: int):
     )
     if recognition is None:
         abort(404)
-    paper = svc.issue_certificate(
-        recognition, actor=_actor(), now=utcnow(), base_url=base_url()
-    )
+    try:
+        paper = svc.issue_certificate(
+            recognition, actor=_actor(), now=utcnow(), base_url=base_url()
+        )
+    except svc.PaperRefused:
+        flash(
+            _("This recognition is not in force: no certificate can be issued."),
+            "danger",
+        )
+        return redirect(url_for("papers.index"))
     db.session.commit()
     return pdf_response(paper)
 

@@ -76,13 +76,23 @@ def test_certificate_is_issued_once_and_downloads_the_same_bytes(
 
 def test_expired_and_suspended_states(app, client, auth, people):
     old = make_recognition(app, people["teacher"], valid_from=date(2019, 1, 1))
-    held = make_recognition(app, people["colleague"], state="suspended")
+    held = make_recognition(app, people["colleague"])
     _download(client, auth, old.id)
     _download(client, auth, held.id, who="teacher2")
+    with app.app_context():
+        db.session.get(Recognition, held.id).state = "suspended"
+        db.session.commit()
     assert (
         'data-state="expired"' in client.get(f"/verify/{old.certificate_number}").text
     )
-    assert (
-        'data-state="suspended"'
-        in client.get(f"/verify/{held.certificate_number}").text
-    )
+    held_page = client.get(f"/verify/{held.certificate_number}").text
+    assert 'data-state="suspended"' in held_page
+    # Issued before the suspension: still downloadable, the check page tells.
+    assert _download(client, auth, held.id, who="teacher2").status_code == 200
+
+
+def test_no_new_certificate_for_a_revoked_recognition(app, client, auth, people):
+    rec = make_recognition(app, people["teacher"], state="revoked")
+    response = _download(client, auth, rec.id)
+    assert response.status_code == 302
+    assert client.get(f"/verify/{rec.certificate_number}").status_code == 404

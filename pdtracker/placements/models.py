@@ -122,6 +122,14 @@ class Placement(Model):
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("activities.id", ondelete="SET NULL"), unique=True
     )
+    # The marketplace offer this placement was confirmed from, and the
+    # enterprise mentor who hosts it (their assessment then credits the days).
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement_offers.id", ondelete="SET NULL"), index=True
+    )
+    mentor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # Private to the teacher and the heads: never shown in department feeds.
     notes: Mapped[str | None] = mapped_column(Text)
     # iCalendar SEQUENCE: bumped when dates, status or enterprise change.
@@ -134,6 +142,7 @@ class Placement(Model):
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id])
     enterprise: Mapped[Enterprise] = relationship()
     planned_by: Mapped[User | None] = relationship(foreign_keys=[planned_by_id])
+    mentor: Mapped[User | None] = relationship(foreign_keys=[mentor_id])
     activity: Mapped[Activity | None] = relationship()
 
     @property
@@ -149,3 +158,8 @@ class Placement(Model):
     def can_become(self, status: PlacementStatus) -> bool:
         """Whether moving to ``status`` is a legal transition."""
         return status in TRANSITIONS[PlacementStatus(self.status)]
+
+
+# The marketplace's tables hold foreign keys to and from these; load them with
+# these so the metadata is whole whichever module is imported first.
+from pdtracker.placements import market_models  # noqa: E402,F401

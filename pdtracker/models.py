@@ -14,6 +14,14 @@ from pdtracker.notifications.models import (
 from pdtracker.onboarding.models import ActivationToken, ImportMapping, KindSynonym
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.papers.models import Paper
+from pdtracker.placements.market_models import (
+    AttendanceDay,
+    DepartmentSector,
+    EnterpriseMentor,
+    MentorAssessment,
+    PlacementOffer,
+    PlacementRequest,
+)
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.progress.models import Evaluation, StoredRuleset
 from pdtracker.progress.standings_models import TeacherStanding
@@ -35,10 +43,13 @@ __all__ = [
     "ActivationToken",
     "Activity",
     "ActivityKind",
+    "AttendanceDay",
     "AuditEntry",
     "Decision",
     "Department",
+    "DepartmentSector",
     "Enterprise",
+    "EnterpriseMentor",
     "Evaluation",
     "Event",
     "EvidenceFile",
@@ -50,12 +61,15 @@ __all__ = [
     "Institution",
     "KindSynonym",
     "LoginAttempt",
+    "MentorAssessment",
     "Notification",
     "NotificationPreference",
     "Paper",
     "Objection",
     "PanelVote",
     "Placement",
+    "PlacementOffer",
+    "PlacementRequest",
     "Recognition",
     "RecognitionApplication",
     "RecognitionBasis",

@@ -302,8 +302,12 @@ class UserFilterForm(Form):
 
     def __init__(self, *args: Any, departments: list[Department], **kwargs: Any):
         super().__init__(*args, **kwargs)
+        several = len({d.institution_id for d in departments}) > 1
         self.department.choices = [SelectChoice("", _l("All departments"))] + [
-            SelectChoice(str(d.id), d.name) for d in departments
+            SelectChoice(
+                str(d.id), f"{d.institution.name} · {d.name}" if several else d.name
+            )
+            for d in departments
         ]
 
 

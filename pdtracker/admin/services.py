@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
@@ -113,6 +113,7 @@ def departments_for(actor: User) -> list[Department]:
         db.session.scalars(
             select(Department)
             .join(Institution)
+            .options(contains_eager(Department.institution))
             .where(institution_clause(actor, Department.institution_id))
             .order_by(Institution.name, Department.name)
         )
@@ -134,6 +135,7 @@ def list_users(actor: User, filters: UserFilters, page: int) -> Pagination:
     """One page of the actor's users matching the filters, roles and profile loaded."""
     stmt = _filtered(select(User).where(administered_users(actor)), filters).options(
         joinedload(User.department),
+        joinedload(User.institution),
         selectinload(User.teacher_profile),
     )
     return db.paginate(

@@ -128,7 +128,10 @@ def users():
     )
     page = services.list_users(_actor(), filters, page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/users.html", form=form, page=page, args=args)
+    return render_template(
+        "admin/users.html", form=form, page=page, args=args,
+        show_college=is_deployment_admin(_actor()),
+    )  # fmt: skip
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

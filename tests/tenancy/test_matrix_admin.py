@@ -14,6 +14,7 @@ from sqlalchemy import select
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
+from tests import factories
 from tests.tenancy.conftest import ACTORS, ROLES, SIDES
 
 PASSWORD = "a-long-initial-password"
@@ -265,3 +266,19 @@ def test_a_department_with_people_stays_in_its_college(
         assert (
             db.session.get(Department, w["demo_ai"].id).institution_id == w["demo"].id
         )
+
+
+def test_deployment_admins_user_list_names_colleges_in_bounded_queries(
+    app, client, auth, two_colleges, count_queries
+) -> None:
+    auth.login("admin")
+    with count_queries() as two:
+        page = client.get("/admin/users").get_data(as_text=True)
+    assert "北城职业技术学院" in page
+    factories.make_department(app, "AI", "南城人工智能系", institution="SOUTH")
+    with count_queries() as three:
+        client.get("/admin/users")
+    assert three.count == two.count
+    auth.logout()
+    auth.login("cadmin1")
+    assert "北城职业技术学院" not in client.get("/admin/users").get_data(as_text=True)

@@ -6,6 +6,7 @@ matched; the deployment admin imports into the college they choose.
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from sqlalchemy import select
@@ -173,3 +174,25 @@ def test_who_runs_which_importer(
     response = _upload(client, importer, "企业名称\n甲公司\n".encode())
     assert response.status_code == expected
     assert table_rows() == before
+
+
+def test_the_command_line_imports_into_one_college(app, runner, two_colleges, tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_bytes(RECORDS)
+    result = runner.invoke(
+        args=[
+            "import",
+            "records",
+            str(path),
+            "--college",
+            "NORTH",
+            "--json",
+            "--dry-run",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["created"] == 1
+    assert {e["code"] for e in report["errors"]} == {"teacher_other_college"}
+    unknown = runner.invoke(args=["import", "records", str(path), "--college", "NOPE"])
+    assert unknown.exit_code == 2

@@ -13,7 +13,8 @@ evaluation does not stay in the orchestrator's memory.
   back afterwards so the database stays as generated.
 * ``import``: import a generated 1 MiB .ics file, rolled back afterwards.
 * ``standings``: the stored standings (issue 14): a full run over every teacher,
-  then a run with nothing changed (the incremental night), both committed — they
+  on every core (``flask standings refresh --full --workers N``), then a run with
+  nothing changed (the incremental night), both committed — they
   store what is already stored, so the database stays as generated.
 * ``cold``: the department page of 1,000 teachers as the first request of a new
   process (nothing cached in it), three times, each in a fresh app.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -346,12 +348,18 @@ def cmd_standings(url: str, meta: dict) -> dict:
 
     app = _app(url)
     out: dict[str, Any] = {}
+    workers = os.cpu_count() or 1  # a full run from the command line uses every core
     with app.app_context():
         for name, full in (("full", True), ("incremental", False)):
             started = time.perf_counter()
-            counts = standings.refresh(utcnow(), full=full)
+            counts = standings.refresh(
+                utcnow(), full=full, workers=workers if full else 1
+            )
             db.session.commit()
-            out[name] = counts | {"seconds": time.perf_counter() - started}
+            out[name] = counts | {
+                "seconds": time.perf_counter() - started,
+                "workers": workers if full else 1,
+            }
     out["seconds"] = out["full"]["seconds"] + out["incremental"]["seconds"]
     out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out

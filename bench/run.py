@@ -453,8 +453,9 @@ def _association_timers(run: dict) -> list[list[str]]:
             ("incremental", STANDINGS_QUIET_SECONDS, "a night with no changes"),
         ):
             r = s[name]
+            on = f" on {r['workers']} processes" if r.get("workers", 1) > 1 else ""
             rows.append(
-                [f"standings, {what}: {r['standings_evaluated']:,} of "
+                [f"standings, {what}{on}: {r['standings_evaluated']:,} of "
                  f"{r['standings_teachers']:,} teachers evaluated",
                  f"{r['seconds']:.2f} s",
                  f"≤ {limit} s at {ASSOCIATION_SIZE:,}" if at_scale else "—",

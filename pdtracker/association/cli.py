@@ -18,9 +18,16 @@ standings_cli = AppGroup("standings", help="Stored standings (association dashbo
     is_flag=True,
     help="Evaluate every teacher, not only those whose standing may have changed.",
 )
-def refresh_command(full: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes evaluating at once (one per core suits a full run).",
+)
+def refresh_command(full: bool, workers: int) -> None:
     """Bring the stored standings up to date now (the scheduler does it every 15 min)."""
-    counts = standings.refresh(utcnow(), full=full)
+    counts = standings.refresh(utcnow(), full=full, workers=workers)
     db.session.commit()
     # An operator's console line, like the scheduler's (not translated).
     click.echo(

@@ -27,11 +27,13 @@ longer active teachers lose their row.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import String, Table, and_, cast, delete, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
@@ -228,13 +230,20 @@ def _is_stale(
 
 
 def refresh(
-    now: datetime | None = None, *, full: bool = False, batch: int = BATCH
+    now: datetime | None = None,
+    *,
+    full: bool = False,
+    batch: int = BATCH,
+    workers: int = 1,
 ) -> dict[str, int]:
     """Bring every stored standing up to date on ``now``'s local date.
 
     Incremental unless ``full``: only the teachers whose row may be wrong are
     evaluated (see the module docstring). Idempotent. Returns the counts for the
-    scheduler's record; the caller commits.
+    scheduler's record; the caller commits. With ``workers`` > 1 (a full run from
+    the command line) the teachers are evaluated by that many forked processes,
+    each committing its own batches: the engine is CPU-bound, so a full run uses
+    every core.
     """
     now = now or utcnow()
     today = to_local(now, app_zone()).date()
@@ -246,8 +255,11 @@ def refresh(
         for row, t in zip(rows, teachers, strict=True)
         if full or _is_stale(row, t, rulesets[t.institution_id], today, now)
     ]
-    for start in range(0, len(due), batch):
-        _store(due[start : start + batch], rulesets, today, now)
+    if workers > 1 and len(due) > batch:
+        _store_in_processes(due, rulesets, today, now, batch, workers)
+    else:
+        for start in range(0, len(due), batch):
+            _store(due[start : start + batch], rulesets, today, now)
     active_ids = (
         select(UserRole.user_id)
         .join(User, User.id == UserRole.user_id)
@@ -262,6 +274,51 @@ def refresh(
         "standings_evaluated": len(due),
         "standings_removed": int(getattr(removed, "rowcount", 0) or 0),
     }
+
+
+def _store_in_processes(
+    due: list[_Teacher],
+    rulesets: dict[int | None, ActiveRuleset],
+    today: date,
+    now: datetime,
+    batch: int,
+    workers: int,
+) -> None:
+    """Evaluate ``due`` in ``workers`` forked processes, each committing its batches."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.session.commit()  # no transaction or connection of ours crosses the fork
+    db.engine.dispose()
+    fork = multiprocessing.get_context("fork")
+    processes = [
+        fork.Process(
+            target=_work, args=(app, due[i::workers], rulesets, today, now, batch)
+        )
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"standings: a worker process failed ({failed})")
+
+
+def _work(
+    app: Flask,
+    teachers: list[_Teacher],
+    rulesets: dict[int | None, ActiveRuleset],
+    today: date,
+    now: datetime,
+    batch: int,
+) -> None:
+    """One worker process: its own connections, its share of the teachers."""
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections stay its own
+        for start in range(0, len(teachers), batch):
+            _store(teachers[start : start + batch], rulesets, today, now)
+            db.session.commit()
+        db.session.remove()
 
 
 def _store(

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from pdtracker.activities.models import Activity
 from pdtracker.auth.models import Role, User
@@ -292,3 +292,23 @@ def test_the_command_refreshes_now_and_a_full_run_evaluates_everyone(app, runner
     assert f"{len(ids)} of {len(ids)}" in full.output
     with app.app_context():
         assert set(stored()) == set(ids)
+
+
+def test_a_full_run_on_two_processes_stores_what_one_process_stores(app):
+    ids = _teachers(app)
+    with app.app_context():
+        db.session.add_all(qualifying(ids[0], START - timedelta(days=400)))
+        db.session.add_all(qualifying(ids[2], START - timedelta(days=100), "planned"))
+        db.session.commit()
+        standings.refresh(night(START), full=True)
+        db.session.commit()
+        one = stored()
+        db.session.execute(delete(TeacherStanding))
+        db.session.commit()
+        counts = standings.refresh(night(START), full=True, batch=1, workers=2)
+        db.session.commit()
+        assert counts["standings_evaluated"] == len(ids)
+        assert stored() == one == fresh(night(START))
+        assert one[ids[0]][2]
+        assert not one[ids[2]][2]
+        assert one[ids[2]][3]

@@ -7,6 +7,8 @@ entries) are exactly what the app would have produced. The scheduler finds work 
 once: an event tomorrow with teacher1 registered (its reminder is due at 09:00
 today), a full event whose registration closes at the end of tomorrow with teacher1
 on its waitlist, and an approved placement of the AI department starting in 4 days.
+The weekly series (10 sessions, one skipped) has teacher1 in its sessions still to
+come, one of which was moved.
 
 Attendance and the completed placement credit only teachers whose level they cannot
 change (see the cast in demo.py): teacher1, the "short", "hours_short" and
@@ -35,6 +37,8 @@ from pdtracker.events.services import (
     create_event,
     publish_event,
 )
+from pdtracker.events.session_changes import move_session
+from pdtracker.events.sessions import list_sessions
 from pdtracker.extensions import db
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.placements.services import (
@@ -47,7 +51,7 @@ from pdtracker.placements.services import (
 from pdtracker.timeutil import SHANGHAI
 
 CITY = "深圳"
-WEEKLY_SESSIONS = 16
+WEEKLY_SESSIONS = 10
 WEDNESDAY = 2
 
 
@@ -308,7 +312,29 @@ def _seed_event(
             mark_attended(registration, staff, now)
     if spec.status == "cancelled":
         cancel_event(event, staff, _local(today, -3, "10:00"))
+    if spec.weekly:
+        _series_changes(event, today, users["teacher1"], staff)
     return event
+
+
+def _series_changes(event: Event, today: date, teacher: User, staff: User) -> None:
+    """teacher1 joins the series' sessions still to come; the second of them moves.
+
+    It moves a day later and to a classroom, two days ago, so teacher1's calendar
+    shows that session's own RECURRENCE-ID override and the notification waits.
+    """
+    register(teacher, event, _local(today, -3, "08:30"))
+    upcoming = [
+        s for s in list_sessions(event) if s.starts_at > _local(today, -2, "10:00")
+    ]
+    if len(upcoming) < 2:
+        return
+    session = upcoming[1]
+    move_session(
+        event, session.key, session.starts_at + timedelta(days=1),
+        session.ends_at + timedelta(days=1),
+        "示范职业技术学院 实训楼 502 室", staff, _local(today, -2, "10:00"),
+    )  # fmt: skip
 
 
 def report_pdf() -> bytes:

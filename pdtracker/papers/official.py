@@ -73,7 +73,7 @@ def college_teachers(where: ColumnElement[bool]) -> list[User]:
     if teachers:  # departments in one more query, not one per teacher
         db.session.scalars(
             select(User).where(User.id.in_([t.id for t in teachers]))
-            .options(selectinload(User.department))
+            .options(selectinload(User.department), selectinload(User.institution))
         ).all()  # fmt: skip
     return teachers
 
@@ -82,17 +82,27 @@ def _staff_number(teacher: User) -> str:
     return teacher.teacher_profile.staff_number if teacher.teacher_profile else ""
 
 
-def _department(teacher: User) -> str:
-    return teacher.department.name if teacher.department else ""
+def _department(teacher: User, several: bool = False) -> str:
+    """The department's name; with the college's in front when several colleges appear."""
+    name = teacher.department.name if teacher.department else ""
+    if several and teacher.institution is not None:
+        return f"{teacher.institution.name} {name}".strip()
+    return name
+
+
+def _several(teachers: Sequence[User]) -> bool:
+    return len({t.institution_id for t in teachers}) > 1
 
 
 def staff_rows(teachers: Sequence[User], on: date) -> list[list[object]]:
     """教职工基本数据: 工号, 姓名, 院系, SFSSXJS (1/0)."""
     held = recognised_on((t.id for t in teachers), on)
+    several = _several(teachers)
     return [
-        [_staff_number(t), t.display_name, _department(t), 1 if t.id in held else 0]
+        [_staff_number(t), t.display_name, _department(t, several),
+         1 if t.id in held else 0]
         for t in teachers
-    ]
+    ]  # fmt: skip
 
 
 STAFF_HEADERS = ["工号", "姓名", "院系", "SFSSXJS"]
@@ -122,8 +132,9 @@ def ratio_rows(teachers: Sequence[User], on: date, college: str) -> list[RatioRo
     """Per department, then the college's total."""
     held = recognised_on((t.id for t in teachers), on)
     groups: dict[str, list[User]] = {}
+    several = _several(teachers)
     for t in teachers:
-        groups.setdefault(_department(t), []).append(t)
+        groups.setdefault(_department(t, several), []).append(t)
 
     def row(name: str, people: Sequence[User]) -> RatioRow:
         pros = [t for t in people if _professional(t)]
@@ -173,6 +184,7 @@ def training_rows(teachers: Sequence[User], year: int) -> list[list[object]]:
     active = active_rulesets_for(t.institution_id for t in teachers)
     rules = {iid: credit_rules(a.ruleset) for iid, a in active.items()}
     by_teacher = {t.id: t for t in teachers}
+    several = _several(teachers)
     sums: dict[int, dict[str, Decimal]] = {t.id: {} for t in teachers}
     for a in activities:
         key = a.organizer_level or UNSPECIFIED
@@ -182,6 +194,6 @@ def training_rows(teachers: Sequence[User], year: int) -> list[list[object]]:
     for t in teachers:
         per = sums[t.id]
         cells = [float(per.get(k, 0)) for k in (*LEVEL_HEADERS, UNSPECIFIED)]
-        out.append([_staff_number(t), t.display_name, _department(t), *cells,
+        out.append([_staff_number(t), t.display_name, _department(t, several), *cells,
                     float(sum(per.values(), Decimal(0)))])  # fmt: skip
     return out

@@ -137,3 +137,13 @@ def test_exports(client, auth, two_colleges, papers, role):
 def test_check_page_is_public(client, papers, side):
     for kind in ("certificate", "statement"):
         assert client.get(f"/verify/{papers[side][kind]}").status_code == 200
+
+
+def test_deployment_admin_ratio_keeps_colleges_apart(
+    client, auth, two_colleges, papers
+):
+    auth.login("admin")
+    text = client.get("/papers/exports/ratio.csv").data.decode("utf-8-sig")
+    # Both colleges have an "AI" department; each is its own row, named with its college.
+    assert "示范职业技术学院 人工智能技术应用系" in text
+    assert "北城职业技术学院 北城人工智能系" in text

@@ -29,6 +29,7 @@ from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
 from pdtracker.notifications import outcomes
+from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import (
     Enterprise,
     Placement,
@@ -442,6 +443,7 @@ def complete_placement(
     """
     lock_or_404(placement)
     _check_move(placement, PlacementStatus.COMPLETED)
+    confirmed = _mentor_confirmed_days(placement)
     if report is None and not placement.report_stored_name:
         raise PlacementError("report_required")
     written = None
@@ -452,7 +454,9 @@ def complete_placement(
             placement.report_stored_name = written.stored_name
             placement.report_original_name = written.original_name
             placement.report_content_type = written.content_type
-        activity = placement.activity or _credit(placement, actor=actor, now=now)
+        activity = placement.activity or _credit(
+            placement, actor=actor, now=now, days=confirmed
+        )
         _move(
             placement,
             PlacementStatus.COMPLETED,
@@ -469,8 +473,32 @@ def complete_placement(
     return activity
 
 
-def _credit(placement: Placement, *, actor: User, now: datetime) -> Activity:
-    """The verified enterprise-placement activity over the placement's span."""
+def _mentor_confirmed_days(placement: Placement) -> int | None:
+    """The days the mentor confirmed; None without a mentor.
+
+    A placement hosted by an enterprise mentor completes only with the mentor's
+    assessment (企业实践考核表): refused with ``assessment_required`` before it.
+    """
+    if placement.mentor_id is None:
+        return None
+    days = db.session.scalar(
+        select(MentorAssessment.confirmed_days).where(
+            MentorAssessment.placement_id == placement.id
+        )
+    )
+    if days is None:
+        raise PlacementError("assessment_required")
+    return days
+
+
+def _credit(
+    placement: Placement, *, actor: User, now: datetime, days: int | None = None
+) -> Activity:
+    """The verified enterprise-placement activity over the placement's span.
+
+    With ``days`` (the mentor's confirmed days) it covers that many calendar days
+    from the start, so the engine's distinct days credit exactly those.
+    """
     enterprise = placement.enterprise or db.session.get_one(
         Enterprise, placement.enterprise_id
     )
@@ -483,8 +511,12 @@ def _credit(placement: Placement, *, actor: User, now: datetime) -> Activity:
         enterprise_id=enterprise.id,
         location=enterprise.city,
         starts_on=placement.starts_on,
-        ends_on=placement.ends_on,
-        days=placement.span_days,
+        ends_on=(
+            placement.ends_on
+            if days is None
+            else placement.starts_on + timedelta(days=days - 1)
+        ),
+        days=placement.span_days if days is None else days,
         status=ActivityStatus.VERIFIED.value,
         verified_by_id=actor.id,
         verified_at=now,

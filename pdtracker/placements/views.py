@@ -31,6 +31,13 @@ from pdtracker.placements.forms import (
     EnterpriseForm,
     PlacementForm,
 )
+from pdtracker.placements.market import sees_offers
+from pdtracker.placements.mentors import (
+    assessment_of,
+    attendance_days,
+    mentors_placement,
+    placement_clause,
+)
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.services import (
     ENTERPRISE_FIELDS,
@@ -82,6 +89,9 @@ ERRORS = {
     "report_too_large": _l("The report file is too large."),
     "report_bad_type": _l("The report must be a PDF, JPEG or PNG file."),
     "reason_required": _l("Give a reason for cancelling."),
+    "assessment_required": _l(
+        "The enterprise mentor's assessment is needed before completion."
+    ),
 }
 
 
@@ -133,15 +143,14 @@ def _is_head_of(teacher: User) -> bool:
 
 
 def _load(placement_id: int) -> Placement:
-    """The placement if the current user may see it, else 404."""
+    """The placement if the current user may see it (tenancy scope), else 404."""
     placement = db.session.scalar(
         select(Placement)
         .options(joinedload(Placement.teacher), joinedload(Placement.enterprise))
-        .where(Placement.id == placement_id)
+        .join(User, User.id == Placement.teacher_id)
+        .where(Placement.id == placement_id, placement_clause(current_user))
     )
-    if placement is None or not (
-        placement.teacher_id == current_user.id or _is_head_of(placement.teacher)
-    ):
+    if placement is None:
         abort(404)
     return placement
 
@@ -185,22 +194,24 @@ def _warnings(form: PlacementForm, exclude_id: int | None = None) -> list[str]:
 
 
 @bp.route("/")
-@role_required(Role.TEACHER, Role.HEAD)
+@role_required(Role.TEACHER, Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN, Role.ADMIN)
 def index():
-    """A head's department placements (status filter); a teacher's own ones."""
+    """Placements in the user's scope (status filter): a head's department's, a
+    college admin's college's, a mentor's enterprise's, a teacher's own ones."""
     status = request.args.get("status", "")
-    query = select(Placement).options(
-        joinedload(Placement.teacher), joinedload(Placement.enterprise)
+    query = (
+        select(Placement)
+        .options(joinedload(Placement.teacher), joinedload(Placement.enterprise))
+        .join(User, User.id == Placement.teacher_id)
+        .where(placement_clause(current_user))
     )
-    is_head = current_user.has_role(Role.HEAD)
-    if is_head:
-        # A head without a department sees nothing rather than the unassigned.
-        query = query.join(Placement.teacher).where(
-            User.department_id == current_user.department_id,
-            User.department_id.is_not(None),
+    # Everyone but a plain teacher sees other people's placements: name them.
+    is_head = not (
+        current_user.has_role(Role.TEACHER)
+        and not current_user.has_role(
+            Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN, Role.ADMIN
         )
-    else:
-        query = query.where(Placement.teacher_id == current_user.id)
+    )
     if status in STATUS_LABELS:
         query = query.where(Placement.status == status)
     page = paginate(
@@ -212,6 +223,8 @@ def index():
         status=status,
         statuses=list(PlacementStatus),
         is_head=is_head,
+        can_plan=current_user.has_role(Role.HEAD),
+        offers_visible=sees_offers(current_user),
     )
 
 
@@ -254,10 +267,17 @@ def _render_form(form: PlacementForm, warnings: list[str], placement):
 def detail(placement_id: int):
     """One placement; heads get the actions."""
     placement = _load(placement_id)
+    is_mentor = mentors_placement(current_user, placement)
     return render_template(
         "placements/detail.html",
         placement=placement,
         is_head=_is_head_of(placement.teacher),
+        is_mentor=is_mentor,
+        # Private notes: the teacher and the department's heads only.
+        show_notes=placement.teacher_id == current_user.id
+        or _is_head_of(placement.teacher),
+        assessment=assessment_of(placement.id),
+        attendance=attendance_days(placement.id),
         complete_form=CompleteForm(),
         cancel_form=CancelForm(),
     )
@@ -422,3 +442,7 @@ def enterprise_edit(enterprise_id: int):
     return render_template(
         "placements/enterprise_form.html", form=form, enterprise=enterprise
     )
+
+
+# The marketplace's and the mentors' pages register on this blueprint.
+import pdtracker.placements.market_views  # noqa: E402,F401

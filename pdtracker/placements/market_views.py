@@ -1,0 +1,551 @@
+"""Marketplace and mentor pages, on the placements blueprint.
+
+Offers: listed for brokers (staff, the deployment admin) and for heads and
+teachers of member colleges; published by brokers. Requests: a head's for their
+department's teachers, a teacher's ask; brokers and the offer's enterprise
+mentors decide. Mentors: their enterprise's placements only (everything else is
+404), attendance and the 企业实践考核表.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from pdtracker.auth.models import Role, User
+from pdtracker.auth.session import role_required
+from pdtracker.extensions import db
+from pdtracker.main.paging import page_number
+from pdtracker.org.queries import department_teachers
+from pdtracker.placements.market import (
+    OFFER_FIELDS,
+    MarketError,
+    OfferFilter,
+    ask_head,
+    confirm_request,
+    decline_request,
+    filter_choices,
+    held_on,
+    is_broker,
+    may_decide,
+    offers_query,
+    publish_offer,
+    request_clause,
+    request_seat,
+    sees_offers,
+    withdraw_offer,
+    withdraw_request,
+)
+from pdtracker.placements.market_forms import (
+    AssessmentForm,
+    AttendanceForm,
+    DeclineForm,
+    InviteMentorForm,
+    OfferForm,
+)
+from pdtracker.placements.market_models import (
+    EnterpriseMentor,
+    PlacementOffer,
+    PlacementRequest,
+    RequestStatus,
+)
+from pdtracker.placements.matching import (
+    conflicts_by_teacher,
+    offers_for_teacher,
+    practice_needed,
+    teachers_for_offer,
+)
+from pdtracker.placements.mentors import (
+    MentorError,
+    assessment_of,
+    attendance_days,
+    enterprise_mentors,
+    invite_mentor,
+    mentors_placement,
+    record_attendance,
+    submit_assessment,
+)
+from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.placements.views import _load, bp, conflict_message
+from pdtracker.timeutil import local_today, utcnow
+
+PER_PAGE = 50
+MARKET_ERRORS = {
+    "not_allowed": _l("You cannot do this."),
+    "offer_closed": _l("This offer no longer takes requests."),
+    "already_requested": _l("A seat has already been requested for this teacher."),
+    "full": _l("Every seat of this offer is taken."),
+    "not_pending": _l("This request has already been decided."),
+    "not_requested": _l("Only a request the head has made can be confirmed."),
+    "already_confirmed": _l("This request has already been confirmed."),
+    "reason_required": _l("Give a reason for declining."),
+    "mentor_elsewhere": _l("The mentor must belong to the offer's enterprise."),
+    "no_enterprise": _l("Choose an enterprise."),
+    "not_running": _l("The placement is not under way."),
+    "outside_span": _l("Attendance days must fall within the placement's dates."),
+    "bad_score": _l("Scores are 优, 良, 中 or 差, or points from 0 to 100."),
+    "bad_days": _l("The confirmed days must fit within the placement's dates."),
+    "username_taken": _l("This username or e-mail is already in use."),
+}
+REQUEST_LABELS: dict[str, LazyString] = {
+    RequestStatus.ASKED: _l("Asked by the teacher"),
+    RequestStatus.REQUESTED: _l("Requested"),
+    RequestStatus.CONFIRMED: _l("Confirmed"),
+    RequestStatus.DECLINED: _l("Declined"),
+    RequestStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+@bp.app_template_global()
+def request_status_label(status: str) -> str:
+    """The translated label of a seat request's status."""
+    return str(REQUEST_LABELS.get(status, status))
+
+
+def _error(exc: MarketError | MentorError) -> None:
+    db.session.rollback()
+    flash(str(MARKET_ERRORS.get(exc.code, exc.code)), "danger")
+
+
+def _offer_or_404(offer_id: int) -> PlacementOffer:
+    """An offer, for those who see the marketplace (a mentor: their enterprise's)."""
+    offer = db.session.scalar(
+        select(PlacementOffer)
+        .options(joinedload(PlacementOffer.enterprise))
+        .where(PlacementOffer.id == offer_id)
+    )
+    if offer is None:
+        abort(404)
+    if not (sees_offers(current_user) or may_decide(current_user, offer)):
+        abort(404)
+    return offer
+
+
+def _request_or_404(request_id: int) -> PlacementRequest:
+    found = db.session.scalar(
+        select(PlacementRequest)
+        .join(User, User.id == PlacementRequest.teacher_id)
+        .join(PlacementOffer, PlacementOffer.id == PlacementRequest.offer_id)
+        .where(PlacementRequest.id == request_id, request_clause(current_user))
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@dataclass
+class RowsPage:
+    """One page of a multi-column query (the shape the templates' pagers read)."""
+
+    items: list
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _rows_page(query, per_page: int = PER_PAGE) -> RowsPage:
+    """Two queries: the count, then the page's rows."""
+    total = (
+        db.session.scalar(
+            query.with_only_columns(func.count()).order_by(None).options()
+        )
+        or 0
+    )
+    number = page_number()
+    rows = db.session.execute(
+        query.limit(per_page).offset((number - 1) * per_page)
+    ).all()
+    return RowsPage([tuple(r) for r in rows], number, max(1, -(-total // per_page)))
+
+
+def _month(value: str) -> date | None:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else None
+    except ValueError:
+        return None
+
+
+# --- offers ------------------------------------------------------------------------
+
+
+@bp.route("/offers")
+@role_required(Role.STAFF, Role.ADMIN, Role.HEAD, Role.TEACHER)
+def offers():
+    """Open offers, filtered by sector, city and month; a teacher's suggestions."""
+    if not sees_offers(current_user):
+        abort(404)
+    args = request.args
+    filters = OfferFilter(
+        sector=args.get("sector") or None,
+        city=args.get("city") or None,
+        month=_month(args.get("month", "")),
+    )
+    today = local_today()
+    page = _rows_page(offers_query(filters, today))
+    sectors, cities = filter_choices()
+    suggestions = (
+        offers_for_teacher(current_user, today)[:5]
+        if current_user.has_role(Role.TEACHER) and not is_broker(current_user)
+        else []
+    )
+    return render_template(
+        "placements/offers.html",
+        page=page,
+        filters=filters,
+        sectors=sectors,
+        cities=cities,
+        suggestions=suggestions,
+        is_broker=is_broker(current_user),
+    )
+
+
+def _offer_form(**kwargs) -> OfferForm:
+    enterprises = list(db.session.scalars(select(Enterprise).order_by(Enterprise.name)))
+    mentors = db.session.execute(
+        select(User, Enterprise.name)
+        .join(EnterpriseMentor, EnterpriseMentor.user_id == User.id)
+        .join(Enterprise, Enterprise.id == EnterpriseMentor.enterprise_id)
+        .order_by(Enterprise.name, User.display_name)
+    ).all()
+    return OfferForm(
+        enterprises=enterprises, mentors=[(m, e) for m, e in mentors], **kwargs
+    )
+
+
+@bp.route("/offers/new", methods=["GET", "POST"])
+@role_required(Role.STAFF, Role.ADMIN)
+def offer_create():
+    """Publish an enterprise's offer."""
+    form = _offer_form()
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in OFFER_FIELDS}
+        values["mentor_id"] = values["mentor_id"] or None
+        if not values["city"]:
+            values.pop("city")
+        try:
+            offer = publish_offer(actor=current_user, now=utcnow(), **values)
+        except MarketError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("The offer has been published."), "success")
+            return redirect(url_for("placements.offer_detail", offer_id=offer.id))
+    return render_template("placements/offer_form.html", form=form)
+
+
+@bp.route("/offers/<int:offer_id>")
+@role_required(Role.STAFF, Role.ADMIN, Role.HEAD, Role.TEACHER, Role.MENTOR)
+def offer_detail(offer_id: int):
+    """One offer: a head's teachers with the days still needed and conflicts;
+    the requests for those who decide."""
+    offer = _offer_or_404(offer_id)
+    today = local_today()
+    rows = []
+    if current_user.has_role(Role.HEAD) and current_user.department_id:
+        teachers = department_teachers(current_user.department_id)
+        needed = practice_needed(((t.id, t.institution_id) for t in teachers), today)
+        conflicts = conflicts_by_teacher(
+            [t.id for t in teachers], offer.starts_on, offer.ends_on
+        )
+        rows = [
+            (
+                t,
+                needed.get(t.id),
+                [conflict_message(c) for c in conflicts.get(t.id, [])],
+            )
+            for t in teachers
+        ]
+        rows.sort(key=lambda r: (-(r[1] or 0), r[0].display_name))
+    requests = list(
+        db.session.execute(
+            select(PlacementRequest, User)
+            .join(User, User.id == PlacementRequest.teacher_id)
+            .join(PlacementOffer, PlacementOffer.id == PlacementRequest.offer_id)
+            .where(PlacementRequest.offer_id == offer.id, request_clause(current_user))
+            .order_by(PlacementRequest.created_at, PlacementRequest.id)
+        )
+    )
+    mine = next((r for r, t in requests if r.teacher_id == current_user.id), None)
+    return render_template(
+        "placements/offer_detail.html",
+        offer=offer,
+        held=held_on(offer.id),
+        rows=rows,
+        requests=requests,
+        mine=mine,
+        decides=may_decide(current_user, offer),
+        is_broker=is_broker(current_user),
+        decline_form=DeclineForm(),
+    )
+
+
+@bp.route("/offers/<int:offer_id>/withdraw", methods=["POST"])
+@role_required(Role.STAFF, Role.ADMIN)
+def offer_withdraw(offer_id: int):
+    """Close an offer to new requests."""
+    offer = _offer_or_404(offer_id)
+    withdraw_offer(offer, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("The offer no longer takes requests."), "success")
+    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+
+
+@bp.route("/offers/<int:offer_id>/matches")
+@role_required(Role.STAFF, Role.ADMIN)
+def offer_matches(offer_id: int):
+    """Member-college teachers whose gap and sector fit and whose dates are free."""
+    offer = _offer_or_404(offer_id)
+    return render_template(
+        "placements/offer_matches.html",
+        offer=offer,
+        candidates=teachers_for_offer(offer, local_today()),
+    )
+
+
+@bp.route("/offers/<int:offer_id>/request", methods=["POST"])
+@role_required(Role.HEAD)
+def offer_request(offer_id: int):
+    """A head requests a seat for a teacher of their department."""
+    offer = _offer_or_404(offer_id)
+    teacher = db.session.get(User, request.form.get("teacher_id", type=int) or 0)
+    if teacher is None or teacher.department_id != current_user.department_id:
+        abort(404)  # another department's (or college's) teacher: not found
+    try:
+        request_seat(offer, teacher, actor=current_user, now=utcnow())
+    except MarketError as exc:
+        _error(exc)
+    else:
+        db.session.commit()
+        flash(_("A seat has been requested."), "success")
+    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+
+
+@bp.route("/offers/<int:offer_id>/ask", methods=["POST"])
+@role_required(Role.TEACHER)
+def offer_ask(offer_id: int):
+    """A teacher asks their head to request a seat."""
+    offer = _offer_or_404(offer_id)
+    try:
+        ask_head(offer, actor=current_user, now=utcnow())
+    except MarketError as exc:
+        _error(exc)
+    else:
+        db.session.commit()
+        flash(_("Your head has been asked to request a seat."), "success")
+    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+
+
+# --- requests ----------------------------------------------------------------------
+
+
+@bp.route("/requests")
+@role_required(Role.STAFF, Role.ADMIN, Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN)
+def requests_list():
+    """Seat requests in the user's scope, pending first."""
+    query = (
+        select(PlacementRequest, User, PlacementOffer)
+        .join(User, User.id == PlacementRequest.teacher_id)
+        .join(PlacementOffer, PlacementOffer.id == PlacementRequest.offer_id)
+        .options(joinedload(PlacementOffer.enterprise))
+        .where(request_clause(current_user))
+        .order_by(PlacementRequest.updated_at.desc(), PlacementRequest.id.desc())
+    )
+    status = request.args.get("status", "")
+    if status in REQUEST_LABELS:
+        query = query.where(PlacementRequest.status == status)
+    return render_template(
+        "placements/requests.html",
+        page=_rows_page(query),
+        status=status,
+        statuses=list(RequestStatus),
+    )
+
+
+def _decide(request_id: int, action, message: str, **kwargs):
+    found = _request_or_404(request_id)
+    offer_id = found.offer_id
+    try:
+        action(found, actor=current_user, now=utcnow(), **kwargs)
+    except MarketError as exc:
+        _error(exc)
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+
+
+@bp.route("/requests/<int:request_id>/confirm", methods=["POST"])
+@role_required(Role.STAFF, Role.ADMIN, Role.MENTOR)
+def request_confirm(request_id: int):
+    """Confirm a request: an approved placement in the teacher's department."""
+    return _decide(request_id, confirm_request, _("The request is confirmed."))
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@role_required(Role.STAFF, Role.ADMIN, Role.MENTOR)
+def request_decline(request_id: int):
+    """Decline a request, with a reason."""
+    form = DeclineForm()
+    return _decide(
+        request_id,
+        decline_request,
+        _("The request is declined."),
+        reason=form.reason.data or "",
+    )
+
+
+@bp.route("/requests/<int:request_id>/withdraw", methods=["POST"])
+@role_required(Role.HEAD, Role.TEACHER)
+def request_withdraw(request_id: int):
+    """The head, or the asking teacher, withdraws a pending request."""
+    found = _request_or_404(request_id)
+    if not (found.teacher_id == current_user.id or current_user.has_role(Role.HEAD)):
+        abort(404)
+    return _decide(request_id, withdraw_request, _("The request is withdrawn."))
+
+
+# --- mentors -----------------------------------------------------------------------
+
+
+def _mentored(placement_id: int) -> Placement:
+    placement = _load(placement_id)
+    if not mentors_placement(current_user, placement):
+        abort(404)
+    return placement
+
+
+@bp.route("/<int:placement_id>/attendance", methods=["POST"])
+@role_required(Role.MENTOR)
+def attendance(placement_id: int):
+    """The mentor records the weekdays on site from one date to another."""
+    placement = _mentored(placement_id)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        flash(_("Give the first and last day on site."), "danger")
+        return redirect(url_for("placements.detail", placement_id=placement_id))
+    first, last = form.first_day.data, form.last_day.data
+    days = [
+        first + timedelta(days=i)
+        for i in range((last - first).days + 1)
+        if (first + timedelta(days=i)).weekday() < 5
+    ]
+    try:
+        added = record_attendance(placement, days, actor=current_user, now=utcnow())
+    except MentorError as exc:
+        _error(exc)
+    else:
+        db.session.commit()
+        flash(_("%(n)d days on site recorded.", n=added), "success")
+    return redirect(url_for("placements.detail", placement_id=placement_id))
+
+
+@bp.route("/<int:placement_id>/assessment", methods=["GET", "POST"])
+@role_required(Role.MENTOR)
+def assessment(placement_id: int):
+    """The mentor fills the 企业实践考核表."""
+    placement = _mentored(placement_id)
+    existing = assessment_of(placement.id)
+    form = AssessmentForm()
+    if request.method == "GET":
+        if existing is not None:
+            for name in (
+                "attendance_score",
+                "task_score",
+                "skill_score",
+                "attitude_score",
+            ):
+                getattr(form, name).data = existing.shown(getattr(existing, name))
+            form.confirmed_days.data = existing.confirmed_days
+            form.comments.data = existing.comments
+        else:
+            form.confirmed_days.data = len(attendance_days(placement.id)) or None
+    if form.validate_on_submit():
+        scored = form.scored()
+        if scored is None:
+            flash(str(MARKET_ERRORS["bad_score"]), "danger")
+        else:
+            try:
+                submit_assessment(
+                    placement, actor=current_user, now=utcnow(), scale=scored[0],
+                    scores=scored[1], confirmed_days=form.confirmed_days.data,
+                    comments=form.comments.data,
+                )  # fmt: skip
+            except MentorError as exc:
+                _error(exc)
+            else:
+                db.session.commit()
+                flash(_("The assessment has been saved."), "success")
+                return redirect(url_for("placements.detail", placement_id=placement_id))
+    return render_template(
+        "placements/assessment_form.html", form=form, placement=placement
+    )
+
+
+@bp.route("/<int:placement_id>/assessment/print")
+@role_required(Role.MENTOR, Role.HEAD, Role.TEACHER, Role.COLLEGE_ADMIN, Role.ADMIN)
+def assessment_print(placement_id: int):
+    """The 企业实践考核表, printable (print stylesheet); for the teacher's portfolio."""
+    placement = _load(placement_id)
+    found = assessment_of(placement.id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "placements/assessment_print.html",
+        placement=placement,
+        assessment=found,
+        attendance=attendance_days(placement.id),
+    )
+
+
+@bp.route("/enterprises/<int:enterprise_id>/mentors", methods=["GET", "POST"])
+@role_required(Role.STAFF, Role.ADMIN)
+def enterprise_mentors_page(enterprise_id: int):
+    """An enterprise's mentors; invite one with an activation link."""
+    enterprise = db.get_or_404(Enterprise, enterprise_id)
+    form = InviteMentorForm()
+    link = None
+    if form.validate_on_submit():
+        from pdtracker.onboarding.views import activation_link
+
+        try:
+            _user, token = invite_mentor(
+                enterprise, actor=current_user, username=form.username.data,
+                display_name=form.display_name.data, email=form.email.data,
+                now=utcnow(), link=activation_link,
+            )  # fmt: skip
+        except MentorError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            link = activation_link(token)
+            flash(_("The mentor has been invited."), "success")
+    return render_template(
+        "placements/enterprise_mentors.html",
+        enterprise=enterprise,
+        mentors=enterprise_mentors(enterprise.id),
+        form=form,
+        link=link,
+    )

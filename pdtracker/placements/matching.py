@@ -1,0 +1,406 @@
+"""Matching both ways: teachers for an offer, offers for a teacher.
+
+A teacher *fits* an offer when they teach at a member college (a teacher with a
+college), still need enterprise-practice days under their college's ruleset
+(:func:`pdtracker.progress.records.active_rulesets_for`, the engine's
+``enterprise_practice`` requirement, as the timeline counts it), their
+department serves the offer's sector (a department naming no sector serves
+every one) and the offer's dates are free: no open placement, no seat held on
+another offer, no event registration overlaps them.
+
+The pages issue a bounded number of queries: candidates are preselected in SQL
+(at most :data:`POOL`, fewest practice days first) before the engine runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+
+from pdtracker.activities.models import Activity, ActivityStatus
+from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
+from pdtracker.extensions import db
+from pdtracker.org.models import Department, Institution
+from pdtracker.placements.market import seats_held
+from pdtracker.placements.market_models import (
+    SEAT_HOLDING,
+    DepartmentSector,
+    OfferStatus,
+    PlacementOffer,
+    PlacementRequest,
+)
+from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
+from pdtracker.placements.services import Conflict, _occurrence_within
+from pdtracker.placements.timeline import REQUIREMENT, practice_ruleset
+from pdtracker.progress.engine import ActivityFact, evaluate
+from pdtracker.progress.records import active_rulesets_for
+from pdtracker.timeutil import app_zone, to_local
+
+# Teachers preselected for one offer, and shown at most.
+POOL = 300
+SHOWN = 50
+# Open offers a teacher's suggestions are chosen from.
+OFFER_POOL = 100
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What staff see of a matched teacher: no evidence, no notes."""
+
+    teacher_id: int
+    name: str
+    department: str
+    college: str
+    needed: int | float
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An offer for a teacher, and the practice days still needed after it."""
+
+    offer: PlacementOffer
+    seats_left: int
+    credit: int | float
+    needed_after: int | float
+
+
+def _sector_fits(sector: str) -> ColumnElement[bool]:
+    """Clause on ``User``: the teacher's department serves ``sector`` (or names none)."""
+    declared = select(DepartmentSector.department_id).where(
+        DepartmentSector.department_id == User.department_id
+    )
+    return or_(
+        not_(exists(declared)),
+        exists(declared.where(DepartmentSector.sector == sector)),
+    )
+
+
+def _span_utc(starts_on: date, ends_on: date) -> tuple[datetime, datetime]:
+    zone = app_zone()
+    start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
+    end = datetime.combine(ends_on + timedelta(days=1), time(), zone)
+    return start, end.astimezone(UTC)
+
+
+def busy_teachers(
+    teacher_ids: Sequence[int], starts_on: date, ends_on: date
+) -> set[int]:
+    """Of these teachers, those whose dates are taken in the span (three queries)."""
+    return set(conflicts_by_teacher(teacher_ids, starts_on, ends_on))
+
+
+def conflicts_by_teacher(
+    teacher_ids: Sequence[int], starts_on: date, ends_on: date
+) -> dict[int, list[Conflict]]:
+    """What takes these teachers' dates in the span: placements, seats, events.
+
+    Three queries whatever the number of teachers.
+    """
+    found: dict[int, list[Conflict]] = {}
+    if not teacher_ids:
+        return found
+    ids = list(teacher_ids)
+    placements = db.session.execute(
+        select(Placement.teacher_id, Placement.id, Placement.starts_on,
+               Placement.ends_on, Enterprise.name)
+        .join(Enterprise, Enterprise.id == Placement.enterprise_id)
+        .where(
+            Placement.teacher_id.in_(ids),
+            Placement.status != PlacementStatus.CANCELLED.value,
+            Placement.starts_on <= ends_on,
+            Placement.ends_on >= starts_on,
+        )
+    )  # fmt: skip
+    for teacher_id, pid, start, end, name in placements:
+        found.setdefault(teacher_id, []).append(
+            Conflict("placement", start, end, placement_id=pid, enterprise_name=name)
+        )
+    held = db.session.execute(
+        select(PlacementRequest.teacher_id, PlacementOffer.starts_on,
+               PlacementOffer.ends_on, Enterprise.name)
+        .join(PlacementOffer, PlacementOffer.id == PlacementRequest.offer_id)
+        .join(Enterprise, Enterprise.id == PlacementOffer.enterprise_id)
+        .where(
+            PlacementRequest.teacher_id.in_(ids),
+            PlacementRequest.status.in_(SEAT_HOLDING),
+            PlacementRequest.placement_id.is_(None),
+            PlacementOffer.starts_on <= ends_on,
+            PlacementOffer.ends_on >= starts_on,
+        )
+    )  # fmt: skip
+    for teacher_id, start, end, name in held:
+        found.setdefault(teacher_id, []).append(
+            Conflict("placement", start, end, enterprise_name=name)
+        )
+    span_start, span_end = _span_utc(starts_on, ends_on)
+    reaches = Event.rrule.is_not(None) & (
+        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
+    )
+    rows = db.session.execute(
+        select(Registration.teacher_id, Event)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.teacher_id.in_(ids),
+            Registration.status != RegistrationStatus.CANCELLED.value,
+            Event.status != EventStatus.CANCELLED.value,
+            Event.starts_at < span_end,
+            (Event.ends_at > span_start) | reaches,
+        )
+    )
+    zone = app_zone()
+    for teacher_id, event in rows:
+        occurrence = _occurrence_within(event, span_start, span_end)
+        if occurrence is not None:
+            first, last = occurrence
+            found.setdefault(teacher_id, []).append(
+                Conflict(
+                    "registration",
+                    to_local(first, zone).date(),
+                    to_local(last - timedelta(microseconds=1), zone).date(),
+                    event_title=event.title,
+                )
+            )
+    return found
+
+
+def practice_needed(
+    teachers: Iterable[tuple[int, int | None]], as_of: date
+) -> dict[int, int | float | None]:
+    """Practice days still needed per teacher id, under their college's ruleset.
+
+    ``teachers`` are (teacher id, college id). None: the college's ruleset has no
+    single enterprise-practice requirement. Two queries.
+    """
+    pairs = list(teachers)
+    rulesets = active_rulesets_for({c for _, c in pairs})
+    practices = {c: practice_ruleset(a.ruleset) for c, a in rulesets.items()}
+    kinds = set().union(*(p[1].kinds for p in practices.values() if p is not None))
+    facts = _facts([t for t, _ in pairs], kinds)
+    out: dict[int, int | float | None] = {}
+    for teacher_id, college in pairs:
+        practice = practices.get(college) or practices.get(None)
+        if practice is None:
+            out[teacher_id] = None
+            continue
+        result = evaluate(practice[0], facts.get(teacher_id, []), as_of)
+        out[teacher_id] = result.requirement(REQUIREMENT).missing
+    return out
+
+
+def _facts(teacher_ids: list[int], kinds: set[str]) -> dict[int, list[ActivityFact]]:
+    if not teacher_ids or not kinds:
+        return {}
+    rows = db.session.execute(
+        select(
+            Activity.id, Activity.teacher_id, Activity.kind_code,
+            Activity.starts_on, Activity.ends_on, Activity.days,
+        ).where(
+            Activity.teacher_id.in_(teacher_ids),
+            Activity.kind_code.in_(kinds),
+            Activity.status == ActivityStatus.VERIFIED.value,
+        )
+    )  # fmt: skip
+    facts: dict[int, list[ActivityFact]] = {}
+    for id_, teacher_id, kind, starts_on, ends_on, days in rows:
+        facts.setdefault(teacher_id, []).append(
+            ActivityFact(id=id_, kind=kind, start=starts_on, end=ends_on, days=days)
+        )
+    return facts
+
+
+def _member_teachers() -> ColumnElement[bool]:
+    is_teacher = exists(
+        select(UserRole.user_id).where(
+            UserRole.user_id == User.id, UserRole.role == Role.TEACHER.value
+        )
+    )
+    return and_(
+        User.is_active_account.is_(True),
+        User.institution_id.is_not(None),
+        User.department_id.is_not(None),
+        is_teacher,
+    )
+
+
+def teachers_for_offer(offer: PlacementOffer, as_of: date) -> list[Candidate]:
+    """Member-college teachers whose gap and sector fit and whose dates are free.
+
+    The most days still needed first. Bounded: about eight queries whatever the
+    number of teachers.
+    """
+    practice_days = (
+        select(func.coalesce(func.sum(Activity.days), 0))
+        .where(
+            Activity.teacher_id == User.id,
+            Activity.kind_code == REQUIREMENT_KIND,
+            Activity.status == ActivityStatus.VERIFIED.value,
+        )
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.institution_id,
+               Department.name, Institution.name)
+        .join(Department, Department.id == User.department_id)
+        .join(Institution, Institution.id == User.institution_id)
+        .where(_member_teachers(), _sector_fits(offer.sector))
+        .order_by(practice_days, User.id)
+        .limit(POOL)
+    ).all()  # fmt: skip
+    busy = busy_teachers([r[0] for r in rows], offer.starts_on, offer.ends_on)
+    free = [r for r in rows if r[0] not in busy]
+    needed = practice_needed(((r[0], r[2]) for r in free), as_of)
+    found = [
+        Candidate(r[0], r[1], r[3], r[4], needed[r[0]] or 0)
+        for r in free
+        if (needed[r[0]] or 0) > 0
+    ]
+    found.sort(key=lambda c: (-c.needed, c.name, c.teacher_id))
+    return found[:SHOWN]
+
+
+REQUIREMENT_KIND = "enterprise_placement"
+
+
+def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
+    """Open offers with a free seat that close the teacher's gap soonest.
+
+    Each suggestion credits practice days (the gap shrinks), fits the teacher's
+    department's sectors, and its dates conflict with nothing of the teacher's.
+    Ordered by the days still needed after it, then the earliest end.
+    """
+    held = seats_held().label("held")
+    sectors = set(
+        db.session.scalars(
+            select(DepartmentSector.sector).where(
+                DepartmentSector.department_id == teacher.department_id
+            )
+        )
+    )
+    mine = select(PlacementRequest.id).where(
+        PlacementRequest.offer_id == PlacementOffer.id,
+        PlacementRequest.teacher_id == teacher.id,
+        PlacementRequest.status.in_(SEAT_HOLDING),
+    )
+    query = (
+        select(PlacementOffer, held)
+        .where(
+            PlacementOffer.status == OfferStatus.OPEN.value,
+            PlacementOffer.starts_on > as_of,
+            held < PlacementOffer.seats,
+            ~exists(mine),
+        )
+        .order_by(PlacementOffer.starts_on, PlacementOffer.id)
+        .limit(OFFER_POOL)
+    )
+    if sectors:
+        query = query.where(PlacementOffer.sector.in_(sorted(sectors)))
+    offers = db.session.execute(query).all()
+    if not offers or teacher.institution_id is None:
+        return []
+    active = active_rulesets_for([teacher.institution_id])[teacher.institution_id]
+    practice = practice_ruleset(active.ruleset)
+    if practice is None:
+        return []
+    facts = _facts([teacher.id], set(practice[1].kinds)).get(teacher.id, [])
+    gap = evaluate(practice[0], facts, as_of).requirement(REQUIREMENT).missing
+    if gap <= 0:
+        return []
+    first = min(o.starts_on for o, _ in offers)
+    last = max(o.ends_on for o, _ in offers)
+    taken = _taken_spans(teacher.id, first, last)
+    events = _registered_events(teacher.id, first, last)
+    found = []
+    for offer, held_now in offers:
+        if any(s <= offer.ends_on and e >= offer.starts_on for s, e in taken):
+            continue
+        span_start, span_end = _span_utc(offer.starts_on, offer.ends_on)
+        if any(_occurrence_within(e, span_start, span_end) for e in events):
+            continue
+        planned = ActivityFact(
+            id=f"offer:{offer.id}", kind=REQUIREMENT_KIND, start=offer.starts_on,
+            end=offer.ends_on, days=offer.working_days,
+        )  # fmt: skip
+        after = evaluate(practice[0], [*facts, planned], offer.ends_on)
+        needed_after = after.requirement(REQUIREMENT).missing
+        before = evaluate(practice[0], facts, offer.ends_on)
+        credit = before.requirement(REQUIREMENT).missing - needed_after
+        if credit > 0:
+            found.append(
+                Suggestion(offer, offer.seats - held_now, credit, needed_after)
+            )
+    found.sort(key=lambda s: (s.needed_after, s.offer.ends_on, s.offer.id))
+    return found
+
+
+def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, date]]:
+    """Spans of the teacher's open placements and of seats held (two queries)."""
+    placements = db.session.execute(
+        select(Placement.starts_on, Placement.ends_on).where(
+            Placement.teacher_id == teacher_id,
+            Placement.status != PlacementStatus.CANCELLED.value,
+            Placement.starts_on <= last,
+            Placement.ends_on >= first,
+        )
+    )
+    held = db.session.execute(
+        select(PlacementOffer.starts_on, PlacementOffer.ends_on)
+        .join(PlacementRequest, PlacementRequest.offer_id == PlacementOffer.id)
+        .where(
+            PlacementRequest.teacher_id == teacher_id,
+            PlacementRequest.status.in_(SEAT_HOLDING),
+            PlacementOffer.starts_on <= last,
+            PlacementOffer.ends_on >= first,
+        )
+    )
+    return [(s, e) for s, e in [*placements, *held]]
+
+
+def _registered_events(teacher_id: int, first: date, last: date) -> list[Event]:
+    """Events (or series) the teacher holds a registration for that may meet the span."""
+    span_start, span_end = _span_utc(first, last)
+    reaches = Event.rrule.is_not(None) & (
+        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
+    )
+    return list(
+        db.session.scalars(
+            select(Event)
+            .join(Registration, Registration.event_id == Event.id)
+            .where(
+                Registration.teacher_id == teacher_id,
+                Registration.status != RegistrationStatus.CANCELLED.value,
+                Event.status != EventStatus.CANCELLED.value,
+                Event.starts_at < span_end,
+                (Event.ends_at > span_start) | reaches,
+            )
+        )
+    )
+
+
+def offer_opportunities(teacher: User, as_of: date) -> list[object]:
+    """Suggested offers as :class:`pdtracker.progress.path.Opportunity` items.
+
+    For the path to the next level on the teacher's dashboard: ``event_id`` holds
+    the offer id (negated, so it never collides with an event's), the fact is the
+    placement the offer would become, planned.
+    """
+    from pdtracker.progress.path import Opportunity
+
+    return [
+        Opportunity(
+            -s.offer.id,
+            f"{s.offer.enterprise.name} · {s.offer.post}",
+            ActivityFact(
+                id=f"offer:{s.offer.id}",
+                kind=REQUIREMENT_KIND,
+                start=s.offer.starts_on,
+                end=s.offer.ends_on,
+                days=s.offer.working_days,
+                status=ActivityStatus.PLANNED.value,
+            ),
+        )  # fmt: skip
+        for s in offers_for_teacher(teacher, as_of)
+    ]

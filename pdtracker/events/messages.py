@@ -30,6 +30,16 @@ ERROR_MESSAGES = {
     "has_attendance": _l(
         "Attendance was recorded for this event, so it cannot be deleted."
     ),
+    "no_session": _l("This event has no such session."),
+    "session_cancelled": _l("This session is cancelled."),
+    "not_cancelled": _l("This session is not cancelled."),
+    "not_series": _l("Only a session of a repeating event can be moved on its own."),
+    "end_before_start": _l("The end is before the start."),
+    "walk_ins_not_allowed": _l(
+        "This event does not accept walk-ins: register before the session."
+    ),
+    "over": _l("This session is over."),
+    "full": _l("This session is full."),
     "has_registrations": _l(
         "Teachers are registered for this event. Cancel it first so they see the"
         " cancellation; then it can be deleted."

@@ -30,6 +30,7 @@ from pdtracker.progress.measures import add_months
 from pdtracker.timeutil import local_today, utcnow
 from tests import factories
 from tests.association.histories import activity, qualifying
+from tests.papers.conftest import make_recognition
 
 ROWS = re.compile(r'<tr data-college="([^"]+)"([^>]*)>')
 
@@ -319,3 +320,27 @@ def test_a_refresh_that_stores_something_is_shown_at_once(
         db.session.commit()
     after = college_rows(client.get("/association/").get_data(as_text=True))
     assert after["EAST"]["qualified"] == "1"
+
+
+def test_recognised_counts_standing_recognitions_of_professional_teachers(
+    app, client, auth, association
+):
+    today = local_today_now(app)
+    for who, state, start in (
+        ("d_now", "active", today - timedelta(days=30)),
+        ("d_later", "review_due", today - timedelta(days=4 * 365)),
+        ("d_other", "active", today - timedelta(days=30)),  # not professional
+        ("n_now", "revoked", today - timedelta(days=30)),
+        ("e_none", "active", today - timedelta(days=6 * 365)),  # expired by date
+    ):
+        make_recognition(app, association[who], valid_from=start, state=state)
+    auth.login("staff1")
+    rows = college_rows(client.get("/association/").get_data(as_text=True))
+    assert {code: row["recognised"] for code, row in rows.items()} == {
+        "DEMO": "2", "NORTH": "0", "EAST": "0",
+    }  # fmt: skip
+
+
+def local_today_now(app):
+    with app.app_context():
+        return local_today(utcnow())

@@ -21,8 +21,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from pdtracker.activities import duplicates
 from pdtracker.activities import services as svc
-from pdtracker.activities.display import activity_credit
+from pdtracker.activities.display import activity_credit, department_name, file_size
 from pdtracker.activities.evidence import remove_stored, save_upload, stored_path
 from pdtracker.activities.forms import (
     GRADE_LABELS,
@@ -43,6 +44,8 @@ from pdtracker.timeutil import to_local, utcnow
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 bp.add_app_template_global(activity_credit)
+bp.add_app_template_global(department_name)
+bp.add_app_template_filter(file_size)
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +171,19 @@ def too_large(error: RequestEntityTooLarge):
     return render_template("activities/too_large.html", mib=mib, back=back), 413
 
 
+def _double_credit(form: ActivityForm, fields, actor, activity: Activity | None):
+    """The form again, warning of already credited lookalikes not yet confirmed."""
+    found = duplicates.lookalikes_of_fields(
+        actor.id, fields, exclude_id=activity.id if activity else None
+    )
+    if not duplicates.unconfirmed(found, form.save_anyway.data):
+        return None
+    form.save_anyway.data = duplicates.confirmation(found)
+    return render_template("activities/form.html", form=form, activity=activity,
+                           duplicates=found, was_rejected=activity is not None
+                           and activity.status == ActivityStatus.REJECTED)  # fmt: skip
+
+
 @bp.route("/")
 @role_required(Role.TEACHER)
 def index():
@@ -191,6 +207,8 @@ def create():
     form = _activity_form()
     if form.validate_on_submit():
         actor = _actor()
+        if warning := _double_credit(form, form.to_fields(), actor, None):
+            return warning
         activity = svc.record_activity(
             actor, form.to_fields(), actor=actor, now=utcnow()
         )
@@ -228,6 +246,9 @@ def edit(activity_id: int):
     if form.validate_on_submit():
         actor = _actor()
         status = ActivityStatus.COMPLETED.value if was_rejected else None
+        fields = form.to_fields(status=status)
+        if warning := _double_credit(form, fields, actor, activity):
+            return warning
         svc.update_activity(
             activity, form.to_fields(status=status), actor=actor, now=utcnow()
         )
@@ -323,8 +344,9 @@ def review_queue():
     """Completed activities waiting for this head's (or admin's) verification."""
     page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
     return render_template(
-        "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale()
-    )
+        "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale(),
+        lookalikes=duplicates.flags_for(page.items),
+    )  # fmt: skip
 
 
 def _own_activity_page(activity: Activity):

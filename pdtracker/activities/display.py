@@ -1,5 +1,7 @@
 """How an activity's credit reads on list pages (a template global, added by views),
-and a department's name in the page's language (also a template global).
+a department's name in the page's language (also a template global), and a file's
+size in the page's language (the ``file_size`` filter: Jinja's ``filesizeformat``
+prints "599 Bytes" whatever the language).
 
 A list repeats the same few amounts row after row; the text depends only on the
 unit, the amount and the language, so it is worked out once per combination.
@@ -11,6 +13,7 @@ import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
@@ -43,3 +46,27 @@ def department_name(department: Department | None, locale: str | None = None) ->
     if locale.startswith("en") and department.name_en:
         return department.name_en
     return department.name
+
+
+SIZE_UNITS = 1024  # KB, MB and GB as the upload limits count them (binary)
+
+
+def file_size(size: int | None, locale: str | None = None) -> str:
+    """ "599 bytes", "1.5 KB", "12 MB": the number in the locale's format, units translated."""
+    if size is None:
+        return ""
+    locale = locale or str(get_locale())
+    if size < SIZE_UNITS:
+        return ngettext("%(size)s byte", "%(size)s bytes", size,
+                        size=format_decimal(size, locale=locale))  # fmt: skip
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= SIZE_UNITS
+        if value < SIZE_UNITS or unit == "GB":
+            break
+    number = format_decimal(value, format="#,##0.#", locale=locale)
+    if unit == "KB":
+        return _("%(size)s KB", size=number)
+    if unit == "MB":
+        return _("%(size)s MB", size=number)
+    return _("%(size)s GB", size=number)

@@ -37,6 +37,11 @@ class Chart:
     row_height: int
     marker_x: float | None  # a vertical line (e.g. the national target), if any
 
+    @property
+    def empty(self) -> bool:
+        """No bar to draw (nothing counted yet): the template leaves the chart out."""
+        return not any(w > 0 for b in self.bars for w in b.widths)
+
 
 def bar_chart(
     rows: Sequence[tuple[str, Sequence[float | None], Sequence[str]]],

@@ -99,7 +99,7 @@ def _render_detail(
         upload_form = EvidenceForm()
     if is_owner:
         back = url_for("activities.index")
-    elif current_user.has_role(Role.HEAD):
+    elif current_user.has_role(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN):
         back = url_for("activities.review_queue")
     else:
         back = url_for("main.index")
@@ -339,9 +339,9 @@ def delete_evidence(activity_id: int, evidence_id: int):
 
 
 @bp.route("/review")
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def review_queue():
-    """Completed activities waiting for this head's (or admin's) verification."""
+    """Completed activities waiting for this head's (or college admin's) verification."""
     page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
     return render_template(
         "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale(),
@@ -377,7 +377,7 @@ def _after_review(activity: Activity):
 
 
 @bp.route("/<int:activity_id>/verify", methods=["POST"])
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def verify(activity_id: int):
     """Verify a completed activity of a teacher of the head's department."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)
@@ -392,7 +392,7 @@ def verify(activity_id: int):
 
 
 @bp.route("/<int:activity_id>/reject", methods=["POST"])
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def reject(activity_id: int):
     """Reject a completed activity with a reason the teacher will see."""
     activity = svc.reviewable_activity_or_404(current_user, activity_id)

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
+
+from icalendar import vCalAddress
+from icalendar.parser import Contentline, Parameters
 
 from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
 from pdtracker.calendar.ics import is_generated_uid as in_our_namespace
@@ -28,6 +32,7 @@ ICS_KINDS = frozenset({K.EVENT_TOMORROW, K.WAITLIST_PROMOTED, K.EVENT_CHANGED})
 ICS_FILENAME = "event.ics"
 METHOD = "PUBLISH"
 _CALSCALE = b"CALSCALE:GREGORIAN\r\n"
+_UID = b"\r\nUID:"
 
 
 def calendar_uid(event: Event, start: datetime, domain: str) -> str:
@@ -77,20 +82,40 @@ def event_entry(p: Mapping[str, Any], *, url: str | None) -> CalendarEntry | Non
     return CalendarEntry(start=start, end=end, **common)
 
 
-def with_method(body: bytes, method: str = METHOD) -> bytes:
-    """The builder's calendar with a METHOD property (feeds have none, F15)."""
-    if _CALSCALE not in body:  # the builder always writes it; be loud if that changes
-        raise ValueError("calendar without CALSCALE: cannot place METHOD")
-    return body.replace(_CALSCALE, _CALSCALE + f"METHOD:{method}\r\n".encode(), 1)
+def organizer_line(sender: str) -> bytes | None:
+    """ORGANIZER for the sender ("Name <address>"), folded; None without an address."""
+    name, address = parseaddr(sender)
+    if not address:
+        return None
+    params = Parameters({"CN": name}) if name else Parameters()
+    return Contentline.from_parts(
+        "ORGANIZER", params, vCalAddress(f"mailto:{address}")
+    ).to_ical()
+
+
+def with_method(
+    body: bytes, method: str = METHOD, organizer: bytes | None = None
+) -> bytes:
+    """The builder's one-event calendar as an iTIP object: METHOD, and the ORGANIZER
+    RFC 5546 requires of a PUBLISH (feeds have neither, F15)."""
+    if _CALSCALE not in body or body.count(_UID) != 1:  # be loud if the builder changes
+        raise ValueError("not a one-event calendar from build_calendar")
+    body = body.replace(_CALSCALE, _CALSCALE + f"METHOD:{method}\r\n".encode(), 1)
+    if organizer is not None:
+        body = body.replace(_UID, b"\r\n" + organizer + _UID, 1)
+    return body
 
 
 def event_ics(
-    kind: str, payload: Mapping[str, Any], *, url: str | None, name: str
+    kind: str, payload: Mapping[str, Any], *, url: str | None, name: str, sender: str
 ) -> bytes | None:
-    """The .ics of a reminder's session (METHOD:PUBLISH), or None for other kinds."""
+    """The .ics of a reminder's session (METHOD:PUBLISH, organised by the sender),
+    or None for other kinds."""
     if kind not in ICS_KINDS:
         return None
     entry = event_entry(payload, url=url)
     if entry is None:
         return None
-    return with_method(build_calendar([entry], name=name))
+    return with_method(
+        build_calendar([entry], name=name), organizer=organizer_line(sender)
+    )

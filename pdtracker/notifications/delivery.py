@@ -313,6 +313,7 @@ def render_email(notification: Notification, user: User) -> EmailMessage:
         notification.payload,
         url=link_for(content.link),
         name=str(notification.payload.get("title") or "pdtracker"),
+        sender=current_app.config["MAIL_FROM"],
     )
     if calendar is not None:
         message.add_attachment(

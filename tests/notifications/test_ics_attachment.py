@@ -8,6 +8,7 @@ SMTP server received and parsed with icalendar.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
 
 from icalendar import Calendar
 
@@ -65,6 +66,8 @@ def test_the_reminder_carries_the_event_to_add(
     assert event.decoded("DTEND") == STARTS + timedelta(hours=2)
     assert str(event["URL"]) == f"http://pdtracker.test/events/{event_id}"
     assert calendar.walk("VTIMEZONE")
+    # RFC 5546: a PUBLISH names its organiser (here the app's sender address).
+    assert str(event["ORGANIZER"]) == "mailto:" + parseaddr(app.config["MAIL_FROM"])[1]
 
 
 def test_each_session_of_a_series_is_its_own_entry(
@@ -118,3 +121,33 @@ def test_mails_about_other_things_carry_no_attachment(
     attached = {m["To"].addresses[0].username: len(list(m.iter_attachments()))
                 for m in smtp.received()}  # fmt: skip
     assert attached == {"teacher1": 1, "teacher2": 0}
+
+
+def test_mail_clients_parsers_read_the_attachment(
+    app, world, make_event, register_for, smtp
+) -> None:
+    """ical.js (Thunderbird) and libical (Evolution) read it without a problem."""
+    import pytest
+
+    from tests.interop.pyparsers import node_available, parse_icaljs, parse_libical
+
+    if reason := node_available():
+        pytest.skip(reason)
+    event_id = make_event(starts_at=STARTS, ends_at=STARTS + timedelta(hours=2))
+    register_for(world["teacher1"], event_id)
+    with app.app_context():
+        plan_reminders(NOW - timedelta(hours=1))
+        dispatch_due(NOW)
+    (message,) = smtp.received()
+    (part,) = list(message.iter_attachments())
+    data = part.get_payload(decode=True)
+    window = (date(2026, 3, 1), date(2026, 4, 1))
+    for parse in (parse_icaljs, parse_libical):
+        result = parse(data, window)
+        assert result.problems == []
+        (event,) = result.events
+        assert (event["start_utc"], event["end_utc"]) == (
+            "2026-03-10T06:30:00Z",
+            "2026-03-10T08:30:00Z",
+        )
+        assert event["status"] == "CONFIRMED"

@@ -171,3 +171,22 @@ def test_public_feed_shows_the_moved_and_cancelled_sessions(
     expected[_occ(event, 0, hours=2, days=15)] = "CONFIRMED"
     expected[_occ(event, 3)] = "CANCELLED"
     _check(name, mine, expected)
+
+
+def test_a_waitlisted_single_event_turns_confirmed_on_promotion(
+    app, world, parsers
+) -> None:
+    kit = FeedKit(app)
+    t1, t2 = world["teacher1"], world["teacher2"]
+    event = kit.event(title="名额有限的工作坊", starts_at=soon(6, 9), capacity=1)
+    kit.register(t2, event)
+    kit.register(t1, event)  # waitlisted
+
+    def status() -> list[str]:
+        found = parsers("icalendar")(_feed(kit, t1), window_dates()).events
+        return [e["status"] for e in found if e["uid"] == event.uid]
+
+    assert status() == ["TENTATIVE"]
+    kit.unregister(t2, event)
+    kit.clear_cache()
+    assert status() == ["CONFIRMED"]

@@ -35,7 +35,17 @@ NAV: tuple[NavItem, ...] = (
         (Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN),
     ),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
-    NavItem("placements.index", _l("Placements"), (Role.TEACHER, Role.HEAD)),
+    NavItem(
+        "placements.index",
+        _l("Placements"),
+        (Role.TEACHER, Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN),
+    ),
+    NavItem(
+        "placements.offers",
+        _l("Enterprise offers"),
+        (Role.TEACHER, Role.HEAD, Role.STAFF, Role.ADMIN),
+    ),
+    NavItem("placements.requests_list", _l("Seat requests"), (Role.MENTOR, Role.STAFF)),
     NavItem("recognition.index", _l("Recognition"), (Role.TEACHER,)),
     NavItem("recognition.checks", _l("Recognition checks"), (Role.HEAD,)),
     NavItem(

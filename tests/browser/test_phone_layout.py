@@ -1,0 +1,230 @@
+"""Every page of every role on a 390×844 phone, and the English navigation at 1366 px.
+
+The pages are found, not listed: each role logs in to the demo data and the sweep
+follows the navigation bar, then the links of each of those pages one level down
+(one page per kind of link, so a list of fifty activities costs one detail page).
+Pages added later are covered without touching this file.
+
+On each page nothing may scroll sideways, and no visible button or link may lie
+outside the screen horizontally; a table may scroll inside its own box only when
+no button or link sits beyond the screen's edge.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from pdtracker.auth.models import Role, User
+from pdtracker.demo import PASSWORD, seed_demo
+from pdtracker.extensions import db
+from pdtracker.placements.market_models import EnterpriseMentor, PlacementOffer
+from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.timeutil import local_today
+from tests import factories
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+# One login per role; the mentor is added when the demo has none.
+LOGINS = {
+    "teacher": "teacher1",
+    "head": "head1",
+    "college_admin": "cadmin1",
+    "staff": "staff1",
+    "mentor": "mentor1",
+    "admin": "admin",
+}
+# Links that are not pages to look at: leaving, files, other sites' schemes.
+SKIP_PATH = re.compile(
+    r"/(logout|login)$|\.(csv|xlsx|pdf|ics|png|jpg|zip|txt|json)$|/static/"
+)
+# PDTRACKER_PHONE_SHOTS=1 keeps a screenshot of every page, to look through by eye.
+SHOTS = bool(os.environ.get("PDTRACKER_PHONE_SHOTS"))
+PAGES_PER_ROLE = 80  # a bound, so a page of thousands of distinct links stays quick
+
+# What is wrong with the page as it is shown: sideways scrolling, and each visible
+# button or link that lies outside the window horizontally.
+PROBLEMS_JS = """
+() => {
+  const width = window.innerWidth;
+  const problems = [];
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll > width) problems.push(`the page scrolls sideways (${scroll} > ${width} px)`);
+  const targets = document.querySelectorAll(
+    'a[href], button, input[type=submit], input[type=button], .btn');
+  for (const el of targets) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (getComputedStyle(el).visibility === 'hidden') continue;
+    if (el.closest('.visually-hidden, .visually-hidden-focusable')) continue;
+    if (box.left >= -1 && box.right <= width + 1) continue;
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '')
+      .trim().replace(/\\s+/g, ' ').slice(0, 40);
+    problems.push(`${el.tagName.toLowerCase()} "${text}" lies at ` +
+      `${Math.round(box.left)}..${Math.round(box.right)} px of ${width}`);
+  }
+  return problems;
+}
+"""
+
+
+def pattern(url: str) -> str:
+    """A link's kind: its path with numbers and tokens generalised, no query."""
+    path = urlsplit(url).path
+    path = re.sub(r"/\d+(?=/|$)", "/<n>", path)
+    return re.sub(r"/[A-Za-z0-9_-]{20,}(?=/|$)", "/<token>", path)
+
+
+@pytest.fixture
+def demo(app: Flask) -> dict[str, str]:
+    """The demo data on the fresh test database; a mentor when it has none."""
+    with app.app_context():
+        seed_demo()
+        users = db.session.scalars(select(User)).all()
+        have = {role for user in users for role in user.role_set}
+    if Role.MENTOR not in have:
+        _add_mentor(app)
+    return LOGINS
+
+
+def _add_mentor(app: Flask) -> None:
+    """mentor1, the mentor of the enterprise hosting the latest demo placement,
+    and an open offer of that enterprise when the demo has none."""
+    with app.app_context():
+        placement = db.session.execute(
+            select(Placement.id, Placement.enterprise_id)
+            .order_by(Placement.starts_on.desc())
+            .limit(1)
+        ).first()
+        enterprise_id = (
+            placement.enterprise_id
+            if placement is not None
+            else db.session.scalars(select(Enterprise.id)).first()
+        )
+        start = local_today() + timedelta(days=30)
+    mentor = factories.make_user(app, "mentor1", Role.MENTOR)
+    with app.app_context():
+        db.session.add(EnterpriseMentor(user_id=mentor.id, enterprise_id=enterprise_id))
+        if not db.session.scalar(select(PlacementOffer.id).limit(1)):
+            db.session.add(
+                PlacementOffer(
+                    enterprise_id=enterprise_id, mentor_id=mentor.id, post="数据标注工程师",
+                    sector="信息技术", city="深圳", starts_on=start,
+                    ends_on=start + timedelta(days=25), working_days=20, seats=3,
+                )
+            )  # fmt: skip
+        if placement is not None:
+            db.session.execute(
+                update(Placement)
+                .where(Placement.id == placement.id)
+                .values(mentor_id=mentor.id)
+            )
+        db.session.commit()
+
+
+def login(page, base: str, username: str) -> None:
+    """Sign in through the login form."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"{username} could not log in"
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    """A phone-sized page (the conftest's page fixture is phone-sized too)."""
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+class Sweep:
+    """Visit pages, remember what each one shows wrong."""
+
+    def __init__(self, page, base: str, role: str) -> None:
+        self.page, self.base, self.role = page, base, role
+        self.visited: list[str] = []
+        self.skipped: list[str] = []
+        self.problems: list[str] = []
+        self.kinds: set[str] = set()
+
+    def is_page(self, url: str) -> bool:
+        """A same-site HTML page answering 200 (files and redirects are not)."""
+        answer = self.page.request.get(url, max_redirects=0)
+        kind = answer.headers.get("content-type", "")
+        if answer.status != 200 or not kind.startswith("text/html"):
+            self.skipped.append(f"{url} ({answer.status} {kind.split(';')[0]})")
+            return False
+        return True
+
+    def visit(self, url: str) -> list[str]:
+        """Open one page, check it; return its same-site links."""
+        self.page.goto(url)
+        self.page.wait_for_load_state()
+        path = url.removeprefix(self.base)
+        self.visited.append(path)
+        found = self.page.evaluate(PROBLEMS_JS)
+        if found:
+            more = [f"... and {len(found) - 5} more"] if len(found) > 5 else []
+            self.problems += [f"{path}: {p}" for p in found[:5] + more]
+        if found or SHOTS:
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "index"
+            self.page.screenshot(
+                path=str(ARTIFACTS / f"phone-{self.role}-{name}.png"), full_page=True
+            )
+        links = self.page.eval_on_selector_all(
+            "main a[href]", "els => els.map(e => e.href)"
+        )
+        return [urldefrag(link).url for link in links if link.startswith(self.base)]
+
+    def take(self, url: str) -> bool:
+        """True the first time a kind of page comes up."""
+        kind = pattern(url)
+        if kind in self.kinds or SKIP_PATH.search(urlsplit(url).path):
+            return False
+        if len(self.visited) >= PAGES_PER_ROLE:
+            self.skipped.append(f"{url} (over the bound of {PAGES_PER_ROLE} pages)")
+            return False
+        self.kinds.add(kind)
+        return True
+
+    def run(self) -> None:
+        """The navigation bar's pages, then one level down from each."""
+        self.page.goto(f"{self.base}/")
+        nav = self.page.eval_on_selector_all(
+            "nav a[href]", "els => els.map(e => e.href)"
+        )
+        top = [self.page.url] + [u for u in nav if u.startswith(self.base)]
+        top = [u for u in dict.fromkeys(top) if self.take(u)]
+        below: list[str] = []
+        for url in top:
+            below += self.visit(url)
+        for url in dict.fromkeys(below):
+            if self.take(url) and self.is_page(url):
+                self.visit(url)
+
+
+@pytest.mark.parametrize("role", list(LOGINS))
+def test_every_page_fits_a_phone(live_server, phone, demo, role: str) -> None:
+    login(phone, live_server, demo[role])
+    sweep = Sweep(phone, live_server, role)
+    sweep.run()
+    print(f"\n{role}: {len(sweep.visited)} pages", *sweep.visited, sep="\n  ")
+    if sweep.skipped:
+        print(f"{role}: skipped", *sweep.skipped, sep="\n  ")
+    assert len(sweep.visited) > 2, "the sweep found no pages"
+    assert not sweep.problems, "\n".join(sweep.problems)

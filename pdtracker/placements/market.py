@@ -189,18 +189,15 @@ def offers_query(filters: OfferFilter, today: date) -> Select[Any]:
 
 
 def filter_choices() -> tuple[list[str], list[str]]:
-    """The sectors and cities of open offers (two small DISTINCT queries)."""
-    open_ = PlacementOffer.status == OfferStatus.OPEN.value
-    sectors = db.session.scalars(
-        select(PlacementOffer.sector).where(open_).distinct().order_by("sector")
-    )
-    cities = db.session.scalars(
-        select(PlacementOffer.city)
-        .where(open_, PlacementOffer.city.is_not(None))
+    """The sectors and cities of open offers (one DISTINCT query)."""
+    pairs = db.session.execute(
+        select(PlacementOffer.sector, PlacementOffer.city)
+        .where(PlacementOffer.status == OfferStatus.OPEN.value)
         .distinct()
-        .order_by("city")
-    )
-    return list(sectors), [c for c in cities if c]
+    ).all()
+    sectors = sorted({s for s, _ in pairs if s})
+    cities = sorted({c for _, c in pairs if c})
+    return sectors, cities
 
 
 # --- offers ----------------------------------------------------------------------

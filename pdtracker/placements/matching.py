@@ -9,7 +9,8 @@ every one) and the offer's dates are free: no open placement, no seat held on
 another offer, no event registration overlaps them.
 
 The pages issue a bounded number of queries: candidates are preselected in SQL
-(at most :data:`POOL`, fewest practice days first) before the engine runs.
+(at most :data:`POOL`, from the stored standings: not dual-qualified in 12 months
+first) before the engine measures their practice days.
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import Role, User, UserRole
@@ -35,13 +47,16 @@ from pdtracker.placements.market_models import (
 )
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.services import Conflict, _occurrence_within
-from pdtracker.placements.timeline import REQUIREMENT, practice_ruleset
-from pdtracker.progress.engine import ActivityFact, evaluate
+from pdtracker.placements.timeline import practice_ruleset
+from pdtracker.progress.definitions import Measure, Requirement, Ruleset
+from pdtracker.progress.engine import ActivityFact
+from pdtracker.progress.measures import calendar_for, series_for
 from pdtracker.progress.records import active_rulesets_for
+from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.timeutil import app_zone, to_local
 
 # Teachers preselected for one offer, and shown at most.
-POOL = 300
+POOL = 120
 SHOWN = 50
 # Open offers a teacher's suggestions are chosen from.
 OFFER_POOL = 100
@@ -89,7 +104,7 @@ def _span_utc(starts_on: date, ends_on: date) -> tuple[datetime, datetime]:
 def busy_teachers(
     teacher_ids: Sequence[int], starts_on: date, ends_on: date
 ) -> set[int]:
-    """Of these teachers, those whose dates are taken in the span (three queries)."""
+    """Of these teachers, those whose dates are taken in the span (two queries)."""
     return set(conflicts_by_teacher(teacher_ids, starts_on, ends_on))
 
 
@@ -98,30 +113,24 @@ def conflicts_by_teacher(
 ) -> dict[int, list[Conflict]]:
     """What takes these teachers' dates in the span: placements, seats, events.
 
-    Three queries whatever the number of teachers.
+    Two queries whatever the number of teachers.
     """
     found: dict[int, list[Conflict]] = {}
     if not teacher_ids:
         return found
     ids = list(teacher_ids)
-    placements = db.session.execute(
-        select(Placement.teacher_id, Placement.id, Placement.starts_on,
-               Placement.ends_on, Enterprise.name)
-        .join(Enterprise, Enterprise.id == Placement.enterprise_id)
-        .where(
-            Placement.teacher_id.in_(ids),
-            Placement.status != PlacementStatus.CANCELLED.value,
-            Placement.starts_on <= ends_on,
-            Placement.ends_on >= starts_on,
-        )
+    placements = select(
+        Placement.teacher_id, Placement.id, Placement.starts_on, Placement.ends_on,
+        Enterprise.name,
+    ).join(Enterprise, Enterprise.id == Placement.enterprise_id).where(
+        Placement.teacher_id.in_(ids),
+        Placement.status != PlacementStatus.CANCELLED.value,
+        Placement.starts_on <= ends_on,
+        Placement.ends_on >= starts_on,
     )  # fmt: skip
-    for teacher_id, pid, start, end, name in placements:
-        found.setdefault(teacher_id, []).append(
-            Conflict("placement", start, end, placement_id=pid, enterprise_name=name)
-        )
-    held = db.session.execute(
-        select(PlacementRequest.teacher_id, PlacementOffer.starts_on,
-               PlacementOffer.ends_on, Enterprise.name)
+    held = (
+        select(PlacementRequest.teacher_id, literal(None, Integer),
+               PlacementOffer.starts_on, PlacementOffer.ends_on, Enterprise.name)
         .join(PlacementOffer, PlacementOffer.id == PlacementRequest.offer_id)
         .join(Enterprise, Enterprise.id == PlacementOffer.enterprise_id)
         .where(
@@ -132,9 +141,11 @@ def conflicts_by_teacher(
             PlacementOffer.ends_on >= starts_on,
         )
     )  # fmt: skip
-    for teacher_id, start, end, name in held:
+    for teacher_id, pid, start, end, name in db.session.execute(
+        union_all(placements, held)
+    ):
         found.setdefault(teacher_id, []).append(
-            Conflict("placement", start, end, enterprise_name=name)
+            Conflict("placement", start, end, placement_id=pid, enterprise_name=name)
         )
     span_start, span_end = _span_utc(starts_on, ends_on)
     reaches = Event.rrule.is_not(None) & (
@@ -186,9 +197,42 @@ def practice_needed(
         if practice is None:
             out[teacher_id] = None
             continue
-        result = evaluate(practice[0], facts.get(teacher_id, []), as_of)
-        out[teacher_id] = result.requirement(REQUIREMENT).missing
+        out[teacher_id] = missing_days(practice, facts.get(teacher_id, []), as_of)
     return out
+
+
+def missing_days(
+    practice: tuple[Ruleset, Requirement], facts: Sequence[ActivityFact], as_of: date
+) -> int | float:
+    """Enterprise-practice days still needed on ``as_of``: the engine's own measure
+    of the requirement (:func:`pdtracker.progress.measures.series_for`) over the
+    verified facts, without the forecasts a full evaluation adds."""
+    ruleset, requirement = practice
+    years = requirement.window_years or ruleset.window_years
+    acts = [
+        f
+        for f in sorted(facts, key=lambda f: (f.start, f.last_day))
+        if f.kind in requirement.kinds and requirement.matches(f)
+    ]
+    series = series_for(requirement, acts, calendar_for(years), 0)
+    missing = max(0, requirement.threshold - series.value(as_of.toordinal()))
+    return int(missing) if float(missing).is_integer() else missing
+
+
+def offer_credit(requirement: Requirement, offer: PlacementOffer) -> int | float:
+    """What the offer's placement would add to the requirement (before caps)."""
+    fact = _offer_fact(offer)
+    if requirement.measure is Measure.DISTINCT_DAYS:
+        return (offer.ends_on - offer.starts_on).days + 1
+    amount = requirement.amount(fact)
+    return int(amount) if float(amount).is_integer() else amount
+
+
+def _offer_fact(offer: PlacementOffer, status: str = "verified") -> ActivityFact:
+    return ActivityFact(
+        id=f"offer:{offer.id}", kind=REQUIREMENT_KIND, start=offer.starts_on,
+        end=offer.ends_on, days=offer.working_days, status=status,
+    )  # fmt: skip
 
 
 def _facts(teacher_ids: list[int], kinds: set[str]) -> dict[int, list[ActivityFact]]:
@@ -232,22 +276,21 @@ def teachers_for_offer(offer: PlacementOffer, as_of: date) -> list[Candidate]:
     The most days still needed first. Bounded: about eight queries whatever the
     number of teachers.
     """
-    practice_days = (
-        select(func.coalesce(func.sum(Activity.days), 0))
-        .where(
-            Activity.teacher_id == User.id,
-            Activity.kind_code == REQUIREMENT_KIND,
-            Activity.status == ActivityStatus.VERIFIED.value,
-        )
-        .scalar_subquery()
-    )
+    # Preselect from the stored standings (kept current by the nightly job and
+    # the change listener): those not dual-qualified in 12 months first, then
+    # not now; the engine then measures each one's practice days exactly.
     rows = db.session.execute(
         select(User.id, User.display_name, User.institution_id,
                Department.name, Institution.name)
         .join(Department, Department.id == User.department_id)
         .join(Institution, Institution.id == User.institution_id)
+        .outerjoin(TeacherStanding, TeacherStanding.teacher_id == User.id)
         .where(_member_teachers(), _sector_fits(offer.sector))
-        .order_by(practice_days, User.id)
+        .order_by(
+            func.coalesce(TeacherStanding.qualified_in_12, False),
+            func.coalesce(TeacherStanding.qualified_now, False),
+            User.id,
+        )
         .limit(POOL)
     ).all()  # fmt: skip
     busy = busy_teachers([r[0] for r in rows], offer.starts_on, offer.ends_on)
@@ -273,12 +316,8 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
     Ordered by the days still needed after it, then the earliest end.
     """
     held = seats_held().label("held")
-    sectors = set(
-        db.session.scalars(
-            select(DepartmentSector.sector).where(
-                DepartmentSector.department_id == teacher.department_id
-            )
-        )
+    declared = select(DepartmentSector.sector).where(
+        DepartmentSector.department_id == teacher.department_id
     )
     mine = select(PlacementRequest.id).where(
         PlacementRequest.offer_id == PlacementOffer.id,
@@ -296,8 +335,10 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
         .order_by(PlacementOffer.starts_on, PlacementOffer.id)
         .limit(OFFER_POOL)
     )
-    if sectors:
-        query = query.where(PlacementOffer.sector.in_(sorted(sectors)))
+    # The department's sectors, when it names any (in the same query).
+    query = query.where(
+        or_(~exists(declared), PlacementOffer.sector.in_(declared.scalar_subquery()))
+    )
     offers = db.session.execute(query).all()
     if not offers or teacher.institution_id is None:
         return []
@@ -306,7 +347,7 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
     if practice is None:
         return []
     facts = _facts([teacher.id], set(practice[1].kinds)).get(teacher.id, [])
-    gap = evaluate(practice[0], facts, as_of).requirement(REQUIREMENT).missing
+    gap = missing_days(practice, facts, as_of)
     if gap <= 0:
         return []
     first = min(o.starts_on for o, _ in offers)
@@ -320,33 +361,24 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
         span_start, span_end = _span_utc(offer.starts_on, offer.ends_on)
         if any(_occurrence_within(e, span_start, span_end) for e in events):
             continue
-        planned = ActivityFact(
-            id=f"offer:{offer.id}", kind=REQUIREMENT_KIND, start=offer.starts_on,
-            end=offer.ends_on, days=offer.working_days,
-        )  # fmt: skip
-        after = evaluate(practice[0], [*facts, planned], offer.ends_on)
-        needed_after = after.requirement(REQUIREMENT).missing
-        before = evaluate(practice[0], facts, offer.ends_on)
-        credit = before.requirement(REQUIREMENT).missing - needed_after
+        credit = min(offer_credit(practice[1], offer), gap)
         if credit > 0:
             found.append(
-                Suggestion(offer, offer.seats - held_now, credit, needed_after)
+                Suggestion(offer, offer.seats - held_now, credit, gap - credit)
             )
     found.sort(key=lambda s: (s.needed_after, s.offer.ends_on, s.offer.id))
     return found
 
 
 def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, date]]:
-    """Spans of the teacher's open placements and of seats held (two queries)."""
-    placements = db.session.execute(
-        select(Placement.starts_on, Placement.ends_on).where(
-            Placement.teacher_id == teacher_id,
-            Placement.status != PlacementStatus.CANCELLED.value,
-            Placement.starts_on <= last,
-            Placement.ends_on >= first,
-        )
+    """Spans of the teacher's open placements and of seats held (one query)."""
+    placements = select(Placement.starts_on, Placement.ends_on).where(
+        Placement.teacher_id == teacher_id,
+        Placement.status != PlacementStatus.CANCELLED.value,
+        Placement.starts_on <= last,
+        Placement.ends_on >= first,
     )
-    held = db.session.execute(
+    held = (
         select(PlacementOffer.starts_on, PlacementOffer.ends_on)
         .join(PlacementRequest, PlacementRequest.offer_id == PlacementOffer.id)
         .where(
@@ -356,7 +388,7 @@ def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, d
             PlacementOffer.ends_on >= first,
         )
     )
-    return [(s, e) for s, e in [*placements, *held]]
+    return [(s, e) for s, e in db.session.execute(union_all(placements, held))]
 
 
 def _registered_events(teacher_id: int, first: date, last: date) -> list[Event]:

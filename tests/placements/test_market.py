@@ -261,3 +261,50 @@ def test_invited_mentor_activates_with_the_link(app, auth, market):
     token = page.text.split("/activate/")[1].split("<")[0].strip()
     with app.app_context():
         assert activation.is_usable(token, utcnow())
+
+
+def _pages(client, market) -> dict[str, str]:
+    offer = market["offer"].id
+    return {
+        "list": "/placements/offers",
+        "matches": f"/placements/offers/{offer}/matches",
+        "offer": f"/placements/offers/{offer}",
+    }
+
+
+def _count(client, count_queries, path: str) -> int:
+    client.get(path)
+    with count_queries() as counter:
+        assert client.get(path).status_code == 200
+    return counter.count
+
+
+def test_query_counts_do_not_grow_with_offers_and_teachers(
+    app, auth, market, count_queries
+):
+    from tests import factories
+    from tests.placements.market_cast import make_offer
+
+    counts = {}
+    for round_ in ("few", "many"):
+        for user in ("staff1", "head1", "teacher1"):
+            auth.login(user)
+            for name, path in _pages(auth._client, market).items():
+                if (user, name) in {("teacher1", "matches"), ("head1", "matches")}:
+                    continue
+                counts[(round_, user, name)] = _count(auth._client, count_queries, path)
+            auth.logout()
+        if round_ == "few":
+            for n in range(12):
+                make_offer(app, market["enterprise"].id, post=f"岗位{n}")
+                teacher = factories.make_user(
+                    app, f"more{n}", "teacher", department=market["demo_ai"]
+                )
+                factories.make_placement(
+                    app, teacher, market["enterprise"],
+                    starts_on=market["offer"].starts_on, ends_on=market["offer"].ends_on,
+                )  # fmt: skip
+    few = {k[1:]: v for k, v in counts.items() if k[0] == "few"}
+    many = {k[1:]: v for k, v in counts.items() if k[0] == "many"}
+    assert few == many
+    assert max(many.values()) <= 20

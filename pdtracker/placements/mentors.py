@@ -251,3 +251,23 @@ def submit_assessment(
     record(actor.id, "placement.assessment", "placement", placement.id, now=now,
            confirmed_days=confirmed_days, scale=scale)  # fmt: skip
     return assessment
+
+
+def teacher_assessments(teacher_id: int) -> list[tuple[Placement, MentorAssessment]]:
+    """A teacher's completed placements with the mentor's 考核表, oldest first.
+
+    For the teacher's portfolio (pdtracker/papers): each pair renders with the
+    ``placements/assessment_print.html`` template (context: ``placement``,
+    ``assessment``, ``attendance``), as HTML or through papers.pdf.render_pdf.
+    One query.
+    """
+    rows = db.session.execute(
+        select(Placement, MentorAssessment)
+        .join(MentorAssessment, MentorAssessment.placement_id == Placement.id)
+        .where(
+            Placement.teacher_id == teacher_id,
+            Placement.status == PlacementStatus.COMPLETED.value,
+        )
+        .order_by(Placement.starts_on, Placement.id)
+    )
+    return [(p, a) for p, a in rows]

@@ -308,3 +308,15 @@ def test_query_counts_do_not_grow_with_offers_and_teachers(
     many = {k[1:]: v for k, v in counts.items() if k[0] == "many"}
     assert few == many
     assert max(many.values()) <= 20
+
+
+def test_teacher_assessments_for_the_portfolio(app, auth, market):
+    from pdtracker.placements.mentors import teacher_assessments
+
+    test_completion_requires_the_assessment_and_credits_confirmed_days(
+        app, auth, market
+    )
+    with app.app_context():
+        found = teacher_assessments(market["teacher1"].id)
+        assert [a.confirmed_days for _, a in found] == [12]
+        assert teacher_assessments(market["teacher2"].id) == []

@@ -37,6 +37,7 @@ from pdtracker.notifications.reminders import (
 from pdtracker.notifications.runs import TickError, prune
 from pdtracker.placements.models import Placement, PlacementStatus
 from pdtracker.progress import services as progress_services
+from pdtracker.progress import standings
 from pdtracker.timeutil import app_zone, local_today
 
 logger = logging.getLogger(__name__)
@@ -157,6 +158,11 @@ def collect_verification_digest(
 def _progress() -> Any:
     """The progress area's services (one seam, so tests can stand in for it)."""
     return progress_services
+
+
+def _standings() -> Any:
+    """The stored standings (a seam like _progress)."""
+    return standings
 
 
 def collect_department_digest(
@@ -328,18 +334,23 @@ def plan_reminders(now: datetime) -> dict[str, Any]:
 
 
 def nightly_lapse_check(now: datetime) -> dict[str, Any]:
-    """The nightly tick: store today's progress evaluations, lapse warnings, weekly
-    digests, then housekeeping. Each part runs even if another failed."""
+    """The nightly tick: bring the stored standings up to date, lapse warnings,
+    weekly digests, then housekeeping. Each part runs even if another failed.
+
+    The standings refresh is incremental: only teachers whose records changed or
+    whose status can change today are evaluated (a quiet night evaluates nobody).
+    Dated snapshots (progress.services.store_evaluations) are no longer written
+    for every teacher every night.
+    """
     errors: list[str] = []
     counts: dict[str, Any] = {}
     try:
-        today = local_today(now)
-        counts["evaluations"] = _progress().store_evaluations(None, today, now)
+        counts |= _standings().refresh(now)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        logger.exception("nightly evaluations failed")
-        errors.append(f"evaluations: {exc}")
+        logger.exception("nightly standings refresh failed")
+        errors.append(f"standings: {exc}")
     try:
         counts |= run_planners(NIGHTLY_PLANNERS, now)
     except TickError as exc:

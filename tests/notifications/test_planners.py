@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event
@@ -24,7 +24,8 @@ from pdtracker.notifications.planners import (
 from pdtracker.notifications.reminders import occurrences
 from pdtracker.placements.models import Placement
 from pdtracker.progress.definitions import LocalizedText
-from pdtracker.progress.models import Evaluation
+from pdtracker.progress.standings import compute_all
+from pdtracker.progress.standings_models import TeacherStanding
 from tests.notifications.conftest import NOW, rows
 
 SHANGHAI_9AM_MONDAY = NOW  # 2026-03-09 01:00 UTC
@@ -369,10 +370,21 @@ def test_lapse_warnings_at_90_and_30_days(app, world, monkeypatch, days_left, wa
     }
 
 
-def test_the_nightly_tick_stores_evaluations_once_per_day(app, world) -> None:
+def test_the_nightly_tick_evaluates_only_teachers_whose_status_may_change(
+    app, world, make_activity
+) -> None:
     with app.app_context():
         first = nightly_lapse_check(NOW)
-        second = nightly_lapse_check(NOW + timedelta(hours=1))
-        stored = db.session.scalar(select(func.count(Evaluation.id)))
+        quiet = nightly_lapse_check(NOW + timedelta(hours=1))
+    make_activity(world["teacher1"], status="verified", starts_on=date(2026, 3, 2))
+    with app.app_context():
+        changed = nightly_lapse_check(NOW + timedelta(hours=2))
+        stored = {
+            s.teacher_id: s.level for s in db.session.scalars(select(TeacherStanding))
+        }
+        fresh = {t: s.level for t, s in compute_all(NOW + timedelta(hours=2)).items()}
     teachers = 4  # teacher1, teacher2, head1, head2
-    assert first["evaluations"] == second["evaluations"] == stored == teachers
+    assert first["standings_evaluated"] == teachers
+    assert quiet["standings_evaluated"] == 0
+    assert changed["standings_evaluated"] == 1
+    assert stored == fresh

@@ -19,7 +19,10 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
+from pdtracker.auth.models import User
+from pdtracker.extensions import db
 from tests.browser import demo_cast
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.demo_cast import LOGINS, login
@@ -151,12 +154,25 @@ class Sweep:
                 self.visit(url)
 
 
-@pytest.mark.parametrize("role", list(LOGINS))
-def test_every_page_fits_a_phone(live_server, phone, demo, role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "locale"),
+    [(role, "zh_Hans_CN") for role in LOGINS] + [(role, "en") for role in LOGINS],
+)
+def test_every_page_fits_a_phone(
+    app, live_server, phone, demo, role: str, locale: str
+) -> None:
+    """In Chinese, and in English (whose longer labels wrap differently)."""
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.username == demo[role]).values(locale=locale)
+        )
+        db.session.commit()
     login(phone, live_server, demo[role])
-    sweep = Sweep(phone, live_server, role)
+    sweep = Sweep(phone, live_server, f"{role}-{locale}")
     sweep.run()
-    print(f"\n{role}: {len(sweep.visited)} pages", *sweep.visited, sep="\n  ")
+    print(
+        f"\n{role} ({locale}): {len(sweep.visited)} pages", *sweep.visited, sep="\n  "
+    )
     if sweep.skipped:
         print(f"{role}: skipped", *sweep.skipped, sep="\n  ")
     assert len(sweep.visited) > 2, "the sweep found no pages"

@@ -196,11 +196,12 @@ def collect_department_digest(
             .group_by(User.department_id)
         ).all()
     )  # fmt: skip
-    active = progress.active_ruleset()
     reminders = []
     for department_id, head_ids in heads.items():
+        # Each department under its own college's ruleset (the default of
+        # evaluate_department), not the regional one.
         summary = progress.evaluate_department(
-            department_id, today, active, history=False, now=now
+            department_id, today, None, history=False, now=now
         )
         soon = today + timedelta(days=LAPSE_WARNINGS[0])
         payload = {
@@ -264,7 +265,6 @@ def collect_lapse_warnings(
     zone = app_zone()
     today = local_today(now)
     progress = _progress()
-    active = progress.active_ruleset()
     query = select(User.department_id).where(User.department_id.is_not(None))
     if object_ids is not None:
         query = query.where(User.id.in_(list(object_ids)))
@@ -275,13 +275,18 @@ def collect_lapse_warnings(
     reminders: list[Reminder] = []
     for department_id in departments:
         summary = progress.evaluate_department(
-            department_id, today, active, history=False, now=now
+            department_id, today, None, history=False, now=now
         )
         for status in summary.teachers:
             if object_ids is not None and status.teacher.id not in object_ids:
                 continue
             reminders += _lapse_reminders(
-                status, active.ruleset, heads.get(department_id, []), now, until, zone
+                status,
+                summary.ruleset.ruleset,
+                heads.get(department_id, []),
+                now,
+                until,
+                zone,
             )
     return reminders
 

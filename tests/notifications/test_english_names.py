@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 
 from pdtracker.notifications.delivery import Formatter, compose
 from pdtracker.notifications.models import Notification, NotificationKind
@@ -27,7 +28,8 @@ def test_the_department_digest_names_the_department_in_the_readers_language(
         kind=NotificationKind.DEPARTMENT_DIGEST.value, recipient_id=1, object_id=1,
         payload={"department": "人工智能技术应用系", "department_en": name_en},
     )  # fmt: skip
-    with app.test_request_context():
+    # As delivery does: compose in the reader's locale (recipient_context).
+    with app.test_request_context(), force_locale(locale):
         content = compose(row, Formatter(locale, "Asia/Shanghai"))
     if locale == "en":
         assert content.subject == subject

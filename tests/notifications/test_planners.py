@@ -337,7 +337,9 @@ class _FakeProgress:
         teachers = (
             [self.status] if department_id == self.status.teacher.department_id else []
         )
-        return SimpleNamespace(teachers=teachers)
+        return SimpleNamespace(
+            teachers=teachers, ruleset=SimpleNamespace(ruleset=self.ruleset)
+        )
 
 
 @pytest.mark.parametrize(
@@ -388,3 +390,53 @@ def test_the_nightly_tick_evaluates_only_teachers_whose_status_may_change(
     assert quiet["standings_evaluated"] == 0
     assert changed["standings_evaluated"] == 1
     assert stored == fresh
+
+
+# --- under each college's ruleset ----------------------------------------------------
+
+
+def test_nightly_planners_evaluate_each_department_under_its_colleges_layer(
+    app, make_department, make_user, monkeypatch
+) -> None:
+    from pdtracker.auth.models import Role
+    from pdtracker.progress import services as progress_services
+    from pdtracker.progress.models import StoredRuleset
+    from pdtracker.progress.rulebook import builtin_text
+
+    own = make_department("AI", "人工智能技术应用系", institution="DEMO")
+    regional = make_department("NE", "北城机电系", institution="NORTH")
+    make_user("ha", Role.HEAD, Role.TEACHER, department=own)
+    make_user("hb", Role.HEAD, Role.TEACHER, department=regional)
+    applied: dict[int, str] = {}
+
+    def spy(department_id, *args, **kwargs):
+        summary = progress_services.evaluate_department(department_id, *args, **kwargs)
+        applied[department_id] = summary.ruleset.name
+        return summary
+
+    monkeypatch.setattr(
+        planners, "_progress", lambda: SimpleNamespace(
+            evaluate_department=spy, active_ruleset=progress_services.active_ruleset,
+        ),
+    )  # fmt: skip
+    with app.app_context():
+        db.session.add(
+            StoredRuleset(
+                name="cn-college-example", version=1, format="toml",
+                document=builtin_text("cn-college-example"),
+                institution_id=own.institution_id, status="published",
+                is_active=True, published_at=NOW,
+            )
+        )  # fmt: skip
+        db.session.commit()
+        planners.collect_department_digest(NOW, NOW + timedelta(days=7), None)
+        assert applied == {
+            own.id: "cn-college-example",
+            regional.id: "cn-vocational-default",
+        }
+        applied.clear()
+        planners.collect_lapse_warnings(NOW, NOW + timedelta(days=2), None)
+        assert applied == {
+            own.id: "cn-college-example",
+            regional.id: "cn-vocational-default",
+        }

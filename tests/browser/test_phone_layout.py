@@ -102,7 +102,8 @@ class Sweep:
         answer = self.page.request.get(url, max_redirects=0)
         kind = answer.headers.get("content-type", "")
         if answer.status != 200 or not kind.startswith("text/html"):
-            self.skipped.append(f"{url} ({answer.status} {kind.split(';')[0]})")
+            path = url.removeprefix(self.base)
+            self.skipped.append(f"{path} ({answer.status} {kind.split(';')[0]})")
             return False
         return True
 
@@ -130,7 +131,11 @@ class Sweep:
     def take(self, url: str) -> bool:
         """True the first time a kind of page comes up."""
         kind = pattern(url)
-        if kind in self.kinds or SKIP_PATH.search(urlsplit(url).path):
+        if kind in self.kinds:
+            return False
+        if SKIP_PATH.search(urlsplit(url).path):
+            self.kinds.add(kind)
+            self.skipped.append(f"{url.removeprefix(self.base)} (a file or leaving)")
             return False
         if len(self.visited) >= PAGES_PER_ROLE:
             self.skipped.append(f"{url} (over the bound of {PAGES_PER_ROLE} pages)")

@@ -116,14 +116,11 @@ def check_in(teacher: User, door: Door, now: datetime) -> Outcome:
     if outcome == Outcome.ALREADY:
         return outcome
     event, key = door.event, door.session.key
-    # The events area credits a session once it has started; a teacher checking in
-    # before (the doors open 30 minutes early) is credited as from its start.
-    credited_at = max(now, door.session.starts_at)
     try:
         if outcome == Outcome.WALK_IN:
             attendance.register_walk_in(teacher, event, key, teacher, now)
         activity = attendance.mark_session_attended(
-            teacher, event, key, teacher, AttendanceSource.CHECKIN.value, credited_at
+            teacher, event, key, teacher, AttendanceSource.CHECKIN.value, now
         )
     except EventError as exc:
         code = EVENT_CODES.get(exc.code, exc.code)

@@ -53,6 +53,13 @@ from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
 from pdtracker.timeutil import app_zone
 
+# How long before a session starts its attendance may be recorded, by source: the
+# check-in code is accepted from 30 minutes before (pdtracker.checkin.tokens).
+OPENS_EARLY = {
+    AttendanceSource.CHECKIN.value: timedelta(minutes=30),
+    AttendanceSource.WALK_IN.value: timedelta(minutes=30),
+}
+
 
 def mark_attended(
     registration: Registration,
@@ -207,7 +214,9 @@ def _mark(
     if source not in set(AttendanceSource):
         raise ValueError(f"unknown attendance source {source!r}")
     session = _session(event, key)
-    if not session.has_started(now):
+    # At the door the check-in opens before the session does; it is recorded at
+    # the moment it happened. Marks by hand wait for the session to begin.
+    if not session.has_started(now + OPENS_EARLY.get(source, timedelta(0))):
         raise RegistrationError("not_started")
     row = session_row(event, key, now)
     place = _place_of(row, teacher)

@@ -308,3 +308,19 @@ def test_a_cancelled_session_takes_no_check_in(
     assert refusal_code(response) == "session_cancelled"
     assert "This session is cancelled." in response.text
     assert credits(app, cast.teacher1) == []
+
+
+def test_an_early_check_in_is_recorded_when_it_happened(
+    app, client, auth, cast, make_event
+) -> None:
+    """The doors open 30 minutes early: a check-in then is recorded at its own time,
+    not moved to the session's start."""
+    event = make_event(starts_in=timedelta(minutes=10))
+    register(app, cast.teacher1, event)
+    code = code_for(event, session_keys(app, event)[0])
+    auth.login("teacher1")
+    before = utcnow()
+    assert client.post(f"/checkin/{code}").status_code == 302
+    [activity] = credits(app, cast.teacher1)
+    assert activity.verified_at is not None
+    assert before <= activity.verified_at < event.starts_at

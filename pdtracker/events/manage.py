@@ -323,7 +323,9 @@ def _export_rows(event: Event) -> tuple[list[str], list[list]]:
 
 
 def _download(body: bytes, mimetype: str, event: Event, ext: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Flask appends "; charset=utf-8" to a text/*
+    # mimetype, and the CSV's already names its charset.
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="event-{event.id}-registrations.{ext}"'
     )

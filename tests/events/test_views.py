@@ -339,8 +339,9 @@ def test_registrations_export_csv_and_xlsx(
     page = client.get(f"/events/{event.id}/registrations")
     assert "teacher1" in page.text
 
+    assert f'href="/checkin/events/{event.id}"' in page.text  # the door's screens
     response = client.get(f"/events/{event.id}/registrations.csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 3

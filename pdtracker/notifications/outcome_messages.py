@@ -316,7 +316,7 @@ def _recognition_result(p: Mapping[str, Any], fmt: Formatter) -> Content:
         lines = [_("Your application to be recognised as %(level)s was not granted.",
                    level=level), *_reason(p)]  # fmt: skip
         subject = _("Recognition not granted: %(level)s", level=level)
-    return Content(subject, lines, ("progress.dashboard", {}), _("Open my progress"))
+    return Content(subject, lines, ("recognition.index", {}), _("Open my recognitions"))
 
 
 def _recognition_review_due(p: Mapping[str, Any], fmt: Formatter) -> Content:

@@ -12,6 +12,7 @@ from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import User
 from pdtracker.dates import month_end, next_month
 from pdtracker.extensions import db
+from pdtracker.org.models import Department
 from pdtracker.org.queries import department_teachers
 from pdtracker.placements.models import Placement, PlacementStatus
 from pdtracker.progress.engine import (
@@ -21,7 +22,7 @@ from pdtracker.progress.engine import (
     Ruleset,
     evaluate,
 )
-from pdtracker.progress.records import active_ruleset
+from pdtracker.progress.records import active_ruleset_for
 from pdtracker.progress.rulebook import load_builtin
 
 MONTHS = 18
@@ -164,10 +165,16 @@ def build_timeline(
 ) -> Timeline:
     """Teachers × the next 18 months; four queries whatever the department's size.
 
-    "Still needed" follows ``full``, by default the active published ruleset.
+    "Still needed" follows ``full``, by default the ruleset the department's
+    college applies (its own layer, else the regional one).
     """
     months = _months(as_of)
-    full = full or active_ruleset().ruleset
+    if full is None:
+        department = (
+            db.session.get(Department, department_id) if department_id else None
+        )
+        institution_id = department.institution_id if department else None
+        full = active_ruleset_for(institution_id).ruleset
     practice = practice_ruleset(full)
     required: int | float | None = None
     window_years = full.window_years

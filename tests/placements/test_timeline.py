@@ -197,3 +197,33 @@ def test_a_ruleset_without_practice_shows_no_days_needed(app, world) -> None:
         timeline = build_timeline(world["ai"].id, date(2026, 7, 1), without)
     assert timeline.required is None
     assert {r.needed for r in timeline.rows} == {None}
+
+
+def test_the_timeline_follows_the_departments_college_layer(
+    app, make_department, make_user
+) -> None:
+    from datetime import UTC, datetime
+
+    from pdtracker.auth.models import Role
+    from pdtracker.extensions import db
+    from pdtracker.progress.models import StoredRuleset
+    from pdtracker.progress.records import active_ruleset_for
+    from pdtracker.progress.rulebook import builtin_text
+
+    own = make_department("AI", "人工智能技术应用系", institution="DEMO")
+    make_user("t1", Role.TEACHER, department=own)
+    with app.app_context():
+        db.session.add(
+            StoredRuleset(
+                name="cn-college-example", version=1, format="toml",
+                document=builtin_text("cn-college-example"),
+                institution_id=own.institution_id, status="published",
+                is_active=True, published_at=datetime(2026, 12, 1, tzinfo=UTC),
+            )
+        )  # fmt: skip
+        db.session.commit()
+        college = active_ruleset_for(own.institution_id).ruleset
+        regional = active_ruleset_for(None).ruleset
+        timeline = build_timeline(own.id, date(2026, 12, 7))
+        assert timeline == build_timeline(own.id, date(2026, 12, 7), college)
+        assert timeline != build_timeline(own.id, date(2026, 12, 7), regional)

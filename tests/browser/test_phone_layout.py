@@ -1,4 +1,4 @@
-"""Every page of every role on a 390×844 phone, and the English navigation at 1366 px.
+"""Every page of every role on a 390×844 phone (the 1366 px bar: test_english_nav.py).
 
 The pages are found, not listed: each role logs in to the demo data and the sweep
 follows the navigation bar, then the links of each of those pages one level down
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -75,16 +74,6 @@ def pattern(url: str) -> str:
 def demo(app: Flask) -> dict[str, str]:
     """The demo data on the fresh test database, one login per role."""
     return demo_cast.seed(app)
-
-
-@pytest.fixture
-def phone(browser) -> Iterator[object]:
-    """A phone-sized page (the conftest's page fixture is phone-sized too)."""
-    context = browser.new_context(locale="zh-CN", viewport=PHONE)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 class Sweep:
@@ -164,7 +153,7 @@ class Sweep:
     [(role, "zh_Hans_CN") for role in LOGINS] + [(role, "en") for role in LOGINS],
 )
 def test_every_page_fits_a_phone(
-    app, live_server, phone, demo, role: str, locale: str
+    app, live_server, page, demo, role: str, locale: str
 ) -> None:
     """In Chinese, and in English (whose longer labels wrap differently)."""
     with app.app_context():
@@ -172,8 +161,10 @@ def test_every_page_fits_a_phone(
             update(User).where(User.username == demo[role]).values(locale=locale)
         )
         db.session.commit()
-    login(phone, live_server, demo[role])
-    sweep = Sweep(phone, live_server, f"{role}-{locale}")
+    # conftest's page: 390×844, and a screenshot in test-artifacts/ when it fails.
+    assert page.viewport_size == PHONE
+    login(page, live_server, demo[role])
+    sweep = Sweep(page, live_server, f"{role}-{locale}")
     sweep.run()
     print(
         f"\n{role} ({locale}): {len(sweep.visited)} pages", *sweep.visited, sep="\n  "

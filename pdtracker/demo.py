@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from pdtracker.activities.models import Activity, ActivityRole, ActivityStatus
 from pdtracker.auth.models import Role, User
+from pdtracker.demo_adoption import MENTOR_LOGINS, seed_adoption
 from pdtracker.demo_colleges import LOGINS as COLLEGE_LOGINS
 from pdtracker.demo_colleges import USERNAMES as COLLEGE_USERNAMES
 from pdtracker.demo_colleges import seed_colleges
@@ -150,7 +151,16 @@ PEOPLE = (
     Person("chengyu", "程雨", (T,), "DC", "behind", "讲师"),
 )  # fmt: skip
 
-LOGINS = ("teacher1", "teacher2", "head1", "head2", "staff1", "admin", *COLLEGE_LOGINS)
+LOGINS = (
+    "teacher1",
+    "teacher2",
+    "head1",
+    "head2",
+    "staff1",
+    "admin",
+    *COLLEGE_LOGINS,
+    *MENTOR_LOGINS,
+)
 
 LECTURES = (
     "生成式人工智能赋能职业教育专家讲座",
@@ -446,8 +456,17 @@ def seed_demo(today: date | None = None) -> list[str]:
     db.session.add_all(builder.activities)
     db.session.add_all(builder.placements)
     event_lines = seed_events(today, users, enterprises)
+    # The adoption layer's clock: the demo's day (tests pass a fixed one).
+    moment = datetime.combine(today, time(9), SHANGHAI).astimezone(UTC)
+    adoption_lines = seed_adoption(today, moment, INSTITUTION_CODE)
     db.session.commit()
-    return ["Demo data loaded.", *_login_lines(), *_summary(), *event_lines]
+    return [
+        "Demo data loaded.",
+        *_login_lines(),
+        *_summary(),
+        *event_lines,
+        *adoption_lines,
+    ]
 
 
 def _other_colleges(

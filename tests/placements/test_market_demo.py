@@ -18,10 +18,10 @@ from pdtracker.placements.models import Placement
 
 def test_seed_marketplace(app, client, auth):
     with app.app_context():
-        seed_demo()
-        lines = seed_marketplace()
+        loaded = seed_demo()  # seeds the marketplace through demo_adoption
+        assert "Marketplace: 14 open offers from 12 enterprises." in loaded
+        assert seed_marketplace() == ["Demo marketplace already loaded; nothing added."]
         db.session.commit()
-        assert lines[0].startswith("Marketplace: 14 open offers from 12 enterprises")
         hosts = db.session.scalar(
             select(func.count(func.distinct(PlacementOffer.enterprise_id))).where(
                 PlacementOffer.status == "open"

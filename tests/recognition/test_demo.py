@@ -18,7 +18,8 @@ NOW = datetime(2026, 12, 7, 2, tzinfo=UTC)
 
 
 def test_seed_rounds(ctx):
-    seed_demo(NOW.date())
+    loaded = seed_demo(NOW.date())  # seeds the rounds through demo_adoption
+    assert sum(line.startswith("Recognition round") for line in loaded) == 2
     institution = db.session.scalar(select(Institution).filter_by(code="DEMO"))
     admin = db.session.scalar(select(User).filter_by(username="admin"))
     teachers = list(
@@ -26,9 +27,6 @@ def test_seed_rounds(ctx):
             select(User).join(UserRole).where(UserRole.role == Role.TEACHER.value)
         )
     )
-    lines = seed_rounds(institution, admin, teachers, NOW)
-    db.session.commit()
-    assert len(lines) == 2
     closed, opened = db.session.scalars(
         select(RecognitionRound).order_by(RecognitionRound.id)
     ).all()
@@ -36,8 +34,9 @@ def test_seed_rounds(ctx):
     recognitions = db.session.scalars(select(Recognition)).all()
     assert len(recognitions) >= 3
     assert {r.state for r in recognitions} == {"active"}
-    levels = {r.level for r in recognitions}
-    assert {"primary", "senior"} <= levels
+    # Under the demo college's own layer (cn-college-example), frozen into the round.
+    assert closed.ruleset_name == "cn-college-example"
+    assert {r.level for r in recognitions} <= set(closed.levels)
     teacher1 = db.session.scalar(select(User).filter_by(username="teacher1"))
     application = applications.apply(teacher1, opened, level="primary",
                                      statement="即将完成企业实践", now=NOW)  # fmt: skip

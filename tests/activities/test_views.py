@@ -57,11 +57,13 @@ def test_kind_labels_follow_the_language(
 ) -> None:
     make_activity(world["teacher1"], title="一次讲座")
     auth.login("teacher1")
-    assert "专家讲座" in client.get("/activities/").get_data(as_text=True)
+    zh = client.get("/activities/").get_data(as_text=True)
+    assert "专家讲座" in zh
+    assert "<h1 class=\"h3 mb-0\">我的记录</h1>" in zh  # not 活动: that is events
     client.post("/language", data={"locale": "en"})
     page = client.get("/activities/").get_data(as_text=True)
     assert "Expert lecture" in page
-    assert "My activities" in page
+    assert "My records" in page  # the nav and the heading say the same
 
 
 def test_form_marks_kind_options_and_rows_with_units(client, auth, world) -> None:

@@ -16,6 +16,7 @@ HOME_BY_ROLE = (
     (Role.HEAD, "progress.department"),
     (Role.COLLEGE_ADMIN, "admin.users"),  # their college's people
     (Role.STAFF, "events.manage"),
+    (Role.MENTOR, "placements.index"),  # their enterprise's placements
     (Role.ADMIN, "admin.users"),
 )
 

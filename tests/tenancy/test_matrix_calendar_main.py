@@ -146,3 +146,12 @@ def test_the_navigation_follows_the_college_admin(client, auth, two_colleges):
     assert 'href="/admin/institutions"' in client.get("/admin/users").get_data(
         as_text=True
     )
+
+
+def test_a_mentor_lands_on_their_enterprises_placements(app, client, auth) -> None:
+    from tests.factories import make_user
+
+    make_user(app, "mentor9", "mentor")
+    auth.login("mentor9")
+    response = client.get("/")
+    assert urlsplit(response.headers["Location"]).path.rstrip("/") == "/placements"

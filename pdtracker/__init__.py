@@ -102,9 +102,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from pdtracker.activities.views import bp as activities_bp
-    from pdtracker.association.views import bp as association_bp
     from pdtracker.admin import rulesets  # noqa: F401  (its pages are on admin's blueprint)
     from pdtracker.admin.views import bp as admin_bp
+    from pdtracker.association.views import bp as association_bp
     from pdtracker.auth.views import bp as auth_bp
     from pdtracker.calendar.views import bp as calendar_bp
     from pdtracker.checkin.views import bp as checkin_bp
@@ -122,19 +122,13 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.routing import init_routing
 
     init_routing(app)  # before any route is added: bounds every <int:...> id
-    for bp in (main_bp, auth_bp, activities_bp, admin_bp, placements_bp):
+    blueprints = (
+        main_bp, auth_bp, activities_bp, admin_bp, placements_bp, events_bp,
+        calendar_bp, health_bp, notifications_bp, progress_bp, association_bp,
+        onboarding_bp, recognition_bp, papers_bp, verify_bp, checkin_bp,
+    )  # fmt: skip
+    for bp in blueprints:
         app.register_blueprint(bp)
-    app.register_blueprint(events_bp)
-    app.register_blueprint(calendar_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(progress_bp)
-    app.register_blueprint(association_bp)
-    app.register_blueprint(onboarding_bp)
-    app.register_blueprint(recognition_bp)
-    app.register_blueprint(papers_bp)
-    app.register_blueprint(verify_bp)
-    app.register_blueprint(checkin_bp)
 
 
 def _register_cli(app: Flask) -> None:

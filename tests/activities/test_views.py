@@ -59,7 +59,7 @@ def test_kind_labels_follow_the_language(
     auth.login("teacher1")
     zh = client.get("/activities/").get_data(as_text=True)
     assert "专家讲座" in zh
-    assert "<h1 class=\"h3 mb-0\">我的记录</h1>" in zh  # not 活动: that is events
+    assert '<h1 class="h3 mb-0">我的记录</h1>' in zh  # not 活动: that is events
     client.post("/language", data={"locale": "en"})
     page = client.get("/activities/").get_data(as_text=True)
     assert "Expert lecture" in page

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from pdtracker.activities.models import Activity, CreditUnit
@@ -55,7 +55,11 @@ def file_size(size: int | None, locale: str | None = None) -> str:
     """ "599 bytes", "1.5 KB", "12 MB": the number in the locale's format, units translated."""
     if size is None:
         return ""
-    locale = locale or str(get_locale())
+    if locale is not None and locale != str(get_locale()):
+        # The units in that language too, not only the number.
+        with force_locale(locale):
+            return file_size(size)
+    locale = str(get_locale())
     if size < SIZE_UNITS:
         return ngettext("%(size)s byte", "%(size)s bytes", size,
                         size=format_decimal(size, locale=locale))  # fmt: skip

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser as browser  # the shared fixtures
-from tests.browser.conftest import live_server as live_server
-from tests.browser.conftest import page as page
 from tests.tenancy.conftest import build_two_colleges
 
 pytestmark = pytest.mark.browser

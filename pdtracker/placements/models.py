@@ -158,8 +158,3 @@ class Placement(Model):
     def can_become(self, status: PlacementStatus) -> bool:
         """Whether moving to ``status`` is a legal transition."""
         return status in TRANSITIONS[PlacementStatus(self.status)]
-
-
-# The marketplace's tables hold foreign keys to and from these; load them with
-# these so the metadata is whole whichever module is imported first.
-from pdtracker.placements import market_models  # noqa: E402,F401

@@ -445,4 +445,3 @@ def enterprise_edit(enterprise_id: int):
 
 
 # The marketplace's and the mentors' pages register on this blueprint.
-import pdtracker.placements.market_views  # noqa: E402,F401

@@ -384,6 +384,3 @@ def reviews():
     ).all()
     return render_template("recognition/reviews.html", rows=rows,
                            labels=_labels_for([a.round for a in rows]))  # fmt: skip
-
-
-from pdtracker.recognition import views_admin  # noqa: E402, F401  (its pages are on bp)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -46,7 +46,12 @@ from pdtracker.placements.market_models import (
     PlacementRequest,
 )
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
-from pdtracker.placements.services import Conflict, _occurrence_within
+from pdtracker.placements.services import (
+    Conflict,
+    _occurrence_within,
+    registered_events,
+    span_utc,
+)
 from pdtracker.placements.timeline import practice_ruleset
 from pdtracker.progress.definitions import Measure, Requirement, Ruleset
 from pdtracker.progress.engine import ActivityFact
@@ -92,13 +97,6 @@ def _sector_fits(sector: str) -> ColumnElement[bool]:
         not_(exists(declared)),
         exists(declared.where(DepartmentSector.sector == sector)),
     )
-
-
-def _span_utc(starts_on: date, ends_on: date) -> tuple[datetime, datetime]:
-    zone = app_zone()
-    start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
-    end = datetime.combine(ends_on + timedelta(days=1), time(), zone)
-    return start, end.astimezone(UTC)
 
 
 def busy_teachers(
@@ -147,7 +145,7 @@ def conflicts_by_teacher(
         found.setdefault(teacher_id, []).append(
             Conflict("placement", start, end, placement_id=pid, enterprise_name=name)
         )
-    span_start, span_end = _span_utc(starts_on, ends_on)
+    span_start, span_end = span_utc(starts_on, ends_on)
     reaches = Event.rrule.is_not(None) & (
         Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
     )
@@ -353,12 +351,12 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
     first = min(o.starts_on for o, _ in offers)
     last = max(o.ends_on for o, _ in offers)
     taken = _taken_spans(teacher.id, first, last)
-    events = _registered_events(teacher.id, first, last)
+    events = registered_events(teacher.id, first, last)
     found = []
     for offer, held_now in offers:
         if any(s <= offer.ends_on and e >= offer.starts_on for s, e in taken):
             continue
-        span_start, span_end = _span_utc(offer.starts_on, offer.ends_on)
+        span_start, span_end = span_utc(offer.starts_on, offer.ends_on)
         if any(_occurrence_within(e, span_start, span_end) for e in events):
             continue
         credit = min(offer_credit(practice[1], offer), gap)
@@ -389,27 +387,6 @@ def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, d
         )
     )
     return [(s, e) for s, e in db.session.execute(union_all(placements, held))]
-
-
-def _registered_events(teacher_id: int, first: date, last: date) -> list[Event]:
-    """Events (or series) the teacher holds a registration for that may meet the span."""
-    span_start, span_end = _span_utc(first, last)
-    reaches = Event.rrule.is_not(None) & (
-        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
-    )
-    return list(
-        db.session.scalars(
-            select(Event)
-            .join(Registration, Registration.event_id == Event.id)
-            .where(
-                Registration.teacher_id == teacher_id,
-                Registration.status != RegistrationStatus.CANCELLED.value,
-                Event.status != EventStatus.CANCELLED.value,
-                Event.starts_at < span_end,
-                (Event.ends_at > span_start) | reaches,
-            )
-        )
-    )
 
 
 def offer_opportunities(teacher: User, as_of: date) -> list[object]:

@@ -148,30 +148,44 @@ def _placement_overlaps(
     ]
 
 
+def span_utc(starts_on: date, ends_on: date) -> tuple[datetime, datetime]:
+    """The local days from ``starts_on`` to ``ends_on`` as a half-open UTC span."""
+    zone = app_zone()
+    start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
+    end = datetime.combine(ends_on + timedelta(days=1), time(), zone)
+    return start, end.astimezone(UTC)
+
+
+def registered_events(teacher_id: int, starts_on: date, ends_on: date) -> list[Event]:
+    """Events (or series) the teacher holds a registration for that may meet the
+    days (a series reaching into them counts: its occurrences decide)."""
+    span_start, span_end = span_utc(starts_on, ends_on)
+    series_reaches = Event.rrule.is_not(None) & (
+        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
+    )
+    return list(
+        db.session.scalars(
+            select(Event)
+            .join(Registration, Registration.event_id == Event.id)
+            .where(
+                Registration.teacher_id == teacher_id,
+                Registration.status != RegistrationStatus.CANCELLED.value,
+                Event.status != EventStatus.CANCELLED.value,
+                Event.starts_at < span_end,
+                (Event.ends_at > span_start) | series_reaches,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
+
+
 def _registration_overlaps(
     teacher_id: int, starts_on: date, ends_on: date
 ) -> list[Conflict]:
     """Events the teacher holds a (non-cancelled) registration for during the span."""
     zone = app_zone()
-    span_start = datetime.combine(starts_on, time(), zone).astimezone(UTC)
-    span_end = datetime.combine(ends_on + timedelta(days=1), time(), zone).astimezone(
-        UTC
-    )
-    series_reaches = Event.rrule.is_not(None) & (
-        Event.series_ends_at.is_(None) | (Event.series_ends_at > span_start)
-    )
-    events = db.session.scalars(
-        select(Event)
-        .join(Registration, Registration.event_id == Event.id)
-        .where(
-            Registration.teacher_id == teacher_id,
-            Registration.status != RegistrationStatus.CANCELLED.value,
-            Event.status != EventStatus.CANCELLED.value,
-            Event.starts_at < span_end,
-            (Event.ends_at > span_start) | series_reaches,
-        )
-        .order_by(Event.starts_at, Event.id)
-    )
+    span_start, span_end = span_utc(starts_on, ends_on)
+    events = registered_events(teacher_id, starts_on, ends_on)
     conflicts = []
     for event in events:
         occurrence = _occurrence_within(event, span_start, span_end)

@@ -66,6 +66,13 @@ NAV: tuple[NavItem, ...] = (
         (Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN),
     ),
     NavItem("progress.department", _l("Department"), (Role.HEAD,)),
+    # A college admin's departments side by side (the deployment admin picks one).
+    NavItem(
+        "progress.college",
+        _l("College overview"),
+        (Role.COLLEGE_ADMIN, Role.ADMIN),
+        group="admin",
+    ),
     NavItem(
         "placements.index",
         _l("Placements"),

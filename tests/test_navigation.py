@@ -59,5 +59,5 @@ def test_the_admin_menu_holds_the_deployment_pages(client, auth, world) -> None:
     menu = bar[bar.index(">Administration<") :]
     menu = menu[: menu.index("</ul>")]
     for href in ("/admin/users", "/admin/departments", "/admin/institutions",
-                 "/admin/rulesets", "/imports/"):  # fmt: skip
+                 "/admin/rulesets", "/imports/", "/progress/college"):  # fmt: skip
         assert f'href="{href}"' in menu

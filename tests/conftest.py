@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import cache, partial
 
 import pytest
 from flask import Flask
@@ -18,11 +18,13 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from tests import factories
+from tests import factories, fast_routes
 from tests.factories import DEMO_PASSWORD
 from tests.support import pg_database, sqlalchemy_pg_url
 
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
+
+fast_routes.install()  # one fresh app per test: compile each URL rule's builder once
 
 # CI runs property tests derandomized so a green run stays green; locally they explore.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -231,3 +233,42 @@ def table_counts(app: Flask):
             }
 
     return snapshot
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """On the database pass (PDTRACKER_DATABASE_TESTS_ONLY=1), run only what can differ.
+
+    CI runs the suite on SQLite, then again on PostgreSQL. A test that never opens
+    the database (no ``database_url`` among its fixtures: the pure engine, feed
+    bytes, parsers, imports, packaging) and the browser tests (the pages people
+    click; the queries beneath them are exercised on both databases by the HTTP
+    tests) would only repeat the first pass, so the second pass leaves them out.
+    """
+    if os.environ.get("PDTRACKER_DATABASE_TESTS_ONLY") != "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        uses_database = "database_url" in fixtures or _names_postgres(item)
+        is_browser = "browser" in fixtures
+        (kept if uses_database and not is_browser else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+_POSTGRES_WORDS = ("PG_URL", "requires_postgres", "PDTRACKER_TEST_DATABASE_URL")
+
+
+@cache
+def _module_names_postgres(path: str) -> bool:
+    with open(path, encoding="utf-8") as source:
+        text = source.read()
+    return any(word in text for word in _POSTGRES_WORDS)
+
+
+def _names_postgres(item: pytest.Item) -> bool:
+    """A test whose module reaches PostgreSQL its own way (races, migrations, pools)."""
+    return _module_names_postgres(str(item.path))

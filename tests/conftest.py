@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import event, make_url, text
 
 from pdtracker import create_app
@@ -25,6 +26,24 @@ from tests.support import pg_database, sqlalchemy_pg_url
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
 
 fast_routes.install()  # one fresh app per test: compile each URL rule's builder once
+
+
+class _TemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for the whole test run (Jinja checks each
+    entry against its template's source checksum)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _TemplateCode()
 
 # CI runs property tests derandomized so a green run stays green; locally they explore.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -76,8 +95,8 @@ def _config(database_url: str, instance: object) -> dict:
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(instance),
         "SERVER_NAME": "pdtracker.test",
-        # Still scrypt, with a lower cost so hundreds of test users stay fast.
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Still scrypt, with the lowest cost so thousands of test users stay fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:1:1",
     }
 
 
@@ -93,6 +112,8 @@ def app(_schema: None, database_url: str, tmp_path) -> Iterator[Flask]:
     """A fresh app over empty tables, with the reference data loaded."""
     app = create_app(_config(database_url, tmp_path / "uploads"))
     app.config["INSTANCE_TMP"] = str(tmp_path)
+    # Every test's app renders the same templates: compile each once per run.
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     _clear(app)
     with app.app_context():
         from pdtracker.reference import ensure_activity_kinds

@@ -35,7 +35,7 @@ def as_done(facts: Iterable[ActivityFact]) -> list[ActivityFact]:
     ]
 
 
-def _first_level(ruleset: Ruleset, years: int) -> Ruleset:
+def first_level_only(ruleset: Ruleset, years: int) -> Ruleset:
     """The lowest level alone, searched ``years`` ahead: enough to say 'qualified'."""
     return replace(
         ruleset,
@@ -44,7 +44,7 @@ def _first_level(ruleset: Ruleset, years: int) -> Ruleset:
     )
 
 
-def _next_change(level: LevelResult, horizon_end: date) -> date:
+def next_change(level: LevelResult, horizon_end: date) -> date:
     """The first day the level's met/unmet state may differ from the evaluation day's.
 
     Met: the earliest lapse. Unmet: every unmet requirement stays unmet before its
@@ -78,7 +78,7 @@ def qualified_on(
     if not dates:
         return []
     span = (dates[-1] - dates[0]).days // 365 + 1
-    first = _first_level(ruleset, span)
+    first = first_level_only(ruleset, span)
     out: list[bool] = []
     while len(out) < len(dates):
         day = dates[len(out)]
@@ -89,7 +89,7 @@ def qualified_on(
         if not report.assessed:
             return [False] * len(dates)
         level = report.levels[0]
-        change = _next_change(level, add_years(day, first.horizon_years))
+        change = next_change(level, add_years(day, first.horizon_years))
         out.append(level.met)  # exact for this day, even if the next change is today
         while len(out) < len(dates) and dates[len(out)] < change:
             out.append(level.met)

@@ -44,7 +44,9 @@ from pdtracker.org.models import TeacherProfile
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
 from pdtracker.progress.facts import TeacherFacts, by_ids, gather
-from pdtracker.progress.forecast import _first_level, _next_change, as_done
+from pdtracker.progress.forecast import as_done
+from pdtracker.progress.forecast import first_level_only as _first_level
+from pdtracker.progress.forecast import next_change as _next_change
 from pdtracker.progress.measures import LAST_DAY, add_months, add_years
 from pdtracker.progress.records import ActiveRuleset, active_rulesets_for
 from pdtracker.progress.standings_models import TeacherStanding

@@ -4,8 +4,8 @@ A code shown at the door carries the event, the session and the 30-second step i
 was drawn in, signed with HMAC-SHA256 under a key derived from the app's secret
 (``derive_key``), so nobody can make one. A code is accepted in its own step and
 the next one only: a photo sent around stops working within a minute. Whether the
-session takes check-ins at all (from 30 minutes before it starts until it ends) is
-:func:`check_window`.
+session takes check-ins at all (from when its doors open, 30 minutes before it starts,
+until it ends; ``pdtracker.events.doors``) is :func:`check_window`.
 
 Standard library only; the clock is an argument, so tests need no app.
 """
@@ -17,14 +17,16 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from pdtracker.events.doors import DOORS_OPEN_BEFORE
 from pdtracker.failures import CodedError
 
 STEP_SECONDS = 30
 # A code is accepted in the step it was drawn in and in the one after it.
 ACCEPTED_STEPS = 2
-OPENS_BEFORE = timedelta(minutes=30)
+# Check-ins are taken from when the session's doors open (the events domain says when).
+OPENS_BEFORE = DOORS_OPEN_BEFORE
 MAX_SESSION_KEY = 64
 _PURPOSE = b"pdtracker.checkin.v1"
 _MAC_BYTES = 16  # 128 bits: unforgeable, and the code stays small enough to scan

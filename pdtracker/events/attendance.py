@@ -28,6 +28,7 @@ from pdtracker.activities.models import (
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.events import notices
+from pdtracker.events.doors import DOORS_OPEN_BEFORE
 from pdtracker.events.errors import RegistrationError
 from pdtracker.events.models import (
     AttendanceSource,
@@ -53,11 +54,11 @@ from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
 from pdtracker.timeutil import app_zone
 
-# How long before a session starts its attendance may be recorded, by source: the
-# check-in code is accepted from 30 minutes before (pdtracker.checkin.tokens).
+# How long before a session starts its attendance may be recorded, by source: at
+# the door, from when the doors open (the check-in code is accepted from then too).
 OPENS_EARLY = {
-    AttendanceSource.CHECKIN.value: timedelta(minutes=30),
-    AttendanceSource.WALK_IN.value: timedelta(minutes=30),
+    AttendanceSource.CHECKIN.value: DOORS_OPEN_BEFORE,
+    AttendanceSource.WALK_IN.value: DOORS_OPEN_BEFORE,
 }
 
 

@@ -116,7 +116,10 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.onboarding.views import bp as onboarding_bp
     from pdtracker.papers.verify import bp as verify_bp
     from pdtracker.papers.views import bp as papers_bp
-    from pdtracker.placements import market_views  # noqa: F401  (on placements' bp)
+    from pdtracker.placements import (  # noqa: F401  (their pages are on placements' bp)
+        market_views,
+        mentor_views,
+    )
     from pdtracker.placements.views import bp as placements_bp
     from pdtracker.progress.views import bp as progress_bp
     from pdtracker.recognition import views_admin  # noqa: F401  (on recognition's bp)

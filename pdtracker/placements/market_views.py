@@ -1,16 +1,15 @@
-"""Marketplace and mentor pages, on the placements blueprint.
+"""Marketplace pages (offers and seat requests), on the placements blueprint.
 
 Offers: listed for brokers (staff, the deployment admin) and for heads and
 teachers of member colleges; published by brokers. Requests: a head's for their
 department's teachers, a teacher's ask; brokers and the offer's enterprise
-mentors decide. Mentors: their enterprise's placements only (everything else is
-404), attendance and the 企业实践考核表.
+mentors decide. The mentors' own pages are in ``mentor_views``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import LazyString
@@ -45,10 +44,7 @@ from pdtracker.placements.market import (
     withdraw_request,
 )
 from pdtracker.placements.market_forms import (
-    AssessmentForm,
-    AttendanceForm,
     DeclineForm,
-    InviteMentorForm,
     OfferForm,
 )
 from pdtracker.placements.market_models import (
@@ -63,18 +59,8 @@ from pdtracker.placements.matching import (
     practice_needed,
     teachers_for_offer,
 )
-from pdtracker.placements.mentors import (
-    MentorError,
-    assessment_of,
-    attendance_days,
-    enterprise_mentors,
-    invite_mentor,
-    mentors_placement,
-    record_attendance,
-    submit_assessment,
-)
-from pdtracker.placements.models import Enterprise, Placement
-from pdtracker.placements.views import _load, bp, conflict_message
+from pdtracker.placements.models import Enterprise
+from pdtracker.placements.views import bp, conflict_message
 from pdtracker.timeutil import local_today, utcnow
 
 PER_PAGE = 50
@@ -89,11 +75,6 @@ MARKET_ERRORS = {
     "reason_required": _l("Give a reason for declining."),
     "mentor_elsewhere": _l("The mentor must belong to the offer's enterprise."),
     "no_enterprise": _l("Choose an enterprise."),
-    "not_running": _l("The placement is not under way."),
-    "outside_span": _l("Attendance days must fall within the placement's dates."),
-    "bad_score": _l("Scores are 优, 良, 中 or 差, or points from 0 to 100."),
-    "bad_days": _l("The confirmed days must fit within the placement's dates."),
-    "username_taken": _l("This username or e-mail is already in use."),
 }
 REQUEST_LABELS: dict[str, LazyString] = {
     RequestStatus.ASKED: _l("Asked by the teacher"),
@@ -110,7 +91,7 @@ def request_status_label(status: str) -> str:
     return str(REQUEST_LABELS.get(status, status))
 
 
-def _error(exc: MarketError | MentorError) -> None:
+def _error(exc: MarketError) -> None:
     db.session.rollback()
     flash(str(MARKET_ERRORS.get(exc.code, exc.code)), "danger")
 
@@ -425,127 +406,3 @@ def request_withdraw(request_id: int):
     if not (found.teacher_id == current_user.id or current_user.has_role(Role.HEAD)):
         abort(404)
     return _decide(request_id, withdraw_request, _("The request is withdrawn."))
-
-
-# --- mentors -----------------------------------------------------------------------
-
-
-def _mentored(placement_id: int) -> Placement:
-    placement = _load(placement_id)
-    if not mentors_placement(current_user, placement):
-        abort(404)
-    return placement
-
-
-@bp.route("/<int:placement_id>/attendance", methods=["POST"])
-@role_required(Role.MENTOR)
-def attendance(placement_id: int):
-    """The mentor records the weekdays on site from one date to another."""
-    placement = _mentored(placement_id)
-    form = AttendanceForm()
-    if not form.validate_on_submit():
-        flash(_("Give the first and last day on site."), "danger")
-        return redirect(url_for("placements.detail", placement_id=placement_id))
-    first, last = form.first_day.data, form.last_day.data
-    days = [
-        first + timedelta(days=i)
-        for i in range((last - first).days + 1)
-        if (first + timedelta(days=i)).weekday() < 5
-    ]
-    try:
-        added = record_attendance(placement, days, actor=current_user, now=utcnow())
-    except MentorError as exc:
-        _error(exc)
-    else:
-        db.session.commit()
-        flash(_("%(n)d days on site recorded.", n=added), "success")
-    return redirect(url_for("placements.detail", placement_id=placement_id))
-
-
-@bp.route("/<int:placement_id>/assessment", methods=["GET", "POST"])
-@role_required(Role.MENTOR)
-def assessment(placement_id: int):
-    """The mentor fills the 企业实践考核表."""
-    placement = _mentored(placement_id)
-    existing = assessment_of(placement.id)
-    form = AssessmentForm()
-    if request.method == "GET":
-        if existing is not None:
-            for name in (
-                "attendance_score",
-                "task_score",
-                "skill_score",
-                "attitude_score",
-            ):
-                getattr(form, name).data = existing.shown(getattr(existing, name))
-            form.confirmed_days.data = existing.confirmed_days
-            form.comments.data = existing.comments
-        else:
-            form.confirmed_days.data = len(attendance_days(placement.id)) or None
-    if form.validate_on_submit():
-        scored = form.scored()
-        if scored is None:
-            flash(str(MARKET_ERRORS["bad_score"]), "danger")
-        else:
-            try:
-                submit_assessment(
-                    placement, actor=current_user, now=utcnow(), scale=scored[0],
-                    scores=scored[1], confirmed_days=form.confirmed_days.data,
-                    comments=form.comments.data,
-                )  # fmt: skip
-            except MentorError as exc:
-                _error(exc)
-            else:
-                db.session.commit()
-                flash(_("The assessment has been saved."), "success")
-                return redirect(url_for("placements.detail", placement_id=placement_id))
-    return render_template(
-        "placements/assessment_form.html", form=form, placement=placement
-    )
-
-
-@bp.route("/<int:placement_id>/assessment/print")
-@role_required(Role.MENTOR, Role.HEAD, Role.TEACHER, Role.COLLEGE_ADMIN, Role.ADMIN)
-def assessment_print(placement_id: int):
-    """The 企业实践考核表, printable (print stylesheet); for the teacher's portfolio."""
-    placement = _load(placement_id)
-    found = assessment_of(placement.id)
-    if found is None:
-        abort(404)
-    return render_template(
-        "placements/assessment_print.html",
-        placement=placement,
-        assessment=found,
-        attendance=attendance_days(placement.id),
-    )
-
-
-@bp.route("/enterprises/<int:enterprise_id>/mentors", methods=["GET", "POST"])
-@role_required(Role.STAFF, Role.ADMIN)
-def enterprise_mentors_page(enterprise_id: int):
-    """An enterprise's mentors; invite one with an activation link."""
-    enterprise = db.get_or_404(Enterprise, enterprise_id)
-    form = InviteMentorForm()
-    link = None
-    if form.validate_on_submit():
-        from pdtracker.onboarding.views import activation_link
-
-        try:
-            _user, token = invite_mentor(
-                enterprise, actor=current_user, username=form.username.data,
-                display_name=form.display_name.data, email=form.email.data,
-                now=utcnow(), link=activation_link,
-            )  # fmt: skip
-        except MentorError as exc:
-            _error(exc)
-        else:
-            db.session.commit()
-            link = activation_link(token)
-            flash(_("The mentor has been invited."), "success")
-    return render_template(
-        "placements/enterprise_mentors.html",
-        enterprise=enterprise,
-        mentors=enterprise_mentors(enterprise.id),
-        form=form,
-        link=link,
-    )

@@ -31,13 +31,20 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import joinedload
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution
-from pdtracker.placements.market import seats_held
+from pdtracker.placements.conflicts import (
+    Conflict,
+    occurrence_within,
+    registered_events,
+    span_utc,
+)
+from pdtracker.placements.market import heads_teacher, seats_held, sees_offers
 from pdtracker.placements.market_models import (
     SEAT_HOLDING,
     DepartmentSector,
@@ -46,15 +53,9 @@ from pdtracker.placements.market_models import (
     PlacementRequest,
 )
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
-from pdtracker.placements.services import (
-    Conflict,
-    _occurrence_within,
-    registered_events,
-    span_utc,
-)
 from pdtracker.placements.timeline import practice_ruleset
 from pdtracker.progress.definitions import Measure, Requirement, Ruleset
-from pdtracker.progress.engine import ActivityFact
+from pdtracker.progress.engine import ActivityFact, ProgressReport, RequirementResult
 from pdtracker.progress.measures import calendar_for, series_for
 from pdtracker.progress.records import active_rulesets_for
 from pdtracker.progress.standings_models import TeacherStanding
@@ -65,6 +66,8 @@ POOL = 120
 SHOWN = 50
 # Open offers a teacher's suggestions are chosen from.
 OFFER_POOL = 100
+# Offers shown on the path to the next level.
+ON_PATH = 3
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def conflicts_by_teacher(
     )
     zone = app_zone()
     for teacher_id, event in rows:
-        occurrence = _occurrence_within(event, span_start, span_end)
+        occurrence = occurrence_within(event, span_start, span_end)
         if occurrence is not None:
             first, last = occurrence
             found.setdefault(teacher_id, []).append(
@@ -309,10 +312,49 @@ REQUIREMENT_KIND = "enterprise_placement"
 def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
     """Open offers with a free seat that close the teacher's gap soonest.
 
-    Each suggestion credits practice days (the gap shrinks), fits the teacher's
-    department's sectors, and its dates conflict with nothing of the teacher's.
-    Ordered by the days still needed after it, then the earliest end.
+    The gap is measured here (:func:`practice_gap`); see :func:`offers_closing`.
     """
+    gap = practice_gap(teacher, as_of)
+    if gap is None:
+        return []
+    return offers_closing(teacher, gap[0], gap[1], as_of)
+
+
+def practice_gap(teacher: User, as_of: date) -> tuple[Requirement, int | float] | None:
+    """The practice requirement of the teacher's college and the days still needed.
+
+    None: no college, or its ruleset has no single enterprise-practice
+    requirement. Two queries.
+    """
+    if teacher.institution_id is None:
+        return None
+    active = active_rulesets_for([teacher.institution_id])[teacher.institution_id]
+    practice = practice_ruleset(active.ruleset)
+    if practice is None:
+        return None
+    facts = _facts([teacher.id], set(practice[1].kinds)).get(teacher.id, [])
+    return practice[1], missing_days(practice, facts, as_of)
+
+
+def offers_closing(
+    teacher: User,
+    requirement: Requirement,
+    gap: int | float,
+    as_of: date,
+    limit: int | None = None,
+) -> list[Suggestion]:
+    """Open offers with a free seat that close ``gap`` days of ``requirement`` soonest.
+
+    Each suggestion credits practice days (the gap shrinks), starts after
+    ``as_of``, fits the teacher's department's sectors, and its dates conflict
+    with nothing of the teacher's: no open placement, no seat held, no event
+    registration. Ordered by the days still needed after it, then the earliest
+    end; at most ``limit``. Only teachers of a member college (with a college)
+    get any. Three queries whatever the number of offers (their enterprises
+    are loaded with them).
+    """
+    if gap <= 0 or teacher.institution_id is None:
+        return []
     held = seats_held().label("held")
     declared = select(DepartmentSector.sector).where(
         DepartmentSector.department_id == teacher.department_id
@@ -324,6 +366,7 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
     )
     query = (
         select(PlacementOffer, held)
+        .options(joinedload(PlacementOffer.enterprise))
         .where(
             PlacementOffer.status == OfferStatus.OPEN.value,
             PlacementOffer.starts_on > as_of,
@@ -338,15 +381,7 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
         or_(~exists(declared), PlacementOffer.sector.in_(declared.scalar_subquery()))
     )
     offers = db.session.execute(query).all()
-    if not offers or teacher.institution_id is None:
-        return []
-    active = active_rulesets_for([teacher.institution_id])[teacher.institution_id]
-    practice = practice_ruleset(active.ruleset)
-    if practice is None:
-        return []
-    facts = _facts([teacher.id], set(practice[1].kinds)).get(teacher.id, [])
-    gap = missing_days(practice, facts, as_of)
-    if gap <= 0:
+    if not offers:
         return []
     first = min(o.starts_on for o, _ in offers)
     last = max(o.ends_on for o, _ in offers)
@@ -357,15 +392,15 @@ def offers_for_teacher(teacher: User, as_of: date) -> list[Suggestion]:
         if any(s <= offer.ends_on and e >= offer.starts_on for s, e in taken):
             continue
         span_start, span_end = span_utc(offer.starts_on, offer.ends_on)
-        if any(_occurrence_within(e, span_start, span_end) for e in events):
+        if any(occurrence_within(e, span_start, span_end) for e in events):
             continue
-        credit = min(offer_credit(practice[1], offer), gap)
+        credit = min(offer_credit(requirement, offer), gap)
         if credit > 0:
             found.append(
                 Suggestion(offer, offer.seats - held_now, credit, gap - credit)
             )
     found.sort(key=lambda s: (s.needed_after, s.offer.ends_on, s.offer.id))
-    return found
+    return found if limit is None else found[:limit]
 
 
 def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, date]]:
@@ -389,27 +424,56 @@ def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, d
     return [(s, e) for s, e in db.session.execute(union_all(placements, held))]
 
 
-def offer_opportunities(teacher: User, as_of: date) -> list[object]:
-    """Suggested offers as :class:`pdtracker.progress.path.Opportunity` items.
+@dataclass(frozen=True)
+class PathOffers:
+    """Offers shown on a teacher's path to the next level, and what the viewer may do."""
 
-    For the path to the next level on the teacher's dashboard: ``event_id`` holds
-    the offer id (negated, so it never collides with an event's), the fact is the
-    placement the offer would become, planned.
+    result: RequirementResult  # the unmet enterprise-practice requirement
+    suggestions: list[Suggestion]
+    requests: dict[int, str]  # offer id -> the teacher's request on it (not a seat)
+    may_request: bool  # the viewer heads the teacher's department
+    may_ask: bool  # the viewer is the teacher and may ask their head
+
+
+def path_offers(
+    viewer: User, teacher: User, report: ProgressReport, ruleset: Ruleset
+) -> PathOffers | None:
+    """The few offers that close the teacher's enterprise-practice gap soonest.
+
+    None unless the next level still needs enterprise-practice days that what
+    is planned does not cover, offers are listed for the teacher (a member
+    college's teacher) and the viewer may open them. At most four queries,
+    whatever the number of offers.
     """
-    from pdtracker.progress.path import Opportunity
-
-    return [
-        Opportunity(
-            -s.offer.id,
-            f"{s.offer.enterprise.name} · {s.offer.post}",
-            ActivityFact(
-                id=f"offer:{s.offer.id}",
-                kind=REQUIREMENT_KIND,
-                start=s.offer.starts_on,
-                end=s.offer.ends_on,
-                days=s.offer.working_days,
-                status=ActivityStatus.PLANNED.value,
-            ),
-        )  # fmt: skip
-        for s in offers_for_teacher(teacher, as_of)
-    ]
+    practice = practice_ruleset(ruleset)
+    level = report.next_level
+    if practice is None or level is None:
+        return None
+    unmet = {
+        r.code: r
+        for group in level.requirements
+        if not group.met
+        for r in (group, *group.alternatives)
+        if not r.met
+    }
+    result = unmet.get(practice[1].code)
+    if result is None or result.forecast_met_on is not None:
+        return None
+    if not (sees_offers(teacher) and sees_offers(viewer)):
+        return None
+    found = offers_closing(teacher, practice[1], result.missing, report.as_of, ON_PATH)
+    requests = dict(
+        db.session.execute(
+            select(PlacementRequest.offer_id, PlacementRequest.status).where(
+                PlacementRequest.teacher_id == teacher.id,
+                PlacementRequest.offer_id.in_([s.offer.id for s in found]),
+            )
+        ).tuples()
+    ) if found else {}  # fmt: skip
+    may_request = heads_teacher(viewer, teacher)
+    may_ask = (
+        viewer.id == teacher.id
+        and not may_request
+        and teacher.department_id is not None
+    )
+    return PathOffers(result, found, requests, may_request, may_ask)

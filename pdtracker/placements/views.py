@@ -25,6 +25,7 @@ from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.org.queries import department_teachers
+from pdtracker.placements.conflicts import Conflict, placement_conflicts
 from pdtracker.placements.forms import (
     CancelForm,
     CompleteForm,
@@ -42,12 +43,10 @@ from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.services import (
     ENTERPRISE_FIELDS,
     PLACEMENT_FIELDS,
-    Conflict,
     PlacementError,
     approve_placement,
     cancel_placement,
     complete_placement,
-    placement_conflicts,
     plan_placement,
     report_path,
     save_enterprise,

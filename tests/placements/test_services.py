@@ -12,13 +12,13 @@ from pdtracker.activities.models import Activity
 from pdtracker.audit import AuditEntry
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.placements.conflicts import placement_conflicts
 from pdtracker.placements.models import Placement, weekdays_between
 from pdtracker.placements.services import (
     PlacementError,
     approve_placement,
     cancel_placement,
     complete_placement,
-    placement_conflicts,
     plan_placement,
     report_path,
     start_placement,

@@ -23,6 +23,11 @@ from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.recognition.models import (
+    Recognition,
+    RecognitionApplication,
+    RecognitionRound,
+)
 from pdtracker.timeutil import SHANGHAI, utcnow
 
 DEMO_PASSWORD = "pdtracker-demo"
@@ -256,3 +261,45 @@ def make_placement(
         db.session.add(placement)
         db.session.commit()
         return detached(placement)
+
+
+def make_recognition(
+    app: Flask,
+    teacher: Any,
+    *,
+    level: str = "primary",
+    valid_from: date = date(2026, 7, 1),
+    years: int = 5,
+    state: str = "active",
+    round_name: str | None = None,
+) -> Recognition:
+    """A published round, an application and its recognition for the teacher."""
+    now = utcnow()
+    with app.app_context():
+        user = db.session.get(type(teacher), teacher.id)
+        rnd = RecognitionRound(
+            institution_id=user.institution_id,
+            name=round_name or f"2026 round {teacher.id}-{level}-{valid_from}",
+            levels=[level], opens_on=valid_from - timedelta(days=60),
+            closes_on=valid_from - timedelta(days=30),
+            ruleset_name="cn-vocational-default", ruleset_version=1,
+            state="published", opened_at=now, closed_at=now, published_at=now,
+        )  # fmt: skip
+        db.session.add(rnd)
+        db.session.flush()
+        application = RecognitionApplication(
+            round_id=rnd.id, teacher_id=user.id, department_id=user.department_id,
+            level_applied=level, state="decided", snapshot={"activities": []},
+            snapshot_at=now, precheck_meets=True, submitted_at=now,
+        )  # fmt: skip
+        db.session.add(application)
+        db.session.flush()
+        recognition = Recognition(
+            teacher_id=user.id, institution_id=user.institution_id,
+            application_id=application.id, level=level, valid_from=valid_from,
+            valid_until=valid_from.replace(year=valid_from.year + years),
+            state=state, revoke_reason="test" if state == "revoked" else None,
+        )  # fmt: skip
+        db.session.add(recognition)
+        db.session.commit()
+        return detached(recognition)

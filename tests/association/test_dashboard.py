@@ -30,7 +30,7 @@ from pdtracker.progress.measures import add_months
 from pdtracker.timeutil import local_today, utcnow
 from tests import factories
 from tests.association.histories import activity, qualifying
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 
 ROWS = re.compile(r'<tr data-college="([^"]+)"([^>]*)>')
 

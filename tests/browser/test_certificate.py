@@ -4,7 +4,8 @@ and the check page its QR code opens says valid."""
 from __future__ import annotations
 
 from pdtracker.auth.models import Role
-from tests.papers.conftest import make_recognition, pdf_text, qr_codes
+from tests.factories import make_recognition
+from tests.papers.conftest import pdf_text, qr_codes
 
 
 def _log_in(page, base: str, username: str) -> None:

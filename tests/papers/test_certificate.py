@@ -6,7 +6,8 @@ from datetime import date
 
 from pdtracker.extensions import db
 from pdtracker.recognition.models import Recognition
-from tests.papers.conftest import make_recognition, pdf_fonts, pdf_text, qr_codes
+from tests.factories import make_recognition
+from tests.papers.conftest import pdf_fonts, pdf_text, qr_codes
 
 BASE = "http://pdtracker.test"
 

@@ -13,7 +13,7 @@ import pytest
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
 from pdtracker.recognition.models import Recognition
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 
 ON = "2027-01-15"
 

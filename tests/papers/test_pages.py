@@ -9,7 +9,7 @@ from pdtracker.extensions import db
 from pdtracker.papers.models import Paper
 from pdtracker.papers.services import new_number
 from pdtracker.timeutil import utcnow
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 
 
 def _papers_for(app, teacher):

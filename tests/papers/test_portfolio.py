@@ -10,7 +10,8 @@ from pdtracker.activities.evidence import save_upload
 from pdtracker.activities.models import EvidenceFile
 from pdtracker.extensions import db
 from pdtracker.recognition.models import RecognitionApplication
-from tests.papers.conftest import make_recognition, pdf_text
+from tests.factories import make_recognition
+from tests.papers.conftest import pdf_text
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 

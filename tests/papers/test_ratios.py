@@ -9,7 +9,7 @@ from flask import render_template_string
 
 from pdtracker.auth.models import Role
 from pdtracker.papers.ratios import compare_ratios
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 
 ON = date(2027, 1, 15)
 

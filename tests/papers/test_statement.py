@@ -148,7 +148,7 @@ def test_bad_period_issues_nothing(app, client, auth, people):
 
 
 def test_cli_lists_papers_as_json(app, client, auth, people, runner):
-    from tests.papers.conftest import make_recognition
+    from tests.factories import make_recognition
 
     rec = make_recognition(app, people["teacher"])
     _issue(client, auth)

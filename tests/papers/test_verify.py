@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pdtracker.papers.checking import mask_name
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 
 
 @pytest.mark.parametrize(

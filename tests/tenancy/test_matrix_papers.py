@@ -16,7 +16,7 @@ from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.papers import services as svc
 from pdtracker.timeutil import utcnow
-from tests.papers.conftest import make_recognition
+from tests.factories import make_recognition
 from tests.tenancy.conftest import ACTORS, SIDES
 
 BASE = "http://pdtracker.test"

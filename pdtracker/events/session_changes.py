@@ -88,6 +88,7 @@ def move_session(
     _changeable(event, key)
     if ends_at <= starts_at:
         raise EventError("end_before_start")
+    adopt_unsplit(event, now)  # so older whole-series registrations are told too
     row = session_row(event, key, now)
     previous = (row.starts_at, row.ends_at, row.location)
     if previous == (starts_at, ends_at, location):

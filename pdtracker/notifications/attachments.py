@@ -23,6 +23,7 @@ from icalendar.parser import Contentline, Parameters
 from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
 from pdtracker.calendar.ics import is_generated_uid as in_our_namespace
 from pdtracker.events.models import Event
+from pdtracker.events.sessions import SessionInfo
 from pdtracker.notifications.models import NotificationKind
 
 K = NotificationKind
@@ -47,13 +48,27 @@ def calendar_uid(event: Event, start: datetime, domain: str) -> str:
     return event.uid
 
 
-def calendar_fields(event: Event, start: datetime, domain: str) -> dict[str, Any]:
-    """What a reminder's payload needs besides the wording to rebuild the entry."""
+def calendar_fields(
+    event: Event, start: datetime, domain: str, session: SessionInfo | None = None
+) -> dict[str, Any]:
+    """What a reminder's payload needs besides the wording to rebuild the entry.
+
+    A session keeps the UID of its original start when moved, and counts its own
+    changes on top of the event's (as its override in the feeds does).
+    """
+    if session is None:
+        return {
+            "uid": calendar_uid(event, start, domain),
+            "tzid": event.tzid,
+            "sequence": event.sequence,
+            "updated_at": event.updated_at.isoformat(),
+        }
+    updated = max(event.updated_at, session.updated_at or event.updated_at)
     return {
-        "uid": calendar_uid(event, start, domain),
+        "uid": calendar_uid(event, session.original_starts_at, domain),
         "tzid": event.tzid,
-        "sequence": event.sequence,
-        "updated_at": event.updated_at.isoformat(),
+        "sequence": event.sequence + session.sequence,
+        "updated_at": updated.isoformat(),
     }
 
 

@@ -15,13 +15,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import Role, User, UserRole
-from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
+from pdtracker.events.models import (
+    Event,
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    SessionRegistration,
+)
+from pdtracker.events.sessions import SessionInfo, list_sessions, stored_sessions
+from pdtracker.events.sessions import occurrences as scheduled
 from pdtracker.extensions import db
 from pdtracker.notifications.attachments import calendar_fields
 from pdtracker.notifications.models import NotificationKind
@@ -70,27 +78,10 @@ def heads_by_department(department_ids: Collection[int]) -> dict[int, list[int]]
 
 
 def occurrences(event: Event, start: datetime, end: datetime) -> Iterator[datetime]:
-    """Start instants (UTC) of the event's occurrences within [start, end]."""
-    if not event.rrule:
-        if start <= event.starts_at <= end:
-            yield event.starts_at
-        return
-    zone = ZoneInfo(event.tzid)
-    excluded = set(event.exdate_values())
-    if event.is_all_day and event.start_on is not None:
-        # All-day rules run on floating local dates (RFC 5545 VALUE=DATE).
-        first = datetime.combine(event.start_on, time())
-        low, high = (b.astimezone(zone).replace(tzinfo=None) for b in (start, end))
-        for local in rrulestr(event.rrule, dtstart=first).between(low, high, inc=True):
-            if local.date() not in excluded:
-                yield local.replace(tzinfo=zone).astimezone(UTC)
-        return
-    first = event.starts_at.astimezone(zone)
-    low, high = start.astimezone(zone), end.astimezone(zone)
-    for local in rrulestr(event.rrule, dtstart=first).between(low, high, inc=True):
-        instant = local.astimezone(UTC)
-        if instant not in excluded:
-            yield instant
+    """Start instants (UTC) of the event's scheduled occurrences within [start, end]."""
+    for occurrence in scheduled(event):
+        if start <= occurrence.starts_at <= end:
+            yield occurrence.starts_at
 
 
 def _overridden(events: list[Event]) -> set[tuple[str, str]]:
@@ -106,16 +97,22 @@ def _overridden(events: list[Event]) -> set[tuple[str, str]]:
     return {(uid, key) for uid, key in rows}
 
 
-def _event_payload(event: Event, start: datetime) -> dict[str, Any]:
+def _event_payload(
+    event: Event, start: datetime, session: SessionInfo | None = None
+) -> dict[str, Any]:
+    """The reminder's wording and what its .ics needs: the event, or one session."""
     end = start + (event.ends_at - event.starts_at)
+    location = event.location
+    if session is not None:
+        end, location = session.ends_at, session.location
     payload: dict[str, Any] = {
         "title": event.title,
         "starts_at": start.isoformat(),
         "ends_at": end.isoformat(),
-        "location": event.location or "",
+        "location": location or "",
         "online_url": event.online_url or "",
         # To rebuild the session as the e-mail's .ics attachment (attachments.py).
-        **calendar_fields(event, start, current_app.config["FEED_DOMAIN"]),
+        **calendar_fields(event, start, current_app.config["FEED_DOMAIN"], session),
     }
     if event.is_all_day:
         zone = ZoneInfo(event.tzid)
@@ -151,10 +148,53 @@ def _teachers_by_event(event_ids: list[int], statuses: tuple[str, ...]) -> dict:
     return teachers
 
 
+# Per event, per teacher: the keys of the sessions where they hold a seat, or
+# None for a seat in every session (a registration made before sessions existed).
+SeatHolders = dict[int, dict[int, set[str] | None]]
+
+
+def _seats_by_session(event_ids: list[int]) -> SeatHolders:
+    """Who holds a seat in which session of these events (one query)."""
+    rows = db.session.execute(
+        select(Registration.event_id, Registration.teacher_id, Registration.status,
+               EventSession.key, SessionRegistration.status)
+        .join(User, User.id == Registration.teacher_id)
+        .outerjoin(SessionRegistration,
+                   SessionRegistration.registration_id == Registration.id)
+        .outerjoin(EventSession, EventSession.id == SessionRegistration.session_id)
+        .where(
+            Registration.event_id.in_(event_ids),
+            Registration.status != RegistrationStatus.CANCELLED.value,
+            User.is_active_account.is_(True),
+        )
+        .order_by(Registration.teacher_id)
+    )  # fmt: skip
+    holders: SeatHolders = defaultdict(dict)
+    seat = RegistrationStatus.REGISTERED.value
+    for event_id, teacher_id, status, key, place in rows:
+        if key is None:  # no session places: the event-wide row is the whole story
+            if status == seat:
+                holders[event_id][teacher_id] = None
+            continue
+        held = holders[event_id].setdefault(teacher_id, set())
+        if held is not None and place == seat:
+            held.add(key)
+    return holders
+
+
+def _reminded(holders: dict[int, set[str] | None], key: str) -> list[int]:
+    return [t for t, keys in holders.items() if keys is None or key in keys]
+
+
 def collect_event_tomorrow(
     now: datetime, until: datetime, object_ids: Collection[int] | None
 ) -> list[Reminder]:
-    """Registered teachers, at 09:00 the day before each occurrence; stale once it starts."""
+    """At 09:00 the day before each session, to the teachers holding a seat in it.
+
+    A series' sessions are reminded one by one, at their own (possibly moved) time
+    and place, each under its own key; a cancelled session is not. Stale once the
+    session starts.
+    """
     window_end = until + timedelta(days=2)
     events = list(
         db.session.scalars(
@@ -164,23 +204,39 @@ def collect_event_tomorrow(
             )
         )
     )
-    teachers = _teachers_by_event(
-        [e.id for e in events], (RegistrationStatus.REGISTERED.value,)
-    )
+    ids = [e.id for e in events]
+    singles = _teachers_by_event(ids, (RegistrationStatus.REGISTERED.value,))
+    seats = _seats_by_session([e.id for e in events if e.is_series])
+    stored = stored_sessions(e.id for e in events if e.is_series)
     overridden = _overridden(events)
     reminders = []
     for event in events:
         zone = ZoneInfo(event.tzid)
-        for start in occurrences(event, now, window_end):
-            key = start.astimezone(zone).date() if event.is_all_day else start
-            if event.rrule and (event.uid, key.isoformat()) in overridden:
+        if not event.is_series:
+            for start in occurrences(event, now, window_end):
+                due = morning_of(
+                    start.astimezone(zone).date() - timedelta(days=1), zone
+                )
+                reminders += [
+                    Reminder(K.EVENT_TOMORROW, teacher_id, "event", event.id, due,
+                             start, _event_payload(event, start))
+                    for teacher_id in singles.get(event.id, [])
+                ]  # fmt: skip
+            continue
+        for session in list_sessions(event, stored[event.id]):
+            start = session.starts_at
+            if session.is_cancelled or not now <= start <= window_end:
+                continue
+            original = session.original_starts_at
+            key = original.astimezone(zone).date() if event.is_all_day else original
+            if (event.uid, key.isoformat()) in overridden:
                 continue  # the imported instance (its own row) is the one that happens
             due = morning_of(start.astimezone(zone).date() - timedelta(days=1), zone)
-            payload = _event_payload(event, start)
+            payload = _event_payload(event, start, session)
             reminders += [
                 Reminder(K.EVENT_TOMORROW, teacher_id, "event", event.id, due, start,
-                         payload)
-                for teacher_id in teachers.get(event.id, [])
+                         payload, extra=session.key)
+                for teacher_id in _reminded(seats.get(event.id, {}), session.key)
             ]  # fmt: skip
     return reminders
 

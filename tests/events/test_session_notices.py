@@ -17,7 +17,7 @@ from pdtracker.auth.models import User
 from pdtracker.events import notices
 from pdtracker.events.attendance import mark_session_attended
 from pdtracker.events.errors import EventError
-from pdtracker.events.models import Event
+from pdtracker.events.models import Event, Registration
 from pdtracker.events.registrations import (
     cancel_session,
     promote_waitlisted,
@@ -132,6 +132,37 @@ def test_cancelling_a_session_tells_once(two, ctx) -> None:
     row = next(s for s in list_sessions(event) if s.key == keys[2])
     assert row.is_cancelled
     assert _count("event_cancelled", a.id) == 1
+
+
+def test_a_session_cancelled_is_told_only_to_those_holding_it(
+    two, make_user, ctx
+) -> None:
+    a, b = two
+    c = make_user("t3")
+    event = _event()
+    keys = [s.key for s in list_sessions(event)]
+    register(_user(a.id), event, T0, keys=[keys[2]])
+    register(_user(b.id), event, T0, keys=[keys[1]])  # another session only
+    register(_user(c.id), event, T0, keys=[keys[1], keys[2]])
+    cancel_session(_user(c.id), event, keys[2], T0 + timedelta(hours=1))  # gave up
+    cancel_one_session(event, keys[2], None, T0 + timedelta(hours=2))
+    told = [_count("event_cancelled", t.id) for t in (a, b, c)]
+    assert told == [1, 0, 0]
+
+
+def test_moving_a_session_tells_a_registration_made_before_sessions(two, ctx) -> None:
+    a, _b = two
+    event = _event()
+    keys = [s.key for s in list_sessions(event)]
+    # A registration from before sessions existed holds the whole series.
+    db.session.add(
+        Registration(event_id=event.id, teacher_id=a.id, status="registered",
+                     queued_at=T0, created_at=T0, updated_at=T0)
+    )  # fmt: skip
+    db.session.flush()
+    start = FIRST + timedelta(weeks=1, days=1)
+    move_session(event, keys[1], start, start + timedelta(hours=1), None, None, T0)
+    assert _count("event_changed", a.id) == 1
 
 
 def test_whole_event_changed_or_cancelled_tells_registrants_once(two, ctx) -> None:

@@ -19,9 +19,10 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
+from pdtracker.papers.fonts import FontMissing
 from tests import factories, fast_routes
 from tests.factories import DEMO_PASSWORD
-from tests.support import pg_database, sqlalchemy_pg_url
+from tests.support import pg_database, require_tool, sqlalchemy_pg_url
 
 PG_URL = os.environ.get("PDTRACKER_TEST_DATABASE_URL")
 
@@ -293,3 +294,61 @@ def _module_names_postgres(path: str) -> bool:
 def _names_postgres(item: pytest.Item) -> bool:
     """A test whose module reaches PostgreSQL its own way (races, migrations, pools)."""
     return _module_names_postgres(str(item.path))
+
+
+# Papers need a CJK font and WeasyPrint's system libraries (Pango); a machine without
+# them skips the tests that make a paper, as it skips the other interop tests, and CI
+# (PDTRACKER_REQUIRE_INTEROP=1) fails them.
+_PANGO_WORDS = ("pango", "gobject", "harfbuzz", "fontconfig", "cairo")
+
+
+def paper_tool_missing(exc: BaseException) -> str | None:
+    """Why a paper could not be made on this machine, or None for a real failure."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, FontMissing):
+            return f"papers cannot be made here: {current}"
+        if isinstance(current, OSError | ImportError) and _from_weasyprint(current):
+            words = str(current).lower()
+            if any(word in words for word in _PANGO_WORDS):
+                return (
+                    "papers cannot be made here: WeasyPrint cannot load its system "
+                    f"libraries ({current}); apt-get install libpango-1.0-0 "
+                    "libpangoft2-1.0-0"
+                )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _from_weasyprint(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if "weasyprint" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _skip_missing_paper_tools() -> Iterator[None]:
+    try:
+        return (yield)
+    except Exception as exc:
+        reason = paper_tool_missing(exc)
+        if reason is None:
+            raise
+        require_tool(False, reason)
+        raise  # not reached: require_tool skips or fails
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """A fixture that makes a paper skips when the machine cannot make one."""
+    return (yield from _skip_missing_paper_tools())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test that makes a paper skips when the machine cannot make one."""
+    return (yield from _skip_missing_paper_tools())

@@ -38,7 +38,12 @@ from pdtracker.calendar.ics import (
     is_generated_uid,
 )
 from pdtracker.calendar.models import FeedScope
-from pdtracker.calendar.session_entries import overrides_of, places_of, series_entries
+from pdtracker.calendar.session_entries import (
+    department_places_of,
+    overrides_of,
+    places_of,
+    series_entries,
+)
 from pdtracker.events.models import (
     Event,
     EventSession,
@@ -446,6 +451,8 @@ def _department_entries(ctx: _Context) -> list[CalendarEntry]:
     by_event: dict[int, tuple[Event, list[tuple[str, str, datetime]]]] = {}
     for event, status, updated_at, name in found:
         by_event.setdefault(event.id, (event, []))[1].append((name, status, updated_at))
+    series = [e.id for e, _r in by_event.values() if e.is_series]
+    places = department_places_of(department_id, series) if department_id else {}
     rows = []
     for event, regs in by_event.values():
         names = sorted({n for n, s, _u in regs if s != RegistrationStatus.WAITLISTED})
@@ -463,6 +470,7 @@ def _department_entries(ctx: _Context) -> list[CalendarEntry]:
             "status": "CONFIRMED" if names else "TENTATIVE",
             "updated_at": max(u for _n, _s, u in regs),
             "description": "\n".join(lines),
+            "places": places.get(event.id),
         }
         rows.append((event, extra))
     entries = _event_entries(ctx, rows)

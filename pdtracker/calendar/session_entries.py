@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from pdtracker.auth.models import User
 from pdtracker.calendar.ics import CalendarEntry
 from pdtracker.events.models import (
     Event,
@@ -71,6 +72,45 @@ def places_of(teacher_id: int, event_ids: Iterable[int]) -> dict[int, dict[str, 
     for event_id, key, status in rows:
         found.setdefault(event_id, {})[key] = status
     return found
+
+
+def department_places_of(
+    department_id: int, event_ids: Iterable[int]
+) -> dict[int, dict[str, str]]:
+    """The sessions the department's active teachers hold, by event and key.
+
+    A session's status is the best any of them has (a seat over a waitlist place).
+    An event missing from the answer has a registration without session places
+    (made before sessions existed): it holds the whole series, as in
+    :func:`places_of`. One query.
+    """
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.event_id, EventSession.key, SessionRegistration.status)
+        .join(User, User.id == Registration.teacher_id)
+        .outerjoin(
+            SessionRegistration, SessionRegistration.registration_id == Registration.id
+        )
+        .outerjoin(EventSession, EventSession.id == SessionRegistration.session_id)
+        .where(
+            User.department_id == department_id,
+            User.is_active_account.is_(True),
+            Registration.event_id.in_(ids),
+            Registration.status.in_(HELD),
+        )
+    )
+    found: dict[int, dict[str, str]] = {}
+    whole: set[int] = set()
+    for event_id, key, status in rows:
+        if key is None:
+            whole.add(event_id)
+            continue
+        held = found.setdefault(event_id, {})
+        if status in HELD and held.get(key) in (None, S.WAITLISTED):
+            held[key] = status
+    return {e: keys for e, keys in found.items() if e not in whole}
 
 
 def _occurrences(event: Event) -> tuple[Occurrence, ...]:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from pdtracker.auth.models import User
+from pdtracker.calendar.models import FeedScope
 from pdtracker.events.models import Event
 from pdtracker.events.registrations import cancel_session, register
 from pdtracker.events.session_changes import cancel_one_session, move_session
@@ -190,3 +191,45 @@ def test_a_waitlisted_single_event_turns_confirmed_on_promotion(
     kit.unregister(t2, event)
     kit.clear_cache()
     assert status() == ["CONFIRMED"]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("name", ["icalendar", "icaljs", "libical"])
+def test_a_department_feed_lists_the_sessions_its_teachers_hold(
+    app, world, make_user, parsers, name: str
+) -> None:
+    """Not every session of the series: those the department's teachers registered
+    for (waitlisted ones TENTATIVE); a session held only elsewhere is left out."""
+    kit = FeedKit(app)
+    outsider = make_user("outsider", department=world["other"])
+    start = soon(4, 14)
+    event = kit.event(
+        kind_code="seminar", title="每周教研研讨", starts_at=start,
+        ends_at=start + timedelta(minutes=90), rrule="FREQ=WEEKLY;COUNT=5",
+        capacity=1,
+    )  # fmt: skip
+    with app.app_context():
+        row = db.session.get_one(Event, event.id)
+        keys = [s.key for s in list_sessions(row)]
+        now = utcnow()
+
+        def take(user, *chosen: int) -> None:
+            register(db.session.get_one(User, user.id), row, now,
+                     keys=[keys[i] for i in chosen])  # fmt: skip
+
+        take(outsider, 3)
+        take(world["teacher2"], 1)
+        take(world["teacher1"], 1, 4)  # waits for the 2nd
+        db.session.commit()
+    response = get(app, kit.url(world["head1"], FeedScope.DEPARTMENT))
+    assert response.status_code == 200
+    result = parsers(name)(response.data, window_dates())
+    assert result.problems == []
+    mine = [e for e in result.events if e["uid"] == event.uid]
+    seen = {e["start_utc"]: e["status"] for e in mine}
+    if name in PER_COMPONENT:  # see PER_COMPONENT
+        assert seen[_occ(event, 4)[0]] == "CONFIRMED"
+        assert _occ(event, 3)[0] not in seen
+        assert _occ(event, 0)[0] not in seen
+        return
+    assert seen == {_occ(event, 1)[0]: "CONFIRMED", _occ(event, 4)[0]: "CONFIRMED"}

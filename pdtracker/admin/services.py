@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -74,36 +73,30 @@ class UserFilters:
 
 def user_or_404(actor: User, user_id: int) -> User:
     """A user the actor administers, else 404."""
-    user = db.session.scalar(
+    user: User = db.first_or_404(
         select(User).where(User.id == user_id, administered_users(actor))
     )
-    if user is None:
-        abort(404)
     return user
 
 
 def department_or_404(actor: User, department_id: int) -> Department:
     """A department of a college the actor administers, else 404."""
-    department = db.session.scalar(
+    department: Department = db.first_or_404(
         select(Department).where(
             Department.id == department_id,
             institution_clause(actor, Department.institution_id),
         )
     )
-    if department is None:
-        abort(404)
     return department
 
 
 def institution_or_404(actor: User, institution_id: int) -> Institution:
     """A college the actor administers, else 404."""
-    institution = db.session.scalar(
+    institution: Institution = db.first_or_404(
         select(Institution).where(
             Institution.id == institution_id, institution_clause(actor, Institution.id)
         )
     )
-    if institution is None:
-        abort(404)
     return institution
 
 

@@ -1,4 +1,5 @@
-"""Who sees which round, application and recognition: scoped queries (else 404).
+"""Who sees which round, application and recognition: scoped queries (else 404,
+through ``db.first_or_404``).
 
 - a college admin (or the deployment admin): everything of their college(s);
 - a teacher: their own applications and recognitions, and their college's open
@@ -35,27 +36,25 @@ def administered_rounds(actor: User) -> ColumnElement[bool]:
 
 def round_for_admin(actor: User, round_id: int) -> RecognitionRound:
     """A round the actor administers, else 404."""
-    rnd = db.session.scalar(
+    rnd: RecognitionRound = db.first_or_404(
         select(RecognitionRound).where(
             RecognitionRound.id == round_id, administered_rounds(actor)
         )
     )
-    if rnd is None:
-        abort(404)
     return rnd
 
 
 def open_round_for_teacher(actor: User, round_id: int) -> RecognitionRound:
     """An open round of the teacher's college, else 404."""
-    rnd = db.session.scalar(
+    if not actor.has_role(Role.TEACHER):
+        abort(404)
+    rnd: RecognitionRound = db.first_or_404(
         select(RecognitionRound).where(
             RecognitionRound.id == round_id,
             RecognitionRound.institution_id == actor.institution_id,
             RecognitionRound.state == RoundState.OPEN.value,
         )
     )
-    if rnd is None or not actor.has_role(Role.TEACHER):
-        abort(404)
     return rnd
 
 
@@ -78,37 +77,31 @@ def visible_clause(actor: User) -> ColumnElement[bool]:
 
 def application_for(actor: User, application_id: int) -> RecognitionApplication:
     """An application the actor may see, else 404."""
-    application = db.session.scalar(
+    application: RecognitionApplication = db.first_or_404(
         select(App)
         .where(App.id == application_id, visible_clause(actor))
         .options(joinedload(App.round), joinedload(App.teacher))
     )
-    if application is None:
-        abort(404)
     return application
 
 
 def recognition_for_admin(actor: User, recognition_id: int) -> Recognition:
     """A recognition of a college the actor administers, else 404."""
-    rec = db.session.scalar(
+    rec: Recognition = db.first_or_404(
         select(Recognition).where(
             Recognition.id == recognition_id,
             institution_clause(actor, Recognition.institution_id),
         )
     )
-    if rec is None:
-        abort(404)
     return rec
 
 
 def objection_for_admin(actor: User, objection_id: int) -> Objection:
     """An objection in a round the actor administers, else 404."""
-    objection = db.session.scalar(
+    objection: Objection = db.first_or_404(
         select(Objection)
         .join(App, App.id == Objection.application_id)
         .join(RecognitionRound, RecognitionRound.id == App.round_id)
         .where(Objection.id == objection_id, administered_rounds(actor))
     )
-    if objection is None:
-        abort(404)
     return objection

@@ -6,7 +6,8 @@ through :mod:`.queries`, so what the actor may not see answers 404.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -63,6 +64,7 @@ bp = Blueprint("recognition", __name__, url_prefix="/recognition")
 bp.record_once(lambda _state: install_listeners())
 
 App = RecognitionApplication
+T = TypeVar("T")
 
 
 @bp.app_template_global()
@@ -109,6 +111,20 @@ def recognition_english() -> bool:
 def refused(exc: Refused) -> None:
     """Flash a refusal in the user's language."""
     flash(error_text(exc.code), "danger")
+
+
+def commit_step(run: Callable[[], T], message: str) -> T | None:
+    """Run one service call and commit once, flashing ``message``; when the service
+    refuses, roll back, say why, and return None."""
+    try:
+        done = run()
+    except Refused as exc:
+        db.session.rollback()
+        refused(exc)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return done
 
 
 # --- teacher -------------------------------------------------------------------------
@@ -177,16 +193,13 @@ def apply(round_id: int):
     form.level.data = level
     now = utcnow()
     if form.validate_on_submit():
-        try:
-            application = applications.apply(
+        application = commit_step(
+            lambda: applications.apply(
                 current_user, rnd, level=level, statement=form.statement.data, now=now
-            )
-        except Refused as exc:
-            db.session.rollback()
-            refused(exc)
-        else:
-            db.session.commit()
-            flash(_("Your application was submitted."), "success")
+            ),
+            _("Your application was submitted."),
+        )
+        if application is not None:
             return redirect(url_for(".application", application_id=application.id))
     check = applications.precheck(current_user, rnd, level, now)
     return render_template(
@@ -286,23 +299,24 @@ def _back(application_id: int):
     return redirect(url_for(".application", application_id=application_id))
 
 
-def _step(application_id: int, form_cls: type, prefix: str, run: Any) -> Any:
+def form_step(form: Any, run: Callable[[], object], message: str, application_id: int):
+    """Validate the form, run the service and commit once (else say what is missing);
+    back to the application's page."""
+    if form.validate_on_submit():
+        commit_step(run, message)
+    else:
+        flash(error_text("reason_required"), "danger")
+    return _back(application_id)
+
+
+def _step(
+    application_id: int, form_cls: type, prefix: str, run: Any, message: str
+) -> Any:
     """Load (404), lock, validate, run the service, commit once; back to the page."""
     app_row = application_for(current_user, application_id)
     lock_or_404(app_row)
     form = form_cls(prefix=prefix)
-    if not form.validate_on_submit():
-        flash(error_text("reason_required"), "danger")
-        return _back(app_row.id)
-    try:
-        message = run(app_row, form, utcnow())
-    except Refused as exc:
-        db.session.rollback()
-        refused(exc)
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return _back(application_id)
+    return form_step(form, lambda: run(app_row, form, utcnow()), message, app_row.id)
 
 
 @bp.route("/applications/<int:application_id>/resubmit", methods=["POST"])
@@ -312,9 +326,9 @@ def resubmit(application_id: int):
 
     def run(a, form, now):
         applications.resubmit(current_user, a, statement=form.statement.data, now=now)
-        return _("Your application was re-submitted.")
 
-    return _step(application_id, ResubmitForm, "resubmit", run)
+    return _step(application_id, ResubmitForm, "resubmit", run,
+                 _("Your application was re-submitted."))  # fmt: skip
 
 
 @bp.route("/applications/<int:application_id>/object", methods=["POST"])
@@ -324,9 +338,9 @@ def object_(application_id: int):
 
     def run(a, form, now):
         results.file_objection(current_user, a, statement=form.statement.data, now=now)
-        return _("Your objection was filed.")
 
-    return _step(application_id, ObjectionForm, "object", run)
+    return _step(application_id, ObjectionForm, "object", run,
+                 _("Your objection was filed."))  # fmt: skip
 
 
 @bp.route("/applications/<int:application_id>/check", methods=["POST"])
@@ -337,9 +351,9 @@ def check(application_id: int):
     def run(a, form, now):
         applications.formal_check(current_user, a, complete=form.outcome.data == "complete",
                                   note=form.note.data, now=now)  # fmt: skip
-        return _("The formal check was recorded.")
 
-    return _step(application_id, CheckForm, "check", run)
+    return _step(application_id, CheckForm, "check", run,
+                 _("The formal check was recorded."))  # fmt: skip
 
 
 @bp.route("/applications/<int:application_id>/vote", methods=["POST"])
@@ -350,9 +364,9 @@ def vote(application_id: int):
     def run(a, form, now):
         panel.cast_vote(current_user, a, approve=form.choice.data == "approve",
                         reason=form.reason.data, now=now)  # fmt: skip
-        return _("Your vote was recorded.")
 
-    return _step(application_id, VoteForm, "vote", run)
+    return _step(application_id, VoteForm, "vote", run,
+                 _("Your vote was recorded."))  # fmt: skip
 
 
 # --- queues ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
 from pdtracker.org.models import Institution
 from pdtracker.recognition import lifecycle, panel, results, rounds
-from pdtracker.recognition.display import error_text, level_labels
+from pdtracker.recognition.display import level_labels
 from pdtracker.recognition.errors import Refused
 from pdtracker.recognition.forms import (
     DecisionForm,
@@ -44,7 +44,7 @@ from pdtracker.recognition.queries import (
     round_for_admin,
 )
 from pdtracker.recognition.rulesets import active_for, level_names
-from pdtracker.recognition.views import bp, locale, refused
+from pdtracker.recognition.views import bp, commit_step, form_step, locale
 from pdtracker.tenancy import (
     institution_clause,
     is_deployment_admin,
@@ -100,20 +100,17 @@ def round_new():
         (lv.code, names[lv.code].get(locale())) for lv in ruleset.levels
     )
     if form.validate_on_submit():
-        try:
-            rnd = rounds.create_round(
+        rnd = commit_step(
+            lambda: rounds.create_round(
                 current_user, name=form.name.data.strip(), levels=form.levels.data,
                 opens_on=form.opens_on.data, closes_on=form.closes_on.data,
                 now=utcnow(), institution_id=institution,
                 objection_days=form.objection_days.data,
                 validity_years=form.validity_years.data,
-            )  # fmt: skip
-        except Refused as exc:
-            db.session.rollback()
-            refused(exc)
-        else:
-            db.session.commit()
-            flash(_("The round was created as a draft."), "success")
+            ),
+            _("The round was created as a draft."),
+        )  # fmt: skip
+        if rnd is not None:
             return redirect(url_for(".round_detail", round_id=rnd.id))
     return render_template("recognition/round_form.html", form=form)
 
@@ -157,14 +154,7 @@ def round_detail(round_id: int):
 def _round_step(round_id: int, run: Any, message: str) -> Any:
     rnd = round_for_admin(current_user, round_id)
     lock_or_404(rnd)
-    try:
-        run(rnd, utcnow())
-    except Refused as exc:
-        db.session.rollback()
-        refused(exc)
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_step(lambda: run(rnd, utcnow()), message)
     return redirect(url_for(".round_detail", round_id=round_id))
 
 
@@ -232,20 +222,14 @@ def decide(application_id: int):
     lock_or_404(a)
     form = DecisionForm(prefix="decide")
     form.level.choices = options((c, c) for c in a.round.levels)
-    if form.validate_on_submit():
-        try:
-            panel.decide(current_user, a, approve=form.outcome.data == "approve",
-                         level=form.level.data, reason=form.reason.data,
-                         now=utcnow())  # fmt: skip
-        except Refused as exc:
-            db.session.rollback()
-            refused(exc)
-        else:
-            db.session.commit()
-            flash(_("The decision was recorded."), "success")
-    else:
-        flash(error_text("reason_required"), "danger")
-    return redirect(url_for(".application", application_id=a.id))
+    return form_step(
+        form,
+        lambda: panel.decide(current_user, a, approve=form.outcome.data == "approve",
+                             level=form.level.data, reason=form.reason.data,
+                             now=utcnow()),
+        _("The decision was recorded."),
+        a.id,
+    )  # fmt: skip
 
 
 @bp.route("/objections/<int:objection_id>/resolve", methods=["POST"])
@@ -257,24 +241,17 @@ def objection_resolve(objection_id: int):
     application_id = objection.application_id
     form = ResolveForm(prefix="resolve")
     form.level.choices = options((c, c) for c in objection.application.round.levels)
-    if form.validate_on_submit():
+
+    def run() -> None:
         outcome = form.outcome.data
-        try:
-            results.resolve_objection(
-                current_user, objection, change=outcome != "uphold",
-                approve=None if outcome == "uphold" else outcome == "approve",
-                level=form.level.data or None, resolution=form.resolution.data,
-                now=utcnow(),
-            )  # fmt: skip
-        except Refused as exc:
-            db.session.rollback()
-            refused(exc)
-        else:
-            db.session.commit()
-            flash(_("The objection was resolved."), "success")
-    else:
-        flash(error_text("reason_required"), "danger")
-    return redirect(url_for(".application", application_id=application_id))
+        results.resolve_objection(
+            current_user, objection, change=outcome != "uphold",
+            approve=None if outcome == "uphold" else outcome == "approve",
+            level=form.level.data or None, resolution=form.resolution.data,
+            now=utcnow(),
+        )  # fmt: skip
+
+    return form_step(form, run, _("The objection was resolved."), application_id)
 
 
 @bp.route("/recognitions")
@@ -302,7 +279,8 @@ def recognition(recognition_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         lock_or_404(rec)
-        try:
+
+        def run() -> None:
             restore = form.outcome.data == "restore"
             if rec.state == "suspended":
                 lifecycle.review(current_user, rec, restore=restore,
@@ -313,12 +291,8 @@ def recognition(recognition_id: int):
                 lifecycle.revoke(
                     current_user, rec, reason=form.reason.data, now=utcnow()
                 )
-        except Refused as exc:
-            db.session.rollback()
-            refused(exc)
-        else:
-            db.session.commit()
-            flash(_("The recognition was updated."), "success")
+
+        commit_step(run, _("The recognition was updated."))
         return redirect(url_for(".recognition", recognition_id=rec.id))
     trail = db.session.scalars(
         select(RecognitionChange)

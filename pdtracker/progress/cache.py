@@ -47,7 +47,8 @@ from pdtracker.calendar.models import (
 )
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.progress import facts, services
+from pdtracker.progress import facts, page_rows, services
+from pdtracker.progress.page_rows import TeacherRow
 from pdtracker.progress.records import (
     ActiveRuleset,
     active_ruleset_for,
@@ -105,25 +106,11 @@ class TeacherSnapshot:
     teacher_profile: ProfileSnapshot | None
 
 
-@dataclass(frozen=True)
-class TeacherRow:
-    """One teacher's part of the department page: status and chart flags."""
-
-    status: TeacherStatus  # stripped, without its teacher
-    flags: services.ChartFlags
-
-
 def _ruleset_key(active: ActiveRuleset) -> tuple:
     return active.identity
 
 
-def _detached(status: TeacherStatus) -> TeacherStatus:
-    """The status as cached: no teacher (an ORM object) and no facts.
-
-    The facts are the bulk of a status's memory and no page reads them; the caller
-    puts its own teacher back on every hit.
-    """
-    return replace(status, facts=[], done=[], teacher=None)  # type: ignore[arg-type]
+_detached = page_rows.detached
 
 
 _DEPARTMENT_KEY_PREFIX = literal(department_feed_key(0).removesuffix("0"))
@@ -273,17 +260,7 @@ def _summarize(
                 found[key] = hit
         plans.append((teachers, keys, active))
     if missing:
-        gathered = facts.gather(facts.by_ids(t.id for t, _k, _a in missing), now)
-        for t, key, active in missing:
-            entry = gathered.get(t.id)
-            # A snapshot has every User attribute the evaluation reads.
-            status = services.status_for(t, entry, active.ruleset, as_of)  # type: ignore[arg-type]
-            row = TeacherRow(
-                _detached(status), services.chart_flags(status, active.ruleset, as_of)
-            )
-            expires = None if entry is None else entry.expires_at
-            cache.put(key, (row, expires), expires)
-            found[key] = (row, expires)
+        found |= _stored_or_evaluated(missing, as_of, now)
     made = []
     for teachers, keys, active in plans:
         mine = [found[k] for k in keys]
@@ -296,6 +273,44 @@ def _summarize(
         expiries = [e for _r, e in mine if e is not None]
         made.append((summary, min(expiries, default=None)))
     return made
+
+
+def _stored_or_evaluated(
+    missing: Sequence[tuple[TeacherSnapshot, tuple, ActiveRuleset]],
+    as_of: date,
+    now: datetime,
+) -> dict[tuple, tuple[TeacherRow, datetime | None]]:
+    """The rows this process does not hold: stored ones (one query) where their key
+    still holds, the others evaluated (three queries for their facts) and stored.
+
+    Only teachers whose records, profile or ruleset changed since their row was
+    stored (or whose department was never viewed) are evaluated.
+    """
+    cache = caches().rows
+    stored_keys = {
+        t.id: page_rows.row_key(t.id, as_of, active, *key[3:6])
+        for t, key, active in missing
+    }
+    stored = page_rows.load(stored_keys, now)
+    found: dict[tuple, tuple[TeacherRow, datetime | None]] = {}
+    for t, key, _active in missing:
+        if t.id in stored:
+            found[key] = stored[t.id]
+            cache.put(key, stored[t.id], stored[t.id][1])
+    evaluate = [(t, key, active) for t, key, active in missing if t.id not in stored]
+    if not evaluate:
+        return found
+    gathered = facts.gather(facts.by_ids(t.id for t, _k, _a in evaluate), now)
+    made = []
+    for t, key, active in evaluate:
+        held = page_rows.evaluate_row(
+            t, gathered.get(t.id), active, as_of, professional=key[4], years=key[5]
+        )
+        cache.put(key, held, held[1])
+        found[key] = held
+        made.append((t.id, as_of, stored_keys[t.id], held))
+    page_rows.save_aside(made, now)
+    return found
 
 
 def teacher_status(

@@ -41,6 +41,7 @@ from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
+from pdtracker.progress import page_rows
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
 from pdtracker.progress.facts import TeacherFacts, by_ids, gather
@@ -375,8 +376,11 @@ def _store(
 
 
 def refresh_tick(now: datetime) -> dict[str, Any]:
-    """The scheduler's tick: the incremental refresh, committed."""
+    """The scheduler's tick: the incremental refresh, then the stored department-page
+    rows brought to today (only the teachers who have one), committed."""
     counts = refresh(now)
+    db.session.commit()
+    counts |= page_rows.refresh(now)
     db.session.commit()
     return counts
 

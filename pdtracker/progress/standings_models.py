@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pdtracker.database import Model
@@ -66,4 +66,30 @@ class TeacherStanding(Model):
     facts_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The teacher's change version (feed_states) read before their facts were.
     change_version: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeacherPageRow(Model):
+    """A teacher's evaluated department-page row, kept so a new process need not
+    evaluate a whole department (see :mod:`pdtracker.progress.page_rows`).
+
+    The row is exact only for the key it was computed under: the local date, the
+    ruleset, the teacher's change version, their profile fields and the code that
+    evaluates. ``signature`` authenticates ``payload`` and that key together.
+    """
+
+    __tablename__ = "teacher_page_rows"
+    __table_args__ = (Index("ix_teacher_page_rows_as_of", "as_of"),)
+
+    teacher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    as_of: Mapped[date] = mapped_column(Date)
+    # A digest of everything the row depends on besides the facts' expiry.
+    key: Mapped[str] = mapped_column(String(64))
+    # The first registered event's end among the facts (its seat then drops).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # HMAC-SHA256 (the app's secret key) of the key and the payload.
+    signature: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -136,7 +136,13 @@ NAV: tuple[NavItem, ...] = (
         group="admin",
     ),
     NavItem("admin.institutions", _l("Colleges"), (Role.ADMIN,), group="admin"),
-    NavItem("admin.rulesets", _l("Rulesets"), (Role.ADMIN,), group="admin"),
+    # Staff publish the regional layer, a college admin their college's.
+    NavItem(
+        "admin.rulesets",
+        _l("Rulesets"),
+        (Role.ADMIN, Role.COLLEGE_ADMIN, Role.STAFF),
+        group="admin",
+    ),
     NavItem(
         "onboarding.index",
         _l("Imports"),

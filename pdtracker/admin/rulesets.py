@@ -4,7 +4,8 @@ publish. Published versions are immutable; every change is audited.
 Per scope (docs/status-rules.md S22, :mod:`pdtracker.progress.layers`): a college
 admin sees and publishes only their college's layer; the deployment admin and the
 association's staff publish the regional layer, and the deployment admin may view
-every college's. A version outside the actor's scope is not found (404).
+every college's. A version outside the actor's scope is not found (404). Staff
+preview the regional layer per college, in counts (:mod:`.ruleset_impact`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pdtracker.admin.views import bp, college_scoped
+from pdtracker.admin import ruleset_impact
+from pdtracker.admin.views import bp, staff_scoped
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.progress import layers, records, services
@@ -102,7 +104,7 @@ def _managed(ruleset_id: int) -> StoredRuleset:
 
 
 @bp.route("/rulesets")
-@college_scoped
+@staff_scoped
 def rulesets():
     """The stored versions of the layers the actor sees, and which one applies."""
     actor = _actor()
@@ -133,7 +135,7 @@ def rulesets():
 
 
 @bp.route("/rulesets/new", methods=["GET", "POST"])
-@college_scoped
+@staff_scoped
 def ruleset_new():
     """Upload a document as a new draft version (validated first)."""
     try:
@@ -173,7 +175,7 @@ def ruleset_new():
 
 
 @bp.route("/rulesets/<int:ruleset_id>/edit", methods=["GET", "POST"])
-@college_scoped
+@staff_scoped
 def ruleset_edit(ruleset_id: int):
     """Change a draft's document; published versions are refused."""
     rec = _managed(ruleset_id)
@@ -215,7 +217,7 @@ def _scope_name(institution_id: int | None) -> str | None:
 
 
 @bp.route("/rulesets/<int:ruleset_id>")
-@college_scoped
+@staff_scoped
 def ruleset_preview(ruleset_id: int):
     """The document, and a department evaluated under it beside the ruleset that
     applies there now (the scope's active version)."""
@@ -243,6 +245,10 @@ def ruleset_preview(ruleset_id: int):
         if candidate is None
         else records.changes_against_active(candidate, rec.institution_id)
     )
+    impact = None
+    if candidate is not None and rec.institution_id is None and not departments:
+        # Staff try the regional layer on no department: counts per college only.
+        impact = ruleset_impact.college_impact(candidate, utcnow(), local_today())
     return render_template(
         "admin/ruleset_preview.html",
         record=rec,
@@ -252,6 +258,7 @@ def ruleset_preview(ruleset_id: int):
         issues=issues,
         comparison=comparison,
         changes=changes,
+        impact=impact,
         manages=layers.may_manage(actor, rec.institution_id),
         scope_name=_scope_name(rec.institution_id),
     )
@@ -279,7 +286,7 @@ def _compare(department: Department, rec: StoredRuleset, candidate: Ruleset) -> 
 
 
 @bp.route("/rulesets/<int:ruleset_id>/publish", methods=["POST"])
-@college_scoped
+@staff_scoped
 def ruleset_publish(ruleset_id: int):
     """Publish a draft: it becomes its scope's active version and can no longer
     change."""
@@ -290,7 +297,7 @@ def ruleset_publish(ruleset_id: int):
 
 
 @bp.route("/rulesets/<int:ruleset_id>/republish", methods=["POST"])
-@college_scoped
+@staff_scoped
 def ruleset_republish(ruleset_id: int):
     """Publish an earlier version again, as the next version of its name."""
     rec = _managed(ruleset_id)

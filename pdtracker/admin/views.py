@@ -2,7 +2,8 @@
 
 The deployment admin reaches every page and every college. A college admin
 reaches the pages marked :func:`college_scoped`, and on them only their college:
-another college's people and departments are not found (404).
+another college's people and departments are not found (404). Association staff
+reach only the pages marked :func:`staff_scoped` (the regional ruleset layer).
 """
 
 from __future__ import annotations
@@ -61,14 +62,24 @@ def college_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
+def staff_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Open an admin page to association staff (the page scopes itself to the
+    regional layer); it stays open to college admins too."""
+    view.staff_scoped = True  # type: ignore[attr-defined]
+    return college_scoped(view)
+
+
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    """Admin pages need an administrator; college admins only the scoped ones."""
+    """Admin pages need an administrator; college admins and staff only the
+    pages marked for them."""
     actor = _actor()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "staff_scoped", False) and actor.has_role(Role.STAFF):
+        return
     if not administers(actor):
         abort(403)
-    view = current_app.view_functions.get(request.endpoint or "")
     if not is_deployment_admin(actor) and not getattr(view, "college_scoped", False):
         abort(403)
 

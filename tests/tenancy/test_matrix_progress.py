@@ -5,7 +5,8 @@ college's, the deployment admin any; the college view: a college admin their
 college, the deployment admin any; a teacher's page: the teacher, the heads of
 their department, their college admin and the deployment admin. Ruleset versions:
 a college admin sees and changes their college's layer only; the deployment admin
-views every college's and changes none (the regional layer is theirs). Everything
+views every college's and changes none (the regional layer is theirs, and the
+association staff's, who reach nothing else of the admin area). Everything
 else is 404 (403 for a role the area is closed to), and a refused request changes
 no row. docs/status-rules.md S22.
 """
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from pdtracker.auth.models import User
+from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.progress import records
+from tests import factories
 from tests.tenancy.conftest import ACTORS, ROLES, SIDES
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -38,6 +40,7 @@ def layered(app, two_colleges) -> dict[str, Any]:
     """A published layer and a draft per college, and a regional draft."""
     w = two_colleges
     out: dict[str, Any] = {"ruleset": {}, "draft": {}, "document": {}}
+    factories.make_user(app, "mentor1", Role.MENTOR)
     with app.app_context():
         for side, admin, name in (("own", "cadmin1", "demo-layer"),
                                   ("other", "cadmin2", "north-layer")):  # fmt: skip
@@ -83,7 +86,19 @@ ROUTES: dict[str, tuple[str, str, Any]] = {
     ),
     "publish": ("POST", "/admin/rulesets/{draft}/publish", None),
     "republish": ("POST", "/admin/rulesets/{ruleset}/republish", None),
+    # The regional layer (one object for both sides): its staff and the admin.
+    "regional_edit_form": ("GET", "/admin/rulesets/{regional}/edit", None),
+    "regional_edit": (
+        "POST",
+        "/admin/rulesets/{regional}/edit",
+        lambda w, side: {"document": _layer("regional-layer", 390)},
+    ),
+    "regional_publish": ("POST", "/admin/rulesets/{regional}/publish", None),
 }
+REGIONAL = {"regional_preview", "regional_edit_form", "regional_edit",
+            "regional_publish"}  # fmt: skip
+MATRIX_ACTORS = {**ACTORS, "mentor": "mentor1"}
+MATRIX_ROLES = (*ROLES, "mentor")
 PROGRESS_MANAGERS = {"head", "college_admin", "admin"}
 # Versions a college admin may change (their own college's) and nobody else may.
 CHANGES = {"draft_edit_form", "draft_edit", "publish", "republish"}
@@ -98,7 +113,7 @@ def _expected(route: str, role: str, side: str) -> int:
         return 200 if role in {"teacher", "head"} else 403
     if route == "teacher":
         # teacher1 (own) is the teacher themselves and in head1's department.
-        if role == "admin" or (own and role != "staff"):
+        if role == "admin" or (own and role not in {"staff", "mentor"}):
             return 200
         return 404
     if route.startswith("department"):
@@ -109,13 +124,16 @@ def _expected(route: str, role: str, side: str) -> int:
         if role not in {"college_admin", "admin"}:
             return 403
         return 200 if own or role == "admin" else 404
-    # The admin area: teachers, heads and staff are refused the whole of it.
-    if role not in {"college_admin", "admin"}:
+    # The admin area: teachers, heads and mentors are refused the whole of it;
+    # staff reach the rulesets, and in them the regional layer only.
+    if role not in {"college_admin", "admin", "staff"}:
         return 403
     if route in {"rulesets", "ruleset_new_form"}:
         return 200
-    if route == "regional_preview":
-        return 200 if role == "admin" else 404
+    if route in REGIONAL:
+        return success if role in {"admin", "staff"} else 404
+    if role == "staff":
+        return 404
     if route in OWN_SCOPE_VIEWS:
         return 200 if own or role == "admin" else 404
     assert route in CHANGES
@@ -125,7 +143,7 @@ def _expected(route: str, role: str, side: str) -> int:
 CASES = [
     pytest.param(route, role, side, id=f"{route}-{role}-{side}")
     for route in ROUTES
-    for role in ROLES
+    for role in MATRIX_ROLES
     for side in SIDES
 ]
 
@@ -143,7 +161,7 @@ def test_progress_matrix(client, auth, layered, table_rows, route, role, side):
         regional=w["regional"],
     )
     data = body(w, side) if callable(body) else body
-    auth.login(ACTORS[role])
+    auth.login(MATRIX_ACTORS[role])
     before = table_rows()
 
     response = client.open(path, method=method, data=data)
@@ -159,3 +177,6 @@ def test_progress_matrix(client, auth, layered, table_rows, route, role, side):
             assert "north_teacher" not in page
             assert "北城" not in page
             assert "north-layer" not in page
+        if role in {"staff", "mentor"}:  # counts per college, never a name
+            assert "teacher1" not in page
+            assert "north_teacher" not in page

@@ -18,6 +18,10 @@ evaluation does not stay in the orchestrator's memory.
   store what is already stored, so the database stays as generated.
 * ``cold``: the department page of 1,000 teachers as the first request of a new
   process (nothing cached in it), three times, each in a fresh app.
+* ``profile``: where one page's warm requests spend their time, under the stdlib's
+  cProfile (``--page`` names it as :func:`pages` does, ``--repeat`` requests):
+  the functions with the most cumulative and own time, per request. Not run by
+  bench/run.py; for finding what to change.
 """
 
 from __future__ import annotations
@@ -400,6 +404,81 @@ def cmd_cold(url: str, meta: dict) -> dict:
     return {"runs": runs, "seconds": ordered[len(ordered) // 2], "max": ordered[-1]}
 
 
+def cmd_profile(url: str, meta: dict, page_name: str = "", repeat: int = 20) -> dict:
+    """cProfile over ``repeat`` warm requests of one page: the top functions."""
+    import cProfile
+    import pstats
+
+    page = next((p for p in pages(meta) if p["name"] == page_name), None)
+    if page is None:
+        names = ", ".join(p["name"] for p in pages(meta))
+        raise SystemExit(f"no page {page_name!r}; pages: {names}")
+    app = _app(url)
+    client = app.test_client()
+    if user := page.get("user"):
+        reply = client.post(
+            "/login", data={"username": user, "password": meta["password"]}
+        )
+        assert reply.status_code == 302, (user, reply.status_code)
+    headers = {}
+    if page.get("conditional"):
+        headers = {"If-None-Match": client.get(page["path"]).headers["ETag"]}
+    for _ in range(3):  # warm: per-process caches filled, the URL resolved
+        client.get(page["path"], headers=headers)
+    with app.app_context():
+        engine = db.engine
+    statements: dict[str, list[float]] = {}
+
+    def before(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.setdefault(sql, []).append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements[sql][-1] = time.perf_counter() - statements[sql][-1]
+
+    # CPU time of this process: what the app costs, not the database's or the
+    # other processes' share of a busy machine.
+    profiler = cProfile.Profile(time.process_time)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(repeat):
+        status = client.get(page["path"], headers=headers).status_code
+    profiler.disable()
+    wall = (time.perf_counter() - started) / repeat * 1000
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    stats = pstats.Stats(profiler)
+
+    def top(key: int, n: int = 40) -> list[str]:
+        rows = sorted(
+            stats.stats.items(),  # type: ignore[attr-defined]
+            key=lambda kv: kv[1][key],
+            reverse=True,
+        )[:n]
+        return [
+            f"{v[key] / repeat * 1000:8.2f} ms {v[1] / repeat:8.1f} calls  "
+            f"{Path(f).name}:{line} {fn}"
+            for (f, line, fn), v in rows
+        ]
+
+    calls = sum(v[1] for v in stats.stats.values())  # type: ignore[attr-defined]
+    return {
+        "page": page_name,
+        "status": status,
+        "wall_ms": wall,
+        "calls_per_request": calls / repeat,
+        "cpu_ms": stats.total_tt / repeat * 1000,  # type: ignore[attr-defined]
+        "queries": [
+            f"{sorted(times)[len(times) // 2] * 1000:7.2f} ms x{len(times) / repeat:g}"
+            f"  {' '.join(sql.split())[:160]}"
+            for sql, times in statements.items()
+        ],
+        "cumulative": top(3),
+        "own": top(2),
+    }
+
+
 COMMANDS = {
     "feed": cmd_feed,
     "queries": cmd_queries,
@@ -408,6 +487,7 @@ COMMANDS = {
     "tick": cmd_tick,
     "standings": cmd_standings,
     "cold": cmd_cold,
+    "profile": cmd_profile,
 }
 
 
@@ -418,9 +498,20 @@ def main() -> None:
     parser.add_argument("db", choices=("sqlite", "postgresql"))
     parser.add_argument("size", type=int)
     parser.add_argument("--colleges", type=int, default=1)
+    parser.add_argument("--page", default="", help="profile: the page's name")
+    parser.add_argument("--repeat", type=int, default=20, help="profile: requests")
     args = parser.parse_args()
     path = generate.meta_path(args.db, args.size, args.colleges)
     meta = json.loads(path.read_text())
+    if args.command == "profile":
+        report = cmd_profile(meta["url"], meta, args.page, args.repeat)
+        print(f"{report['page']}: {report['status']}, {report['wall_ms']:.1f} ms wall,"
+              f" {report['cpu_ms']:.1f} ms CPU, {report['calls_per_request']:.0f} "
+              "calls per request")  # fmt: skip
+        for title in ("queries", "cumulative", "own"):
+            print(f"-- {title}")
+            print("\n".join(report[title]))
+        return
     result = COMMANDS[args.command](meta["url"], meta)
     print("BENCH_JSON " + json.dumps(result, ensure_ascii=False))
 

@@ -350,6 +350,17 @@ def _review_scope(user: User):
     return or_(*clauses) if clauses else false()
 
 
+def department_review_scope(user: User) -> int | None:
+    """The department whose queue is the user's whole queue, if it is one.
+
+    A head who administers nothing reviews exactly their department's teachers
+    (:func:`_review_scope`); anyone else's queue spans more (or nothing).
+    """
+    if user.department_id is None or not user.has_role(Role.HEAD):
+        return None
+    return None if administers(user) else user.department_id
+
+
 def reviewable_activity_or_404(user: User, activity_id: int) -> Activity:
     """An activity the user reviews (their own included: refused later), else 404."""
     stmt = _with_teacher().where(Activity.id == activity_id, _review_scope(user))

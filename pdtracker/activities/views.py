@@ -18,9 +18,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from pdtracker import fragments
 from pdtracker.activities import duplicates
 from pdtracker.activities import services as svc
 from pdtracker.activities.display import activity_credit, department_name, file_size
@@ -36,6 +38,7 @@ from pdtracker.activities.forms import (
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
+from pdtracker.calendar.models import department_feed_key, teacher_feed_key
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
@@ -187,16 +190,26 @@ def _double_credit(form: ActivityForm, fields, actor, activity: Activity | None)
 @bp.route("/")
 @role_required(Role.TEACHER)
 def index():
-    """The teacher's activity log, filtered and paginated."""
-    years = svc.activity_year_range(current_user)
+    """The teacher's activity log, filtered and paginated.
+
+    Kept while the teacher's change version holds (pdtracker.fragments): their
+    activities and evidence are all it shows.
+    """
+    user = _actor()
+    key = ("activities.index", user.id, _args_key(), _locale())
+    body = fragments.cached(key, [teacher_feed_key(user.id)], lambda: _index_body(user))
+    return render_template("activities/index.html", body=body)
+
+
+def _index_body(user) -> str:
+    years = svc.activity_year_range(user)
     year_list = list(range(years[1], years[0] - 1, -1)) if years else []
     filters = FilterForm(
         request.args, kinds=svc.list_kinds(), years=year_list, locale=_locale()
     )
-    stmt = svc.list_activities_for(current_user, **filters.filters())
-    page = paginate(stmt, PER_PAGE)
-    return render_template(
-        "activities/index.html", page=page, filters=filters, locale=_locale()
+    page = paginate(svc.list_activities_for(user, **filters.filters()), PER_PAGE)
+    return fragments.render(
+        "activities/_index_body.html", page=page, filters=filters, locale=_locale()
     )
 
 
@@ -341,12 +354,34 @@ def delete_evidence(activity_id: int, evidence_id: int):
 @bp.route("/review")
 @role_required(Role.HEAD, Role.COLLEGE_ADMIN, Role.ADMIN)
 def review_queue():
-    """Completed activities waiting for this head's (or college admin's) verification."""
-    page = paginate(svc.review_queue_for(current_user), QUEUE_PER_PAGE)
-    return render_template(
-        "activities/review.html", page=page, reject_form=RejectForm(), locale=_locale(),
+    """Completed activities waiting for this head's (or college admin's) verification.
+
+    A head's queue is their department's: its table is kept while the department's
+    change version holds (pdtracker.fragments).
+    """
+    user = _actor()
+    scope = svc.department_review_scope(user)
+    if scope is None:
+        body = Markup(_review_body(user))
+    else:
+        key = ("activities.review", user.id, scope, _args_key(), _locale())
+        body = fragments.cached(
+            key, [department_feed_key(scope)], lambda: _review_body(user)
+        )
+    return render_template("activities/review.html", body=body)
+
+
+def _review_body(user) -> str:
+    page = paginate(svc.review_queue_for(user), QUEUE_PER_PAGE)
+    return fragments.render(
+        "activities/_review_body.html", page=page, locale=_locale(),
         lookalikes=duplicates.flags_for(page.items),
     )  # fmt: skip
+
+
+def _args_key() -> tuple:
+    """The query string as a cache key part (the pager's links repeat it)."""
+    return tuple(sorted(request.args.items(multi=True)))
 
 
 def _own_activity_page(activity: Activity):

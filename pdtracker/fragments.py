@@ -34,7 +34,7 @@ from pdtracker.calendar import directory
 from pdtracker.calendar.models import FeedState
 from pdtracker.extensions import db
 
-__all__ = ["cached", "render", "versions"]
+__all__ = ["cached", "finish", "render", "versions"]
 
 ENTRIES = 512  # rendered parts per worker (a list page's part is 5-60 KB)
 # Stands in for the CSRF token in a cached part; random, so no content can forge it.
@@ -87,6 +87,11 @@ def cached(key: Hashable, feed_keys: Sequence[str], make: Callable[[], str]) -> 
     if html is None:
         html = make()
         store.put(full, html)
+    return finish(html)
+
+
+def finish(html: str) -> Markup:
+    """A part rendered with :func:`render`, with this session's CSRF token in it."""
     return Markup(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
 
 

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -362,7 +361,7 @@ def review_queue():
     user = _actor()
     scope = svc.department_review_scope(user)
     if scope is None:
-        body = Markup(_review_body(user))
+        body = fragments.finish(_review_body(user))
     else:
         key = ("activities.review", user.id, scope, _args_key(), _locale())
         body = fragments.cached(

@@ -129,11 +129,16 @@ def test_queue_in_each_language_is_kept_apart(
     assert f">{verify}</button>" in page
 
 
+@pytest.mark.parametrize(("reviewer", "teacher"), [("head1", "teacher1"),
+                                                   ("admin", "head2")])  # fmt: skip
 def test_each_session_gets_its_own_csrf_token_in_the_kept_queue(
-    database_url, tmp_path, world, make_activity
+    database_url, tmp_path, world, make_activity, reviewer, teacher
 ) -> None:
-    """With CSRF on: the rows are kept, the tokens are not, and verifying works."""
-    waiting = make_activity(world["teacher1"], title="待核验的讲座")
+    """With CSRF on: the rows are kept, the tokens are not, and verifying works.
+
+    The admin's queue (the heads of every college) is not kept, only rendered alike.
+    """
+    waiting = make_activity(world[teacher], title="待核验的讲座")
     guarded = create_app(
         _config(database_url, tmp_path / "uploads") | {"WTF_CSRF_ENABLED": True}
     )
@@ -145,7 +150,7 @@ def test_each_session_gets_its_own_csrf_token_in_the_kept_queue(
             assert login is not None
             client.post(
                 "/login",
-                data={"username": "head1", "password": DEMO_PASSWORD,
+                data={"username": reviewer, "password": DEMO_PASSWORD,
                       "csrf_token": login.group(1)},
             )  # fmt: skip
             page = client.get("/activities/review").text

@@ -1,7 +1,6 @@
-"""How an activity's credit reads on list pages (a template global, added by views),
-a department's name in the page's language (also a template global), and a file's
-size in the page's language (the ``file_size`` filter: Jinja's ``filesizeformat``
-prints "599 Bytes" whatever the language).
+"""How an activity's credit reads on list pages (a template global, added by views)
+and a file's size in the page's language (the ``file_size`` filter: Jinja's
+``filesizeformat`` prints "599 Bytes" whatever the language).
 
 A list repeats the same few amounts row after row; the text depends only on the
 unit, the amount and the language, so it is worked out once per combination.
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
 from flask_babel import force_locale, get_locale, ngettext
@@ -19,8 +17,11 @@ from flask_babel import gettext as _
 
 from pdtracker.activities.models import Activity, CreditUnit
 
-if TYPE_CHECKING:
-    from pdtracker.org.models import Department
+# The department's name lives with the departments; activities.views still
+# registers the template global from here (its import moves with its owner's edit).
+from pdtracker.org.display import department_name
+
+__all__ = ["activity_credit", "department_name", "file_size"]
 
 
 def activity_credit(activity: Activity) -> str:
@@ -36,16 +37,6 @@ def _credit(unit: str, hours: Decimal | None, days: int | None, _locale: str) ->
     if unit == CreditUnit.DAYS and days is not None:
         return ngettext("%(num)d day", "%(num)d days", days)
     return "—"
-
-
-def department_name(department: Department | None, locale: str | None = None) -> str:
-    """The department's English name in an English page where one is set, else its name."""
-    if department is None:
-        return ""
-    locale = locale or str(get_locale())
-    if locale.startswith("en") and department.name_en:
-        return department.name_en
-    return department.name
 
 
 SIZE_UNITS = 1024  # KB, MB and GB as the upload limits count them (binary)

@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput
 from pdtracker.admin.services import departments_for, institutions_for
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
+from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.tenancy import grantable_roles, is_deployment_admin, own_admin_role
 
@@ -189,7 +190,10 @@ class UserForm(FlaskForm):
         several = len({d.institution_id for d in departments}) > 1
         self.department_id.choices = [SelectChoice(0, "—")] + [
             SelectChoice(
-                d.id, f"{d.institution.name} · {d.name}" if several else d.name
+                d.id,
+                f"{d.institution.name} · {department_name(d)}"
+                if several
+                else department_name(d),
             )
             for d in departments
         ]
@@ -305,7 +309,10 @@ class UserFilterForm(Form):
         several = len({d.institution_id for d in departments}) > 1
         self.department.choices = [SelectChoice("", _l("All departments"))] + [
             SelectChoice(
-                str(d.id), f"{d.institution.name} · {d.name}" if several else d.name
+                str(d.id),
+                f"{d.institution.name} · {department_name(d)}"
+                if several
+                else department_name(d),
             )
             for d in departments
         ]

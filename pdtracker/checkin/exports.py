@@ -19,6 +19,7 @@ from pdtracker.checkin.records import Place, places
 from pdtracker.events.messages import REGISTRATION_LABELS
 from pdtracker.events.models import Event, RegistrationStatus
 from pdtracker.events.sessions import SessionInfo
+from pdtracker.org.display import department_name
 from pdtracker.timeutil import to_local
 
 SOURCE_LABELS = {
@@ -46,7 +47,7 @@ def _person(teacher: User) -> list[Any]:
         teacher.display_name,
         teacher.username,
         profile.staff_number if profile else "",
-        teacher.department.name if teacher.department else "",
+        department_name(teacher.department),
     ]
 
 

@@ -74,6 +74,7 @@ from pdtracker.events.views import (
 )
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
+from pdtracker.org.display import department_name
 from pdtracker.timeutil import to_local, utcnow
 
 # --- events -----------------------------------------------------------------------
@@ -314,7 +315,7 @@ def _export_rows(event: Event) -> tuple[list[str], list[list]]:
             teacher.display_name,
             teacher.username,
             teacher.teacher_profile.staff_number if teacher.teacher_profile else "",
-            teacher.department.name if teacher.department else "",
+            department_name(teacher.department),
             str(REGISTRATION_LABELS.get(reg.status, reg.status)),
             local(reg.queued_at),
             local(reg.attended_at),

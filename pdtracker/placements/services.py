@@ -5,7 +5,7 @@ The warnings before saving a plan are in ``pdtracker.placements.conflicts``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
 from pdtracker.notifications import outcomes
+from pdtracker.placements.counting import counting_rule, placement_days
 from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import (
     Enterprise,
@@ -294,11 +295,17 @@ def _credit(
 ) -> Activity:
     """The verified enterprise-placement activity over the placement's span.
 
-    With ``days`` (the mentor's confirmed days) it covers that many calendar days
-    from the start, so the engine's distinct days credit exactly those.
+    It credits the days the planner's form showed (:mod:`.counting`, under the
+    teacher's college's ruleset). With ``days`` (the mentor's confirmed days) it
+    covers that many calendar days from the start, so the engine's distinct days
+    credit exactly those.
     """
     enterprise = placement.enterprise or db.session.get_one(
         Enterprise, placement.enterprise_id
+    )
+    teacher = placement.teacher or db.session.get_one(User, placement.teacher_id)
+    credit = placement_days(
+        placement, counting_rule(teacher.institution_id), confirmed=days
     )
     activity = Activity(
         teacher_id=placement.teacher_id,
@@ -310,11 +317,9 @@ def _credit(
         location=enterprise.city,
         starts_on=placement.starts_on,
         ends_on=(
-            placement.ends_on
-            if days is None
-            else placement.starts_on + timedelta(days=days - 1)
+            credit.dates[-1] if credit.confirmed and credit.dates else placement.ends_on
         ),
-        days=placement.span_days if days is None else days,
+        days=credit.days,
         status=ActivityStatus.VERIFIED.value,
         verified_by_id=actor.id,
         verified_at=now,

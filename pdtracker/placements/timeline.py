@@ -14,6 +14,14 @@ from pdtracker.dates import month_end, next_month
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
 from pdtracker.org.queries import department_teachers
+from pdtracker.placements.counting import (
+    PRACTICE,
+    CountingRule,
+    confirmed_days,
+    placement_days,
+    practice_requirement,
+    rule_of,
+)
 from pdtracker.placements.models import Placement, PlacementStatus
 from pdtracker.progress.engine import (
     ActivityFact,
@@ -26,17 +34,18 @@ from pdtracker.progress.records import active_ruleset_for
 from pdtracker.progress.rulebook import load_builtin
 
 MONTHS = 18
-REQUIREMENT = "enterprise_practice"
+REQUIREMENT = PRACTICE
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One placement's days inside one month."""
+    """One placement's credited days inside one month."""
 
     placement_id: int
     days: int
     status: str
     enterprise_name: str
+    confirmed: bool = False  # the enterprise mentor's confirmed days
 
 
 @dataclass
@@ -63,6 +72,7 @@ class Timeline:
     required: int | float | None
     window_years: int
     rows: list[Row]
+    rule: CountingRule
 
 
 def practice_ruleset(full: Ruleset) -> tuple[Ruleset, Requirement] | None:
@@ -71,11 +81,8 @@ def practice_ruleset(full: Ruleset) -> tuple[Ruleset, Requirement] | None:
     Evaluating only this requirement keeps one definition (kinds, measure,
     threshold, window) while skipping work the timeline does not show.
     """
-    try:
-        requirement = full.requirement(REQUIREMENT)
-    except KeyError:  # a college ruleset may define practice differently
-        return None
-    if not isinstance(requirement, Requirement):  # alternatives: no one threshold
+    requirement = practice_requirement(full)
+    if requirement is None:
         return None
     single = replace(
         full, levels=(Level(code=REQUIREMENT, requirements=(requirement,)),)
@@ -146,24 +153,23 @@ def _facts(department_id: int, kinds: frozenset[str]) -> dict[int, list[Activity
     return facts
 
 
-def _slots(placement: Placement, months: list[date]) -> list[list[Slot]]:
-    cells: list[list[Slot]] = []
-    for month in months:
-        first = max(month, placement.starts_on)
-        last = min(month_end(month), placement.ends_on)
-        days = (last - first).days + 1
-        cells.append(
-            [Slot(placement.id, days, placement.status, placement.enterprise.name)]
-            if days > 0
-            else []
-        )
-    return cells
+def _slots(
+    placement: Placement, months: list[date], rule: CountingRule, confirmed: int | None
+) -> list[list[Slot]]:
+    """The placement's credited days per month (the same count as its form's)."""
+    credit = placement_days(placement, rule, confirmed)
+    by_month = credit.by_month()
+    name, status = placement.enterprise.name, placement.status
+    return [
+        [Slot(placement.id, days, status, name, credit.confirmed)] if days else []
+        for days in (by_month.get(month, 0) for month in months)
+    ]
 
 
 def build_timeline(
     department_id: int | None, as_of: date, full: Ruleset | None = None
 ) -> Timeline:
-    """Teachers × the next 18 months; four queries whatever the department's size.
+    """Teachers × the next 18 months; five queries whatever the department's size.
 
     "Still needed" follows ``full``, by default the ruleset the department's
     college applies (its own layer, else the regional one).
@@ -180,10 +186,12 @@ def build_timeline(
     window_years = full.window_years
     if practice is not None:
         required, window_years = practice[1].threshold, practice[0].window_years
+    rule = rule_of(full)
     if department_id is None:
-        return Timeline(as_of, months, required, window_years, [])
+        return Timeline(as_of, months, required, window_years, [], rule)
     teachers = department_teachers(department_id)
     placements = _placements(department_id, months[0], month_end(months[-1]))
+    confirmed = confirmed_days(p.id for p in placements)
     facts = {} if practice is None else _facts(department_id, practice[1].kinds)
     rows: dict[int, Row] = {}
     for teacher in teachers:
@@ -196,10 +204,11 @@ def build_timeline(
         row = rows.get(placement.teacher_id)
         if row is None:
             continue
-        for cell, slots in zip(row.cells, _slots(placement, months), strict=True):
-            cell.extend(slots)
+        slots = _slots(placement, months, rule, confirmed.get(placement.id))
+        for cell, found in zip(row.cells, slots, strict=True):
+            cell.extend(found)
     ordered = sorted(
         rows.values(),
         key=lambda r: (-(r.needed or 0), r.teacher.display_name, r.teacher.id),
     )
-    return Timeline(as_of, months, required, window_years, ordered)
+    return Timeline(as_of, months, required, window_years, ordered, rule)

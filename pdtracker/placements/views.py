@@ -12,7 +12,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,6 +26,13 @@ from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
 from pdtracker.org.queries import department_teachers
 from pdtracker.placements.conflicts import Conflict, placement_conflicts
+from pdtracker.placements.counting import (
+    confirmed_days,
+    counting_rule,
+    placement_days,
+    placements_days,
+    planned_days,
+)
 from pdtracker.placements.forms import (
     CancelForm,
     CompleteForm,
@@ -167,6 +174,9 @@ def _enterprises() -> list[Enterprise]:
 
 
 def _placement_form(**kwargs) -> PlacementForm:
+    if request.method == "GET" and request.args:
+        # The form's script asks for the credited days of the dates typed so far.
+        kwargs["formdata"] = request.args
     return PlacementForm(
         teachers=department_teachers(current_user.department_id),
         enterprises=_enterprises(),
@@ -219,6 +229,7 @@ def index():
     return render_template(
         "placements/index.html",
         page=page,
+        credits=placements_days(page.items),
         status=status,
         statuses=list(PlacementStatus),
         is_head=is_head,
@@ -232,7 +243,11 @@ def index():
 def timeline():
     """Teachers × the next 18 months, with practice days still needed."""
     data = build_timeline(current_user.department_id, local_today())
-    return render_template("placements/timeline.html", timeline=data)
+    return render_template(
+        "placements/timeline.html",
+        timeline=data,
+        ruleset_title=data.rule.ruleset_title(str(get_locale())),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -256,8 +271,22 @@ def create():
 def _render_form(form: PlacementForm, warnings: list[str], placement):
     if not warnings:
         del form.confirm_conflicts  # only offered when there is something to confirm
+    teacher = placement.teacher if placement else current_user
+    rule = counting_rule(teacher.institution_id)
     return render_template(
-        "placements/form.html", form=form, warnings=warnings, placement=placement
+        "placements/form.html",
+        form=form,
+        warnings=warnings,
+        placement=placement,
+        rule=rule,
+        ruleset_title=rule.ruleset_title(str(get_locale())),
+        credit=planned_days(
+            form.starts_on.data,
+            form.ends_on.data,
+            form.working_days.data,
+            rule,
+            confirmed_days([placement.id]).get(placement.id) if placement else None,
+        ),
     )
 
 
@@ -267,6 +296,8 @@ def detail(placement_id: int):
     """One placement; heads get the actions."""
     placement = _load(placement_id)
     is_mentor = mentors_placement(current_user, placement)
+    assessment = assessment_of(placement.id)
+    rule = counting_rule(placement.teacher.institution_id)
     return render_template(
         "placements/detail.html",
         placement=placement,
@@ -275,8 +306,15 @@ def detail(placement_id: int):
         # Private notes: the teacher and the department's heads only.
         show_notes=placement.teacher_id == current_user.id
         or _is_head_of(placement.teacher),
-        assessment=assessment_of(placement.id),
+        assessment=assessment,
         attendance=attendance_days(placement.id),
+        rule=rule,
+        ruleset_title=rule.ruleset_title(str(get_locale())),
+        credit=placement_days(
+            placement,
+            rule,
+            assessment.confirmed_days if assessment and placement.mentor_id else None,
+        ),
         complete_form=CompleteForm(),
         cancel_form=CancelForm(),
     )

@@ -40,7 +40,7 @@ COLLEGES = (
 )  # fmt: skip
 
 T, H = Role.TEACHER, Role.HEAD
-# username, name, roles, college, department, plan (a demo.PLANS key), title
+# username, name, roles, college, department, plan (a demo_cast.PLANS key), title
 PEOPLE = (
     ("nhead1", "郑凯", (H, T), "NORTH", "SE", "senior", "教授"),
     ("nteacher1", "秦雪", (T,), "NORTH", "SE", "almost", "讲师"),

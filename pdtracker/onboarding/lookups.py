@@ -49,17 +49,23 @@ def is_deployment_wide(actor: User | None) -> bool:
 
 @dataclass(frozen=True)
 class ImportScope:
-    """Where an import may reach: a college (None: every one) and a head's department."""
+    """Where an import may reach: a college (None: every one) and a head's department.
+
+    ``deployment``: the importer sees every college (the deployment admin, the
+    command line), so a row may be told it names another college's person;
+    anyone else learns only that a value is taken or unknown.
+    """
 
     institution_id: int | None = None
     department_id: int | None = None
+    deployment: bool = False
 
 
 def import_scope(actor: User | None, college: int | None = None) -> ImportScope:
     """The actor's reach: the chosen college for the deployment admin and the command
     line, their own for a college admin, their department for a head."""
     if actor is None or is_deployment_admin(actor):
-        return ImportScope(college)
+        return ImportScope(college, deployment=True)
     if (managed := managed_institution(actor)) is not None:
         return ImportScope(managed)
     return ImportScope(actor.institution_id, actor.department_id)

@@ -134,7 +134,8 @@ def build_plan(
     header, data_rows = find_header(read_rows(data), importer, overrides)
     parsed = parse_rows(importer, header, data_rows, load_lookups(scope, now))
     rows = [_planned(p, r.cells) for p, r in zip(parsed, data_rows, strict=True)]
-    _refuse_other_colleges_teachers(rows, scope)
+    if scope.deployment:  # others are told only that the teacher is unknown
+        _refuse_other_colleges_teachers(rows, scope)
     MATCHERS[importer]([r for r in rows if not r.errors], header, scope)
     sha = hashlib.sha256(data).hexdigest()
     return Plan(importer, filename, sha, header, rows, verified, scope.institution_id)
@@ -231,9 +232,13 @@ def _match_people(rows: list[PlannedRow], header: Header, scope: ImportScope) ->
         seen.add(staff)
         existing = by_staff.get(staff)
         if existing is not None and not _in_scope(existing, scope):
-            row.refuse(
-                "staff_number", header, "staff_number_other_college", value=staff
+            # Whose it is stays unsaid to a college's admin: only that it is taken.
+            code = (
+                "staff_number_other_college"
+                if scope.deployment
+                else "staff_number_taken"
             )
+            row.refuse("staff_number", header, code, value=staff)
             continue
         owner = (
             existing.id if existing else -len(seen)

@@ -282,3 +282,30 @@ def test_deployment_admins_user_list_names_colleges_in_bounded_queries(
     auth.logout()
     auth.login("cadmin1")
     assert "北城职业技术学院" not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_values_taken_in_another_college_are_refused_without_saying_whose(
+    client, auth, two_colleges, table_rows
+) -> None:
+    """The form says a value is in use and keeps it; nothing of NORTH's person."""
+    w = two_colleges
+    auth.login("cadmin1")
+    client.post("/language", data={"locale": "en"})
+    before = table_rows()
+    data = {
+        **_new_user(w, "own"),
+        "username": "north_teacher1",
+        "email": "north_teacher1@example.edu.cn",
+        "staff_number": "S-north_teacher1",
+    }
+    response = client.post("/admin/users/new", data=data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "This username is already taken." in page
+    assert "This email address is already in use." in page
+    assert "This staff number is already in use." in page
+    assert 'value="north_teacher1"' in page  # what was typed stays in the form
+    assert 'value="S-north_teacher1"' in page
+    assert "北城" not in page
+    assert "NORTH" not in page
+    assert table_rows() == before

@@ -1,6 +1,8 @@
 """Imports across two colleges: a college admin's (and a head's) imports touch only
-their college; a row naming another college's teacher is refused as such, never
-matched; the deployment admin imports into the college they choose.
+their college; a row naming another college's teacher is refused, never matched,
+and told apart from an unknown one only to the deployment admin (a college's
+admin learns nothing of another college's people); the deployment admin imports
+into the college they choose.
 """
 
 from __future__ import annotations
@@ -53,20 +55,21 @@ def test_college_admins_people_import_stays_in_their_college(app, two_colleges):
     rows = _plan(app, "people", PEOPLE, "cadmin1")
     assert rows[2] == (Action.CREATE, [])
     assert rows[3][1] == ["unknown_department"]
-    assert rows[4][1] == ["staff_number_other_college"]
+    # The staff number is taken, by whom is not the college admin's to know.
+    assert rows[4][1] == ["staff_number_taken"]
 
 
 def test_records_naming_another_colleges_teacher_are_refused(app, two_colleges):
     rows = _plan(app, "records", RECORDS, "cadmin1")
     assert rows[2] == (Action.CREATE, [])
-    assert rows[3][1] == ["teacher_other_college"]
+    assert rows[3][1] == ["unknown_teacher"]  # north_teacher1: not said to exist
     assert rows[4] == (Action.CREATE, [])  # head2 teaches in DEMO/ME
 
 
 def test_a_heads_records_stay_in_their_department(app, two_colleges):
     rows = _plan(app, "records", RECORDS, "head1")
     assert rows[2] == (Action.CREATE, [])
-    assert rows[3][1] == ["teacher_other_college"]
+    assert rows[3][1] == ["unknown_teacher"]
     assert rows[4][1] == ["unknown_teacher"]  # same college, another department
 
 
@@ -77,6 +80,9 @@ def test_the_deployment_admin_imports_into_the_chosen_college(app, two_colleges)
     people = _plan(app, "people", PEOPLE, "admin", college=two_colleges["north"].id)
     assert people[2][1] == ["unknown_department"]  # DEMO's department name
     assert people[4][1] == ["unknown_department"]
+    # The deployment admin sees every college: told which case it is.
+    demo = _plan(app, "people", PEOPLE, "admin", college=two_colleges["demo"].id)
+    assert demo[4][1] == ["staff_number_other_college"]
 
 
 def _upload(client, importer: str, data: bytes, **extra):
@@ -108,7 +114,7 @@ def test_college_admin_applies_records_of_their_college_only(
         client, "records", RECORDS, college=str(two_colleges["north"].id)
     )
     assert response.status_code == 302
-    assert _apply(client, response, "teacher_other_college").status_code == 200
+    assert _apply(client, response, "unknown_teacher").status_code == 200
     with app.app_context():
         titles = dict(
             db.session.execute(
@@ -136,6 +142,24 @@ def test_deployment_admin_applies_people_into_north(app, client, auth, two_colle
             ).all()
         )
     assert found == {"T-N1": north.id, "T-N2": north.id}
+
+
+def test_a_college_admins_preview_tells_nothing_of_another_college(
+    client, auth, two_colleges
+) -> None:
+    auth.login("cadmin1")
+    client.post("/language", data={"locale": "en"})
+    for importer, data, code in (
+        ("people", PEOPLE, "staff_number_taken"),
+        ("records", RECORDS, "unknown_teacher"),
+    ):
+        response = _upload(client, importer, data)
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert f'data-code="{code}"' in page
+        assert "S-north_teacher1" in page  # what the file says is kept
+        assert "another college" not in page
+        assert "北城职业技术学院" not in page
+        assert "other_college" not in page
 
 
 # Who reaches the import pages at all (GET), and who runs which importer.

@@ -107,9 +107,9 @@ def test_rejecting_a_counted_activity_suspends_and_tells_the_head(
     ).all()
     assert {p["teacher_id"] for p in payloads} == {rec.teacher_id}
     entries = db.session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.object_type == "recognition", AuditEntry.object_id == rec.id
-        )
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "recognition", AuditEntry.object_id == rec.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert {"before": "active", "after": "suspended"}.items() <= entries[
         -1

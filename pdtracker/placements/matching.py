@@ -462,14 +462,15 @@ def path_offers(
     if not (sees_offers(teacher) and sees_offers(viewer)):
         return None
     found = offers_closing(teacher, practice[1], result.missing, report.as_of, ON_PATH)
-    requests = dict(
-        db.session.execute(
+    requests: dict[int, str] = {}
+    if found:
+        rows = db.session.execute(
             select(PlacementRequest.offer_id, PlacementRequest.status).where(
                 PlacementRequest.teacher_id == teacher.id,
                 PlacementRequest.offer_id.in_([s.offer.id for s in found]),
             )
-        ).tuples()
-    ) if found else {}  # fmt: skip
+        )
+        requests = {offer_id: status for offer_id, status in rows}
     may_request = heads_teacher(viewer, teacher)
     may_ask = (
         viewer.id == teacher.id

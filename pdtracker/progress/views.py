@@ -19,6 +19,7 @@ from pdtracker.auth.session import role_required
 from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution
+from pdtracker.placements.matching import path_offers
 from pdtracker.progress import exports
 from pdtracker.progress.cache import (
     department_summaries,
@@ -186,12 +187,15 @@ def ratio_chart(summary: DepartmentSummary) -> dict:
 def _teacher_page(teacher: User, own: bool):
     active = active_ruleset_for(teacher.institution_id)
     status = teacher_status(teacher, active=active)
+    viewer = current_user._get_current_object()
     return render_template(
         "progress/dashboard.html",
         status=status,
         ruleset=active,
         own=own,
         body=_teacher_body(status, active, own),
+        # Seats change with every request: rendered outside the cached body.
+        offers=path_offers(viewer, teacher, status.report, active.ruleset),
     )
 
 

@@ -4,7 +4,7 @@
 // line it renders. Without the script the line is right on every page load.
 (() => {
   const note = document.getElementById("credited-days");
-  const form = note && document.querySelector("form[method=post]");
+  const form = note && document.getElementById("starts_on")?.form;
   if (!form) return;
   const names = ["starts_on", "ends_on", "working_days"];
   let latest = 0;

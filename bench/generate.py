@@ -620,6 +620,9 @@ def generate(kind: str, size: int, *, colleges: int = 1, log: Any = print) -> di
         db.session.commit()
         with db.engine.begin() as conn:
             meta = _populate(Writer(conn), size, log, colleges)
+        # Statistics first: without them PostgreSQL scans every activity for each
+        # batch of teachers (at 60,000 teachers a batch took 15 s instead of 0.2 s).
+        _analyze(kind)
         # What the standings tick would have stored by now (the dashboard reads it).
         began = time.monotonic()
         standings.refresh(full=True)
@@ -868,6 +871,12 @@ def _fix_sequences(conn: Connection) -> None:
                     f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
                 )
             )
+
+
+def _analyze(kind: str) -> None:
+    """Planner statistics of the freshly written tables."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
 
 
 def _finish(kind: str) -> None:

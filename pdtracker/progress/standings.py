@@ -34,7 +34,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import String, Table, and_, cast, delete, literal, select
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, teacher_feed_key
@@ -44,7 +56,7 @@ from pdtracker.org.models import TeacherProfile
 from pdtracker.progress import page_rows
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
-from pdtracker.progress.facts import TeacherFacts, by_ids, gather
+from pdtracker.progress.facts import TeacherFacts, TeacherFilter, by_ids, gather
 from pdtracker.progress.forecast import as_done
 from pdtracker.progress.forecast import first_level_only as _first_level
 from pdtracker.progress.forecast import next_change as _next_change
@@ -324,14 +336,26 @@ def _work(
         db.session.remove()
 
 
+def _by_ids(ids: list[int]) -> TeacherFilter:
+    """The teachers ``ids``: on PostgreSQL one array parameter (``= ANY``).
+
+    An ``IN`` list of a batch's 1,000 parameters cost about 0.2 s of client CPU
+    per query to expand and parse (three queries a batch), more than the queries
+    themselves on a quiet server.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return by_ids(ids)
+    wanted = bindparam("teacher_ids", sorted(set(ids)), type_=ARRAY(Integer))
+    return lambda column: column == any_(wanted)
+
+
 def _store(
     teachers: list[_Teacher],
     rulesets: dict[int | None, ActiveRuleset],
     today: date,
     now: datetime,
 ) -> None:
-    ids = [t.id for t in teachers]
-    gathered = gather(by_ids(ids), now)
+    gathered = gather(_by_ids([t.id for t in teachers]), now)
     out = []
     for t in teachers:
         active = rulesets[t.institution_id]

@@ -250,3 +250,35 @@ def test_the_tick_brings_stored_rows_to_a_new_day_and_drops_leavers(
         db.session.commit()
         assert refresh_tick(later)["page_rows_removed"] == 1
     assert _stored(app) == 2
+
+
+def test_the_college_page_reads_the_same_stored_rows(
+    app, client, auth, world, make_activity, evaluated
+) -> None:
+    with app.app_context():
+        today = local_today()
+    _practice(make_activity, world["teacher1"], today)
+    auth.login("admin")
+    path = f"/progress/college?college={world['ai'].institution_id}"
+
+    def departments() -> list[tuple[str, str, str]]:
+        html = client.get(path).get_data(as_text=True)
+        return re.findall(
+            r'<tr data-department="(\d+)" data-qualified="(\d+)" data-total="(\d+)"',
+            html,
+        )
+
+    first = departments()
+    assert len(evaluated) == 4  # three teachers in AI, one head in ME
+    _restart(app)
+    evaluated.clear()
+    assert departments() == first
+    assert evaluated == []
+    _training(make_activity, world["teacher1"], today, "360")
+    _restart(app)
+    shown = departments()
+    assert evaluated == [world["teacher1"].id]
+    for dept in ("ai", "other"):
+        cards, _rows = _engine_rows(app, world[dept].id)
+        assert (str(world[dept].id), *map(str, cards[0])) in shown
+    assert (str(world["ai"].id), "1", "3") in shown

@@ -13,7 +13,7 @@ from pdtracker.auth.models import User
 from pdtracker.demo import seed_demo
 from pdtracker.demo_events import report_pdf
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.registrations import waitlist_position
+from pdtracker.events.roster import waitlist_position
 from pdtracker.extensions import db
 from pdtracker.notifications.dispatch import dispatch_due
 from pdtracker.notifications.models import Notification

@@ -38,7 +38,7 @@ from pdtracker.events.models import (
     RegistrationStatus,
     SessionRegistration,
 )
-from pdtracker.events.registrations import (
+from pdtracker.events.places import (
     SEAT_HOLDERS,
     adopt_unsplit,
     sync_registration,

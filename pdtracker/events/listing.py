@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from pdtracker.events.models import Event, EventStatus
-from pdtracker.events.registrations import seat_counts, session_counts
+from pdtracker.events.roster import seat_counts, session_counts
 from pdtracker.events.sessions import (
     SessionInfo,
     list_sessions,

@@ -48,7 +48,7 @@ from pdtracker.events.preview import (
     preview_words,
     sessions_of_kept_rule,
 )
-from pdtracker.events.registrations import (
+from pdtracker.events.roster import (
     list_registrations,
     list_session_registrations,
     seat_counts,

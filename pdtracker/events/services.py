@@ -30,8 +30,8 @@ from pdtracker.events.models import (
     Registration,
     RegistrationStatus,
 )
+from pdtracker.events.places import promote_waitlisted
 from pdtracker.events.recurrence import count_occurrences
-from pdtracker.events.registrations import promote_waitlisted
 from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
 

@@ -23,7 +23,7 @@ from pdtracker.events.models import (
     RegistrationStatus,
     SessionRegistration,
 )
-from pdtracker.events.registrations import adopt_unsplit, promote_session
+from pdtracker.events.places import adopt_unsplit, promote_session
 from pdtracker.events.services import actor_id
 from pdtracker.events.sessions import find_session, session_row
 from pdtracker.extensions import db

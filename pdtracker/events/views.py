@@ -44,8 +44,10 @@ from pdtracker.events.registrations import (
     cancel_registration,
     cancel_session,
     closes_at,
-    my_sessions,
     register,
+)
+from pdtracker.events.roster import (
+    my_sessions,
     registrations_of,
     seat_counts,
     session_counts,

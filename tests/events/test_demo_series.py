@@ -9,7 +9,7 @@ from sqlalchemy import select
 from pdtracker.auth.models import User
 from pdtracker.demo import seed_demo
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.registrations import my_sessions
+from pdtracker.events.roster import my_sessions
 from pdtracker.events.sessions import list_sessions
 from pdtracker.extensions import db
 from pdtracker.notifications.models import Notification

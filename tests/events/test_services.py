@@ -14,11 +14,8 @@ from pdtracker.events.attendance import mark_all_attended, mark_attended
 from pdtracker.events.errors import EventError, RegistrationError
 from pdtracker.events.models import Event, Registration
 from pdtracker.events.recurrence import RecurrenceError, normalise_rrule
-from pdtracker.events.registrations import (
-    cancel_registration,
-    register,
-    waitlist_position,
-)
+from pdtracker.events.registrations import cancel_registration, register
+from pdtracker.events.roster import waitlist_position
 from pdtracker.events.services import (
     EventData,
     cancel_event,

@@ -18,11 +18,8 @@ from pdtracker.events import notices
 from pdtracker.events.attendance import mark_session_attended
 from pdtracker.events.errors import EventError
 from pdtracker.events.models import Event, Registration
-from pdtracker.events.registrations import (
-    cancel_session,
-    promote_waitlisted,
-    register,
-)
+from pdtracker.events.places import promote_waitlisted
+from pdtracker.events.registrations import cancel_session, register
 from pdtracker.events.services import (
     EventData,
     cancel_event,

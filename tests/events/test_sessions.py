@@ -22,9 +22,9 @@ from pdtracker.events.models import Event, SessionRegistration
 from pdtracker.events.registrations import (
     cancel_registration,
     cancel_session,
-    my_sessions,
     register,
 )
+from pdtracker.events.roster import my_sessions
 from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.events.sessions import list_sessions
 from pdtracker.extensions import db

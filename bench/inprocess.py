@@ -450,7 +450,7 @@ def cmd_profile(url: str, meta: dict, page_name: str = "", repeat: int = 20) -> 
     event.remove(engine, "after_cursor_execute", after)
     stats = pstats.Stats(profiler)
 
-    def top(key: int, n: int = 40) -> list[str]:
+    def top(key: int, n: int = 60) -> list[str]:
         rows = sorted(
             stats.stats.items(),  # type: ignore[attr-defined]
             key=lambda kv: kv[1][key],

@@ -174,25 +174,44 @@ def test_each_session_gets_its_own_csrf_token_in_the_kept_queue(
             db.engine.dispose()
 
 
-def test_activity_log_shows_a_new_activity_and_new_evidence(
-    client, auth, world, make_activity
-) -> None:
-    first = make_activity(world["teacher1"], title="第一条记录")
+def test_activity_log_shows_a_new_activity(client, auth, world, make_activity) -> None:
+    make_activity(world["teacher1"], title="第一条记录")
     auth.login("teacher1")
+    assert "第一条记录" in client.get("/activities/").text
+
+    make_activity(world["teacher1"], title="第二条记录")
+
     page = client.get("/activities/").text
     assert "第一条记录" in page
+    assert "第二条记录" in page
+
+
+def _evidence_cell(page: str, title: str) -> str:
+    row = page[page.index(title) :]
+    return re.findall(r"<td>(\d+)</td>", row[: row.index("</tr>")])[0]
+
+
+def test_activity_log_counts_evidence_uploaded_and_deleted(
+    app, client, auth, world, make_activity
+) -> None:
+    """Evidence rows are not feed content: their activity's change bumps the version."""
+    from pdtracker.activities.models import EvidenceFile
+
+    first = make_activity(world["teacher1"], title="第一条记录")
+    auth.login("teacher1")
+    assert _evidence_cell(client.get("/activities/").text, "第一条记录") == "0"
 
     client.post(
         f"/activities/{first.id}/evidence",
         data={"evidence": (io.BytesIO(PDF), "签到表.pdf")},
         content_type="multipart/form-data",
     )
-    make_activity(world["teacher1"], title="第二条记录")
+    assert _evidence_cell(client.get("/activities/").text, "第一条记录") == "1"
 
-    page = client.get("/activities/").text
-    assert "第二条记录" in page
-    row = page[page.index("第一条记录") :]
-    assert re.search(r"<td>1</td>", row[:400]), "the evidence count moved to 1"
+    with app.app_context():
+        evidence_id = db.session.query(EvidenceFile.id).scalar()
+    client.post(f"/activities/{first.id}/evidence/{evidence_id}/delete")
+    assert _evidence_cell(client.get("/activities/").text, "第一条记录") == "0"
 
 
 def test_activity_log_filters_are_kept_apart(

@@ -28,6 +28,7 @@ the placement, the event.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -66,16 +67,23 @@ def _text(p: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value)
 
 
-def _activity_link(p: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    return ("activities.detail", {"activity_id": p.get("object_id")})
+Link = tuple[str, dict[str, Any]]
 
 
-def _placement_link(p: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    return ("placements.detail", {"placement_id": p.get("object_id")})
+def _activity_link(p: Mapping[str, Any]) -> tuple[Link, str]:
+    return ("activities.detail", {"activity_id": p.get("object_id")}), _(
+        "Open the activity"
+    )
 
 
-def _event_link(p: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    return ("events.detail", {"event_id": p.get("object_id")})
+def _placement_link(p: Mapping[str, Any]) -> tuple[Link, str]:
+    return ("placements.detail", {"placement_id": p.get("object_id")}), _(
+        "Open the placement"
+    )
+
+
+def _event_link(p: Mapping[str, Any]) -> tuple[Link, str]:
+    return ("events.detail", {"event_id": p.get("object_id")}), _("Open the event")
 
 
 def _span(p: Mapping[str, Any], fmt: Formatter) -> str:
@@ -91,40 +99,29 @@ def _reason(p: Mapping[str, Any]) -> list[str]:
 # --- activities -------------------------------------------------------------------
 
 
-def _activity_verified(p: Mapping[str, Any], fmt: Formatter) -> Content:
+def _activity_verified(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
     lines = [
         _("Your activity “%(title)s” of %(day)s was verified and now counts.",
           title=_text(p, "title"), day=fmt.day(p.get("starts_on"))),
     ]  # fmt: skip
     if p.get("reviewer"):
         lines.append(_("Verified by %(name)s.", name=p["reviewer"]))
-    return Content(
-        _("Activity verified: %(title)s", title=_text(p, "title")),
-        lines,
-        _activity_link(p),
-        _("Open the activity"),
-    )
+    return lines
 
 
-def _activity_rejected(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _activity_rejected(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("Your activity “%(title)s” of %(day)s was sent back and does not count yet.",
           title=_text(p, "title"), day=fmt.day(p.get("starts_on"))),
         *_reason(p),
         _("Change it and it goes back to your department head for review."),
     ]  # fmt: skip
-    return Content(
-        _("Activity sent back: %(title)s", title=_text(p, "title")),
-        lines,
-        _activity_link(p),
-        _("Open the activity"),
-    )
 
 
 # --- placements -------------------------------------------------------------------
 
 
-def _placement_approved(p: Mapping[str, Any], fmt: Formatter) -> Content:
+def _placement_approved(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
     lines = [
         _("Your enterprise placement at %(enterprise)s was approved.",
           enterprise=_text(p, "enterprise")),
@@ -132,59 +129,36 @@ def _placement_approved(p: Mapping[str, Any], fmt: Formatter) -> Content:
     ]  # fmt: skip
     if p.get("mentor"):
         lines.append(_("Enterprise mentor: %(mentor)s", mentor=p["mentor"]))
-    return Content(
-        _("Placement approved: %(enterprise)s", enterprise=_text(p, "enterprise")),
-        lines,
-        _placement_link(p),
-        _("Open the placement"),
-    )
+    return lines
 
 
-def _placement_started(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _placement_started(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("Your enterprise placement at %(enterprise)s is now under way.",
           enterprise=_text(p, "enterprise")),
         _span(p, fmt),
         _("Upload the final report when it ends; the days are credited then."),
     ]  # fmt: skip
-    return Content(
-        _("Placement started: %(enterprise)s", enterprise=_text(p, "enterprise")),
-        lines,
-        _placement_link(p),
-        _("Open the placement"),
-    )
 
 
-def _placement_completed(p: Mapping[str, Any], fmt: Formatter) -> Content:
+def _placement_completed(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
     days = int(p.get("days") or 0)
-    lines = [
+    return [
         _("Your enterprise placement at %(enterprise)s is completed.",
           enterprise=_text(p, "enterprise")),
         ngettext("%(num)s day was credited to your record as a verified activity.",
                  "%(num)s days were credited to your record as a verified activity.",
                  days),
     ]  # fmt: skip
-    return Content(
-        _("Placement completed: %(enterprise)s", enterprise=_text(p, "enterprise")),
-        lines,
-        _placement_link(p),
-        _("Open the placement"),
-    )
 
 
-def _placement_cancelled(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _placement_cancelled(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("Your enterprise placement at %(enterprise)s (%(start)s to %(end)s) was "
           "cancelled.", enterprise=_text(p, "enterprise"),
           start=fmt.day(p.get("starts_on")), end=fmt.day(p.get("ends_on"))),
         *_reason(p),
     ]  # fmt: skip
-    return Content(
-        _("Placement cancelled: %(enterprise)s", enterprise=_text(p, "enterprise")),
-        lines,
-        _placement_link(p),
-        _("Open the placement"),
-    )
 
 
 # --- events -----------------------------------------------------------------------
@@ -199,8 +173,8 @@ def _where(p: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _waitlist_promoted(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _waitlist_promoted(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("A seat became free: you moved up from the waitlist and are now registered "
           "for %(title)s.", title=_text(p, "title")),
         event_when(p, fmt),
@@ -208,12 +182,6 @@ def _waitlist_promoted(p: Mapping[str, Any], fmt: Formatter) -> Content:
         _("If you can no longer come, cancel your registration so the next person "
           "gets the seat."),
     ]  # fmt: skip
-    return Content(
-        _("You have a seat: %(title)s", title=_text(p, "title")),
-        lines,
-        _event_link(p),
-        _("Open the event"),
-    )
 
 
 def credit_text(p: Mapping[str, Any], locale: str) -> str:
@@ -237,20 +205,17 @@ def _attendance_credited(p: Mapping[str, Any], fmt: Formatter) -> Content:
         _("%(credit)s were credited to your record as a verified activity.",
           credit=credit_text(p, fmt.locale)),
     ]  # fmt: skip
-    link = (
-        ("activities.detail", {"activity_id": p["activity_id"]})
-        if p.get("activity_id")
-        else _event_link(p)
-    )
+    if p.get("activity_id"):
+        link = ("activities.detail", {"activity_id": p["activity_id"]})
+        label = _("Open the activity")
+    else:
+        link, label = _event_link(p)
     return Content(
-        _("Attendance credited: %(title)s", title=_text(p, "title")),
-        lines,
-        link,
-        _("Open the activity") if p.get("activity_id") else _("Open the event"),
+        _("Attendance credited: %(title)s", title=_text(p, "title")), lines, link, label
     )
 
 
-def _event_changed(p: Mapping[str, Any], fmt: Formatter) -> Content:
+def _event_changed(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
     lines = [_("%(title)s, which you registered for, has changed.",
                title=_text(p, "title"))]  # fmt: skip
     if p.get("previous_starts_at") and p.get("previous_starts_at") != p.get(
@@ -262,28 +227,16 @@ def _event_changed(p: Mapping[str, Any], fmt: Formatter) -> Content:
     if p.get("previous_location") and p.get("previous_location") != p.get("location"):
         lines.append(_("Previous location: %(location)s",
                        location=p["previous_location"]))  # fmt: skip
-    lines += _where(p)
-    return Content(
-        _("Changed: %(title)s", title=_text(p, "title")),
-        lines,
-        _event_link(p),
-        _("Open the event"),
-    )
+    return lines + _where(p)
 
 
-def _event_cancelled(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _event_cancelled(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("%(title)s, which you registered for, was cancelled.",
           title=_text(p, "title")),
         _("It was to take place: %(when)s", when=event_when(p, fmt)),
         *_reason(p),
     ]  # fmt: skip
-    return Content(
-        _("Cancelled: %(title)s", title=_text(p, "title")),
-        lines,
-        _event_link(p),
-        _("Open the event"),
-    )
 
 
 # --- recognition ------------------------------------------------------------------
@@ -294,7 +247,7 @@ def _level(p: Mapping[str, Any], fmt: Formatter) -> str:
     return english or _text(p, "level")
 
 
-def _progress_link(p: Mapping[str, Any]) -> tuple[tuple[str, dict[str, Any]], str]:
+def _progress_link(p: Mapping[str, Any]) -> tuple[Link, str]:
     """The teacher's own progress, or for a head's copy that teacher's page."""
     teacher_id = p.get("teacher_id")
     if teacher_id is not None and teacher_id != p.get("recipient_id"):
@@ -349,61 +302,80 @@ def _recognition_suspended(p: Mapping[str, Any], fmt: Formatter) -> Content:
 # --- placement requests -----------------------------------------------------------
 
 
-def _request_link(p: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _request_link(p: Mapping[str, Any]) -> tuple[Link | None, str]:
+    """The placement a confirmed request made, when there is one."""
     if not p.get("placement_id"):
-        return None
-    return ("placements.detail", {"placement_id": p["placement_id"]})
+        return None, ""
+    return ("placements.detail", {"placement_id": p["placement_id"]}), _(
+        "Open the placement"
+    )
 
 
-def _request_confirmed(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _request_confirmed(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("%(enterprise)s confirmed your placement request.",
           enterprise=_text(p, "enterprise")),
         _span(p, fmt),
     ]  # fmt: skip
-    link = _request_link(p)
-    return Content(
-        _("Placement request confirmed: %(enterprise)s",
-          enterprise=_text(p, "enterprise")),
-        lines,
-        link,
-        _("Open the placement") if link else "",
-    )  # fmt: skip
 
 
-def _request_declined(p: Mapping[str, Any], fmt: Formatter) -> Content:
-    lines = [
+def _request_declined(p: Mapping[str, Any], fmt: Formatter) -> list[str]:
+    return [
         _("%(enterprise)s declined your placement request (%(start)s to %(end)s).",
           enterprise=_text(p, "enterprise"), start=fmt.day(p.get("starts_on")),
           end=fmt.day(p.get("ends_on"))),
         *_reason(p),
     ]  # fmt: skip
-    link = _request_link(p)
-    return Content(
-        _("Placement request declined: %(enterprise)s",
-          enterprise=_text(p, "enterprise")),
-        lines,
-        link,
-        _("Open the placement") if link else "",
-    )  # fmt: skip
 
 
-OUTCOME_COMPOSERS: dict[
-    NotificationKind, Callable[[Mapping[str, Any], Formatter], Content]
-] = {
-    K.ACTIVITY_VERIFIED: _activity_verified,
-    K.ACTIVITY_REJECTED: _activity_rejected,
-    K.PLACEMENT_APPROVED: _placement_approved,
-    K.PLACEMENT_STARTED: _placement_started,
-    K.PLACEMENT_COMPLETED: _placement_completed,
-    K.PLACEMENT_CANCELLED: _placement_cancelled,
-    K.WAITLIST_PROMOTED: _waitlist_promoted,
+@dataclass(frozen=True)
+class _Outcome:
+    """One kind in words: a subject naming one payload field, its lines, its link."""
+
+    subject: Any  # a lazy msgid with the one placeholder ``about``
+    about: str
+    lines: Callable[[Mapping[str, Any], Formatter], list[str]]
+    link: Callable[[Mapping[str, Any]], tuple[Link | None, str]]
+
+    def __call__(self, p: Mapping[str, Any], fmt: Formatter) -> Content:
+        link, label = self.link(p)
+        subject = str(self.subject) % {self.about: _text(p, self.about)}
+        return Content(subject, self.lines(p, fmt), link, label)
+
+
+Composer = Callable[[Mapping[str, Any], Formatter], Content]
+
+OUTCOME_COMPOSERS: dict[NotificationKind, Composer] = {
+    K.ACTIVITY_VERIFIED: _Outcome(_l("Activity verified: %(title)s"), "title",
+                                  _activity_verified, _activity_link),
+    K.ACTIVITY_REJECTED: _Outcome(_l("Activity sent back: %(title)s"), "title",
+                                  _activity_rejected, _activity_link),
+    K.PLACEMENT_APPROVED: _Outcome(_l("Placement approved: %(enterprise)s"),
+                                   "enterprise", _placement_approved, _placement_link),
+    K.PLACEMENT_STARTED: _Outcome(_l("Placement started: %(enterprise)s"),
+                                  "enterprise", _placement_started, _placement_link),
+    K.PLACEMENT_COMPLETED: _Outcome(_l("Placement completed: %(enterprise)s"),
+                                    "enterprise", _placement_completed,
+                                    _placement_link),
+    K.PLACEMENT_CANCELLED: _Outcome(_l("Placement cancelled: %(enterprise)s"),
+                                    "enterprise", _placement_cancelled,
+                                    _placement_link),
+    K.WAITLIST_PROMOTED: _Outcome(_l("You have a seat: %(title)s"), "title",
+                                  _waitlist_promoted, _event_link),
     K.ATTENDANCE_CREDITED: _attendance_credited,
-    K.EVENT_CHANGED: _event_changed,
-    K.EVENT_CANCELLED: _event_cancelled,
+    K.EVENT_CHANGED: _Outcome(_l("Changed: %(title)s"), "title", _event_changed,
+                              _event_link),
+    K.EVENT_CANCELLED: _Outcome(_l("Cancelled: %(title)s"), "title",
+                                _event_cancelled, _event_link),
     K.RECOGNITION_RESULT: _recognition_result,
     K.RECOGNITION_REVIEW_DUE: _recognition_review_due,
     K.RECOGNITION_SUSPENDED: _recognition_suspended,
-    K.PLACEMENT_REQUEST_CONFIRMED: _request_confirmed,
-    K.PLACEMENT_REQUEST_DECLINED: _request_declined,
-}
+    K.PLACEMENT_REQUEST_CONFIRMED: _Outcome(
+        _l("Placement request confirmed: %(enterprise)s"), "enterprise",
+        _request_confirmed, _request_link,
+    ),
+    K.PLACEMENT_REQUEST_DECLINED: _Outcome(
+        _l("Placement request declined: %(enterprise)s"), "enterprise",
+        _request_declined, _request_link,
+    ),
+}  # fmt: skip

@@ -82,7 +82,7 @@ def _run(importer: str, path: Path, mapping_name: str | None, dry_run: bool,
          verified: bool, as_json: bool, college: int | None) -> None:  # fmt: skip
     overrides = None
     if mapping_name:
-        mapping = get_mapping(importer, mapping_name)
+        mapping = get_mapping(importer, mapping_name, college)
         if mapping is None:
             raise Unreadable(_("No saved mapping named %(name)s.", name=mapping_name))
         overrides = mapping.columns

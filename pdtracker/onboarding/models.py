@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pdtracker.database import Model
@@ -12,12 +12,30 @@ from pdtracker.timeutil import UTCDateTime, utcnow
 
 
 class ImportMapping(Model):
-    """A column mapping saved under a name, for the next file from the same source."""
+    """A column mapping saved under a name, for the next file from the same source.
+
+    A college's own (its admins and heads see only theirs); ``institution_id``
+    None for the deployment admin's and the command line's imports of no college.
+    """
 
     __tablename__ = "import_mappings"
-    __table_args__ = (UniqueConstraint("importer", "name"),)
+    __table_args__ = (
+        UniqueConstraint("institution_id", "importer", "name"),
+        # NULLs differ in a unique constraint: one name per importer without college.
+        Index(
+            "uq_import_mappings_deployment",
+            "importer",
+            "name",
+            unique=True,
+            sqlite_where=text("institution_id IS NULL"),
+            postgresql_where=text("institution_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
     importer: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     # Normalised header name → field key ('' leaves the column out).

@@ -17,8 +17,10 @@ from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.onboarding.apply import Applied, apply_plan
 from pdtracker.onboarding.errors import RowError
+from pdtracker.onboarding.lookups import import_scope
 from pdtracker.onboarding.models import ImportMapping, KindSynonym
 from pdtracker.onboarding.plan import Plan, build_plan
+from pdtracker.org.models import Institution
 
 
 def run_import(
@@ -64,31 +66,62 @@ def error_dicts(plan: Plan) -> list[dict]:
     ]
 
 
-def get_mapping(importer: str, name: str) -> ImportMapping | None:
-    """A saved mapping of the importer by name."""
+def mapping_college(actor: User | None, college: int | None = None) -> int | None:
+    """The college whose saved mappings an import uses: the chosen one for the
+    deployment admin and the command line (None: no college), else the actor's."""
+    return import_scope(actor, college).institution_id
+
+
+def get_mapping(
+    importer: str, name: str, institution_id: int | None
+) -> ImportMapping | None:
+    """A college's saved mapping of the importer by name (None: of no college)."""
+    college = (
+        ImportMapping.institution_id.is_(None)
+        if institution_id is None
+        else ImportMapping.institution_id == institution_id
+    )
     return db.session.scalar(
-        select(ImportMapping).filter_by(importer=importer, name=name)
+        select(ImportMapping).filter_by(importer=importer, name=name).where(college)
     )
 
 
-def list_mappings(importer: str) -> list[ImportMapping]:
-    """The importer's saved mappings, by name."""
-    return list(
-        db.session.scalars(
-            select(ImportMapping)
-            .filter_by(importer=importer)
-            .order_by(ImportMapping.name)
+def list_mappings(
+    importer: str, institution_id: int | None, *, every_college: bool = False
+) -> list[tuple[ImportMapping, str | None]]:
+    """The importer's saved mappings by name, each with its college's name: one
+    college's, or with ``every_college`` (the deployment admin) all of them."""
+    stmt = (
+        select(ImportMapping, Institution.name)
+        .outerjoin(Institution, Institution.id == ImportMapping.institution_id)
+        .where(ImportMapping.importer == importer)
+        .order_by(Institution.name, ImportMapping.name)
+    )
+    if not every_college:
+        stmt = stmt.where(
+            ImportMapping.institution_id.is_(None)
+            if institution_id is None
+            else ImportMapping.institution_id == institution_id
         )
-    )
+    return [(m, college) for m, college in db.session.execute(stmt)]
 
 
 def save_mapping(
-    importer: str, name: str, columns: Mapping[str, str], *, actor: User
+    importer: str,
+    name: str,
+    columns: Mapping[str, str],
+    *,
+    actor: User,
+    institution_id: int | None,
 ) -> ImportMapping:
-    """Save (or replace) a named mapping for the next file from the same source."""
-    mapping = get_mapping(importer, name)
+    """Save (or replace) a college's named mapping for the next file from the
+    same source."""
+    mapping = get_mapping(importer, name, institution_id)
     if mapping is None:
-        mapping = ImportMapping(importer=importer, name=name, created_by_id=actor.id)
+        mapping = ImportMapping(
+            importer=importer, name=name, created_by_id=actor.id,
+            institution_id=institution_id,
+        )  # fmt: skip
         db.session.add(mapping)
     mapping.columns = dict(columns)
     db.session.flush()

@@ -56,6 +56,7 @@ from pdtracker.onboarding.services import (
     get_mapping,
     list_mappings,
     list_type_names,
+    mapping_college,
     run_import,
     save_mapping,
 )
@@ -143,7 +144,9 @@ def index():
                     filename=form.file.data.filename or "upload",
                     mapping=form.mapping.data or None, college=college)
         )  # fmt: skip
-    mappings = {i: list_mappings(i) for i in importers}
+    every = is_deployment_admin(current_user)
+    college = mapping_college(current_user)
+    mappings = {i: list_mappings(i, college, every_college=every) for i in importers}
     samples = [s for s in SAMPLES if s.importer in importers]
     type_form = _type_form() if current_user.has_role(Role.ADMIN) else None
     return render_template("onboarding/index.html", form=form, mappings=mappings,
@@ -208,7 +211,7 @@ def _load(importer: str, sha: str) -> bytes:
 def _saved(importer: str, name: str | None) -> dict[str, str] | None:
     if not name:
         return None
-    saved = get_mapping(importer, name)
+    saved = get_mapping(importer, name, mapping_college(current_user, _college()))
     if saved is None:
         flash(_("No saved mapping named %(name)s.", name=name), "warning")
         return None
@@ -282,8 +285,9 @@ def check(importer: str, sha: str):
             abort(400)
         if form.save_as.data:
             save_mapping(
-                importer, form.save_as.data.strip(), overrides, actor=current_user
-            )
+                importer, form.save_as.data.strip(), overrides, actor=current_user,
+                institution_id=mapping_college(current_user, _college()),
+            )  # fmt: skip
             db.session.commit()
             flash(
                 _("The mapping is saved as %(name)s.", name=form.save_as.data),

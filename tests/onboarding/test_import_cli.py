@@ -284,7 +284,7 @@ def test_saved_mapping_by_name(app, run_cli):
         admin = db.session.scalar(select(User).filter_by(username="admin"))
         save_mapping("records", "某平台", {"人员": "staff_number", "课程": "title",
                                           "种类": "kind", "日期": "starts_on"},
-                     actor=admin)  # fmt: skip
+                     actor=admin, institution_id=None)  # fmt: skip
         db.session.commit()
     code, report = run_cli("records", data, "--mapping", "某平台")
     assert summary(report) == counts(created=1)

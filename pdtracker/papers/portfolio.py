@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePosixPath
@@ -32,9 +32,16 @@ from pdtracker.activities.models import (
 from pdtracker.auth.models import User
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
+from pdtracker.placements.market_models import (
+    SCORE_FIELDS,
+    MentorAssessment,
+    ScoreScale,
+)
+from pdtracker.placements.mentors import days_on_site, teacher_assessments
 from pdtracker.progress.records import active_ruleset_for
 from pdtracker.progress.services import evaluate_teacher
 from pdtracker.recognition.models import RecognitionApplication
+from pdtracker.timeutil import app_zone, to_local
 
 # ZIP entries get a fixed time: the same files give the same archive.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -53,6 +60,8 @@ class Portfolio:
     status: list[dict[str, Any]]
     activities: list[dict[str, Any]]
     kind_labels: dict[str, str] = field(default_factory=dict)
+    # The mentors' 企业实践考核表 of completed placements, oldest first.
+    assessments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _profile(teacher: User) -> dict[str, Any]:
@@ -95,6 +104,34 @@ def _status_lines(report: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _score(assessment: MentorAssessment, value: int) -> str:
+    """优/良/中/差, or points out of 100."""
+    shown = assessment.shown(value)
+    return shown if assessment.scale == ScoreScale.GRADE else f"{shown}/100"
+
+
+def assessments(
+    teacher_id: int, activity_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
+    """The 考核表 of the teacher's completed placements (of those credited as
+    ``activity_ids``, when given), as the portfolio prints them. Two queries."""
+    pairs = teacher_assessments(teacher_id, activity_ids)
+    on_site = days_on_site([p.id for p, _a in pairs])
+    zone = app_zone()
+    return [
+        {
+            "placement_id": p.id, "enterprise": p.enterprise.name,
+            "mentor": a.mentor.display_name if a.mentor else p.mentor_name or "",
+            "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
+            "scores": {name: _score(a, getattr(a, name)) for name in SCORE_FIELDS},
+            "comments": a.comments or "", "confirmed_days": a.confirmed_days,
+            "days_on_site": on_site.get(p.id, 0),
+            "submitted_on": to_local(a.submitted_at, zone).date().isoformat(),
+        }
+        for p, a in pairs
+    ]  # fmt: skip
+
+
 def kind_labels() -> dict[str, str]:
     """Chinese kind labels by code."""
     return {k.code: k.label_zh for k in db.session.scalars(select(ActivityKind))}
@@ -119,6 +156,7 @@ def current_portfolio(teacher: User, now: datetime) -> Portfolio:
         as_of=status.report.as_of.isoformat(), level=status.report.level,
         level_applied=None, status=_status_lines(status.report),
         activities=[_activity(a) for a in activities], kind_labels=kind_labels(),
+        assessments=assessments(teacher.id),
     )  # fmt: skip
 
 
@@ -126,12 +164,17 @@ def application_portfolio(application: RecognitionApplication) -> Portfolio:
     """The portfolio of an application, from the snapshot it froze."""
     snap = application.snapshot
     report = snap.get("report", {})
+    activities = list(snap.get("activities", []))
+    # A 考核表 is final once its placement completes: those of the placements
+    # credited as the submitted activities are what was submitted.
+    submitted = [a["id"] for a in activities if isinstance(a.get("id"), int)]
     return Portfolio(
         teacher=application.teacher, profile=_profile(application.teacher),
         as_of=snap.get("as_of", ""), level=report.get("level"),
         level_applied=application.level_applied,
         status=list(application.precheck_explanation or []),
-        activities=list(snap.get("activities", [])), kind_labels=kind_labels(),
+        activities=activities, kind_labels=kind_labels(),
+        assessments=assessments(application.teacher_id, submitted),
     )  # fmt: skip
 
 

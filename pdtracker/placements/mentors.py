@@ -10,10 +10,11 @@ assessment, and credits the days the mentor confirmed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from pdtracker.audit import record
 from pdtracker.auth.models import Role, User, UserRole
@@ -253,21 +254,39 @@ def submit_assessment(
     return assessment
 
 
-def teacher_assessments(teacher_id: int) -> list[tuple[Placement, MentorAssessment]]:
+def teacher_assessments(
+    teacher_id: int, activity_ids: Collection[int] | None = None
+) -> list[tuple[Placement, MentorAssessment]]:
     """A teacher's completed placements with the mentor's 考核表, oldest first.
 
-    For the teacher's portfolio (pdtracker/papers): each pair renders with the
-    ``placements/assessment_print.html`` template (context: ``placement``,
-    ``assessment``, ``attendance``), as HTML or through papers.pdf.render_pdf.
-    One query.
+    With ``activity_ids``, only the placements credited as those activities (an
+    application's snapshot). For the teacher's portfolio (pdtracker/papers);
+    each pair also prints alone with ``placements/assessment_print.html``. One
+    query (the enterprise and the mentor loaded with them).
     """
-    rows = db.session.execute(
+    query = (
         select(Placement, MentorAssessment)
         .join(MentorAssessment, MentorAssessment.placement_id == Placement.id)
+        .options(joinedload(Placement.enterprise), joinedload(MentorAssessment.mentor))
         .where(
             Placement.teacher_id == teacher_id,
             Placement.status == PlacementStatus.COMPLETED.value,
         )
         .order_by(Placement.starts_on, Placement.id)
     )
-    return [(p, a) for p, a in rows]
+    if activity_ids is not None:
+        query = query.where(Placement.activity_id.in_(list(activity_ids)))
+    return [(p, a) for p, a in db.session.execute(query)]
+
+
+def days_on_site(placement_ids: Collection[int]) -> dict[int, int]:
+    """Days on site recorded per placement (one query; placements with none: 0)."""
+    if not placement_ids:
+        return {}
+    rows = db.session.execute(
+        select(AttendanceDay.placement_id, func.count())
+        .where(AttendanceDay.placement_id.in_(list(placement_ids)))
+        .group_by(AttendanceDay.placement_id)
+    )
+    found = {placement_id: count for placement_id, count in rows}
+    return {i: found.get(i, 0) for i in placement_ids}

@@ -1,9 +1,12 @@
 """Every page of every role on a 390×844 phone (the 1366 px bar: test_english_nav.py).
 
 The pages are found, not listed: each role logs in to the demo data and the sweep
-follows the navigation bar, then the links of each of those pages one level down
-(one page per kind of link, so a list of fifty activities costs one detail page).
-Pages added later are covered without touching this file.
+follows the navigation bar, then the links of the page's main part two levels down
+(a list, its item's page, what that page links to: an event, a session's check-in
+screen; an activity; a placement; an application; an offer). Same-site GET links
+only, one page per kind of link (a list of fifty activities costs one detail
+page), at most PAGES_PER_ROLE pages. Pages added later are covered without
+touching this file.
 
 On each page nothing may scroll sideways, and no visible button or link may lie
 outside the screen horizontally; a table may scroll inside its own box only when
@@ -35,7 +38,22 @@ SKIP_PATH = re.compile(
 )
 # PDTRACKER_PHONE_SHOTS=1 keeps a screenshot of every page, to look through by eye.
 SHOTS = bool(os.environ.get("PDTRACKER_PHONE_SHOTS"))
-PAGES_PER_ROLE = 80  # a bound, so a page of thousands of distinct links stays quick
+PAGES_PER_ROLE = 120  # a bound, so a page of thousands of distinct links stays quick
+# Levels of links followed below the navigation bar's pages: the third reaches a
+# session's check-in screen (events → an event → its sessions → the screen).
+DEPTH = 3
+# Detail pages each role's sweep must reach (it reached none of these at one level).
+MUST_REACH = {
+    "teacher": {"/events/<n>", "/activities/<n>", "/placements/<n>",
+                "/placements/offers/<n>"},
+    "head": {"/activities/<n>", "/progress/teachers/<n>",
+             "/recognition/applications/<n>"},
+    "college_admin": {"/recognition/recognitions/<n>", "/recognition/applications/<n>"},
+    "staff": {"/events/<n>", "/checkin/events/<n>/sessions/<session>/screen",
+              "/checkin/events/<n>/sessions/<session>/attendance"},
+    "mentor": {"/placements/<n>/assessment"},
+    "admin": {"/recognition/applications/<n>", "/placements/offers/<n>/matches"},
+}  # fmt: skip
 
 # What is wrong with the page as it is shown: sideways scrolling, and each visible
 # button or link that lies outside the window horizontally.
@@ -67,6 +85,7 @@ def pattern(url: str) -> str:
     """A link's kind: its path with numbers and tokens generalised, no query."""
     path = urlsplit(url).path
     path = re.sub(r"/\d+(?=/|$)", "/<n>", path)
+    path = re.sub(r"/\d{8}(T\d{6}Z)?(?=/|$)", "/<session>", path)  # session keys
     return re.sub(r"/[A-Za-z0-9_-]{20,}(?=/|$)", "/<token>", path)
 
 
@@ -133,19 +152,21 @@ class Sweep:
         return True
 
     def run(self) -> None:
-        """The navigation bar's pages, then one level down from each."""
+        """The navigation bar's pages, then DEPTH levels of links below them."""
         self.page.goto(f"{self.base}/")
         nav = self.page.eval_on_selector_all(
             "nav a[href]", "els => els.map(e => e.href)"
         )
         top = [self.page.url] + [u for u in nav if u.startswith(self.base)]
-        top = [u for u in dict.fromkeys(top) if self.take(u)]
+        level = [u for u in dict.fromkeys(top) if self.take(u)]
         below: list[str] = []
-        for url in top:
+        for url in level:
             below += self.visit(url)
-        for url in dict.fromkeys(below):
-            if self.take(url) and self.is_page(url):
-                self.visit(url)
+        for _depth in range(DEPTH):
+            level, below = list(dict.fromkeys(below)), []
+            for url in level:
+                if self.take(url) and self.is_page(url):
+                    below += self.visit(url)
 
 
 @pytest.mark.parametrize(
@@ -172,4 +193,5 @@ def test_every_page_fits_a_phone(
     if sweep.skipped:
         print(f"{role}: skipped", *sweep.skipped, sep="\n  ")
     assert len(sweep.visited) > 2, "the sweep found no pages"
+    assert MUST_REACH[role] <= {pattern(path) for path in sweep.visited}
     assert not sweep.problems, "\n".join(sweep.problems)

@@ -1,8 +1,9 @@
 """The admin area across two colleges: every route × role × own/other college.
 
 A college admin (cadmin1, DEMO) reaches DEMO's people and departments and gets 404
-for NORTH's; the deployment admin reaches both; teachers, heads and association
-staff are refused the whole area (403). Every refused request leaves every row of
+for NORTH's; the deployment admin reaches both; teachers, heads, enterprise mentors
+and association staff are refused these pages (403; staff reach only the ruleset
+pages, in test_matrix_progress). Every refused request leaves every row of
 every table as it was.
 """
 
@@ -91,7 +92,7 @@ FORM_REFUSED = {"create_user", "create_department"}
 def _expected(route: str, role: str, side: str) -> int:
     method = ROUTES[route][0]
     success = 302 if method == "POST" else 200
-    if role in {"teacher", "head", "staff"}:
+    if role in {"teacher", "head", "staff", "mentor"}:
         return 403
     if role == "admin":
         return success
@@ -109,14 +110,16 @@ def _expected(route: str, role: str, side: str) -> int:
 CASES = [
     pytest.param(route, role, side, id=f"{route}-{role}-{side}")
     for route in ROUTES
-    for role in ROLES
+    for role in (*ROLES, "mentor")
     for side in SIDES
 ]
 
 
 @pytest.mark.parametrize(("route", "role", "side"), CASES)
-def test_admin_matrix(client, auth, two_colleges, table_rows, route, role, side):
+def test_admin_matrix(app, client, auth, two_colleges, table_rows, route, role, side):
     w = two_colleges
+    if role == "mentor":
+        factories.make_user(app, "mentor1", Role.MENTOR)
     method, template, body = ROUTES[route]
     path = template.format(
         user=w["teacher"][side].id,
@@ -124,7 +127,7 @@ def test_admin_matrix(client, auth, two_colleges, table_rows, route, role, side)
         college=w["department"][side].institution_id,
     )
     data = body(w, side) if callable(body) else body
-    auth.login(ACTORS[role])
+    auth.login(ACTORS.get(role, "mentor1"))
     before = table_rows()
 
     response = client.open(path, method=method, data=data)

@@ -19,6 +19,7 @@ from pdtracker.extensions import db
 from pdtracker.onboarding.plan import Action
 from pdtracker.onboarding.services import run_import
 from pdtracker.timeutil import utcnow
+from tests import factories
 from tests.tenancy.conftest import ACTORS, ROLES
 
 PEOPLE = (
@@ -163,18 +164,24 @@ def test_a_college_admins_preview_tells_nothing_of_another_college(
 
 
 # Who reaches the import pages at all (GET), and who runs which importer.
-PAGES = {
-    "index": ("/imports/", "403 200 200 403 200"),
-    "sample": ("/imports/samples/records_platform.xlsx", "403 200 200 403 200"),
+PAGES = {  # status per role: teacher head college_admin staff admin mentor
+    "index": ("/imports/", "403 200 200 403 200 403"),
+    "sample": ("/imports/samples/records_platform.xlsx", "403 200 200 403 200 403"),
 }
+PAGE_ROLES = (*ROLES, "mentor")
 
 
 @pytest.mark.parametrize("route", PAGES)
-@pytest.mark.parametrize("role", ROLES)
-def test_import_pages_by_role(client, auth, two_colleges, table_rows, route, role):
+@pytest.mark.parametrize("role", PAGE_ROLES)
+def test_import_pages_by_role(
+    app, client, auth, two_colleges, table_rows, route, role
+) -> None:
     path, expected = PAGES[route]
-    status = dict(zip(ROLES, (int(x) for x in expected.split()), strict=True))[role]
-    auth.login(ACTORS[role])
+    codes = (int(x) for x in expected.split())
+    status = dict(zip(PAGE_ROLES, codes, strict=True))[role]
+    if role == "mentor":
+        factories.make_user(app, "mentor1", "mentor")
+    auth.login(ACTORS.get(role, "mentor1"))
     before = table_rows()
     with client.get(path) as response:  # a sample is a file: closed after reading
         assert response.status_code == status

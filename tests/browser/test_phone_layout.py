@@ -21,9 +21,10 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pdtracker.auth.models import User
+from pdtracker.events.models import Event
 from pdtracker.extensions import db
 from tests.browser import demo_cast
 from tests.browser.conftest import ARTIFACTS
@@ -50,7 +51,8 @@ MUST_REACH = {
              "/recognition/applications/<n>"},
     "college_admin": {"/recognition/recognitions/<n>", "/recognition/applications/<n>"},
     "staff": {"/events/<n>", "/checkin/events/<n>/sessions/<session>/screen",
-              "/checkin/events/<n>/sessions/<session>/attendance"},
+              "/checkin/events/<n>/sessions/<session>/attendance",
+              "/events/<n>/sessions/<session>/move"},
     "mentor": {"/placements/<n>/assessment"},
     "admin": {"/recognition/applications/<n>", "/placements/offers/<n>/matches"},
 }  # fmt: skip
@@ -93,6 +95,21 @@ def pattern(url: str) -> str:
 def demo(app: Flask) -> dict[str, str]:
     """The demo data on the fresh test database, one login per role."""
     return demo_cast.seed(app)
+
+
+def series_id(app: Flask) -> int:
+    """The demo's first published series. Its page is a start of its own: one event
+    stands for all in the sweep, and a single event's page has no session links."""
+    with app.app_context():
+        found = db.session.scalar(
+            select(Event.id)
+            .where(Event.rrule.is_not(None), Event.recurrence_key == "",
+                   Event.status == "published")
+            .order_by(Event.id)
+            .limit(1)
+        )  # fmt: skip
+    assert found is not None, "the demo has no series"
+    return found
 
 
 class Sweep:
@@ -151,13 +168,15 @@ class Sweep:
         self.kinds.add(kind)
         return True
 
-    def run(self) -> None:
-        """The navigation bar's pages, then DEPTH levels of links below them."""
+    def run(self, starts: list[str]) -> None:
+        """The navigation bar's pages and ``starts``, then DEPTH levels of links."""
         self.page.goto(f"{self.base}/")
         nav = self.page.eval_on_selector_all(
             "nav a[href]", "els => els.map(e => e.href)"
         )
         top = [self.page.url] + [u for u in nav if u.startswith(self.base)]
+        top = [urldefrag(u).url for u in top]
+        top += [self.base + s for s in starts if self.is_page(self.base + s)]
         level = [u for u in dict.fromkeys(top) if self.take(u)]
         below: list[str] = []
         for url in level:
@@ -186,7 +205,7 @@ def test_every_page_fits_a_phone(
     assert page.viewport_size == PHONE
     login(page, live_server, demo[role])
     sweep = Sweep(page, live_server, f"{role}-{locale}")
-    sweep.run()
+    sweep.run([f"/events/{series_id(app)}"])
     print(
         f"\n{role} ({locale}): {len(sweep.visited)} pages", *sweep.visited, sep="\n  "
     )

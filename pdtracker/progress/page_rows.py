@@ -27,19 +27,32 @@ teachers who have a row, i.e. whose department page has been viewed.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import hmac
 import logging
 import pickle
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import String, Table, and_, cast, delete, literal, select
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 
 from pdtracker.auth.models import Role, User, UserRole
@@ -134,12 +147,21 @@ def row_key(
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _sign(key: str, payload: bytes) -> str:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(secret, b"pdtracker.page_rows\0", hashlib.sha256)
-    mac.update(key.encode())
-    mac.update(payload)
-    return mac.hexdigest()
+def _signer() -> Callable[[str, bytes], str]:
+    """HMAC-SHA256 of a row's key and payload under the app's secret key."""
+    base = hmac.new(
+        str(current_app.config["SECRET_KEY"]).encode(),
+        b"pdtracker.page_rows\0",
+        hashlib.sha256,
+    )
+
+    def sign(key: str, payload: bytes) -> str:
+        mac = base.copy()
+        mac.update(key.encode())
+        mac.update(payload)
+        return mac.hexdigest()
+
+    return sign
 
 
 # --- reading and writing ----------------------------------------------------------
@@ -151,16 +173,35 @@ def load(keys: Mapping[int, str], now: datetime) -> dict[int, Held]:
         return {}
     r = TeacherPageRow
     stmt = select(r.teacher_id, r.key, r.expires_at, r.signature, r.payload).where(
-        r.teacher_id.in_(sorted(keys))
+        _among(r.teacher_id, sorted(keys))
     )
     found: dict[int, Held] = {}
-    for teacher_id, key, expires, signature, payload in db.session.execute(stmt):
-        if key != keys[teacher_id] or (expires is not None and expires <= now):
-            continue
-        if not hmac.compare_digest(signature, _sign(key, payload)):
-            continue
-        found[teacher_id] = (pickle.loads(payload), expires)
+    sign = _signer()
+    rows = db.session.execute(stmt).all()
+    # A thousand rows are some 100,000 new objects that all stay alive: the cyclic
+    # collector's passes over them took two thirds of the time (rows hold no cycles).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for teacher_id, key, expires, signature, payload in rows:
+            if key != keys[teacher_id] or (expires is not None and expires <= now):
+                continue
+            if not hmac.compare_digest(signature, sign(key, payload)):
+                continue
+            found[teacher_id] = (pickle.loads(payload), expires)
+    finally:
+        if collecting:
+            gc.enable()
     return found
+
+
+def _among(column: Any, ids: list[int]) -> Any:
+    """``column IN ids``; on PostgreSQL one array parameter (``= ANY``): a list of
+    1,000 parameters cost 0.2 s of client CPU to expand and parse, most of a cold
+    1,000-teacher page."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(ids)
+    return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
 
 
 def save(rows: Iterable[tuple[int, date, str, Held]], now: datetime) -> int:
@@ -202,6 +243,7 @@ def _upsert(
     rows: Iterable[tuple[int, date, str, Held]], now: datetime
 ) -> tuple[Any, list[dict[str, Any]]]:
     out = []
+    sign = _signer()
     for teacher_id, as_of, key, (row, expires) in sorted(rows, key=lambda r: r[0]):
         payload = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
         out.append(
@@ -210,7 +252,7 @@ def _upsert(
                 "as_of": as_of,
                 "key": key,
                 "expires_at": expires,
-                "signature": _sign(key, payload),
+                "signature": sign(key, payload),
                 "payload": payload,
                 "computed_at": now,
             }

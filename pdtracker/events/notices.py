@@ -19,7 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 from pdtracker.events.models import Event, EventSession, SessionRegistration
+from pdtracker.notifications.attachments import calendar_fields
 from pdtracker.notifications.models import NotificationKind
 from pdtracker.notifications.outcomes import enqueue_outcomes
 
@@ -47,7 +50,12 @@ def session_payload(
 
 
 def _row_payload(event: Event, session: EventSession) -> dict[str, Any]:
-    return session_payload(event, session.starts_at, session.ends_at, session.location)
+    """The session's wording and, for the e-mail's .ics, its calendar fields."""
+    domain = current_app.config["FEED_DOMAIN"]
+    return {
+        **session_payload(event, session.starts_at, session.ends_at, session.location),
+        **calendar_fields(event, session.starts_at, domain, session),
+    }
 
 
 def waitlist_promoted(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Protocol
 
 from icalendar import vCalAddress
 from icalendar.parser import Contentline, Parameters
@@ -23,7 +23,6 @@ from icalendar.parser import Contentline, Parameters
 from pdtracker.calendar.ics import CalendarEntry, build_calendar, feed_uid
 from pdtracker.calendar.ics import is_generated_uid as in_our_namespace
 from pdtracker.events.models import Event
-from pdtracker.events.sessions import SessionInfo
 from pdtracker.notifications.models import NotificationKind
 
 K = NotificationKind
@@ -48,8 +47,19 @@ def calendar_uid(event: Event, start: datetime, domain: str) -> str:
     return event.uid
 
 
+class Session(Protocol):
+    """A session as listed (SessionInfo) or stored (EventSession)."""
+
+    @property
+    def original_starts_at(self) -> datetime: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
 def calendar_fields(
-    event: Event, start: datetime, domain: str, session: SessionInfo | None = None
+    event: Event, start: datetime, domain: str, session: Session | None = None
 ) -> dict[str, Any]:
     """What a reminder's payload needs besides the wording to rebuild the entry.
 

@@ -151,3 +151,36 @@ def test_mail_clients_parsers_read_the_attachment(
             "2026-03-10T08:30:00Z",
         )
         assert event["status"] == "CONFIRMED"
+
+
+def test_a_moved_session_is_attached_at_its_new_time(
+    app, world, make_event, register_for, smtp
+) -> None:
+    """The notice of a change carries the session as it now is: the same UID as
+    its reminder, a higher SEQUENCE, so a mail client updates what it added."""
+    from pdtracker.events.session_changes import move_session
+    from pdtracker.events.sessions import list_sessions
+
+    event_id = make_event(
+        starts_at=STARTS, ends_at=STARTS + timedelta(hours=2),
+        rrule="FREQ=WEEKLY;COUNT=3",
+    )  # fmt: skip
+    register_for(world["teacher1"], event_id)
+    moved = STARTS + timedelta(days=8)
+    with app.app_context():
+        plan_reminders(NOW - timedelta(hours=1))
+        dispatch_due(NOW)  # the first session's reminder
+        event = db.session.get_one(Event, event_id)
+        key = list_sessions(event)[1].key
+        move_session(event, key, moved, moved + timedelta(hours=1), "实训楼 502",
+                     None, NOW + timedelta(minutes=5))  # fmt: skip
+        db.session.commit()
+        dispatch_due(NOW + timedelta(minutes=10))
+    reminder, notice = smtp.received()
+    (entry,) = _attachment(notice)[1].walk("VEVENT")
+    assert entry.decoded("DTSTART") == moved
+    assert str(entry["LOCATION"]) == "实训楼 502"
+    assert int(entry["SEQUENCE"]) == 1
+    first = _attachment(reminder)[1].walk("VEVENT")[0]
+    assert str(entry["UID"]) != str(first["UID"])  # another session: its own UID
+    assert "20260317T063000Z" in str(entry["UID"])

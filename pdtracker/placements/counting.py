@@ -133,6 +133,15 @@ def placement_days(
     )
 
 
+def credited_end(credit: CreditedDays, ends_on: date) -> date:
+    """The last day the credited activity covers.
+
+    The last confirmed day when the enterprise mentor confirmed days (completion
+    covers that many days from the start), else the span's end.
+    """
+    return credit.dates[-1] if credit.confirmed and credit.dates else ends_on
+
+
 def planned_days(
     starts_on: date | None,
     ends_on: date | None,

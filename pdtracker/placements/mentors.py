@@ -247,6 +247,9 @@ def submit_assessment(
     assessment.confirmed_days = confirmed_days
     assessment.comments = (comments or "").strip() or None
     assessment.submitted_at = now
+    # The confirmed days change what the placement will credit: touching it bumps
+    # the teacher's version (pdtracker.changes), so cached dashboards follow.
+    placement.updated_at = now
     db.session.add(assessment)
     db.session.flush()
     record(actor.id, "placement.assessment", "placement", placement.id, now=now,

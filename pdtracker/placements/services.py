@@ -26,7 +26,11 @@ from pdtracker.extensions import db
 from pdtracker.failures import CodedError
 from pdtracker.locking import lock_or_404
 from pdtracker.notifications import outcomes
-from pdtracker.placements.counting import counting_rule, placement_days
+from pdtracker.placements.counting import (
+    counting_rule,
+    credited_end,
+    placement_days,
+)
 from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import (
     Enterprise,
@@ -316,9 +320,7 @@ def _credit(
         enterprise_id=enterprise.id,
         location=enterprise.city,
         starts_on=placement.starts_on,
-        ends_on=(
-            credit.dates[-1] if credit.confirmed and credit.dates else placement.ends_on
-        ),
+        ends_on=credited_end(credit, placement.ends_on),
         days=credit.days,
         status=ActivityStatus.VERIFIED.value,
         verified_by_id=actor.id,

@@ -2,8 +2,9 @@
 
 Facts come from three tables, each read once for any number of teachers:
 activities (the log), approved or running placements not credited yet (planned
-enterprise practice) and seats at published events still to come (planned
-activities of the event's kind and hours).
+enterprise practice, counted as completion will credit it, see
+:mod:`pdtracker.placements.counting`) and seats at published events still to
+come (planned activities of the event's kind and hours).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
+from pdtracker.placements.counting import counting_rules, credited_end
+from pdtracker.placements.days import credited_days
+from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.progress.definitions import ActivityFact
 from pdtracker.progress.path import Opportunity
@@ -110,12 +114,24 @@ def _activity_rows(
 
 
 def _placement_rows(where: TeacherFilter, out: dict[int, TeacherFacts]) -> None:
+    """Approved or running placements not credited yet, as completion will credit
+    them (:mod:`pdtracker.placements.counting`: the days the teacher's college's
+    ruleset counts, or the enterprise mentor's confirmed days). One query, and
+    one more for the colleges' rules when there are any."""
     rows = db.session.execute(
         select(
             Placement.id, Placement.teacher_id, Placement.starts_on,
-            Placement.ends_on, Enterprise.name,
+            Placement.ends_on, Placement.working_days, Enterprise.name,
+            User.institution_id, MentorAssessment.confirmed_days,
         )
         .join(Enterprise, Enterprise.id == Placement.enterprise_id)
+        .join(User, User.id == Placement.teacher_id)
+        # Confirmed days count only for placements a mentor hosts, as on completion.
+        .outerjoin(
+            MentorAssessment,
+            (MentorAssessment.placement_id == Placement.id)
+            & Placement.mentor_id.is_not(None),
+        )
         .where(
             where(Placement.teacher_id),
             Placement.status.in_(
@@ -123,12 +139,18 @@ def _placement_rows(where: TeacherFilter, out: dict[int, TeacherFacts]) -> None:
             ),
             Placement.activity_id.is_(None),
         )
-    )  # fmt: skip
-    for id_, teacher_id, start, end, enterprise in rows:
+    ).all()  # fmt: skip
+    if not rows:
+        return
+    rules = counting_rules({row.institution_id for row in rows})
+    for id_, teacher_id, start, end, working, enterprise, college, confirmed in rows:
+        credit = credited_days(
+            start, end, rules[college].basis, working_days=working, confirmed=confirmed
+        )
         fact = ActivityFact(
-            id=f"placement:{id_}", kind="enterprise_placement", start=start, end=end,
-            # Completion credits the calendar days of the span.
-            days=float((end - start).days + 1), status=ActivityStatus.PLANNED.value,
+            id=f"placement:{id_}", kind="enterprise_placement", start=start,
+            end=credited_end(credit, end), days=float(credit.days),
+            status=ActivityStatus.PLANNED.value,
         )  # fmt: skip
         entry = out.get(teacher_id)
         if entry is None:
@@ -182,7 +204,7 @@ def _registration_rows(
 
 
 def gather(where: TeacherFilter, now: datetime) -> dict[int, TeacherFacts]:
-    """Three queries, whatever the number of teachers."""
+    """Three queries (four with planned placements), whatever the number of teachers."""
     out: dict[int, TeacherFacts] = {}
     _activity_rows(where, to_local(now, app_zone()).date(), out)
     _placement_rows(where, out)

@@ -33,7 +33,7 @@ from pdtracker.placements.mentors import (
 )
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.placements.views import _load, bp
-from pdtracker.timeutil import utcnow
+from pdtracker.timeutil import to_local, utcnow
 
 MENTOR_ERRORS = {
     "not_allowed": _l("You cannot do this."),
@@ -137,6 +137,7 @@ def assessment_print(placement_id: int):
         placement=placement,
         assessment=found,
         attendance=attendance_days(placement.id),
+        filled_on=to_local(found.submitted_at).date(),  # the day in Asia/Shanghai
     )
 
 

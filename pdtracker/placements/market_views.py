@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
+from pdtracker.auth.views import _safe_next
 from pdtracker.extensions import db
 from pdtracker.main.paging import page_number
 from pdtracker.org.queries import department_teachers
@@ -306,6 +307,15 @@ def offer_matches(offer_id: int):
     )
 
 
+def _back(offer_id: int) -> str:
+    """Where a seat action returns: the page it was pressed on (the form's ``next``,
+    a same-site path only), else the offer's page."""
+    target = request.form.get("next")
+    if target and _safe_next(target) == target:
+        return target
+    return url_for("placements.offer_detail", offer_id=offer_id)
+
+
 @bp.route("/offers/<int:offer_id>/request", methods=["POST"])
 @role_required(Role.HEAD)
 def offer_request(offer_id: int):
@@ -321,7 +331,7 @@ def offer_request(offer_id: int):
     else:
         db.session.commit()
         flash(_("A seat has been requested."), "success")
-    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+    return redirect(_back(offer_id))
 
 
 @bp.route("/offers/<int:offer_id>/ask", methods=["POST"])
@@ -336,7 +346,7 @@ def offer_ask(offer_id: int):
     else:
         db.session.commit()
         flash(_("Your head has been asked to request a seat."), "success")
-    return redirect(url_for("placements.offer_detail", offer_id=offer_id))
+    return redirect(_back(offer_id))
 
 
 # --- requests ----------------------------------------------------------------------

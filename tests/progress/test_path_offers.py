@@ -267,3 +267,68 @@ def test_today_is_not_offered(app, client, auth, w):
     found = shown(client.get("/progress/").get_data(as_text=True))
     assert started.id not in found
     assert all(date.fromisoformat(r["starts-on"]) > on for r in found.values())
+
+
+def test_asking_from_the_dashboard_returns_to_the_dashboard(app, client, auth, w):
+    offer = w["offer"]
+    auth.login("teacher1")
+    html = client.get("/progress/").get_data(as_text=True)
+    form = html[html.index(f'action="/placements/offers/{offer.id}/ask"') :]
+    form = form[: form.index("</form>")]
+    found = re.search(r'name="next" value="([^"]*)"', form)
+    assert found is not None, "the ask form names no way back"
+    response = client.post(
+        f"/placements/offers/{offer.id}/ask", data={"next": found.group(1)}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/progress/#path-offers"
+
+
+def test_requesting_from_the_teachers_page_returns_there(app, client, auth, w):
+    offer, teacher = w["offer"], w["teacher1"]
+    auth.login("head1")
+    page = f"/progress/teachers/{teacher.id}"
+    html = client.get(page).get_data(as_text=True)
+    form = html[html.index(f'action="/placements/offers/{offer.id}/request"') :]
+    form = form[: form.index("</form>")]
+    found = re.search(r'name="next" value="([^"]*)"', form)
+    assert found is not None, "the request form names no way back"
+    response = client.post(
+        f"/placements/offers/{offer.id}/request",
+        data={"teacher_id": teacher.id, "next": found.group(1)},
+    )
+    assert response.headers["Location"] == f"{page}#path-offers"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        None,
+        "",
+        "//evil.example/progress/",
+        "https://evil.example/progress/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "progress/",
+        "javascript:alert(1)",
+    ],
+)
+def test_an_unsafe_or_missing_next_goes_to_the_offer(app, client, auth, w, target):
+    offer = w["offer"]
+    auth.login("teacher1")
+    data = {} if target is None else {"next": target}
+    response = client.post(f"/placements/offers/{offer.id}/ask", data=data)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/placements/offers/{offer.id}"
+
+
+def test_a_refused_request_also_returns_to_the_page(app, client, auth, w):
+    """A refusal (the seat already requested) is flashed on the page it came from."""
+    offer, teacher = w["offer"], w["teacher1"]
+    hold_seat(app, offer.id, teacher.id)
+    auth.login("head1")
+    response = client.post(
+        f"/placements/offers/{offer.id}/request",
+        data={"teacher_id": teacher.id, "next": f"/progress/teachers/{teacher.id}"},
+    )
+    assert response.headers["Location"] == f"/progress/teachers/{teacher.id}"

@@ -44,6 +44,8 @@ from pdtracker.placements.conflicts import (
     registered_events,
     span_utc,
 )
+from pdtracker.placements.counting import DAY_MEASURES
+from pdtracker.placements.days import basis_for, credited_days
 from pdtracker.placements.market import heads_teacher, seats_held, sees_offers
 from pdtracker.placements.market_models import (
     SEAT_HOLDING,
@@ -54,7 +56,7 @@ from pdtracker.placements.market_models import (
 )
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.timeline import practice_ruleset
-from pdtracker.progress.definitions import Measure, Requirement, Ruleset
+from pdtracker.progress.definitions import Requirement, Ruleset
 from pdtracker.progress.engine import ActivityFact, ProgressReport, RequirementResult
 from pdtracker.progress.measures import calendar_for, series_for
 from pdtracker.progress.records import active_rulesets_for
@@ -221,11 +223,19 @@ def missing_days(
 
 
 def offer_credit(requirement: Requirement, offer: PlacementOffer) -> int | float:
-    """What the offer's placement would add to the requirement (before caps)."""
-    fact = _offer_fact(offer)
-    if requirement.measure is Measure.DISTINCT_DAYS:
-        return (offer.ends_on - offer.starts_on).days + 1
-    amount = requirement.amount(fact)
+    """What the offer's placement would add to the requirement (before caps).
+
+    In days, the count completion credits (:func:`.days.credited_days`, on the
+    basis the requirement's measure implies, as :func:`.counting.rule_of` reads
+    it from the college's ruleset), so the offer promises what its placement
+    credits; a mentor's confirmed days, known only at the end, may differ.
+    """
+    if requirement.measure in DAY_MEASURES:
+        return credited_days(
+            offer.starts_on, offer.ends_on, basis_for(str(requirement.measure)),
+            working_days=offer.working_days,
+        ).days  # fmt: skip
+    amount = requirement.amount(_offer_fact(offer))
     return int(amount) if float(amount).is_integer() else amount
 
 

@@ -165,3 +165,24 @@ def test_a_cancelled_session_is_not_reminded(app, world, make_event) -> None:
     assert _planned(app) == {
         (world["teacher1"].id, (FIRST + n * WEEK).isoformat()) for n in (1, 2, 3)
     }
+
+
+def test_a_session_given_up_after_the_last_tick_is_not_sent(
+    app, world, make_event
+) -> None:
+    """The dispatcher asks the planner again: the session's key is no longer wanted."""
+    event_id = _series(make_event)
+    keys = _keys(app, event_id)
+    _register(app, world["teacher1"], event_id, [keys[0], keys[1]])
+    with app.app_context():
+        plan_reminders(NOW - timedelta(hours=3))
+        cancel_session(
+            db.session.get_one(User, world["teacher1"].id),
+            db.session.get_one(Event, event_id),
+            keys[0],
+            NOW - timedelta(minutes=1),
+        )
+        db.session.commit()
+        assert dispatch_due(NOW)["sent"] == 0
+    (reminder,) = [r for r in rows(app) if r.kind == "event_tomorrow"]
+    assert (reminder.status, reminder.reason) == ("cancelled", "no_longer_due")

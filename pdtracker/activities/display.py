@@ -17,11 +17,7 @@ from flask_babel import gettext as _
 
 from pdtracker.activities.models import Activity, CreditUnit
 
-# The department's name lives with the departments; activities.views still
-# registers the template global from here (its import moves with its owner's edit).
-from pdtracker.org.display import department_name
-
-__all__ = ["activity_credit", "department_name", "file_size"]
+__all__ = ["activity_credit", "file_size"]
 
 
 def activity_credit(activity: Activity) -> str:

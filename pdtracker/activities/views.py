@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pdtracker import fragments
 from pdtracker.activities import duplicates
 from pdtracker.activities import services as svc
-from pdtracker.activities.display import activity_credit, department_name, file_size
+from pdtracker.activities.display import activity_credit, file_size
 from pdtracker.activities.evidence import remove_stored, save_upload, stored_path
 from pdtracker.activities.forms import (
     GRADE_LABELS,
@@ -41,12 +41,13 @@ from pdtracker.calendar.models import department_feed_key, teacher_feed_key
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
+from pdtracker.org.display import department_name
 from pdtracker.placements.models import Enterprise
 from pdtracker.timeutil import to_local, utcnow
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 bp.add_app_template_global(activity_credit)
-bp.add_app_template_global(department_name)
+bp.add_app_template_global(department_name)  # the app's one department-name global
 bp.add_app_template_filter(file_size)
 
 logger = logging.getLogger(__name__)

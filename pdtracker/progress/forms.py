@@ -11,6 +11,7 @@ from wtforms import Form, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from pdtracker.org.display import department_name
 from pdtracker.org.models import Department
 from pdtracker.progress.documents import MAX_DOCUMENT_CHARS
 
@@ -30,7 +31,7 @@ class DepartmentChoiceForm(Form):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        name = label or (lambda d: d.name)
+        name = label or department_name
         self.department.choices = [SelectChoice(d.id, name(d)) for d in departments]
 
 

@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 
-from pdtracker.activities.display import department_name, file_size
+from pdtracker.activities.display import file_size
 from pdtracker.activities.models import EvidenceFile
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.org.display import department_name
 from pdtracker.org.models import Department
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from pdtracker.auth.models import Role
 
@@ -175,13 +176,68 @@ def nav_items() -> list[NavItem | NavGroup]:
     """
     if not current_user.is_authenticated:
         return []
-    views = current_app.view_functions
-    items = [i for i in NAV if i.endpoint in views and current_user.has_role(*i.roles)]
-    # Areas register badge counters (e.g. unread notifications) in app.extensions.
-    badges = current_app.extensions.get("nav_badges", {})
+    visible = _visible(current_user.role_set)
+    return _entries(visible, _badges(visible))
+
+
+def nav_links() -> Markup:
+    """The navigation bar's links as HTML (templates/_nav_links.html), kept per worker.
+
+    The links follow only the user's roles, the language, the current page (the
+    active item), the application root and the badges' counts, so the HTML is kept
+    under those; the badges (e.g. unread notifications) are counted on every
+    request, so a count is never stale.
+    """
+    if not current_user.is_authenticated:
+        return Markup("")
+    roles = current_user.role_set
+    visible = _visible(roles)
+    badges = _badges(visible)
+    key = (roles, str(get_locale()), request.endpoint, request.script_root, badges)
+    kept: dict = current_app.extensions.setdefault("nav_links", {})
+    html = kept.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("_nav_links.html")
+        html = Markup(template.render(entries=_entries(visible, badges)))
+        if len(kept) >= _KEPT_MAX:  # a bound, not an eviction policy: rare
+            kept.clear()
+        kept[key] = html
+    return html
+
+
+_KEPT_MAX = 2048
+
+
+def _visible(roles: frozenset[Role]) -> tuple[NavItem, ...]:
+    """The table's items a holder of ``roles`` sees (once per role set and app)."""
+    per_roles: dict = current_app.extensions.setdefault("nav_visible", {})
+    items = per_roles.get(roles)
+    if items is None:
+        views = current_app.view_functions
+        items = tuple(
+            i for i in NAV if i.endpoint in views and not roles.isdisjoint(i.roles)
+        )
+        per_roles[roles] = items
+    return items
+
+
+def _badges(visible: tuple[NavItem, ...]) -> tuple[tuple[str, int | None], ...]:
+    """The visible items' badge counts (areas register counters in app.extensions)."""
+    counters = current_app.extensions.get("nav_badges", {})
+    return tuple(
+        (i.endpoint, counters[i.endpoint]() or None)
+        for i in visible
+        if i.endpoint in counters
+    )
+
+
+def _entries(
+    visible: tuple[NavItem, ...], badges: tuple[tuple[str, int | None], ...]
+) -> list[NavItem | NavGroup]:
+    counts = dict(badges)
     items = [
-        replace(i, badge=badges[i.endpoint]() or None) if i.endpoint in badges else i
-        for i in items
+        replace(i, badge=counts[i.endpoint]) if i.endpoint in counts else i
+        for i in visible
     ]
     members: dict[str, list[NavItem]] = {}
     for item in items:
@@ -213,5 +269,8 @@ def _status_label(status: str, locale: str) -> str:
 def init_navigation(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(
-        nav_items=nav_items, status_label=status_label, get_locale=get_locale
+        nav_items=nav_items,
+        nav_links=nav_links,
+        status_label=status_label,
+        get_locale=get_locale,
     )

@@ -61,9 +61,14 @@ from pdtracker.events.services import (
     delete_imported_event,
     deletion_blocker,
     publish_event,
-    update_event,
 )
 from pdtracker.events.sessions import SessionInfo, list_sessions, next_session
+from pdtracker.events.sessions_remap import (
+    RemapPlan,
+    plan_remap,
+    remap_words,
+    update_series,
+)
 from pdtracker.events.views import (
     PER_PAGE,
     STAFF,
@@ -106,9 +111,17 @@ def create() -> ResponseReturnValue:
 
 
 def _form_page(
-    form: EventForm, event: Event | None, preview: EventData | None = None
+    form: EventForm,
+    event: Event | None,
+    preview: EventData | None = None,
+    remap: RemapPlan | None = None,
+    confirm: bool = False,
 ) -> ResponseReturnValue:
-    """The event form; with ``preview``, the sessions it would make, not saved."""
+    """The event form; with ``preview``, the sessions it would make, not saved.
+
+    ``remap`` is what saving does to the places in the series' sessions; with
+    ``confirm`` the page asks before saving.
+    """
     sessions = preview_sessions(preview) if preview is not None else None
     kept = (
         sessions_of_kept_rule(event) if event is not None and form.kept_rule else None
@@ -120,6 +133,8 @@ def _form_page(
         preview=sessions,
         preview_text=preview_words(preview) if preview is not None else "",
         kept=kept,
+        remap=remap_words(remap) if remap is not None else [],
+        confirm=confirm,
     )
 
 
@@ -132,10 +147,13 @@ def edit(event_id: int) -> ResponseReturnValue:
     data = form.event_data if form.validate_on_submit() else None
     if data is None:
         return _form_page(form, event)
+    plan = plan_remap(event, data, utcnow())
     if "preview" in request.form:
-        return _form_page(form, event, data)
+        return _form_page(form, event, data, plan)
+    if plan.needs_confirmation and request.form.get("confirm_sessions") != "1":
+        return _form_page(form, event, None, plan, confirm=True)
     return run_service(
-        lambda: update_event(event, data, current_user, utcnow()),
+        lambda: update_series(event, data, current_user, utcnow()),
         detail_url(event),
         lambda changed: (
             _("The event was saved.") if changed else _("Nothing changed."),

@@ -33,7 +33,8 @@ import hmac
 import logging
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -178,21 +179,33 @@ def load(keys: Mapping[int, str], now: datetime) -> dict[int, Held]:
     found: dict[int, Held] = {}
     sign = _signer()
     rows = db.session.execute(stmt).all()
-    # A thousand rows are some 100,000 new objects that all stay alive: the cyclic
-    # collector's passes over them took two thirds of the time (rows hold no cycles).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for teacher_id, key, expires, signature, payload in rows:
             if key != keys[teacher_id] or (expires is not None and expires <= now):
                 continue
             if not hmac.compare_digest(signature, sign(key, payload)):
                 continue
             found[teacher_id] = (pickle.loads(payload), expires)
+    return found
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a block, then as it was.
+
+    A thousand stored rows unpickle into some 64,000 objects that all stay alive
+    (in the page cache): the collector's passes over them while they were being
+    made took most of reading them (250-580 ms of CPU, now 120-170 ms). The rows
+    hold no reference cycles. Nested or threaded use leaves the collector on at
+    the end.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
-    return found
 
 
 def _among(column: Any, ids: list[int]) -> Any:

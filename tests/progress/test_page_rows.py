@@ -282,3 +282,20 @@ def test_the_college_page_reads_the_same_stored_rows(
         cards, _rows = _engine_rows(app, world[dept].id)
         assert (str(world[dept].id), *map(str, cards[0])) in shown
     assert (str(world["ai"].id), "1", "3") in shown
+
+
+def test_the_collector_pause_restores_what_it_found() -> None:
+    import gc
+
+    from pdtracker.progress.page_rows import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block found it off
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="boom"), collector_paused():
+        raise ValueError("boom")
+    assert gc.isenabled()

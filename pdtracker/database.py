@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import select
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -26,11 +27,12 @@ def init_database(app: Flask) -> None:
     """
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    # Test each pooled connection (a cheap round trip) as it is checked out: after
-    # a PostgreSQL restart or failover every pooled connection is dead, and without
-    # the ping each of them would fail one user's request with a 500.
-    # docs/deployment.md D12.
-    options.setdefault("pool_pre_ping", True)
+    # After a PostgreSQL restart or failover every pooled connection is dead, and
+    # each would fail one user's request with a 500. Instead of a ping per
+    # checkout (a round trip on every request), a connection whose server closed
+    # it is recognised without one (_drop_closed_connections); an operator may
+    # still choose the ping (pool_pre_ping). docs/deployment.md D12.
+    check_sockets = uri.startswith("postgres") and "pool_pre_ping" not in options
     if uri.startswith("sqlite"):
         connect_args = dict(options.get("connect_args", {}))
         connect_args.setdefault("timeout", 30)
@@ -40,6 +42,37 @@ def init_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         with app.app_context():
             _configure_sqlite(db.engine)
+    elif check_sockets:
+        with app.app_context():
+            _drop_closed_connections(db.engine)
+
+
+def _drop_closed_connections(engine: Engine) -> None:
+    """Replace, at checkout, a pooled connection the server has spoken on while idle.
+
+    An idle PostgreSQL connection receives nothing until it sends a query, unless
+    its server ended it: a restart, pg_terminate_backend or an idle-session timeout
+    sends a FATAL message and closes the socket. So a readable socket at checkout
+    (a poll, no round trip) means the connection is gone, or at worst one that is
+    replaced needlessly; the pool then opens a fresh one. A connection that dies
+    silently (a host lost without a TCP reset) is found by the first statement, and
+    SQLAlchemy then discards every connection of the pool older than that moment.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, _record, _proxy) -> None:
+        if _has_pending_input(dbapi_connection):
+            raise exc.DisconnectionError("the server closed an idle pooled connection")
+
+
+def _has_pending_input(dbapi_connection: Any) -> bool:
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # psycopg raises once the connection is closed
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite(engine: Engine) -> None:

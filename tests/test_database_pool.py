@@ -2,8 +2,9 @@
 
 A PostgreSQL restart (or a failover, or an idle-connection reaper) kills every
 pooled connection. Without a check at checkout, the next request on each dead
-connection fails with a 500; the pool's pre-ping notices and reconnects instead.
-See docs/deployment.md D12.
+connection fails with a 500; the pool notices at checkout and reconnects instead
+(pdtracker.database: a poll of the socket; the operator may choose pool_pre_ping).
+See docs/deployment.md D12 and tests/test_speed_pool.py.
 """
 
 from __future__ import annotations
@@ -11,34 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import create_engine, make_url, text
 
 from pdtracker import create_app
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
-from tests.conftest import PG_URL, requires_postgres
-from tests.support import sqlalchemy_pg_url
+from tests.conftest import requires_postgres
+from tests.test_speed_pool import terminate_and_wait
 
 
 def _terminate_every_connection_to(database: str) -> int:
-    """From an admin connection to another database, kill every backend of `database`."""
-    admin = create_engine(
-        make_url(sqlalchemy_pg_url(PG_URL)).set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-    )
-    try:
-        with admin.connect() as conn:
-            return len(
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": database},
-                ).all()
-            )
-    finally:
-        admin.dispose()
+    """Kill every backend of `database` and wait until they are gone (as a restart)."""
+    return terminate_and_wait(database)
 
 
 @requires_postgres
@@ -58,15 +42,15 @@ def test_a_restarted_postgresql_costs_the_user_no_500(
     assert "teacher1" in response.get_data(as_text=True)
 
 
-def test_the_pool_pings_connections_unless_the_operator_chose_otherwise(
+def test_the_pool_pings_connections_only_if_the_operator_chose_to(
     database_url: str, tmp_path: Path
 ) -> None:
     base = {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
     default = create_app(base)
-    chosen = create_app({**base, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False}})
+    chosen = create_app({**base, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}})
     with default.app_context():
-        assert db.engine.pool._pre_ping is True
+        assert db.engine.pool._pre_ping is False
         db.engine.dispose()
     with chosen.app_context():
-        assert db.engine.pool._pre_ping is False
+        assert db.engine.pool._pre_ping is True
         db.engine.dispose()

@@ -219,7 +219,8 @@ def update_series(
         _touch(row, now, published)
     touched: dict[int, None] = {}
     for row in plan.gone:
-        holders = _teachers(plan.active(row))
+        # Teachers of a session cancelled before were told then.
+        holders = [] if row.is_cancelled else _teachers(plan.active(row))
         row.is_cancelled = True
         row.cancelled_at = now
         _touch(row, now, published)

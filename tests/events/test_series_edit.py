@@ -23,6 +23,7 @@ from pdtracker.events.models import (
 )
 from pdtracker.events.registrations import register
 from pdtracker.events.services import EventData
+from pdtracker.events.session_changes import cancel_one_session
 from pdtracker.events.sessions import list_sessions
 from pdtracker.events.sessions_remap import update_series
 from pdtracker.extensions import db
@@ -265,3 +266,30 @@ def test_a_single_event_moved_keeps_its_registrations(app, client, auth, world) 
     events = parse_icalendar(get(app, kit.url(t1)).data, window_dates()).events
     mine = [e["start_utc"] for e in events if e["uid"] == event.uid]
     assert mine == [start.replace(hour=10).astimezone(UTC).strftime(Z)]
+
+
+def test_a_session_cancelled_before_is_not_announced_again(app, world) -> None:
+    kit = FeedKit(app)
+    t1 = world["teacher1"]
+    start = soon(3, 14)
+    event = _series(kit, start, "FREQ=WEEKLY;COUNT=3")
+    _hold(app, t1, event, [0, 1, 2])
+    with app.app_context():
+        row = db.session.get_one(Event, event.id)
+        keys = [s.key for s in list_sessions(row)]
+        cancel_one_session(row, keys[2], None, utcnow())
+        db.session.commit()
+        assert _told(app, t1, "event_cancelled") == 1
+        data = EventData(
+            kind_code="seminar", title="每周教研研讨", location="实训楼 301",
+            starts_at=start, ends_at=start + timedelta(minutes=90),
+            rrule="FREQ=WEEKLY;COUNT=2",
+        )  # fmt: skip
+        assert update_series(row, data, None, utcnow())
+        db.session.commit()
+    assert _told(app, t1, "event_cancelled") == 1
+    assert _held(app, event.id, t1) == {
+        keys[0]: "registered",
+        keys[1]: "registered",
+        keys[2]: "cancelled",
+    }

@@ -5,6 +5,12 @@ seminar that began in March sits among this week's events. The upcoming part is
 sorted here (the next session is worked out from the rule and the stored session
 changes); the past part is paged by the database. A page costs a fixed number of
 queries whatever the number of events.
+
+The upcoming order (ids and next sessions) and the past count are kept per worker
+under the public feed's change version (every committed change to an event or its
+sessions bumps it) and the filters, until the first moment time alone changes them:
+the soonest end of a listed next session, or of a listed event. A page then loads
+only its own events.
 """
 
 from __future__ import annotations
@@ -12,11 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
+from flask import current_app, g
+from flask_babel import get_locale
 from sqlalchemy import Select, func, or_, select
 
+from pdtracker.caching import LRU, per_app
+from pdtracker.calendar.models import PUBLIC_FEED_KEY
+from pdtracker.events.forms import kind_choices
 from pdtracker.events.models import Event, EventStatus
 from pdtracker.events.roster import seat_counts, session_counts
 from pdtracker.events.sessions import (
@@ -26,6 +37,10 @@ from pdtracker.events.sessions import (
     stored_sessions,
 )
 from pdtracker.extensions import db
+from pdtracker.fragments import versions
+
+ORDERS = 64  # kept orders per worker (one per filter combination in use)
+_EXTENSION = "pdtracker_event_order"
 
 
 @dataclass
@@ -67,6 +82,16 @@ def _filtered(query: Select, kind: str | None, month: Any) -> Select:
     return query
 
 
+@dataclass(frozen=True)
+class _Order:
+    """The upcoming events in list order, their next sessions, the past ones' count."""
+
+    ids: tuple[int, ...]
+    nexts: dict[int, SessionInfo | None]
+    past_total: int
+    since: datetime  # the moment it was worked out for
+
+
 def event_page(
     now: datetime,
     page: int,
@@ -76,10 +101,55 @@ def event_page(
     month: tuple[datetime, datetime] | None = None,
 ) -> ListPage:
     """Published events: upcoming by next session (soonest first), then past ones."""
-    published = select(Event).where(Event.status == EventStatus.PUBLISHED)
-    upcoming_clause = or_(Event.series_ends_at.is_(None), Event.series_ends_at >= now)
+    order = _order(now, kind, month)
+    start = (page - 1) * per_page
+    ids = order.ids[start : start + per_page]
+    items: list[Event] = []
+    if ids:
+        by_id = {
+            e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(ids)))
+        }
+        items = [by_id[i] for i in ids]
+    if len(items) < per_page and order.past_total:
+        past_query = _filtered(_published().where(~_upcoming(now)), kind, month)
+        items += db.session.scalars(
+            past_query.order_by(Event.starts_at.desc(), Event.id)
+            .offset(max(0, start - len(order.ids)))
+            .limit(per_page - len(items))
+        ).all()
+    return ListPage(
+        items=items,
+        page=page,
+        per_page=per_page,
+        total=len(order.ids) + order.past_total,
+        next_sessions={e.id: order.nexts.get(e.id) for e in items},
+    )
+
+
+def _published() -> Select:
+    return select(Event).where(Event.status == EventStatus.PUBLISHED)
+
+
+def _upcoming(now: datetime) -> Any:
+    return or_(Event.series_ends_at.is_(None), Event.series_ends_at >= now)
+
+
+def _order(now: datetime, kind: str | None, month: Any) -> _Order:
+    """The kept order for these filters, or a fresh one (then kept)."""
+    store: LRU[Any, _Order] = per_app(current_app, _EXTENSION, lambda: LRU(ORDERS))
+    key = (kind, month, _public_version())
+    found = store.get(key, now)
+    if found is None or now < found.since:  # a clock set back: work it out again
+        found, expires = _fresh_order(now, kind, month)
+        store.put(key, found, expires)
+    return found
+
+
+def _fresh_order(
+    now: datetime, kind: str | None, month: Any
+) -> tuple[_Order, datetime | None]:
     upcoming = list(
-        db.session.scalars(_filtered(published.where(upcoming_clause), kind, month))
+        db.session.scalars(_filtered(_published().where(_upcoming(now)), kind, month))
     )
     stored = stored_sessions([e.id for e in upcoming if e.is_series])
     nexts = {
@@ -94,26 +164,35 @@ def event_page(
         return (found.starts_at if found else event.starts_at, event.id)
 
     upcoming.sort(key=key)
-    past_query = _filtered(published.where(~upcoming_clause), kind, month)
+    past_query = _filtered(_published().where(~_upcoming(now)), kind, month)
     past_total = db.session.scalar(
         select(func.count()).select_from(past_query.subquery())
     )
-    total = len(upcoming) + (past_total or 0)
-    start = (page - 1) * per_page
-    items = upcoming[start : start + per_page]
-    # Always asked (maybe for none), so a page costs the same queries either way.
-    items += db.session.scalars(
-        past_query.order_by(Event.starts_at.desc(), Event.id)
-        .offset(max(0, start - len(upcoming)))
-        .limit(per_page - len(items))
-    ).all()
-    return ListPage(
-        items=items,
-        page=page,
-        per_page=per_page,
-        total=total,
-        next_sessions={e.id: nexts.get(e.id) for e in items},
-    )
+    # Kept until time alone changes the order: a next session ends (the one after
+    # becomes next; at its end it no longer is), or an event ends (it turns past).
+    ends = [n.ends_at - timedelta(microseconds=1) for n in nexts.values() if n]
+    ends += [e.series_ends_at for e in upcoming if e.series_ends_at is not None]
+    order = _Order(tuple(e.id for e in upcoming), nexts, past_total or 0, now)
+    return order, min(ends, default=None)
+
+
+def list_kinds() -> tuple[Any, ...]:
+    """The kind filter's choices in the user's language, kept like the order (they
+    are read again, rarely, when an event changes; kinds change only at install)."""
+    store: LRU[Any, Any] = per_app(current_app, _EXTENSION, lambda: LRU(ORDERS))
+    key = ("kinds", str(get_locale() or "zh"), _public_version())
+    found = store.get(key)
+    if found is None:
+        found = tuple(kind_choices())
+        store.put(key, found)
+    return cast(tuple[Any, ...], found)
+
+
+def _public_version() -> int | None:
+    """The public feed's change version, read once per request."""
+    if "event_list_version" not in g:
+        g.event_list_version = versions([PUBLIC_FEED_KEY])[0]
+    return cast(int | None, g.event_list_version)
 
 
 def list_counts(page: ListPage) -> dict[int, tuple[int, int]]:

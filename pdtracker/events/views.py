@@ -26,8 +26,8 @@ from pdtracker.events.display import (
     session_when,
 )
 from pdtracker.events.errors import EventError
-from pdtracker.events.forms import kind_choices, parse_month
-from pdtracker.events.listing import event_page, list_counts
+from pdtracker.events.forms import parse_month
+from pdtracker.events.listing import event_page, list_counts, list_kinds
 from pdtracker.events.messages import (
     EVENT_STATUS_LABELS,
     REGISTRATION_LABELS,
@@ -151,7 +151,7 @@ def index() -> ResponseReturnValue:
         counts=list_counts(page),
         next_sessions=page.next_sessions,
         mine=mine,
-        kinds=kind_choices(),
+        kinds=list_kinds(),
         kind=kind or "",
         month=_month_text(month) if month else "",
         months=_neighbour_months(month or _current_month(now)),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from pdtracker.auth.models import User
@@ -85,17 +85,20 @@ def remap_words(plan: RemapPlan) -> list[str]:
     words = []
     if plan.moved_places:
         words.append(
-            _(
-                "%(count)d registrations move to the new sessions.",
-                count=plan.moved_places,
+            ngettext(
+                "%(num)d registration moves to the new sessions.",
+                "%(num)d registrations move to the new sessions.",
+                plan.moved_places,
             )
         )
     if plan.cancelled_places:
         words.append(
-            _(
-                "%(sessions)d sessions no longer exist: their %(count)d "
-                "registrations are cancelled and the teachers told.",
-                sessions=plan.gone_sessions,
+            ngettext(
+                "%(num)d session no longer exists: registrations cancelled: "
+                "%(count)d; the teachers are told.",
+                "%(num)d sessions no longer exist: registrations cancelled: "
+                "%(count)d; the teachers are told.",
+                plan.gone_sessions,
                 count=plan.cancelled_places,
             )
         )

@@ -165,8 +165,8 @@ def test_new_weekday_maps_by_order_and_cancels_sessions_gone(
     assert page.status_code == 200
     assert "3 registrations move to the new sessions." in page.text
     assert (
-        "1 sessions no longer exist: their 2 registrations are cancelled "
-        "and the teachers told." in page.text
+        "1 session no longer exists: registrations cancelled: 2; "
+        "the teachers are told." in page.text
     )
     saved = client.post(
         f"/events/{event.id}/edit", data={**form, "confirm_sessions": "1"}

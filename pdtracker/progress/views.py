@@ -18,6 +18,7 @@ from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
+from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution
 from pdtracker.placements.matching import path_offers
 from pdtracker.progress import exports
@@ -307,8 +308,8 @@ def _department_label(department: Department, departments: list[Department]) -> 
     """The picker's label: the college's name too when several colleges appear."""
     colleges = {d.institution_id for d in departments}
     if len(colleges) < 2:
-        return department.name
-    return f"{department.institution.name} · {department.name}"
+        return department_name(department)
+    return f"{department.institution.name} · {department_name(department)}"
 
 
 @bp.route("/department")

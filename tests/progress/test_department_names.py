@@ -1,0 +1,58 @@
+"""The progress pages name departments in the page's language (issue 15: "Department
+names have their English names where set"): the department page's heading and
+picker, and the college overview's table. Chinese pages keep the Chinese name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pdtracker.extensions import db
+from pdtracker.org.models import Department
+
+EN = "Department of AI Technology"
+ZH = "人工智能技术应用系"
+
+
+@pytest.fixture
+def named(app, world) -> None:
+    with app.app_context():
+        db.session.get_one(Department, world["ai"].id).name_en = EN
+        db.session.commit()
+
+
+def _page(client, auth, user: str, locale: str, url: str) -> str:
+    auth.login(user)
+    client.post("/language", data={"locale": locale})
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"), [("en", EN, ZH), ("zh", ZH, EN)]
+)
+def test_department_page_names_its_department_in_the_pages_language(
+    client, auth, world, named, locale, shown, hidden
+) -> None:
+    html = _page(
+        client,
+        auth,
+        "admin",
+        locale,
+        f"/progress/department?department={world['ai'].id}",
+    )
+    assert shown in html
+    assert hidden not in html  # neither in the heading nor in the picker
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"), [("en", EN, ZH), ("zh", ZH, EN)]
+)
+def test_college_overview_names_departments_in_the_pages_language(
+    client, auth, world, named, locale, shown, hidden
+) -> None:
+    college = world["ai"].institution_id
+    html = _page(client, auth, "admin", locale, f"/progress/college?college={college}")
+    assert shown in html
+    assert hidden not in html

@@ -10,7 +10,10 @@ costs the same number of queries at 3 colleges as at 100:
   second query;
 - association events over the last 12 months: registrations and attendance per
   college;
-- placements per college: days completed over the last 12 months and days planned;
+- placements per college: days completed over the last 12 months and days planned,
+  counted as the colleges credit them (:mod:`pdtracker.placements.counting`):
+  a completed placement its activity's days, a planned one the mentor's confirmed
+  days or its college's basis (each college's ruleset read once, one query);
 - enterprises: placements and days hosted per college over the last 12 months;
 - events' demand against seats: registrations (waitlist included) per event of
   the last and next 12 months, grouped by kind and local month in Python.
@@ -26,13 +29,16 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, select
 
-from pdtracker.activities.models import ActivityKind
+from pdtracker.activities.models import Activity, ActivityKind
 from pdtracker.auth.models import User
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
 from pdtracker.org.models import Institution
+from pdtracker.placements.counting import counting_rules
+from pdtracker.placements.days import DayBasis
+from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.progress.measures import add_months
 from pdtracker.progress.standings_models import TeacherStanding
@@ -255,20 +261,75 @@ def attendance(start: datetime, now: datetime) -> dict[int, tuple[int, int]]:
     return {inst: (int(n), int(a)) for inst, n, a in rows}
 
 
-def placement_days(window_start: date, today: date) -> dict[int, tuple[int, int]]:
-    """Per college: working days completed in the window, and days planned."""
+def working_colleges(institution_ids: list[int]) -> set[int]:
+    """The colleges whose active ruleset credits placements' working days (one
+    query for all of them); the others credit calendar days."""
+    rules = counting_rules(institution_ids)
+    return {
+        i
+        for i, rule in rules.items()
+        if i is not None and rule.basis is DayBasis.WORKING
+    }
+
+
+def _within(value: Any, span: Any) -> ColumnElement[Any]:
+    """``value`` held between 0 and ``span``, as credited_days holds it."""
+    return case((value < 0, 0), (value > span, span), else_=value)
+
+
+def _credited(working: set[int]) -> ColumnElement[Any]:
+    """The days a placement row credits, as :mod:`pdtracker.placements.counting`
+    counts them, in SQL: a completed placement its credited activity's days; else
+    the days its enterprise mentor confirmed; else its college's basis (the span's
+    calendar days, or its working days). Needs the query to outer-join Activity on
+    ``Placement.activity_id`` and MentorAssessment on the placement."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        gap: Any = func.julianday(Placement.ends_on) - func.julianday(
+            Placement.starts_on
+        )
+    else:
+        gap = Placement.ends_on - Placement.starts_on
+    span = cast(gap, Integer) + 1
+    on_working = User.institution_id.in_(sorted(working)) if working else literal(False)
+    counted = case((on_working, _within(Placement.working_days, span)), else_=span)
+    confirmed = and_(
+        Placement.mentor_id.is_not(None), MentorAssessment.confirmed_days.is_not(None)
+    )
+    planned = case(
+        (confirmed, _within(MentorAssessment.confirmed_days, span)), else_=counted
+    )
+    return case(
+        (
+            and_(
+                Placement.status == PlacementStatus.COMPLETED.value,
+                Activity.days.is_not(None),
+            ),
+            Activity.days,
+        ),
+        else_=planned,
+    )
+
+
+def placement_days(
+    window_start: date, today: date, working: set[int]
+) -> dict[int, tuple[int, int]]:
+    """Per college: credited days completed in the window, and days planned."""
     completed = and_(
         Placement.status == PlacementStatus.COMPLETED.value,
         Placement.ends_on >= window_start,
         Placement.ends_on <= today,
     )
     planned = Placement.status.in_(PLANNED_PLACEMENTS)
+    credited = _credited(working)
     rows = db.session.execute(
         select(
             User.institution_id,
-            _sum(completed, Placement.working_days), _sum(planned, Placement.working_days),
+            _sum(completed, credited), _sum(planned, credited),
         )
+        .select_from(Placement)
         .join(User, User.id == Placement.teacher_id)
+        .outerjoin(Activity, Activity.id == Placement.activity_id)
+        .outerjoin(MentorAssessment, MentorAssessment.placement_id == Placement.id)
         .where(User.institution_id.is_not(None), completed | planned)
         .group_by(User.institution_id)
     ).all()  # fmt: skip
@@ -278,16 +339,18 @@ def placement_days(window_start: date, today: date) -> dict[int, tuple[int, int]
 
 
 def enterprises(
-    window_start: date, names: dict[int, tuple[str, str]]
+    window_start: date, names: dict[int, tuple[str, str]], working: set[int]
 ) -> list[EnterpriseRow]:
     """Enterprises that hosted placements overlapping the window, with their colleges."""
     rows = db.session.execute(
         select(
             Enterprise.id, Enterprise.name, Enterprise.sector, User.institution_id,
-            func.count(Placement.id), func.sum(Placement.working_days),
+            func.count(Placement.id), func.sum(_credited(working)),
         )
         .join(Placement, Placement.enterprise_id == Enterprise.id)
         .join(User, User.id == Placement.teacher_id)
+        .outerjoin(Activity, Activity.id == Placement.activity_id)
+        .outerjoin(MentorAssessment, MentorAssessment.placement_id == Placement.id)
         .where(
             Placement.status.in_(HOSTED_PLACEMENTS),
             Placement.ends_on >= window_start,
@@ -355,13 +418,14 @@ def fingerprint() -> tuple[Any, ...]:
 
 
 def overview(today: date, now: datetime, zone: ZoneInfo) -> Overview:
-    """The whole dashboard: six queries, whatever the association's size."""
+    """The whole dashboard: seven queries, whatever the association's size."""
     window_start = add_months(today, -WINDOW_MONTHS)
     start = _midnight(window_start, zone)
     rows, computed_at = colleges(today)
     recognised = recognised_counts(today)
     seats = attendance(start, now)
-    days = placement_days(window_start, today)
+    working = working_colleges([r.id for r in rows])
+    days = placement_days(window_start, today, working)
     for row in rows:
         row.recognised = recognised.get(row.id, 0)
         row.registrations, row.attended = seats.get(row.id, (0, 0))
@@ -373,6 +437,6 @@ def overview(today: date, now: datetime, zone: ZoneInfo) -> Overview:
         window_start=window_start,
         computed_at=computed_at,
         colleges=rows,
-        enterprises=enterprises(window_start, names),
+        enterprises=enterprises(window_start, names, working),
         demand=demand(start, horizon, zone),
     )

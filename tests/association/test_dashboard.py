@@ -179,9 +179,11 @@ def test_events_placements_and_enterprises_are_counted_by_college(
     rows = college_rows(html)
     assert (rows["DEMO"]["registrations"], rows["DEMO"]["attended"]) == ("2", "1")
     assert (rows["NORTH"]["registrations"], rows["NORTH"]["attended"]) == ("0", "0")
-    assert rows["DEMO"]["days-completed"] == "22"
-    assert rows["NORTH"]["days-planned"] == "8"
-    assert f'data-enterprise="{host.id}" data-placements="2" data-days="30"' in html
+    # Both colleges credit calendar days (the default rules): 31 and 11 days, not
+    # the 22 and 8 working days.
+    assert rows["DEMO"]["days-completed"] == "31"
+    assert rows["NORTH"]["days-planned"] == "11"
+    assert f'data-enterprise="{host.id}" data-placements="2" data-days="42"' in html
     # The lecture next month: one seat, two people want it.
     month = (now + timedelta(days=20)).astimezone(factories.SHANGHAI).strftime("%Y-%m")
     assert (

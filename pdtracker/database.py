@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import select
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from sqlalchemy import event, exc
+from sqlalchemy import Integer, any_, bindparam, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from pdtracker.extensions import db
@@ -103,3 +105,17 @@ def dialect_insert(dialect: str) -> Any:
     if dialect == "sqlite":
         return sqlite.insert
     raise NotImplementedError(dialect)  # only SQLite and PostgreSQL are supported
+
+
+def among(column: Any, ids: Sequence[int]) -> Any:
+    """``column IN ids``; on PostgreSQL one array parameter (``= ANY``).
+
+    An ``IN`` list is expanded into one parameter per id, and psycopg parses the
+    expanded statement on the client: for a department's 300 teachers that cost
+    more than the query itself, and 0.2 s for a batch of 1,000.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(ids)
+    return column == any_(
+        bindparam("ids", list(ids), type_=ARRAY(Integer), unique=True)
+    )

@@ -30,6 +30,7 @@ from pdtracker.activities.models import (
     OrganizerLevel,
 )
 from pdtracker.auth.models import User
+from pdtracker.database import among
 from pdtracker.extensions import db
 from pdtracker.org.queries import active_teachers
 from pdtracker.papers.statements import credit_rules, credited
@@ -55,7 +56,7 @@ def recognised_on(teacher_ids: Iterable[int], on: date) -> dict[int, str]:
     rows = db.session.execute(
         select(Recognition.teacher_id, Recognition.level)
         .where(
-            Recognition.teacher_id.in_(ids),
+            among(Recognition.teacher_id, ids),
             Recognition.state.in_(COUNTING_STATES),
             Recognition.valid_from <= on,
             Recognition.valid_until >= on,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from pdtracker.auth.models import Role, User, UserRole
@@ -48,4 +48,13 @@ def active_teachers(
             )
             .order_by(*order)
         ).unique()
+    )
+
+
+def active_teacher_ids() -> Select[int]:
+    """The ids of active teachers, as a subquery (what stored per-teacher rows keep)."""
+    return (
+        select(UserRole.user_id)
+        .join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == Role.TEACHER.value, User.is_active_account.is_(True))
     )

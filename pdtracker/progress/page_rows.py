@@ -57,6 +57,7 @@ from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.database import among, dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.org.queries import active_teacher_ids
 from pdtracker.progress import facts, services
 from pdtracker.progress.records import ActiveRuleset, active_rulesets_for
 from pdtracker.progress.rulebook import STANDARDS_DIR
@@ -314,13 +315,10 @@ def refresh(now: datetime | None = None, *, batch: int = BATCH) -> dict[str, int
             due.append((teacher_id, want, active, professional, years or 0))
     for start in range(0, len(due), batch):
         _evaluate_and_save(due[start : start + batch], as_of, now)
-    teaching = (
-        select(UserRole.user_id)
-        .join(User, User.id == UserRole.user_id)
-        .where(UserRole.role == Role.TEACHER.value, User.is_active_account.is_(True))
-    )
     removed = db.session.execute(
-        delete(TeacherPageRow).where(TeacherPageRow.teacher_id.not_in(teaching))
+        delete(TeacherPageRow).where(
+            TeacherPageRow.teacher_id.not_in(active_teacher_ids())
+        )
     )
     db.session.flush()
     return {

@@ -49,6 +49,7 @@ from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.database import among, dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
+from pdtracker.org.queries import active_teacher_ids
 from pdtracker.progress import page_rows
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
@@ -271,13 +272,10 @@ def refresh(
     else:
         for start in range(0, len(due), batch):
             _store(due[start : start + batch], rulesets, today, now)
-    active_ids = (
-        select(UserRole.user_id)
-        .join(User, User.id == UserRole.user_id)
-        .where(UserRole.role == Role.TEACHER.value, User.is_active_account.is_(True))
-    )
     removed = db.session.execute(
-        delete(TeacherStanding).where(TeacherStanding.teacher_id.not_in(active_ids))
+        delete(TeacherStanding).where(
+            TeacherStanding.teacher_id.not_in(active_teacher_ids())
+        )
     )
     db.session.flush()
     return {

@@ -166,6 +166,14 @@ class Auth:
         """Post the logout form."""
         return self._client.post("/logout")
 
+    def page(self, username: str, locale: str, url: str) -> str:
+        """``url``'s HTML as ``username`` reads it in ``locale`` (the language menu's form)."""
+        self.login(username)
+        self._client.post("/language", data={"locale": locale})
+        response = self._client.get(url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
 
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:

@@ -39,21 +39,13 @@ def registered(app, world, named) -> tuple[int, str]:
     return event.id, key
 
 
-def _page(client, auth, user: str, locale: str, url: str) -> str:
-    auth.login(user)
-    client.post("/language", data={"locale": locale})
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 @pytest.mark.parametrize(
     ("locale", "shown", "hidden"), [("en", EN, ZH), ("zh", ZH, EN)]
 )
 def test_admin_users_name_departments_in_the_pages_language(
     client, auth, named, locale, shown, hidden
 ) -> None:
-    html = _page(client, auth, "admin", locale, "/admin/users")
+    html = auth.page("admin", locale, "/admin/users")
     assert shown in html
     assert hidden not in html  # neither in the table nor in the filter's choices
 
@@ -69,7 +61,7 @@ def test_registrations_name_departments_in_the_pages_language(
         f"/events/{event_id}/registrations",
         f"/checkin/events/{event_id}/sessions/{key}/attendance",
     ):
-        html = _page(client, auth, "staff1", locale, url)
+        html = auth.page("staff1", locale, url)
         assert shown in html, url
         assert hidden not in html, url
 
@@ -77,7 +69,7 @@ def test_registrations_name_departments_in_the_pages_language(
 def test_a_department_without_an_english_name_keeps_its_name(
     client, auth, world
 ) -> None:
-    assert ZH in _page(client, auth, "admin", "en", "/admin/users")
+    assert ZH in auth.page("admin", "en", "/admin/users")
 
 
 @pytest.mark.parametrize(
@@ -92,6 +84,6 @@ def test_exports_name_departments_in_the_exporters_language(
         f"/checkin/events/{event_id}/sessions/{key}/attendance.csv",
         f"/checkin/events/{event_id}/attendance.csv",
     ):
-        text = _page(client, auth, "staff1", locale, url)
+        text = auth.page("staff1", locale, url)
         assert shown in text, url
         assert hidden not in text, url

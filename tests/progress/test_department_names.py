@@ -21,23 +21,13 @@ def named(app, world) -> None:
         db.session.commit()
 
 
-def _page(client, auth, user: str, locale: str, url: str) -> str:
-    auth.login(user)
-    client.post("/language", data={"locale": locale})
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 @pytest.mark.parametrize(
     ("locale", "shown", "hidden"), [("en", EN, ZH), ("zh", ZH, EN)]
 )
 def test_department_page_names_its_department_in_the_pages_language(
     client, auth, world, named, locale, shown, hidden
 ) -> None:
-    html = _page(
-        client,
-        auth,
+    html = auth.page(
         "admin",
         locale,
         f"/progress/department?department={world['ai'].id}",
@@ -53,6 +43,6 @@ def test_college_overview_names_departments_in_the_pages_language(
     client, auth, world, named, locale, shown, hidden
 ) -> None:
     college = world["ai"].institution_id
-    html = _page(client, auth, "admin", locale, f"/progress/college?college={college}")
+    html = auth.page("admin", locale, f"/progress/college?college={college}")
     assert shown in html
     assert hidden not in html

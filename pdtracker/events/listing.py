@@ -11,6 +11,11 @@ under the public feed's change version (every committed change to an event or it
 sessions bumps it) and the filters, until the first moment time alone changes them:
 the soonest end of a listed next session, or of a listed event. A page then loads
 only its own events.
+
+Each event's row of HTML is kept too, under everything it is drawn from: the
+event's shown fields, its next session, its seat counts, the user's registration
+status, the language, the time zone and the feed's version. Two users with the
+same status share a row; a change to any of these draws it again.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import current_app, g
-from flask_babel import get_locale
+from flask import current_app, g, request
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup
 from sqlalchemy import Select, func, or_, select
 
 from pdtracker.caching import LRU, per_app
@@ -40,7 +46,9 @@ from pdtracker.extensions import db
 from pdtracker.fragments import versions
 
 ORDERS = 64  # kept orders per worker (one per filter combination in use)
+ROWS = 2048  # kept rows of HTML per worker
 _EXTENSION = "pdtracker_event_order"
+_ROWS_EXTENSION = "pdtracker_event_rows"
 
 
 @dataclass
@@ -210,3 +218,73 @@ def list_counts(page: ListPage) -> dict[int, tuple[int, int]]:
         if s is not None and s.session_id is None:
             counts[event_id] = (0, 0)  # nobody holds that session yet
     return counts
+
+
+class ListRows:
+    """The page's kept rows of HTML (``kept``) and ``keep``, which the template
+    calls with a row it had to draw."""
+
+    def __init__(
+        self,
+        page: ListPage,
+        counts: dict[int, tuple[int, int]],
+        statuses: dict[int, str | None],
+        now: datetime,
+    ) -> None:
+        self._store: LRU[Any, Markup] = per_app(
+            current_app, _ROWS_EXTENSION, lambda: LRU(ROWS)
+        )
+        shared = (
+            str(get_locale() or "zh"),
+            str(get_timezone()),
+            request.script_root,
+            _public_version(),
+            now.year,  # a series' words leave out this year
+        )
+        self._keys = {
+            e.id: (shared, _row_key(e, page, counts, statuses, now)) for e in page.items
+        }
+        self.kept: dict[int, Markup] = {}
+        for event_id, key in self._keys.items():
+            found = self._store.get(key)
+            if found is not None:
+                self.kept[event_id] = found
+
+    def keep(self, event_id: int, html: Markup) -> Markup:
+        """Keep a freshly drawn row and give it back."""
+        self._store.put(self._keys[event_id], html)
+        return html
+
+
+def _row_key(
+    event: Event,
+    page: ListPage,
+    counts: dict[int, tuple[int, int]],
+    statuses: dict[int, str | None],
+    now: datetime,
+) -> tuple[Any, ...]:
+    upcoming = page.next_sessions.get(event.id)
+    status = statuses.get(event.id)
+    return (
+        event.id,
+        event.title,
+        event.kind_code,
+        event.location,
+        event.online_url,
+        event.capacity,
+        event.starts_at,
+        event.ends_at,
+        event.tzid,
+        event.is_all_day,
+        event.start_on,
+        event.end_on,
+        event.rrule,
+        event.recurrence_key,
+        tuple(event.exdates or ()),
+        bool(event.series_ends_at and event.series_ends_at < now),
+        None
+        if upcoming is None
+        else (upcoming.starts_at, upcoming.ends_at, upcoming.is_moved),
+        counts[event.id],
+        None if status == "cancelled" else status,
+    )

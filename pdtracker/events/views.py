@@ -27,7 +27,7 @@ from pdtracker.events.display import (
 )
 from pdtracker.events.errors import EventError
 from pdtracker.events.forms import parse_month
-from pdtracker.events.listing import event_page, list_counts, list_kinds
+from pdtracker.events.listing import ListRows, event_page, list_counts, list_kinds
 from pdtracker.events.messages import (
     EVENT_STATUS_LABELS,
     REGISTRATION_LABELS,
@@ -145,10 +145,14 @@ def index() -> ResponseReturnValue:
         if current_user.has_role(Role.TEACHER)
         else {}
     )
+    counts = list_counts(page)
+    rows = ListRows(page, counts, {i: r.status for i, r in mine.items()}, now)
     return render_template(
         "events/index.html",
         page=page,
-        counts=list_counts(page),
+        counts=counts,
+        rows=rows.kept,
+        keep_row=rows.keep,
         next_sessions=page.next_sessions,
         mine=mine,
         kinds=list_kinds(),

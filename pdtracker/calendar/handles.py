@@ -19,13 +19,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from sqlalchemy import Select, String, bindparam, cast, exists, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from pdtracker.auth.models import Role, User, UserRole
+from pdtracker.caching import LRU, per_app
 from pdtracker.calendar import directory
 from pdtracker.calendar.models import PUBLIC_FEED_KEY, FeedScope, FeedState, FeedToken
 from pdtracker.extensions import db
@@ -66,24 +68,59 @@ class FeedWindow:
 
 
 def feed_window(now: datetime) -> FeedWindow:
-    """The window for the local date of ``now`` (everything below depends on it)."""
-    config = current_app.config
-    zone = app_zone()
+    """The window for the local date of ``now`` (everything below depends on it).
+
+    Kept per app for the day it was built for: every feed request asks, and the
+    answer changes only at local midnight (or when the settings it reads change).
+    """
+    app = current_app
+    config = app.config
+    settings = (config["FEED_PAST_DAYS"], config["FEED_FUTURE_DAYS"], app_zone())
+    held: _HeldWindow | None = app.extensions.get(_WINDOW)
+    if (
+        held is not None
+        and held.settings == settings
+        and held.since <= now < held.until
+    ):
+        return held.window
+    window = _build_window(now, *settings)
+    app.extensions[_WINDOW] = _HeldWindow(
+        settings,
+        window.day_start_utc,
+        _midnight(window.day + timedelta(days=1), settings[2]),
+        window,
+    )
+    return window
+
+
+_WINDOW = "pdtracker_feed_window"
+
+
+class _HeldWindow(NamedTuple):
+    """A window and the instants its local date lasts, [since, until)."""
+
+    settings: tuple[int, int, ZoneInfo]
+    since: datetime
+    until: datetime
+    window: FeedWindow
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def _build_window(now: datetime, past: int, future: int, zone: ZoneInfo) -> FeedWindow:
     day = to_local(now, zone).date()
-    start = day - timedelta(days=config["FEED_PAST_DAYS"])
-    end = day + timedelta(days=config["FEED_FUTURE_DAYS"])
-
-    def midnight(d: date) -> datetime:
-        return datetime.combine(d, time(), zone).astimezone(UTC)
-
+    start = day - timedelta(days=past)
+    end = day + timedelta(days=future)
     return FeedWindow(
         day=day,
         start=start,
         end=end,
-        start_utc=midnight(start),
-        end_utc=midnight(end),
-        day_start_utc=midnight(day),
-        cancelled_since=midnight(day) - CANCELLED_KEPT,
+        start_utc=_midnight(start, zone),
+        end_utc=_midnight(end, zone),
+        day_start_utc=_midnight(day, zone),
+        cancelled_since=_midnight(day, zone) - CANCELLED_KEPT,
     )
 
 
@@ -194,9 +231,35 @@ def _query_public() -> FeedHandle:
 
 
 def base_url() -> str:
-    """Where links in feeds point: PUBLIC_BASE_URL, else this request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/")
+    """Where links in feeds point: PUBLIC_BASE_URL, else this request's host.
+
+    The request's host URL is kept per app for the few (scheme, Host, server,
+    script root) it is asked with: werkzeug works it out anew on every request,
+    which cost a feed about a sixth of its time in the app.
+    """
+    app = current_app
+    if configured := app.config.get("PUBLIC_BASE_URL"):
+        return str(configured).rstrip("/")
+    environ = request.environ
+    trusted = request.trusted_hosts
+    key = (
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+        environ.get("SCRIPT_NAME"),
+        None if trusted is None else tuple(trusted),
+    )
+    hosts: LRU[tuple, str] = per_app(app, _HOSTS, lambda: LRU(HOSTS_KEPT))
+    base = hosts.get(key)
+    if base is None:
+        base = request.host_url.rstrip("/")
+        hosts.put(key, base)
+    return base
+
+
+_HOSTS = "pdtracker_feed_hosts"
+HOSTS_KEPT = 64  # the Host header is the client's: a bounded few
 
 
 def etag_of(handle: FeedHandle, window: FeedWindow, base: str) -> str:

@@ -81,9 +81,14 @@ def feed_cache(app: Flask | None = None) -> LRU[str, bytes]:
     return per_app(app or current_app, "pdtracker_feed_cache", lambda: LRU(CACHE_SIZE))
 
 
-def render_feed(handle: FeedHandle, window: FeedWindow, base: str) -> bytes:
-    """The feed's bytes, from the cache when its state has not changed."""
-    key = etag_of(handle, window, base)
+def render_feed(
+    handle: FeedHandle, window: FeedWindow, base: str, *, etag: str | None = None
+) -> bytes:
+    """The feed's bytes, from the cache when its state has not changed.
+
+    ``etag``: the feed's :func:`etag_of`, when the caller has it already.
+    """
+    key = etag or etag_of(handle, window, base)
     cache = feed_cache()
     body = cache.get(key)
     if body is None:

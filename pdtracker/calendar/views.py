@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.http import http_date
 
+from pdtracker.caching import LRU, per_app
 from pdtracker.calendar import handles
 from pdtracker.calendar import services as svc
 from pdtracker.calendar.models import FeedScope
@@ -93,29 +94,69 @@ def _feed_response(
 ) -> Response:
     window = handles.feed_window(utcnow())
     base = handles.base_url()
-    etag = handles.etag_of(handle, window, base)
-    last_modified = handles.last_modified_of(handle, window)
-    headers = {
-        "ETag": f'"{etag}"',
-        "Last-Modified": http_date(last_modified),
-        "Cache-Control": f"{'private' if private else 'public'}, max-age={MAX_AGE}",
-    }
-    if private:
-        headers["X-Robots-Tag"] = "noindex, nofollow"
+    etag, last_modified, headers = _validators(handle, window, base, private)
     if _not_modified(etag, last_modified):
         return Response(status=304, headers=headers)
-    body = svc.render_feed(handle, window, base)
-    response = Response(body, status=200, headers=headers)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    body = svc.render_feed(handle, window, base, etag=etag)
+    # In the order the headers had when the view set them one by one.
+    return Response(
+        body,
+        status=200,
+        headers=[
+            *headers,
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Content-Disposition", f'inline; filename="{filename}"'),
+        ],
+    )
+
+
+_Validators = tuple[str, datetime, tuple[tuple[str, str], ...]]
+_VALIDATORS = "pdtracker_feed_validators"
+VALIDATORS_KEPT = 4096  # feeds a worker answers validators for without rework
+
+
+def _validators(
+    handle: handles.FeedHandle, window: handles.FeedWindow, base: str, private: bool
+) -> _Validators:
+    """The ETag, Last-Modified and the headers every answer of this feed sends.
+
+    A pure function of its arguments (and the app's settings), kept per app: most
+    feed requests are conditional, and hashing the ETag, formatting the date and
+    building the headers cost more than the rest of a 304.
+    """
+    kept: LRU[tuple, _Validators] = per_app(
+        current_app, _VALIDATORS, lambda: LRU(VALIDATORS_KEPT)
+    )
+    key = (handle, window.day, window.day_start_utc, base, private)
+    found = kept.get(key)
+    if found is None:
+        etag = handles.etag_of(handle, window, base)
+        last_modified = handles.last_modified_of(handle, window)
+        headers = [
+            ("ETag", f'"{etag}"'),
+            ("Last-Modified", http_date(last_modified)),
+            (
+                "Cache-Control",
+                f"{'private' if private else 'public'}, max-age={MAX_AGE}",
+            ),
+        ]
+        if private:
+            headers.append(("X-Robots-Tag", "noindex, nofollow"))
+        found = (etag, last_modified, tuple(headers))
+        kept.put(key, found)
+    return found
 
 
 def _not_modified(etag: str, last_modified: datetime) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    if "If-None-Match" in request.headers:
-        return request.if_none_match.contains_weak(etag)
-    since = request.if_modified_since  # None when absent or unparsable
+    environ = request.environ
+    if (match := environ.get("HTTP_IF_NONE_MATCH")) is not None:
+        # What a client sends back is almost always the ETag itself: no parsing then.
+        return match == f'"{etag}"' or request.if_none_match.contains_weak(etag)
+    if "HTTP_IF_MODIFIED_SINCE" not in environ:
+        return False
+    since = request.if_modified_since  # None when unparsable
     return since is not None and last_modified <= since
 
 

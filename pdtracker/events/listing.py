@@ -21,7 +21,7 @@ same status share a row; a change to any of these draws it again.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -222,14 +222,16 @@ def list_counts(page: ListPage) -> dict[int, tuple[int, int]]:
 
 class ListRows:
     """The page's kept rows of HTML (``kept``) and ``keep``, which the template
-    calls with a row it had to draw."""
+    calls with a row it had to draw. ``frame`` is what the filters and the pager
+    are drawn from besides the page numbers (kinds, filters, months, staff)."""
 
     def __init__(
         self,
         page: ListPage,
         counts: dict[int, tuple[int, int]],
-        statuses: dict[int, str | None],
+        statuses: Mapping[int, str | None],
         now: datetime,
+        frame: tuple[Any, ...] = (),
     ) -> None:
         self._store: LRU[Any, Markup] = per_app(
             current_app, _ROWS_EXTENSION, lambda: LRU(ROWS)
@@ -241,18 +243,21 @@ class ListRows:
             _public_version(),
             now.year,  # a series' words leave out this year
         )
-        self._keys = {
+        self._keys: dict[int | str, Any] = {
             e.id: (shared, _row_key(e, page, counts, statuses, now)) for e in page.items
         }
-        self.kept: dict[int, Markup] = {}
-        for event_id, key in self._keys.items():
+        # The filters above the rows and the pager below them.
+        self._keys["top"] = (shared, "top", frame)
+        self._keys["pager"] = (shared, "pager", frame, page.page, page.pages)
+        self.kept: dict[int | str, Markup] = {}
+        for part, key in self._keys.items():
             found = self._store.get(key)
             if found is not None:
-                self.kept[event_id] = found
+                self.kept[part] = found
 
-    def keep(self, event_id: int, html: Markup) -> Markup:
-        """Keep a freshly drawn row and give it back."""
-        self._store.put(self._keys[event_id], html)
+    def keep(self, part: int | str, html: Markup) -> Markup:
+        """Keep a freshly drawn row (or "top", "pager") and give it back."""
+        self._store.put(self._keys[part], html)
         return html
 
 
@@ -260,7 +265,7 @@ def _row_key(
     event: Event,
     page: ListPage,
     counts: dict[int, tuple[int, int]],
-    statuses: dict[int, str | None],
+    statuses: Mapping[int, str | None],
     now: datetime,
 ) -> tuple[Any, ...]:
     upcoming = page.next_sessions.get(event.id)

@@ -146,7 +146,18 @@ def index() -> ResponseReturnValue:
         else {}
     )
     counts = list_counts(page)
-    rows = ListRows(page, counts, {i: r.status for i, r in mine.items()}, now)
+    kinds = list_kinds()
+    month_text = _month_text(month) if month else ""
+    months = _neighbour_months(month or _current_month(now))
+    frame = (
+        tuple((c.value, str(c.label)) for c in kinds),
+        kind,
+        month_text,
+        tuple(months.items()),
+        is_staff(),
+    )
+    statuses = {i: r.status for i, r in mine.items()}
+    rows = ListRows(page, counts, statuses, now, frame)
     return render_template(
         "events/index.html",
         page=page,
@@ -155,10 +166,10 @@ def index() -> ResponseReturnValue:
         keep_row=rows.keep,
         next_sessions=page.next_sessions,
         mine=mine,
-        kinds=list_kinds(),
+        kinds=kinds,
         kind=kind or "",
-        month=_month_text(month) if month else "",
-        months=_neighbour_months(month or _current_month(now)),
+        month=month_text,
+        months=months,
         now=now,
     )
 

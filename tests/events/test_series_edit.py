@@ -114,13 +114,13 @@ def test_new_time_moves_the_places_after_a_confirmation(
 
     page = client.post(f"/events/{event.id}/edit", data=form)
     assert page.status_code == 200  # asked first, nothing saved
-    assert "2 registrations move to the new sessions." in page.text
+    assert "2 个报名将转到新的场次。" in page.text  # the staff member's language
     assert 'name="confirm_sessions"' in page.text
     assert _keys(app, event.id) == old_keys
     assert set(_held(app, event.id, t1)) == set(old_keys[:2])
 
     preview = client.post(f"/events/{event.id}/edit", data={**form, "preview": "1"})
-    assert "2 registrations move to the new sessions." in preview.text
+    assert "2 个报名将转到新的场次。" in preview.text
 
     saved = client.post(
         f"/events/{event.id}/edit", data={**form, "confirm_sessions": "1"}
@@ -158,6 +158,7 @@ def test_new_weekday_maps_by_order_and_cancels_sessions_gone(
     _hold(app, t1, event, [0, 1, 2, 3])
     _hold(app, t2, event, [3])
     auth.login("staff1")
+    client.post("/language", data={"locale": "en"})  # the English plurals
     thursday = start + timedelta(days=1)
     form = _form(thursday, hour=14, weekday=thursday.weekday(), count=3)
 

@@ -9,6 +9,7 @@ holds a recognition but no longer meets the rules (it stands until its review).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +39,19 @@ class RatioComparison:
 
 
 def compare_ratios(summary: DepartmentSummary) -> RatioComparison:
-    """Compare on the summary's date (one query for the recognitions)."""
+    """Compare on the summary's date.
+
+    A cached summary's teachers say whether they hold a recognition that day (the
+    page cache's key reads it, :mod:`pdtracker.progress.cache`); otherwise one
+    query reads the recognitions.
+    """
     statuses = [s for s in summary.teachers if s.professional_course]
-    held = recognised_on((s.teacher.id for s in statuses), summary.as_of)
+    held: Container[int]
+    known = [getattr(s.teacher, "recognised", None) for s in statuses]
+    if all(isinstance(k, bool) for k in known):
+        held = {s.teacher.id for s, k in zip(statuses, known, strict=True) if k}
+    else:
+        held = recognised_on((s.teacher.id for s in statuses), summary.as_of)
     return RatioComparison(
         total=len(statuses),
         computed=sum(s.dual_qualified for s in statuses),

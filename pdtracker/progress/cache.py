@@ -13,7 +13,9 @@ query per page:
   statements bypass that listener; changes.py requires such writers to bump;
 - what that version does not cover, read in the same query: the teacher rows
   themselves (membership by role, names, the professional-course flag and the
-  profile fields the exports show);
+  profile fields the exports show) and, on the department page, whether each
+  teacher holds a recognition on the day (recognitions bump no version; the
+  page's ratio comparison shows them, see :func:`pdtracker.papers.ratios.compare_ratios`);
 - the local date (``as_of``) and the identity of the ruleset that applies to the
   department's (or teacher's) college: its own layer or the regional one (its own
   small query, see :func:`records.active_ruleset_for`);
@@ -35,7 +37,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, literal, select
+from sqlalchemy import String, and_, cast, exists, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.caching import LRU, per_app
@@ -47,6 +49,7 @@ from pdtracker.calendar.models import (
 )
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.papers.official import COUNTING_STATES
 from pdtracker.progress import facts, page_rows, services
 from pdtracker.progress.page_rows import TeacherRow
 from pdtracker.progress.records import (
@@ -55,6 +58,7 @@ from pdtracker.progress.records import (
     active_rulesets_for,
 )
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
+from pdtracker.recognition.models import Recognition
 from pdtracker.timeutil import local_today, utcnow
 
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
@@ -104,6 +108,9 @@ class TeacherSnapshot:
     username: str
     display_name: str
     teacher_profile: ProfileSnapshot | None
+    # Holds a recognition on the summary's date (its key reads this): the ratio
+    # comparison's figure, without a query of its own.
+    recognised: bool = False
 
 
 def _ruleset_key(active: ActiveRuleset) -> tuple:
@@ -116,10 +123,14 @@ _detached = page_rows.detached
 _DEPARTMENT_KEY_PREFIX = literal(department_feed_key(0).removesuffix("0"))
 
 
-def _department_rows(department_ids: Sequence[int]) -> dict[int, list[tuple]]:
+def _department_rows(
+    department_ids: Sequence[int], as_of: date
+) -> dict[int, list[tuple]]:
     """The departments' teachers and change counters: the fingerprint query.
 
     One query for any number of departments; per department, its rows in page order.
+    Each row also says whether the teacher holds a recognition on ``as_of``
+    (as :func:`pdtracker.papers.official.recognised_on` counts them).
     """
     version = (
         select(FeedState.version)
@@ -134,13 +145,19 @@ def _department_rows(department_ids: Sequence[int]) -> dict[int, list[tuple]]:
         .where(FeedState.feed_key == _TEACHER_KEY_PREFIX.concat(cast(User.id, String)))
         .scalar_subquery()
     )
+    recognised = exists().where(
+        Recognition.teacher_id == User.id,
+        Recognition.state.in_(COUNTING_STATES),
+        Recognition.valid_from <= as_of,
+        Recognition.valid_until >= as_of,
+    )
     # Same membership and order as services.department_teachers.
     stmt = (
         select(
             User.id, User.username, User.display_name, TeacherProfile.user_id,
             TeacherProfile.staff_number, TeacherProfile.title,
             TeacherProfile.is_professional_course,
-            TeacherProfile.prior_industry_years, own_version, version,
+            TeacherProfile.prior_industry_years, own_version, recognised, version,
             User.department_id,
         )
         .join(UserRole, and_(UserRole.user_id == User.id,
@@ -158,12 +175,13 @@ def _department_rows(department_ids: Sequence[int]) -> dict[int, list[tuple]]:
 
 def _snapshot(row: tuple) -> TeacherSnapshot:
     id_, username, name, profile_id, staff, title, professional, years = row[:8]
+    recognised = bool(row[9])
     profile = (
         None
         if profile_id is None
         else ProfileSnapshot(staff, title, professional, years)
     )
-    return TeacherSnapshot(id_, username, name, profile)
+    return TeacherSnapshot(id_, username, name, profile, recognised)
 
 
 def department_summary(
@@ -199,7 +217,7 @@ def department_summaries(
         actives = {d.id: by_college[d.institution_id] for d in departments}
     now = now or utcnow()
     as_of = local_today(now)
-    all_rows = _department_rows([d.id for d in departments])
+    all_rows = _department_rows([d.id for d in departments], as_of)
     cache = caches().departments
     found: dict[int, DepartmentSummary] = {}
     keys: dict[int, tuple] = {}

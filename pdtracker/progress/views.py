@@ -393,12 +393,24 @@ def college_total(summaries: list[DepartmentSummary]) -> dict[str, Any]:
 
 
 def _department_body(summary: DepartmentSummary) -> Markup:
-    """The data part of the page, rendered once per cached summary and language."""
+    """The data part of the page and the ratio comparison below it, rendered once
+    per cached summary, language and time zone.
+
+    The comparison's recognitions are part of the cached summary's key (see
+    :mod:`pdtracker.progress.cache`), so a kept body never outlives them.
+    """
     key = (str(get_locale()), str(get_timezone()))
     body = summary.fragments.get(key)
     if body is None:
-        body = Markup(
-            render_template("progress/_department_body.html", summary=summary)
+        body = Markup("\n").join(
+            (
+                Markup(
+                    render_template("progress/_department_body.html", summary=summary)
+                ),
+                Markup(
+                    render_template("papers/_ratio_comparison.html", summary=summary)
+                ),
+            )
         )
         summary.fragments[key] = body
     return body

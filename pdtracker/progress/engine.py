@@ -195,11 +195,13 @@ def _credits(req: Requirement, counted: list[ActivityFact]) -> tuple[Credits, Ca
 class _Context:
     """What every requirement of one evaluation shares."""
 
-    by_kind: Mapping[str, list[tuple[int, ActivityFact]]]
+    # Per kind, (start, last day, input position, activity) in that order.
+    by_kind: Mapping[str, list[tuple[date, date, int, ActivityFact]]]
     as_of: date
     horizon: date
     window_years: int
     industry_years: float
+    itemized: bool = True
 
 
 @dataclass
@@ -229,11 +231,12 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
     years = req.window_years or ctx.window_years
     window, cal = window_for(ctx.as_of, years), calendar_for(years)
     # Counted ids come out by date, then input order, whatever the kinds' hash order.
-    pairs = [
-        p for kind in req.kinds for p in ctx.by_kind.get(kind, ()) if req.matches(p[1])
+    rows = [
+        p for kind in req.kinds for p in ctx.by_kind.get(kind, ()) if req.matches(p[3])
     ]
-    pairs.sort(key=lambda p: (p[1].start, p[1].last_day, p[0]))
-    matching = [a for _, a in pairs]
+    if len(req.kinds) > 1:
+        rows.sort()  # the input positions differ: no two rows compare their activities
+    matching = [p[3] for p in rows]
     verified = [a for a in matching if a.status in STATUS_COUNTED]
     today, last = ctx.as_of.toordinal(), ctx.horizon.toordinal()
     series = series_for(req, verified, cal, ctx.industry_years)
@@ -246,8 +249,11 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
         lapse = None
         pending = _pending(req, matching, cal, ctx.industry_years)
         forecast = first_day(pending, req.threshold, today, last, want=True)
-    counted = [a for a in verified if _counts_on(req, a, window)]
-    credits, caps_reached = _credits(req, counted) if req.is_converted else ((), ())
+    if ctx.itemized:
+        counted = [a for a in verified if _counts_on(req, a, window)]
+        credits, caps = _credits(req, counted) if req.is_converted else ((), ())
+    else:
+        counted, credits, caps = [], (), ()
     result = RequirementResult(
         code=req.code,
         unit=req.unit,
@@ -261,7 +267,7 @@ def _assess(req: Requirement, ctx: _Context) -> _Assessed:
         is_public_standard=req.is_public_standard,
         name=req.name,
         credits=credits,
-        caps_reached=caps_reached,
+        caps_reached=caps,
         window=window if req.window_years else None,
     )
     return _Assessed(req, result, series, matching, cal, ctx.industry_years)
@@ -305,19 +311,27 @@ def evaluate(
     *,
     professional_course: bool = True,
     industry_years: float = 0,
+    itemized: bool = True,
 ) -> ProgressReport:
     """Evaluate one teacher's activities under ``ruleset`` on ``as_of``.
 
     ``industry_years`` is the teacher's years of industry work before joining (the
     ``profile_years`` measure). Levels build on each other: docs/status-rules.md S14.
+    Without ``itemized`` the results list no activities (``counted``, ``credits``
+    and ``caps_reached`` empty) and are otherwise the same: for callers that read
+    only the levels, amounts and dates.
     """
-    by_kind: dict[str, list[tuple[int, ActivityFact]]] = {}
+    by_kind: dict[str, list[tuple[date, date, int, ActivityFact]]] = {}
     for n, a in enumerate(activities):
         if a.status != "rejected":
-            by_kind.setdefault(a.kind, []).append((n, a))
+            by_kind.setdefault(a.kind, []).append((a.start, a.last_day, n, a))
+    for rows in by_kind.values():
+        rows.sort()
     window = window_for(as_of, ruleset.window_years)
     horizon = min(add_years(as_of, ruleset.horizon_years), LAST_DAY)
-    ctx = _Context(by_kind, as_of, horizon, ruleset.window_years, industry_years)
+    ctx = _Context(
+        by_kind, as_of, horizon, ruleset.window_years, industry_years, itemized
+    )
     assessed = professional_course or ruleset.applies_to is AppliesTo.ALL
     results: list[LevelResult] = []
     reached_so_far = assessed

@@ -82,6 +82,29 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+_new_fact = ActivityFact.__new__
+_set = object.__setattr__
+
+
+def _logged_fact(
+    id_: int, kind: str, start: date, end: date | None, hours: float | None,
+    days: float | None, role: str | None, grade: str | None, status: str,
+) -> ActivityFact:  # fmt: skip
+    """``ActivityFact(id_, kind, ...)`` for an activity row, without its ``__init__``.
+
+    The frozen dataclass sets each field through ``object.__setattr__`` and checks
+    what the table's constraints already hold (dates in order, hours and days not
+    negative): a full standings run builds six million facts, and this is 2.5
+    times quicker. tests/progress/test_engine_fast_paths.py keeps it equal.
+    """
+    fact = _new_fact(ActivityFact)
+    _set(fact, "__dict__", {
+        "id": id_, "kind": kind, "start": start, "end": end, "hours": hours,
+        "days": days, "role": role, "grade": grade, "status": status,
+    })  # fmt: skip
+    return fact
+
+
 def _activity_rows(
     where: TeacherFilter, today: date, out: dict[int, TeacherFacts]
 ) -> None:
@@ -99,11 +122,9 @@ def _activity_rows(
     # Plain tuples: attribute access by name on 30 000 rows shows in profiles.
     for row in rows:
         id_, teacher_id, kind, title, start, end, hours, days, role, grade, status = row
-        fact = ActivityFact(
-            id=id_, kind=kind, start=start, end=end,
-            hours=None if hours is None else float(hours),
-            days=None if days is None else float(days),
-            role=role, grade=grade, status=status,
+        fact = _logged_fact(
+            id_, kind, start, end, None if hours is None else float(hours),
+            None if days is None else float(days), role, grade, status,
         )  # fmt: skip
         entry = out.get(teacher_id)
         if entry is None:

@@ -70,6 +70,8 @@ class WindowCalendar:
     def __init__(self, years: int) -> None:
         self.years = years
         self._ws: dict[int, int] = {}
+        # Activities' ends recur across requirements and teachers: one search each.
+        self._reaches: dict[int, int] = {}
         self._limit = LAST_DAY.toordinal()
 
     def ws(self, d: int) -> int:
@@ -84,6 +86,14 @@ class WindowCalendar:
 
     def first_day_ws_reaches(self, x: int) -> int:
         """The first evaluation day whose window starts on or after day ``x``."""
+        got = self._reaches.get(x)
+        if got is None:
+            if len(self._reaches) > 100_000:
+                self._reaches.clear()
+            got = self._reaches[x] = self._first_day_ws_reaches(x)
+        return got
+
+    def _first_day_ws_reaches(self, x: int) -> int:
         if x > self._limit:
             return date.max.toordinal()  # beyond any horizon, which ends by LAST_DAY
         c = add_years(date.fromordinal(x), self.years).toordinal() - 1

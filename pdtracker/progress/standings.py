@@ -108,7 +108,7 @@ def evaluate_standing(
     """
     report = evaluate(
         ruleset, facts, as_of, professional_course=professional_course,
-        industry_years=industry_years,
+        industry_years=industry_years, itemized=False,
     )  # fmt: skip
     beyond = _horizon(ruleset, as_of) + timedelta(days=1)
     if not report.assessed:
@@ -124,7 +124,7 @@ def evaluate_standing(
         first = _first_level(ruleset, 1)
         later = evaluate(
             first, as_done(facts), ahead, professional_course=professional_course,
-            industry_years=industry_years,
+            industry_years=industry_years, itemized=False,
         )  # fmt: skip
         met = later.levels[0].met
         flips = _next_change(later.levels[0], _horizon(first, ahead))

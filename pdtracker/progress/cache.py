@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import String, and_, cast, exists, literal, select
@@ -64,7 +65,7 @@ from pdtracker.timeutil import local_today, utcnow
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 DEPARTMENT_ENTRIES = 32
 TEACHER_ENTRIES = 1024
-# Teachers' department-page rows, about 12 KB each: a few departments' worth.
+# Teachers' department-page rows (page_rows.RowStatus): a few departments' worth.
 ROW_ENTRIES = 4096
 
 
@@ -282,9 +283,10 @@ def _summarize(
     made = []
     for teachers, keys, active in plans:
         mine = [found[k] for k in keys]
-        statuses = [
-            replace(r.status, teacher=t)  # type: ignore[arg-type]
-            for t, (r, _e) in zip(teachers, mine, strict=True)
+        # Rows read like a TeacherStatus for all that summaries, pages and exports
+        # use of one (page_rows.RowStatus).
+        statuses: list[Any] = [
+            r.status.with_teacher(t) for t, (r, _e) in zip(teachers, mine, strict=True)
         ]
         flags = {t.id: r.flags for t, (r, _e) in zip(teachers, mine, strict=True)}
         summary = services.assemble(None, statuses, flags, active, as_of)
@@ -309,7 +311,9 @@ def _stored_or_evaluated(
         t.id: page_rows.row_key(t.id, as_of, active, *key[3:6])
         for t, key, active in missing
     }
-    stored = page_rows.load(stored_keys, now)
+    stored = page_rows.load(
+        {t.id: (stored_keys[t.id], active.ruleset) for t, _k, active in missing}, now
+    )
     found: dict[tuple, tuple[TeacherRow, datetime | None]] = {}
     for t, key, _active in missing:
         if t.id in stored:

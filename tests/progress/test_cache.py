@@ -13,7 +13,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.progress import cache, forecast, records, services
+from pdtracker.progress import cache, forecast, page_rows, records, services
 from pdtracker.progress.facts import local_today
 from tests.progress.test_rulesets_admin import COLLEGE
 from tests.progress.test_services import (
@@ -196,21 +196,30 @@ def test_teacher_dashboard_is_cached_and_never_stale(
     assert engine_runs == []
 
 
-def test_registration_leaves_the_cache_when_its_event_ends(app, world) -> None:
+def test_registration_leaves_the_cache_when_its_event_ends(
+    app, world, monkeypatch
+) -> None:
     t1 = world["teacher1"]
     start = datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
-    seat = register(app, t1, add_event(app, start))
+    register(app, t1, add_event(app, start))
+    seen: list[int] = []
+    real = services.status_for
+
+    def spy(teacher, *args, **kwargs):
+        seen.append(teacher.id)
+        return real(teacher, *args, **kwargs)
+
+    monkeypatch.setattr(services, "status_for", spy)
     with app.app_context():
         department = db.session.get(Department, world["ai"].id)
-        before = cache.department_summary(department, now=start)
-        after = cache.department_summary(department, now=start + timedelta(hours=4))
-
-    def planned(summary) -> list[str]:
-        by_id = {s.teacher.id: s for s in summary.teachers}
-        return [p.fact.id for p in by_id[t1.id].planned]
-
-    assert planned(before) == [f"registration:{seat}"]
-    assert planned(after) == []
+        cache.department_summary(department, now=start)
+        held = {k[0]: e for k, (_r, e) in cache.caches().rows._data.items()}  # noqa: SLF001
+        assert held[t1.id] == start + timedelta(hours=3)  # the event's end
+        seen.clear()
+        cache.department_summary(department, now=start + timedelta(hours=2))
+        assert seen == []  # the seat still counts as planned
+        cache.department_summary(department, now=start + timedelta(hours=4))
+        assert seen == [t1.id]  # it no longer does: evaluated again
 
 
 def test_cached_page_query_count_is_bounded_and_does_not_grow(
@@ -260,7 +269,8 @@ def test_cached_statuses_hold_no_orm_objects(app, world) -> None:
     assert stored.department is None
     assert {s.teacher.username for s in summary.teachers} <= set(names)
     assert all(isinstance(s.teacher, cache.TeacherSnapshot) for s in stored.teachers)
-    assert all(s.facts == [] for s in stored.teachers)
+    # Rows: the values the page shows, no facts or reports (page_rows.RowStatus).
+    assert all(isinstance(s, page_rows.RowStatus) for s in stored.teachers)
 
 
 def test_cached_department_page_follows_the_language(client, auth, world) -> None:

@@ -3,7 +3,7 @@ with the figures the engine computes, and never a stale row."""
 
 from __future__ import annotations
 
-import pickle
+import json
 import re
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
-from pdtracker.progress import services
+from pdtracker.progress import page_rows, services
 from pdtracker.progress.facts import local_today
 from pdtracker.progress.standings import refresh_tick
 from pdtracker.progress.standings_models import TeacherPageRow
@@ -146,7 +146,7 @@ def test_a_profile_change_or_a_tampered_row_is_not_used(
         db.session.execute(
             update(TeacherPageRow)
             .where(TeacherPageRow.teacher_id == teacher2)
-            .values(payload=pickle.dumps("not what was signed"))
+            .values(payload=b'[false,null,null,[],[],0,null,null,true,"",""]')
         )
         profile = db.session.get(User, teacher1).teacher_profile
         profile.is_professional_course = False
@@ -241,10 +241,11 @@ def test_the_tick_brings_stored_rows_to_a_new_day_and_drops_leavers(
             world["ai"].id, as_of=tomorrow, now=later
         )
         fresh = {s.teacher.id: s for s in summary.teachers}
+        ruleset = summary.ruleset.ruleset
         for teacher_id, _as_of, payload in stored:
-            row = pickle.loads(payload)
-            assert row.status.report == fresh[teacher_id].report
-            assert row.status.forecast_on == fresh[teacher_id].forecast_on
+            status = fresh[teacher_id]
+            flags = services.chart_flags(status, ruleset, tomorrow)
+            assert json.loads(payload) == page_rows.encode(status, flags)
         user = db.session.get(User, world["teacher2"].id)
         user.is_active_account = False
         db.session.commit()

@@ -62,6 +62,9 @@ def test_a_paper_test_skips_without_a_font_unless_interop_is_required(
     env = dict(os.environ, PDTRACKER_REQUIRE_INTEROP=required)
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
     env.pop("PYTEST_XDIST_WORKER", None)
+    # Its own SQLite database: on the PostgreSQL pass the child would otherwise take
+    # this run's database and drop its tables when its session ends.
+    env.pop("PDTRACKER_TEST_DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no_cjk_font",
          "-p", "no:cacheprovider", "-p", "no:xdist", RENDERING_TEST],

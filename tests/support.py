@@ -1,14 +1,32 @@
-"""Helpers for tests that need tools outside Python (browser, node parsers, libical)."""
+"""Helpers for tests: tools outside Python (browser, node parsers, libical), databases."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from flask import Flask
+from sqlalchemy import (
+    Table,
+    create_engine,
+    exists,
+    literal_column,
+    make_url,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.engine import Connection
+
+from pdtracker.extensions import db
+
+T = TypeVar("T")
 
 
 def require_tool(available: bool, reason: str) -> None:
@@ -40,3 +58,87 @@ def pg_database(server_url: str, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(drop)
         admin.dispose()
+
+
+def filled_tables(conn: Connection) -> list[Table]:
+    """The tables holding at least one row, in dependency order, asked in one query.
+
+    A test fills a few of the schema's tables; one probe instead of a DELETE per table.
+    """
+    tables = db.metadata.sorted_tables
+    probe = union_all(
+        *(
+            select(literal_column(str(number))).where(
+                exists(select(literal_column("1")).select_from(table))
+            )
+            for number, table in enumerate(tables)
+        )
+    )
+    return [tables[number] for number in sorted(conn.scalars(probe))]
+
+
+class Prebuilt(Generic[T]):
+    """What ``build(app)`` writes into a fresh test database, built once per process.
+
+    The first call builds through the factories and keeps the rows of every table it
+    left filled and the files of the app's upload folder. A later call, on a database
+    holding what the first one's held before building (the tables the app fixture
+    fills), gets those rows and files copied in: the same ids and columns, as building
+    again would leave them, without the factories' work.
+    """
+
+    def __init__(self, build: Callable[[Flask], T]) -> None:
+        self._build = build
+        self._kept: dict[str, Any] | None = None
+
+    def __call__(self, app: Flask, scratch: Callable[[], Path]) -> T:
+        """``build(app)``'s result; ``scratch()`` gives a folder to keep files in."""
+        with app.app_context(), db.engine.connect() as conn:
+            before = [table.name for table in filled_tables(conn)]
+        kept = self._kept
+        if kept is not None and before == kept["before"]:
+            self._restore(app, kept)
+            return _copied(kept["result"])
+        result = self._build(app)
+        if kept is None:
+            files = scratch()
+            shutil.copytree(app.config["UPLOAD_FOLDER"], files, dirs_exist_ok=True)
+            self._kept = {
+                "before": before,
+                "result": _copied(result),
+                "rows": _rows(app),
+                "files": files,
+            }
+        return result
+
+    @staticmethod
+    def _restore(app: Flask, kept: dict[str, Any]) -> None:
+        with app.app_context(), db.engine.begin() as conn:
+            for table in reversed(filled_tables(conn)):
+                conn.execute(table.delete())
+            for table in db.metadata.sorted_tables:
+                if rows := kept["rows"].get(table.name):
+                    conn.execute(table.insert(), rows)
+        shutil.copytree(kept["files"], app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
+
+
+def _copied(result: T) -> T:
+    """A result's dicts (one level down) copied, so a test's changes stay its own."""
+    if not isinstance(result, dict):
+        return result
+    return type(result)(  # type: ignore[return-value]
+        {k: dict(v) if isinstance(v, dict) else v for k, v in result.items()}
+    )
+
+
+def _rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    with app.app_context(), db.engine.connect() as conn:
+        return {
+            table.name: [
+                dict(row._mapping)
+                for row in conn.execute(
+                    select(table).order_by(*table.primary_key.columns)
+                )
+            ]
+            for table in filled_tables(conn)
+        }

@@ -47,6 +47,7 @@ from pdtracker.activities.models import EvidenceFile
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
 from tests import factories
+from tests.support import Prebuilt
 
 ACTORS = {
     "teacher": "teacher1",
@@ -127,10 +128,19 @@ def build_two_colleges(app: Flask) -> dict[str, Any]:
     return w
 
 
+_PREBUILT = Prebuilt(build_two_colleges)
+
+
 @pytest.fixture
-def two_colleges(app: Flask) -> dict[str, Any]:
-    """Two member colleges, DEMO and NORTH, with their people and objects (see above)."""
-    return build_two_colleges(app)
+def two_colleges(
+    app: Flask, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Two member colleges, DEMO and NORTH, with their people and objects (see above).
+
+    Built through the factories by the first test of a process; later tests get the
+    rows and evidence files that wrote (tests.support.Prebuilt).
+    """
+    return _PREBUILT(app, lambda: tmp_path_factory.mktemp("two_colleges"))
 
 
 @pytest.fixture

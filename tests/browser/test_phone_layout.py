@@ -29,6 +29,7 @@ from pdtracker.extensions import db
 from tests.browser import demo_cast
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.demo_cast import LOGINS, login
+from tests.support import Prebuilt
 
 pytestmark = pytest.mark.browser
 
@@ -91,10 +92,13 @@ def pattern(url: str) -> str:
     return re.sub(r"/[A-Za-z0-9_-]{20,}(?=/|$)", "/<token>", path)
 
 
+_DEMO = Prebuilt(demo_cast.seed)  # seeded by a process's first sweep, copied after
+
+
 @pytest.fixture
-def demo(app: Flask) -> dict[str, str]:
+def demo(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The demo data on the fresh test database, one login per role."""
-    return demo_cast.seed(app)
+    return _DEMO(app, lambda: tmp_path_factory.mktemp("demo"))
 
 
 def series_id(app: Flask) -> int:

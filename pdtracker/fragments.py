@@ -16,12 +16,18 @@ or the listener not connected) it is one small query.
 A cached part must not hold anything that belongs to one session or one moment:
 CSRF tokens are rendered as a per-process placeholder and put back on every
 request (:func:`render`); what depends on the clock must not be cached here.
+
+:func:`cached` keeps one part drawn by a function. :class:`Parts` finds several
+parts of a page at once (a list's rows, its filters, its pager) and lets the
+template draw only the missing ones and hand them back; their keys hold
+everything each part is drawn from. Small parts are kept apart from whole bodies,
+so that a page of rows does not push the bodies out.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from flask import current_app, render_template
@@ -34,12 +40,14 @@ from pdtracker.calendar import directory
 from pdtracker.calendar.models import FeedState
 from pdtracker.extensions import db
 
-__all__ = ["cached", "finish", "render", "versions"]
+__all__ = ["Parts", "cached", "finish", "render", "versions"]
 
 ENTRIES = 512  # rendered parts per worker (a list page's part is 5-60 KB)
+SMALL_ENTRIES = 2048  # small parts per worker (a list's row, filters, pager: ~1 KB)
 # Stands in for the CSRF token in a cached part; random, so no content can forge it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _EXTENSION = "pdtracker_fragments"
+_SMALL_EXTENSION = "pdtracker_fragments_small"
 
 
 class _Version(NamedTuple):
@@ -76,6 +84,10 @@ def _store() -> LRU[Hashable, str]:
     return per_app(current_app, _EXTENSION, lambda: LRU(ENTRIES))
 
 
+def _small_store() -> LRU[Hashable, str]:
+    return per_app(current_app, _SMALL_EXTENSION, lambda: LRU(SMALL_ENTRIES))
+
+
 def cached(key: Hashable, feed_keys: Sequence[str], make: Callable[[], str]) -> Markup:
     """The part under ``key`` while these feeds are unchanged, else ``make()``'s.
 
@@ -92,6 +104,8 @@ def cached(key: Hashable, feed_keys: Sequence[str], make: Callable[[], str]) -> 
 
 def finish(html: str) -> Markup:
     """A part rendered with :func:`render`, with this session's CSRF token in it."""
+    if CSRF_PLACEHOLDER not in html:  # most parts hold no form
+        return Markup(html)
     return Markup(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
 
 
@@ -102,3 +116,39 @@ def render(template: str, **context: Any) -> str:
     see this ``csrf_token`` instead of Flask-WTF's global.
     """
     return render_template(template, csrf_token=lambda: CSRF_PLACEHOLDER, **context)
+
+
+class Parts:
+    """Small parts of one page, each kept under its own key, found in one go.
+
+    ``keys`` maps each part's name to the key it is kept under, which must hold
+    everything the part is drawn from (a change version when it shows stored
+    data). :meth:`get` gives a kept part, else None: the template then draws it
+    and hands it to :meth:`keep`. Parts rendered with :func:`render` get this
+    session's CSRF token back.
+    """
+
+    def __init__(self, keys: Mapping[Hashable, Hashable]) -> None:
+        self._keys = keys
+        self._store = _small_store()
+        self._kept: dict[Hashable, str] = {}
+        for name, key in keys.items():
+            found = self._store.get(key)
+            if found is not None:
+                self._kept[name] = found
+
+    @property
+    def missing(self) -> list[Hashable]:
+        """The names of the parts that are not kept (yet)."""
+        return [name for name in self._keys if name not in self._kept]
+
+    def get(self, name: Hashable) -> Markup | None:
+        """The kept part called ``name``, if it is kept."""
+        found = self._kept.get(name)
+        return None if found is None else finish(found)
+
+    def keep(self, name: Hashable, html: str) -> Markup:
+        """Keep a freshly drawn part and give it back (as the template shows it)."""
+        self._store.put(self._keys[name], str(html))
+        self._kept[name] = str(html)
+        return finish(html)

@@ -9,33 +9,56 @@ queries whatever the number of events.
 The upcoming order (ids and next sessions) and the past count are kept per worker
 under the public feed's change version (every committed change to an event or its
 sessions bumps it) and the filters, until the first moment time alone changes them:
-the soonest end of a listed next session, or of a listed event. A page then loads
-only its own events.
+the soonest end of a listed next session, or of a listed event. Each page of an
+order keeps what its rows are drawn from (:class:`ListRow`), so a page loads no
+event until one of its rows has to be drawn.
 
-Each event's row of HTML is kept too, under everything it is drawn from: the
-event's shown fields, its next session, its seat counts, the user's registration
-status, the language, the time zone and the feed's version. Two users with the
-same status share a row; a change to any of these draws it again.
+The rows' HTML is kept by :mod:`pdtracker.fragments` (the views), under
+everything each row is drawn from: the event's shown fields, its next session,
+its seat counts, the user's registration status, the language, the time zone and
+the feed's version. Two users with the same status share a row; a change to any
+of these draws it again. The seat counts and the user's statuses are read on
+every request (:func:`list_seats`, one query): any teacher's registration moves
+them, and no change version follows that.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app, g, request
 from flask_babel import get_locale, get_timezone
-from markupsafe import Markup
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from pdtracker.caching import LRU, per_app
 from pdtracker.calendar.models import PUBLIC_FEED_KEY
 from pdtracker.events.forms import kind_choices
-from pdtracker.events.models import Event, EventStatus
-from pdtracker.events.roster import seat_counts, session_counts
+from pdtracker.events.models import (
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    SessionRegistration,
+)
+from pdtracker.events.places import SEAT_HOLDERS
 from pdtracker.events.sessions import (
     SessionInfo,
     list_sessions,
@@ -46,16 +69,25 @@ from pdtracker.extensions import db
 from pdtracker.fragments import versions
 
 ORDERS = 64  # kept orders per worker (one per filter combination in use)
-ROWS = 2048  # kept rows of HTML per worker
 _EXTENSION = "pdtracker_event_order"
-_ROWS_EXTENSION = "pdtracker_event_rows"
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One listed event as its row is drawn: ``shown`` holds every field of the
+    event the row shows (a key: equal ``shown``, equal row), ``next`` its next
+    session (a series)."""
+
+    event_id: int
+    shown: tuple[Any, ...]
+    next: SessionInfo | None
 
 
 @dataclass
 class ListPage:
     """One page of the list, shaped like the pager expects (page, pages, items)."""
 
-    items: list[Event]
+    items: Sequence[Any]
     page: int
     per_page: int
     total: int
@@ -98,6 +130,44 @@ class _Order:
     nexts: dict[int, SessionInfo | None]
     past_total: int
     since: datetime  # the moment it was worked out for
+    # Each page's rows, by (page, per page), filled as pages are asked for: valid
+    # as long as the order is (a row's "past" look is fixed until it expires).
+    pages: dict[tuple[int, int], tuple[ListRow, ...]] = field(
+        default_factory=dict, compare=False
+    )
+
+
+def list_page(
+    now: datetime,
+    page: int,
+    per_page: int,
+    *,
+    kind: str | None = None,
+    month: tuple[datetime, datetime] | None = None,
+) -> tuple[ListPage, dict[int, Event]]:
+    """One page of :class:`ListRow`, and the events it loaded to make them (none
+    when the page was kept)."""
+    order = _order(now, kind, month)
+    total = len(order.ids) + order.past_total
+    rows = order.pages.get((page, per_page))
+    loaded: dict[int, Event] = {}
+    if rows is None:
+        events = event_page(now, page, per_page, kind=kind, month=month, order=order)
+        loaded = {e.id: e for e in events.items}
+        rows = tuple(
+            ListRow(e.id, shown(e, now), events.next_sessions.get(e.id))
+            for e in events.items
+        )
+        if rows:  # pages past the end are not kept (they are all alike)
+            order.pages[(page, per_page)] = rows
+    listed = ListPage(
+        items=rows,
+        page=page,
+        per_page=per_page,
+        total=total,
+        next_sessions={r.event_id: r.next for r in rows},
+    )
+    return listed, loaded
 
 
 def event_page(
@@ -107,9 +177,10 @@ def event_page(
     *,
     kind: str | None = None,
     month: tuple[datetime, datetime] | None = None,
+    order: _Order | None = None,
 ) -> ListPage:
     """Published events: upcoming by next session (soonest first), then past ones."""
-    order = _order(now, kind, month)
+    order = order or _order(now, kind, month)
     start = (page - 1) * per_page
     ids = order.ids[start : start + per_page]
     items: list[Event] = []
@@ -203,73 +274,85 @@ def _public_version() -> int | None:
     return cast(int | None, g.event_list_version)
 
 
-def list_counts(page: ListPage) -> dict[int, tuple[int, int]]:
-    """Seats taken and waiting per listed event: a series' next session's, else the
-    event's (two queries)."""
-    counts = seat_counts(e.id for e in page.items)
+def list_seats(
+    page: ListPage, teacher_id: int | None
+) -> tuple[dict[int, tuple[int, int]], dict[int, str | None]]:
+    """Seats taken and waiting per listed event (a series' next session's, else the
+    event's), and the teacher's registration status per event, in one query."""
+    ids = [row.event_id for row in page.items]
+    if not ids:
+        return {}, {}
     by_session = {
         s.session_id: event_id
         for event_id, s in page.next_sessions.items()
         if s is not None and s.session_id is not None
     }
-    for session_id, taken in session_counts(by_session).items():
-        counts[by_session[session_id]] = taken
-    for event_id, s in page.next_sessions.items():
-        if s is not None and s.session_id is None:
-            counts[event_id] = (0, 0)  # nobody holds that session yet
-    return counts
+    dialect = db.session.get_bind().dialect.name
+    statement = _seats_statement(dialect, teacher_id is not None, bool(by_session))
+    params: dict[str, Any] = {"ids": ids, "sessions": sorted(by_session)}
+    if teacher_id is not None:
+        params["teacher"] = teacher_id
+    counts = {i: (0, 0) for i in ids}  # a series' next session nobody holds yet
+    statuses: dict[int, str | None] = {}
+    for part, row_id, taken, waiting, status in db.session.execute(statement, params):
+        if part:
+            counts[by_session[row_id]] = (int(taken or 0), int(waiting or 0))
+        else:
+            statuses[row_id] = status
+            if page.next_sessions.get(row_id) is None:
+                counts[row_id] = (int(taken or 0), int(waiting or 0))
+    return counts, statuses
 
 
-class ListRows:
-    """The page's kept rows of HTML (``kept``) and ``keep``, which the template
-    calls with a row it had to draw. ``frame`` is what the filters and the pager
-    are drawn from besides the page numbers (kinds, filters, months, staff)."""
-
-    def __init__(
-        self,
-        page: ListPage,
-        counts: dict[int, tuple[int, int]],
-        statuses: Mapping[int, str | None],
-        now: datetime,
-        frame: tuple[Any, ...] = (),
-    ) -> None:
-        self._store: LRU[Any, Markup] = per_app(
-            current_app, _ROWS_EXTENSION, lambda: LRU(ROWS)
+@functools.cache
+def _seats_statement(dialect: str, teacher: bool, sessions: bool) -> Any:
+    """:func:`list_seats`' statement, built once (its values are parameters)."""
+    mine: Any = null()
+    if teacher:
+        mine = func.max(
+            case((Registration.teacher_id == bindparam("teacher"), Registration.status))
         )
-        shared = (
-            str(get_locale() or "zh"),
-            str(get_timezone()),
-            request.script_root,
-            _public_version(),
-            now.year,  # a series' words leave out this year
+    waitlisted = RegistrationStatus.WAITLISTED.value
+    query: Any = (
+        select(
+            literal_column("0").label("part"),
+            Registration.event_id,
+            _count(Registration.status.in_(SEAT_HOLDERS)),
+            _count(Registration.status == waitlisted),
+            mine,
         )
-        self._keys: dict[int | str, Any] = {
-            e.id: (shared, _row_key(e, page, counts, statuses, now)) for e in page.items
-        }
-        # The filters above the rows and the pager below them.
-        self._keys["top"] = (shared, "top", frame)
-        self._keys["pager"] = (shared, "pager", frame, page.page, page.pages)
-        self.kept: dict[int | str, Markup] = {}
-        for part, key in self._keys.items():
-            found = self._store.get(key)
-            if found is not None:
-                self.kept[part] = found
+        .where(_among(Registration.event_id, "ids", dialect))
+        .group_by(Registration.event_id)
+    )
+    if sessions:
+        places = (
+            select(
+                literal_column("1").label("part"),
+                SessionRegistration.session_id,
+                _count(SessionRegistration.status.in_(SEAT_HOLDERS)),
+                _count(SessionRegistration.status == waitlisted),
+                null(),
+            )
+            .where(_among(SessionRegistration.session_id, "sessions", dialect))
+            .group_by(SessionRegistration.session_id)
+        )
+        query = union_all(query, places)
+    return query
 
-    def keep(self, part: int | str, html: Markup) -> Markup:
-        """Keep a freshly drawn row (or "top", "pager") and give it back."""
-        self._store.put(self._keys[part], html)
-        return html
+
+def _among(column: Any, name: str, dialect: str) -> Any:
+    """``column IN :name``; on PostgreSQL one array parameter (see database.among)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
 
 
-def _row_key(
-    event: Event,
-    page: ListPage,
-    counts: dict[int, tuple[int, int]],
-    statuses: Mapping[int, str | None],
-    now: datetime,
-) -> tuple[Any, ...]:
-    upcoming = page.next_sessions.get(event.id)
-    status = statuses.get(event.id)
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def shown(event: Event, now: datetime) -> tuple[Any, ...]:
+    """Every field of ``event`` its row shows, at ``now`` (whether it is over)."""
     return (
         event.id,
         event.title,
@@ -287,9 +370,30 @@ def _row_key(
         event.recurrence_key,
         tuple(event.exdates or ()),
         bool(event.series_ends_at and event.series_ends_at < now),
+    )
+
+
+def row_key(
+    row: ListRow, counts: tuple[int, int], status: str | None
+) -> tuple[Any, ...]:
+    """What one row is drawn from besides the page's language, zone and version."""
+    upcoming = row.next
+    return (
+        row.shown,
         None
         if upcoming is None
         else (upcoming.starts_at, upcoming.ends_at, upcoming.is_moved),
-        counts[event.id],
+        counts,
         None if status == "cancelled" else status,
+    )
+
+
+def shared_key(now: datetime) -> tuple[Any, ...]:
+    """What every row and the filters are drawn from on this request."""
+    return (
+        str(get_locale() or "zh"),
+        str(get_timezone()),
+        request.script_root,
+        _public_version(),
+        now.year,  # a series' words leave out this year
     )

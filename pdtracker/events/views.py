@@ -6,7 +6,7 @@ import) are on it too, in :mod:`.manage`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TypeVar
 
@@ -15,7 +15,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from pdtracker import fragments
 from pdtracker.auth.models import Role
 from pdtracker.auth.session import role_required
 from pdtracker.events.display import (
@@ -27,7 +29,13 @@ from pdtracker.events.display import (
 )
 from pdtracker.events.errors import EventError
 from pdtracker.events.forms import parse_month
-from pdtracker.events.listing import ListRows, event_page, list_counts, list_kinds
+from pdtracker.events.listing import (
+    list_kinds,
+    list_page,
+    list_seats,
+    row_key,
+    shared_key,
+)
 from pdtracker.events.messages import (
     EVENT_STATUS_LABELS,
     REGISTRATION_LABELS,
@@ -133,19 +141,19 @@ def detail_url(event: Event) -> str:
 @bp.route("/")
 @role_required(*VIEWERS)
 def index() -> ResponseReturnValue:
-    """Published events, upcoming first, filtered by kind and month."""
+    """Published events, upcoming first, filtered by kind and month.
+
+    The page's body is kept (pdtracker.fragments) under everything it is drawn
+    from, and so is each row, the filters and the pager: only the seat counts and
+    the user's registrations are read on every request, in one query.
+    """
     kind = request.args.get("kind") if request.args.get("kind") in EVENT_KINDS else None
     month = parse_month(request.args.get("month"))
     now = utcnow()
     bounds = month_bounds(*month, current_user.timezone) if month else None
-    page = event_page(now, page_number(), PER_PAGE, kind=kind, month=bounds)
-    ids = [e.id for e in page.items]
-    mine = (
-        registrations_of(current_user, ids)
-        if current_user.has_role(Role.TEACHER)
-        else {}
-    )
-    counts = list_counts(page)
+    page, loaded = list_page(now, page_number(), PER_PAGE, kind=kind, month=bounds)
+    teacher = current_user.id if current_user.has_role(Role.TEACHER) else None
+    counts, statuses = list_seats(page, teacher)
     kinds = list_kinds()
     month_text = _month_text(month) if month else ""
     months = _neighbour_months(month or _current_month(now))
@@ -156,22 +164,42 @@ def index() -> ResponseReturnValue:
         tuple(months.items()),
         is_staff(),
     )
-    statuses = {i: r.status for i, r in mine.items()}
-    rows = ListRows(page, counts, statuses, now, frame)
-    return render_template(
-        "events/index.html",
-        page=page,
-        counts=counts,
-        rows=rows.kept,
-        keep_row=rows.keep,
-        next_sessions=page.next_sessions,
-        mine=mine,
-        kinds=kinds,
-        kind=kind or "",
-        month=month_text,
-        months=months,
-        now=now,
-    )
+    shared = shared_key(now)
+    keys: dict[Hashable, Hashable] = {
+        row.event_id: (
+            shared,
+            row_key(row, counts[row.event_id], statuses.get(row.event_id)),
+        )
+        for row in page.items
+    }
+    keys["top"] = (shared, "top", frame)  # the filters above the rows
+    keys["pager"] = (shared, "pager", frame, page.page, page.pages)
+
+    def draw() -> str:
+        parts = fragments.Parts(keys)
+        wanted = [i for i in parts.missing if isinstance(i, int) and i not in loaded]
+        events = dict(loaded)
+        if wanted:
+            events.update(
+                (e.id, e)
+                for e in db.session.scalars(select(Event).where(Event.id.in_(wanted)))
+            )
+        return render_template(
+            "events/_list_body.html",
+            page=page,
+            events=events,
+            counts=counts,
+            statuses=statuses,
+            rows=parts,
+            kinds=kinds,
+            kind=kind or "",
+            month=month_text,
+            months=months,
+            now=now,
+        )
+
+    body = fragments.cached(("events.index", tuple(keys.values())), (), draw)
+    return render_template("events/index.html", body=body)
 
 
 def _month_text(month: tuple[int, int]) -> str:

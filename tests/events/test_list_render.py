@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 import flask
 import pytest
 
+from pdtracker import fragments
 from pdtracker.auth.models import User
-from pdtracker.events import listing
 from pdtracker.events import views as event_views
 from pdtracker.events.models import Event
 from pdtracker.events.registrations import cancel_registration
@@ -84,14 +84,18 @@ def _masked(text: str) -> str:
 
 @pytest.fixture
 def references(monkeypatch) -> list[str]:
-    """Each list page drawn again with REFERENCE and the view's own context."""
+    """Each list page drawn again with REFERENCE, from the context worked out plainly
+    (test_list_bytes.reference_context: the view's own context holds kept rows)."""
+    from tests.events.test_list_bytes import reference_context
+
     drawn: list[str] = []
     real = event_views.render_template
 
     def both(name: str, **context):
         page = real(name, **context)
         if name == "events/index.html":
-            drawn.append(flask.render_template_string(REFERENCE, **context))
+            plain = reference_context(utcnow())
+            drawn.append(flask.render_template_string(REFERENCE, **plain))
         return page
 
     monkeypatch.setattr(event_views, "render_template", both)
@@ -237,7 +241,7 @@ def test_rows_are_kept_between_requests(app, client, auth, world, make_event) ->
         make_event(title=f"讲座{i}", starts_at=utcnow() + timedelta(days=1 + i))
     auth.login("teacher1")
     first = client.get("/events/").text
-    store = app.extensions[listing._ROWS_EXTENSION]
+    store = app.extensions[fragments._SMALL_EXTENSION]
     assert len(store) == 3 + 2  # rows, the filters and the pager
     assert client.get("/events/").text == first
     assert len(store) == 3 + 2  # rows, the filters and the pager

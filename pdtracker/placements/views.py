@@ -19,8 +19,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from pdtracker import fragments
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
+from pdtracker.calendar.models import department_feed_key, teacher_feed_key
 from pdtracker.downloads import download_name
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
@@ -206,14 +208,14 @@ def _warnings(form: PlacementForm, exclude_id: int | None = None) -> list[str]:
 @role_required(Role.TEACHER, Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN, Role.ADMIN)
 def index():
     """Placements in the user's scope (status filter): a head's department's, a
-    college admin's college's, a mentor's enterprise's, a teacher's own ones."""
+    college admin's college's, a mentor's enterprise's, a teacher's own ones.
+
+    A teacher's list, and a head's, is kept (pdtracker.fragments) while their own
+    and their department's change versions hold (a placement, its mentor's
+    assessment, its enterprise's and its teacher's names all move them) and their
+    college's ruleset counts days the same way; the others are drawn each time.
+    """
     status = request.args.get("status", "")
-    query = (
-        select(Placement)
-        .options(joinedload(Placement.teacher), joinedload(Placement.enterprise))
-        .join(User, User.id == Placement.teacher_id)
-        .where(placement_clause(current_user))
-    )
     # Everyone but a plain teacher sees other people's placements: name them.
     is_head = not (
         current_user.has_role(Role.TEACHER)
@@ -221,20 +223,61 @@ def index():
             Role.HEAD, Role.MENTOR, Role.COLLEGE_ADMIN, Role.ADMIN
         )
     )
+    context = {
+        "status": status,
+        "is_head": is_head,
+        "can_plan": current_user.has_role(Role.HEAD),
+        "offers_visible": sees_offers(current_user),
+    }
+    feeds = _kept_feeds(current_user)
+    if feeds is None:
+        body = fragments.finish(_index_body(status, context))
+    else:
+        # Every placement listed is of a teacher of the user's college (their own
+        # or their department's): that college's rule counts all the days shown.
+        basis = counting_rule(current_user.institution_id).basis
+        key = (
+            "placements.index",
+            current_user.id,
+            tuple(sorted(request.args.items(multi=True))),
+            str(get_locale()),
+            request.script_root,
+            tuple(context.items()),
+            basis,
+        )
+        body = fragments.cached(key, feeds, lambda: _index_body(status, context))
+    return render_template("placements/index.html", body=body)
+
+
+def _kept_feeds(user: User) -> list[str] | None:
+    """The change versions a teacher's or a head's list is kept under; None for
+    the scopes no version follows (a college, an enterprise, every college)."""
+    if user.has_role(Role.ADMIN, Role.COLLEGE_ADMIN, Role.MENTOR):
+        return None
+    feeds = [teacher_feed_key(user.id)]
+    if user.has_role(Role.HEAD) and user.department_id is not None:
+        feeds.append(department_feed_key(user.department_id))
+    return feeds
+
+
+def _index_body(status: str, context: dict) -> str:
+    query = (
+        select(Placement)
+        .options(joinedload(Placement.teacher), joinedload(Placement.enterprise))
+        .join(User, User.id == Placement.teacher_id)
+        .where(placement_clause(current_user))
+    )
     if status in STATUS_LABELS:
         query = query.where(Placement.status == status)
     page = paginate(
         query.order_by(Placement.starts_on.desc(), Placement.id.desc()), PER_PAGE
     )
-    return render_template(
-        "placements/index.html",
+    return fragments.render(
+        "placements/_index_body.html",
         page=page,
         credits=placements_days(page.items),
-        status=status,
         statuses=list(PlacementStatus),
-        is_head=is_head,
-        can_plan=current_user.has_role(Role.HEAD),
-        offers_visible=sees_offers(current_user),
+        **context,
     )
 
 

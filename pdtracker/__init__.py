@@ -56,6 +56,24 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         from pdtracker.secrets import instance_secret_key
 
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    _template_cache(app)
+
+
+def _template_cache(app: Flask) -> None:
+    """Keep compiled templates in a directory (see Config.TEMPLATE_CACHE_DIR).
+
+    Jinja keys each entry by the template's name and checks it against the source's
+    checksum, so an edited template is compiled afresh; it writes through a temporary
+    file and a rename, so workers sharing the directory never read a partial entry.
+    """
+    from jinja2 import FileSystemBytecodeCache
+
+    directory = app.config.get("TEMPLATE_CACHE_DIR")
+    if directory == "":
+        return
+    path = Path(directory or Path(app.instance_path) / "jinja-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(path))
 
 
 def _trust_proxies(app: Flask) -> None:

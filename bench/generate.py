@@ -734,6 +734,7 @@ def _populate(w: Writer, size: int, log: Any, colleges: int = 1) -> dict:
         profiles.append(
             {
                 "user_id": teacher_id,
+                "institution_id": college_of[dept_of[teacher_id - 1] - 1],
                 "staff_number": f"B{teacher_id:06d}",
                 "title": rng.choice(("讲师", "副教授", "教授", "高级讲师", None)),
                 "is_professional_course": rng.random() < 0.9,

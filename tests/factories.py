@@ -111,6 +111,10 @@ def make_user(
         user.set_password(password)
         user.set_roles(wanted)
         if Role.TEACHER in wanted:
+            if user.department_id is None and user.institution_id is None:
+                # A staff number belongs to a college: a teacher of no
+                # department still needs one.
+                user.institution_id = _institution("DEMO").id
             user.teacher_profile = TeacherProfile(
                 staff_number=f"S-{username}",
                 is_professional_course=professional_course,

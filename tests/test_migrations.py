@@ -184,3 +184,149 @@ def test_sqlite_upgrade_keeps_dependent_rows(tmp_path) -> None:
 @requires_postgres
 def test_postgres_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path) -> None:
     _check_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path)
+
+
+def _user_row(user_id: int, department: int | None, institution: int | None) -> str:
+    return (
+        "INSERT INTO users (id, username, display_name, password_hash, is_active,"
+        " session_version, locale, timezone, created_at, updated_at, department_id,"
+        f" institution_id) VALUES ({user_id}, 'u{user_id}', '老师', 'x', true, 1,"
+        f" 'zh_Hans_CN', 'Asia/Shanghai', {NOW}, {NOW},"
+        f" {department or 'NULL'}, {institution or 'NULL'})"
+    )
+
+
+def _profile_row(user_id: int, staff: str, institution: int | None = None) -> str:
+    columns, values = "", ""
+    if institution is not None:
+        columns, values = ", institution_id", f", {institution}"
+    return (
+        "INSERT INTO teacher_profiles (user_id, staff_number, is_professional_course,"
+        f" prior_industry_years{columns}) VALUES ({user_id}, '{staff}', true, 0"
+        f"{values})"
+    )
+
+
+def _check_staff_numbers_per_college(url: str, tmp_path, capfd) -> None:
+    """0014 → 0015 gives each profile its user's college; 工号 unique per college."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "UPLOAD_FOLDER": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO institutions (id, code, name) VALUES (1, 'A', '甲学院')",
+                "INSERT INTO institutions (id, code, name) VALUES (2, 'B', '乙学院')",
+                "INSERT INTO departments (id, institution_id, code, name)"
+                " VALUES (11, 1, 'AI', '人工智能系')",
+                "INSERT INTO departments (id, institution_id, code, name)"
+                " VALUES (21, 2, 'AI', '人工智能系')",
+                _user_row(1, 11, 1),
+                _user_row(2, 21, 2),
+                _user_row(3, None, 2),
+                _profile_row(1, "0001"),
+                _profile_row(2, "0002"),
+                _profile_row(3, "0003"),
+            ):
+                conn.execute(text(statement))
+        upgrade(revision="0015")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT user_id, institution_id FROM teacher_profiles")
+            ).all()
+        assert sorted(map(tuple, rows)) == [(1, 1), (2, 2), (3, 2)]
+        with db.engine.begin() as conn:  # the same 工号 in another college
+            conn.execute(text(_user_row(4, 21, 2)))
+            conn.execute(text(_profile_row(4, "0001", 2)))
+            conn.execute(text(_user_row(5, 11, 1)))
+        for statement in (
+            _profile_row(5, "0001", 1),  # twice in one college
+            _profile_row(5, "0009", 2),  # a college other than the user's
+        ):
+            with db.engine.connect() as conn, pytest.raises(IntegrityError):
+                conn.execute(text(statement))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
+            downgrade(revision="0014")
+        assert "used in several colleges: 0001." in capfd.readouterr().err
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id IN (4, 5)"))
+        downgrade(revision="0014")
+        with db.engine.connect() as conn:
+            assert (
+                conn.execute(text("SELECT count(*) FROM teacher_profiles")).scalar()
+                == 3
+            )
+        with db.engine.begin() as conn:
+            conn.execute(text(_user_row(4, 21, 2)))
+        with db.engine.connect() as conn, pytest.raises(IntegrityError):
+            conn.execute(text(_profile_row(4, "0001")))
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_sqlite_staff_numbers_per_college(tmp_path, capfd) -> None:
+    _check_staff_numbers_per_college(
+        f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path, capfd
+    )
+
+
+@requires_postgres
+def test_postgres_staff_numbers_per_college(empty_pg_database, tmp_path, capfd) -> None:
+    _check_staff_numbers_per_college(empty_pg_database, tmp_path, capfd)
+
+
+def _check_profiles_without_college(url: str, tmp_path, capfd) -> None:
+    """A profile whose user has no college: the only college takes both, or stop."""
+    from sqlalchemy import text
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "UPLOAD_FOLDER": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO institutions VALUES (1, 'A', '甲学院')"))
+            conn.execute(text(_user_row(1, None, None)))
+            conn.execute(text(_profile_row(1, "0001")))
+            conn.execute(text("INSERT INTO institutions VALUES (2, 'B', '乙学院')"))
+        with pytest.raises(SystemExit):
+            upgrade(revision="0015")
+        assert "with a teacher profile have none: u1." in capfd.readouterr().err
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM institutions WHERE id = 2"))
+        upgrade(revision="0015")
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT users.institution_id, teacher_profiles.institution_id"
+                    " FROM users JOIN teacher_profiles ON user_id = users.id"
+                )
+            ).one()
+        assert tuple(row) == (1, 1)
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_sqlite_profiles_without_college(tmp_path, capfd) -> None:
+    _check_profiles_without_college(
+        f"sqlite:///{tmp_path / 'n.sqlite'}", tmp_path, capfd
+    )
+
+
+@requires_postgres
+def test_postgres_profiles_without_college(empty_pg_database, tmp_path, capfd) -> None:
+    _check_profiles_without_college(empty_pg_database, tmp_path, capfd)

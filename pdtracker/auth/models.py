@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     String,
+    UniqueConstraint,
     event,
     text,
 )
@@ -62,6 +63,8 @@ class User(UserMixin, Model):
             ["departments.id", "departments.institution_id"],
             name="fk_users_department_institution",
         ),
+        # The target of teacher_profiles' (user_id, institution_id) foreign key.
+        UniqueConstraint("id", "institution_id", name="uq_users_id_institution"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +98,10 @@ class User(UserMixin, Model):
         cascade="all, delete-orphan", lazy="selectin"
     )
     teacher_profile: Mapped[TeacherProfile | None] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        # Joined on the user alone; the profile's college follows by its own key.
+        foreign_keys="TeacherProfile.user_id",
     )
 
     @property

@@ -50,6 +50,8 @@ class NewAccount:
     email: str | None
     token: str
     mailed: bool = False
+    # The login: the staff number, unless another college's person has it.
+    username: str = ""
 
 
 @dataclass
@@ -120,32 +122,29 @@ def _people(
         _set(user, PERSON_ATTRS, changes)
         user.updated_at = now
     password_hash = activation.unusable_password_hash()
-    users = [
-        _new_user(row.values, password_hash, now, plan.institution_id)
-        for row in _rows(plan, Action.CREATE)
-    ]
+    created = _rows(plan, Action.CREATE)
+    users = [_new_user(row.values, password_hash, now) for row in created]
     db.session.add_all(users)
     db.session.flush()
     tokens = activation.issue_tokens(users, now)
     mailed = activation.mail_links(users, tokens, link, now)
     accounts = [
-        NewAccount(u.id, u.username, u.display_name, u.email, tokens[u.id],
-                   u.id in mailed)
-        for u in users
+        NewAccount(u.id, row.values["staff_number"], u.display_name, u.email,
+                   tokens[u.id], u.id in mailed, u.username)
+        for u, row in zip(users, created, strict=True)
     ]  # fmt: skip
     return users, accounts
 
 
-def _new_user(
-    values: dict[str, Any], password_hash: str, now: datetime, college: int | None
-) -> User:
+def _new_user(values: dict[str, Any], password_hash: str, now: datetime) -> User:
     user = User(
-        username=values["staff_number"],
+        username=values["username"],
         display_name=values["name"],
         email=values.get("email"),
         department_id=values.get("department"),
-        # The college imported into; a department's members follow its college.
-        institution_id=college,
+        # The row's college, as the plan found it (the one imported into, else
+        # the department's); a department's members follow its college anyway.
+        institution_id=values["institution_id"],
         password_hash=password_hash,
         created_at=now,
         updated_at=now,

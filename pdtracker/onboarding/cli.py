@@ -119,13 +119,14 @@ def _print(report: dict, accounts: list) -> None:
     for error in report["errors"]:
         click.echo(f"  {error['row']} {error['column']}: {error['message']}")
     for account in accounts:
+        who = f"{account.staff_number} {account.name}"
+        if account.username != account.staff_number:  # another college has it
+            who += " " + _("(login %(username)s)", username=account.username)
         if account.mailed:
             sent = _("activation link sent by e-mail to %(email)s", email=account.email)
-            click.echo(f"  {account.staff_number} {account.name} {sent}")
+            click.echo(f"  {who} {sent}")
         else:  # shown once: only the tokens' hashes are stored
-            click.echo(
-                f"  {account.staff_number} {account.name} {_link(account.token)}"
-            )
+            click.echo(f"  {who} {_link(account.token)}")
 
 
 def _link(token: str) -> str:

@@ -39,9 +39,11 @@ ROW_MESSAGES: dict[str, str] = {
     "teacher_other_college": N_(
         "this teacher belongs to another college: %(value)s (not imported)"
     ),
-    "staff_number_other_college": N_(
-        "this staff number belongs to a person of another college: %(value)s"
+    "staff_number_several_colleges": N_(
+        "teachers of several colleges have the staff number %(value)s: import "
+        "into one college"
     ),
+    "college_needed": N_("no college: give the department, or import into one college"),
     "unknown_type": N_("unknown activity type: %(value)s"),
     "end_before_start": N_("the end date lies before the start date"),
     "absurd_hours": N_("%(value)s hours is negative or more than 24 per day"),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 
 from pdtracker.activities.models import ActivityKind
 from pdtracker.auth.models import User
@@ -85,13 +85,19 @@ def load_lookups(scope: ImportScope, now: datetime) -> Lookups:
         for key in (dept.name, dept.code, dept.name_en):
             if key:
                 by_name.setdefault(normalise(key), dept.id)
+    # A staff number names a teacher within one college (each numbers its own).
     teachers = select(
         TeacherProfile.staff_number, TeacherProfile.id_number_hash, User.id
     ).join(User, User.id == TeacherProfile.user_id)
-    teachers = teachers.where(_in_college(scope, User.institution_id))
+    teachers = teachers.where(_in_college(scope, TeacherProfile.institution_id))
     if scope.department_id is not None:
         teachers = teachers.where(User.department_id == scope.department_id)
     rows = db.session.execute(teachers).all()
+    by_staff: dict[str, int] = {}
+    shared: set[str] = set()
+    for staff, _, uid in rows:
+        if by_staff.setdefault(staff, uid) != uid:
+            shared.add(staff)  # several colleges, when importing into all of them
     kinds = db.session.scalars(select(ActivityKind)).all()
     extra = dict(
         db.session.execute(select(KindSynonym.name, KindSynonym.kind_code)).all()
@@ -105,7 +111,8 @@ def load_lookups(scope: ImportScope, now: datetime) -> Lookups:
         today=to_local(now).date(),
         departments=by_name,
         department_names=tuple(names),
-        teachers_by_staff={staff: uid for staff, _, uid in rows},
+        teachers_by_staff={k: uid for k, uid in by_staff.items() if k not in shared},
+        shared_staff=frozenset(shared),
         teachers_by_id_hash={h: uid for _, h, uid in rows if h},
         kinds=KindTable(extra=extra, labels=labels),
         kind_units={k.code: k.unit for k in kinds},
@@ -120,30 +127,20 @@ def _in_college(scope: ImportScope, column: Any) -> ColumnElement[bool]:
     return column == scope.institution_id
 
 
-def other_college_teachers(
-    scope: ImportScope, staff_numbers: set[str], id_hashes: set[str]
-) -> tuple[set[str], set[str]]:
-    """Which of these staff numbers and ID hashes name a teacher of another college.
+def other_college_teachers(scope: ImportScope, id_hashes: set[str]) -> set[str]:
+    """Which of these ID hashes name a teacher of another college.
 
-    Asked only for the numbers a file names and the scope does not know, so a row
-    naming another college's teacher is refused as such, never matched.
+    Asked only for the hashes a file names and the scope does not know, so a row
+    naming another college's teacher is refused as such, never matched. Staff
+    numbers are not asked: each college numbers its own people, so a number
+    another college uses is no sign of its teacher.
     """
-    if scope.institution_id is None or not (staff_numbers or id_hashes):
-        return set(), set()
-    rows = db.session.execute(
-        select(TeacherProfile.staff_number, TeacherProfile.id_number_hash)
-        .join(User, User.id == TeacherProfile.user_id)
-        .where(
-            or_(
-                TeacherProfile.staff_number.in_(staff_numbers),
-                TeacherProfile.id_number_hash.in_(id_hashes),
-            ),
-            or_(
-                User.institution_id.is_(None),
-                User.institution_id != scope.institution_id,
-            ),
+    if scope.institution_id is None or not id_hashes:
+        return set()
+    rows = db.session.scalars(
+        select(TeacherProfile.id_number_hash).where(
+            TeacherProfile.id_number_hash.in_(id_hashes),
+            TeacherProfile.institution_id != scope.institution_id,
         )
-    ).all()
-    return {s for s, _ in rows if s in staff_numbers}, {
-        h for _, h in rows if h in id_hashes
-    }
+    )
+    return {h for h in rows if h in id_hashes}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from pdtracker.onboarding.lookups import (
 )
 from pdtracker.onboarding.reading import read_rows
 from pdtracker.onboarding.rows import ParsedRow, parse_rows
+from pdtracker.org.models import Department, Institution
 from pdtracker.placements.models import Enterprise
 
 IN_CHUNK = 500  # ids per IN (...) list: well under every database's bound
@@ -149,13 +151,11 @@ def _refuse_other_colleges_teachers(rows: list[PlannedRow], scope: ImportScope) 
         for i, e in enumerate(row.errors)
         if e.code == "unknown_teacher"
     ]
-    staff, hashes = other_college_teachers(
-        scope,
-        {e.params["value"] for _, _, e in unknown if e.params.get("value")},
-        {e.params["id_hash"] for _, _, e in unknown if e.params.get("id_hash")},
+    hashes = other_college_teachers(
+        scope, {e.params["id_hash"] for _, _, e in unknown if e.params.get("id_hash")}
     )
     for row, i, e in unknown:
-        if e.params.get("value") in staff or e.params.get("id_hash") in hashes:
+        if e.params.get("id_hash") in hashes:
             row.errors[i] = RowError(
                 e.row, e.column, "teacher_other_college", {"value": e.params["value"]}
             )
@@ -208,57 +208,75 @@ def wanted_roles(current: frozenset[str], from_file: frozenset[str]) -> frozense
 
 
 def _match_people(rows: list[PlannedRow], header: Header, scope: ImportScope) -> None:
+    """Match each row to its college's person by staff number (工号).
+
+    Colleges number their people independently: the number is looked up in the
+    college imported into (into every college: the row's department's), never
+    in another, so another college's person is neither matched nor named.
+    Logins, e-mail addresses and ID numbers are the deployment's: checked
+    against every account.
+    """
+    colleges = {
+        d: i
+        for d, i in db.session.execute(select(Department.id, Department.institution_id))
+    }
+    codes = {
+        i: c for i, c in db.session.execute(select(Institution.id, Institution.code))
+    }
     users = db.session.scalars(
         select(User).options(joinedload(User.teacher_profile))
     ).unique()
-    by_staff: dict[str, User] = {}
+    by_staff: dict[tuple[int, str], User] = {}
     emails: dict[str, int] = {}
     usernames: dict[str, int] = {}
     hashes: dict[str, int] = {}
     for user in users:
-        usernames[user.username] = user.id
+        usernames[user.username.casefold()] = user.id
         if user.email:
             emails[user.email.casefold()] = user.id
         if profile := user.teacher_profile:
-            by_staff[profile.staff_number] = user
+            by_staff[(profile.institution_id, profile.staff_number)] = user
             if profile.id_number_hash:
                 hashes[profile.id_number_hash] = user.id
-    seen: set[str] = set()
+    only = next(iter(codes)) if len(codes) == 1 else None  # a one-college deployment
+    seen: set[tuple[int, str]] = set()
     for row in rows:
-        staff = row.values["staff_number"]
-        if staff in seen:
+        department = colleges.get(row.values.get("department") or 0)
+        college = scope.institution_id or department or only
+        if college is None:
+            row.refuse("department", header, "college_needed")
+            continue
+        key = (college, row.values["staff_number"])
+        if key in seen:
             row.action = Action.DUPLICATE
             continue
-        seen.add(staff)
-        existing = by_staff.get(staff)
-        if existing is not None and not _in_scope(existing, scope):
-            # Whose it is stays unsaid to a college's admin: only that it is taken.
-            code = (
-                "staff_number_other_college"
-                if scope.deployment
-                else "staff_number_taken"
-            )
-            row.refuse("staff_number", header, code, value=staff)
-            continue
-        owner = (
-            existing.id if existing else -len(seen)
-        )  # a new account: a key of its own
-        if _claims(row, header, owner, existing, usernames, emails, hashes):
+        seen.add(key)
+        existing = by_staff.get(key)
+        owner = existing.id if existing else -len(seen)  # a new account: its own key
+        if _claims(row, header, owner, emails, hashes):
             _person_decision(row, existing)
+        if row.action == Action.CREATE:
+            row.values["username"] = new_username(key[1], codes[college], usernames)
+            row.values["institution_id"] = college
+            usernames[row.values["username"].casefold()] = owner
 
 
-def _in_scope(user: User, scope: ImportScope) -> bool:
-    """A person the import may update: of the college imported into."""
-    return scope.institution_id is None or user.institution_id == scope.institution_id
+def new_username(staff_number: str, college_code: str, taken: Mapping[str, int]) -> str:
+    """A new account's login: its staff number, else the number after the
+    college's code (another college's person has the number as login), else
+    that with a counter. ``taken`` holds the logins in use, casefolded."""
+    for candidate in itertools.chain(
+        (staff_number, f"{college_code}-{staff_number}"),
+        (f"{college_code}-{staff_number}-{n}" for n in itertools.count(2)),
+    ):
+        if candidate.casefold() not in taken:
+            return candidate
+    raise AssertionError("unreachable")  # the counter never ends
 
 
-def _claims(row, header, owner, user, usernames, emails, hashes) -> bool:
-    """Refuse a row whose e-mail, ID number or login another account holds."""
+def _claims(row, header, owner, emails, hashes) -> bool:
+    """Refuse a row whose e-mail or ID number another account holds."""
     values = row.values
-    if user is None and usernames.get(values["staff_number"]) is not None:
-        row.refuse(
-            "staff_number", header, "staff_number_taken", value=values["staff_number"]
-        )
     for key, taken, table, code in (
         ("email", (values.get("email") or "").casefold(), emails, "email_taken"),
         ("id_number", values.get("id_number_hash"), hashes, "id_number_taken"),

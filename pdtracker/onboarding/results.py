@@ -41,13 +41,16 @@ def result_workbook(
     accounts = list(accounts)
     if accounts:
         links_sheet = book.create_sheet(_("Activation links"))
+        # The login goes last: scripts read the first four columns by position.
         append_row(links_sheet, [_("Staff number"), _("Name"), _("E-mail"),
-                                 _("Activation link")])  # fmt: skip
+                                 _("Activation link"), _("Username")])  # fmt: skip
         for account in accounts:
             link = (
                 mailed_note() if account.mailed else (links or {}).get(account.user_id)
             )
             append_row(
-                links_sheet, [account.staff_number, account.name, account.email, link]
-            )
+                links_sheet,
+                [account.staff_number, account.name, account.email, link,
+                 account.username],
+            )  # fmt: skip
     return xlsx_bytes(book)

@@ -39,6 +39,9 @@ class Lookups:
     departments: Mapping[str, int] = field(default_factory=dict)  # normalised name/code
     department_names: tuple[str, ...] = ()
     teachers_by_staff: Mapping[str, int] = field(default_factory=dict)
+    # Staff numbers of teachers in several of the colleges imported into (an
+    # import into every college at once): they name no one teacher.
+    shared_staff: frozenset[str] = frozenset()
     teachers_by_id_hash: Mapping[str, int] = field(default_factory=dict)
     kinds: KindTable = field(default_factory=KindTable)
     kind_units: Mapping[str, str] = field(default_factory=dict)
@@ -250,6 +253,9 @@ def _teacher(cells: _Cells, lookups: Lookups) -> None:
         if not cells.errors:  # else the ID number was refused already
             key = "staff_number" if cells.has("staff_number") else "id_number"
             cells.error(key, "missing_value")
+        return
+    if staff in lookups.shared_staff:
+        cells.error("staff_number", "staff_number_several_colleges", value=staff)
         return
     teacher = lookups.teachers_by_staff.get(staff) if staff else None
     if teacher is None and digest:

@@ -360,7 +360,9 @@ def activate(token: str):
             return _no_store(_invalid_link())
         db.session.commit()
         logout_user()
-        flash(_("Your password is set. Please log in with it."), "success")
+        # The login may not be the staff number (another college has it): say it.
+        flash(_("Your password is set. Please log in as %(username)s.",
+                username=user.username), "success")  # fmt: skip
         return redirect(url_for("auth.login"))
     return _no_store(render_template("onboarding/activate.html", form=form))
 

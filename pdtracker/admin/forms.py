@@ -34,7 +34,12 @@ from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
 from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution, TeacherProfile
-from pdtracker.tenancy import grantable_roles, is_deployment_admin, own_admin_role
+from pdtracker.tenancy import (
+    grantable_roles,
+    is_deployment_admin,
+    managed_institution,
+    own_admin_role,
+)
 
 ROLE_LABELS = {
     Role.TEACHER: _l("Teacher"),
@@ -263,16 +268,33 @@ class UserForm(FlaskForm):
             )
 
     def validate_staff_number(self, field: StringField) -> None:
-        """Teachers need a staff number, unique across teachers."""
+        """Teachers need a staff number, unique among their college's teachers
+        (each college numbers its own people)."""
         if not field.data:
             if Role.TEACHER in self.role_set:
                 raise ValidationError(_l("Teachers need a staff number."))
             return
+        college = self._college()
+        if college is None:
+            raise ValidationError(
+                _l("A staff number belongs to a college: choose a department.")
+            )
         stmt = select(TeacherProfile.user_id).where(
-            TeacherProfile.staff_number == field.data
+            TeacherProfile.institution_id == college,
+            TeacherProfile.staff_number == field.data,
         )
         if self._taken(stmt):
             raise ValidationError(_l("This staff number is already in use."))
+
+    def _college(self) -> int | None:
+        """The college the person will belong to: the department's, else the one
+        chosen, else the college admin's own."""
+        if self.department_id.data:
+            department = db.session.get(Department, self.department_id.data)
+            return department.institution_id if department else None
+        if self.institution_choice:
+            return self.institution_choice
+        return managed_institution(self.actor) if self.actor is not None else None
 
 
 class PasswordResetForm(FlaskForm):

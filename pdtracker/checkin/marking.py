@@ -55,12 +55,15 @@ def find_teachers(entries: list[str]) -> tuple[dict[str, User], list[str]]:
         )
         .options(joinedload(User.teacher_profile))
     ).unique()
-    found: dict[str, User] = {}
-    for user in users:
-        profile = user.teacher_profile
-        for name in (user.username, profile.staff_number if profile else None):
-            if name in entries:
-                found[name] = user
+    # Each college numbers its own people: a staff number held in several
+    # colleges names no one teacher, so it matches nobody (a login does).
+    by_staff: dict[str, list[User]] = {}
+    matched = list(users)
+    for user in matched:
+        if (profile := user.teacher_profile) and profile.staff_number in entries:
+            by_staff.setdefault(profile.staff_number, []).append(user)
+    found = {s: named[0] for s, named in by_staff.items() if len(named) == 1}
+    found |= {u.username: u for u in matched if u.username in entries}
     return found, [e for e in entries if e not in found]
 
 

@@ -37,11 +37,12 @@ def unread_notifications() -> int:
     """The signed-in user's unread count (0 for visitors), for the nav badge."""
     if not current_user.is_authenticated:
         return 0
-    return inbox.unread_count(current_user.id)
+    return inbox.unread_for_badge(current_user.id)
 
 
 @bp.record_once
 def _expose(state: BlueprintSetupState) -> None:
+    inbox.install()
     state.app.jinja_env.globals["unread_notifications"] = unread_notifications
     badges = state.app.extensions.setdefault("nav_badges", {})
     badges["notifications.index"] = unread_notifications

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import functools
+import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 from flask import Flask, current_app, request
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from pdtracker.auth.models import Role
+from pdtracker.caching import LRU, per_app
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,60 @@ def _entries(
     return entries
 
 
+# base.html's frame around a page (the head's links, the bar, the scripts) is the
+# same for every request with the same key (see _frame_key), apart from the CSRF
+# token in its forms: kept with this stand-in, and the render's own token put back.
+_FRAME_ENTRIES = 2048  # a frame is about 3 KB
+_FRAME_TOKEN = f"frame-csrf-{secrets.token_hex(16)}"
+
+
+def _frame_key(part: str) -> Hashable:
+    """What a part of base.html's frame is drawn from, apart from the CSRF token.
+
+    "top": the language, the application root (every link), the signed-in user's
+    name and roles, the current page (the active items) and the badges' counts;
+    "tail": the application root (the scripts' links).
+    """
+    if part == "tail":
+        return (part, request.script_root)
+    if not current_user.is_authenticated:
+        return (part, str(get_locale()), request.script_root, request.endpoint, None)
+    roles = current_user.role_set
+    return (
+        part, str(get_locale()), request.script_root, request.endpoint,
+        current_user.display_name, roles, _badges(_visible(roles)),
+    )  # fmt: skip
+
+
+def _frames() -> LRU[Hashable, str]:
+    return per_app(current_app, "navigation_frames", lambda: LRU(_FRAME_ENTRIES))
+
+
+@pass_context
+def kept_frame(context: Context, part: str) -> Markup | None:
+    """base.html's ``part`` as kept for this request's key, or None (draw it)."""
+    kept = _frames().get(_frame_key(part))
+    if kept is None:
+        return None
+    return Markup(kept.replace(_FRAME_TOKEN, _token(context)))
+
+
+@pass_context
+def keep_frame(context: Context, part: str, html: str) -> Markup:
+    """Keep the part base.html just drew (its CSRF token replaced), and return it."""
+    token = _token(context)
+    if token and _FRAME_TOKEN not in html:
+        _frames().put(_frame_key(part), str(html).replace(token, _FRAME_TOKEN))
+    return Markup(html)
+
+
+def _token(context: Context) -> str:
+    """The CSRF token this render's ``csrf_token()`` gives (a kept part's may be a
+    stand-in of its own, see pdtracker.fragments)."""
+    make = context.resolve("csrf_token")
+    return str(make()) if callable(make) else ""
+
+
 def status_label(status: str) -> str:
     """The translated label of an activity status (memoized: one per row of a list)."""
     return _status_label(status, str(get_locale()))
@@ -271,6 +330,8 @@ def init_navigation(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=nav_items,
         nav_links=nav_links,
+        kept_frame=kept_frame,
+        keep_frame=keep_frame,
         status_label=status_label,
         get_locale=get_locale,
     )

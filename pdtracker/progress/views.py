@@ -318,16 +318,21 @@ def department():
     """The department's ratio now and forecast, who is behind, who lapses soon."""
     chosen, departments = _department()
     summary = department_summary(chosen)
-    form = DepartmentChoiceForm(
-        data={"department": chosen.id},
-        departments=departments,
-        label=lambda d: _department_label(d, departments),
+    # The picker is for admins only (a head has no departments to choose from).
+    form = (
+        DepartmentChoiceForm(
+            data={"department": chosen.id},
+            departments=departments,
+            label=lambda d: _department_label(d, departments),
+        )
+        if departments
+        else None
     )
     return render_template(
         "progress/department.html",
         summary=summary,
         body=_department_body(summary),
-        form=form if departments else None,
+        form=form,
     )
 
 

@@ -275,7 +275,9 @@ def _add_colleges(app, first: int, count: int) -> None:
             ).scalar_one()  # fmt: skip
             db.session.execute(insert(UserRole).values(user_id=user_id, role="teacher"))
             db.session.execute(
-                insert(TeacherProfile).values(user_id=user_id, staff_number=f"C-{i}")
+                insert(TeacherProfile).values(
+                    user_id=user_id, staff_number=f"C-{i}", institution_id=inst.id
+                )
             )
         db.session.commit()
         standings.refresh(utcnow())

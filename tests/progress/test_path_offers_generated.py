@@ -239,9 +239,12 @@ def test_a_teacher_without_a_college_is_offered_nothing(app, base):
                 working_days=15, status="open",
             )
         )  # fmt: skip
-        db.session.commit()
         user = db.session.get(User, loner.id)
-        assert user.institution_id is None
+        # A profile's 工号 belongs to a college: a teacher of none has no profile.
+        user.teacher_profile = None
+        db.session.flush()  # the profile goes before the college it belongs to
+        user.institution_id = None
+        db.session.commit()
         active = active_ruleset_for(None)
         report = evaluate_teacher(user, active=active).report
         assert report.next_level is not None  # short of days, yet not offered any

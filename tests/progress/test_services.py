@@ -338,6 +338,7 @@ def bulk_department(app, make_department, code: str, teachers: int, per_teacher:
         db.session.execute(
             insert(TeacherProfile),
             [{"user_id": i, "staff_number": f"{code}{i:05d}",
+              "institution_id": dept.institution_id,
               "is_professional_course": i % 5 != 0} for i in ids],
         )  # fmt: skip
         rows = []

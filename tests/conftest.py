@@ -36,8 +36,8 @@ def _share_compiled_sql() -> None:
     """Let every test's engine reuse the SQL its predecessors compiled.
 
     Each test builds a new app, so a new engine, whose compiled-statement cache
-    starts empty: compiling the ORM's statements again was about a fifth of the
-    suite's time. The cache is keyed by the dialect object, so a new engine for the
+    starts empty: compiling the ORM's statements again was a third of a matrix
+    test's CPU. The cache is keyed by the dialect object, so a new engine for the
     same URL and options takes the dialect (initialized on a first connection) and
     the cache of the first such engine. Its pool, connections and events stay its own.
     Production builds one engine per process and is left as it is.

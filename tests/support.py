@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import (
     Table,
     create_engine,
@@ -24,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from pdtracker import fragments
+from pdtracker.events import listing
 from pdtracker.extensions import db
 
 T = TypeVar("T")
@@ -142,3 +145,47 @@ def _rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
             ]
             for table in filled_tables(conn)
         }
+
+
+# What a worker keeps between requests and draws pages from (app.extensions names):
+# kept HTML (pdtracker.fragments' bodies and small parts, base.html's frame, the
+# navigation's links) and what kept pages are drawn from (the navigation's items per
+# role set, the event list's orders, the progress pages' caches and sentences).
+KEEPS = (
+    fragments._EXTENSION,
+    fragments._SMALL_EXTENSION,
+    "navigation_frames",
+    "nav_links",
+    "nav_visible",
+    listing._EXTENSION,
+    "progress_cache",
+    "progress_sentences",
+)
+_CSRF = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+|(csrf_token=)[^"&]+')
+
+
+@contextmanager
+def keeps_emptied(app: Flask) -> Iterator[None]:
+    """Within: the app has kept nothing (a new worker); after: what it kept, as it was."""
+    saved = {name: app.extensions.pop(name) for name in KEEPS if name in app.extensions}
+    try:
+        yield
+    finally:
+        for name in KEEPS:
+            app.extensions.pop(name, None)
+        app.extensions.update(saved)
+
+
+def masked(html: str) -> str:
+    """A page with its CSRF tokens masked (they are signed with the time)."""
+    return _CSRF.sub(lambda m: (m.group(1) or m.group(2)) + "X", html)
+
+
+def kept_and_fresh(app: Flask, client: FlaskClient, path: str) -> tuple[str, str]:
+    """``path``'s page as served now (from what the app keeps) and as a new worker
+    draws it, CSRF tokens masked: equal unless a keep outlived what it shows."""
+    kept = client.get(path)
+    with keeps_emptied(app):
+        fresh = client.get(path)
+    assert kept.status_code == fresh.status_code == 200, path
+    return masked(kept.text), masked(fresh.text)

@@ -144,12 +144,14 @@ class RowReport:
         return RowResult(code, unit, name, credited=self.credited[index])
 
 
-class RowStatus:
+class RowStatus(services.LevelFacts):
     """What the department page, its exports and its ratio comparison read of a
     :class:`~.services.TeacherStatus` (same names), and nothing else."""
 
     __slots__ = ("distance", "forecast_on", "lapse", "professional_course", "report",
                  "teacher")  # fmt: skip
+    report: RowReport
+    lapse: RowResult | None
 
     def __init__(
         self,
@@ -164,16 +166,6 @@ class RowStatus:
             teacher, professional_course, report,
         )  # fmt: skip
         self.distance, self.lapse, self.forecast_on = distance, lapse, forecast_on
-
-    @property
-    def dual_qualified(self) -> bool:
-        """At or above the first level."""
-        return self.report.level is not None
-
-    @property
-    def lapses_on(self) -> date | None:
-        """When the current level is lost unless something new is verified."""
-        return None if self.lapse is None else self.lapse.lapses_on
 
     @property
     def level_rank(self) -> int:

@@ -60,8 +60,28 @@ FORECAST_MONTHS = (6, 12)
 HISTORY_MONTHS = 12
 
 
+class LevelFacts:
+    """What a status says of its level and its lapse, read off ``report`` and
+    ``lapse``: shared by :class:`TeacherStatus` and the stored page rows'
+    :class:`~.page_rows.RowStatus`, which answer under the same names."""
+
+    __slots__ = ()
+    report: Any  # a ProgressReport or a RowReport: ``level`` is the one read here
+    lapse: Any  # a RequirementResult, a RowResult or None
+
+    @property
+    def dual_qualified(self) -> bool:
+        """At or above the first level."""
+        return self.report.level is not None
+
+    @property
+    def lapses_on(self) -> date | None:
+        """When the current level is lost unless something new is verified."""
+        return None if self.lapse is None else self.lapse.lapses_on
+
+
 @dataclass(frozen=True)
-class TeacherStatus:
+class TeacherStatus(LevelFacts):
     """One teacher's evaluation, with what the pages derive from it."""
 
     teacher: User
@@ -80,16 +100,6 @@ class TeacherStatus:
     fragments: dict[tuple[str, str, bool], Any] = field(
         default_factory=dict, compare=False
     )
-
-    @property
-    def dual_qualified(self) -> bool:
-        """At or above the first level."""
-        return self.report.level is not None
-
-    @property
-    def lapses_on(self) -> date | None:
-        """When the current level is lost unless something new is verified."""
-        return None if self.lapse is None else self.lapse.lapses_on
 
     @property
     def level_rank(self) -> int:

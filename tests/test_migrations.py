@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
@@ -18,15 +20,29 @@ from tests.conftest import PG_URL, requires_postgres
 from tests.support import pg_database
 
 
-def _check_round_trip(url: str, tmp_path) -> None:
-    app = create_app(
+def _app(url: str, tmp_path) -> Flask:
+    """An app on the database at ``url`` (its schema left to the test)."""
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "x",
             "UPLOAD_FOLDER": str(tmp_path),
         }
     )
-    with app.app_context():
+
+
+@contextmanager
+def _migrating(url: str, tmp_path) -> Iterator[None]:
+    """Within: an app context on ``url``; after: its schema downgraded to nothing."""
+    with _app(url, tmp_path).app_context():
+        yield
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def _check_round_trip(url: str, tmp_path) -> None:
+    with _app(url, tmp_path).app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
@@ -66,14 +82,7 @@ def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "x",
-            "UPLOAD_FOLDER": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with _migrating(url, tmp_path):
         upgrade(revision="0001")
         with db.engine.begin() as conn:
             conn.execute(
@@ -103,8 +112,6 @@ def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:
         assert "sequence" not in columns
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM activities")).scalar() == 1
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 def test_sqlite_activity_sequence_upgrade_keeps_rows(tmp_path) -> None:
@@ -127,14 +134,7 @@ def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
     """
     from sqlalchemy import text
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "x",
-            "UPLOAD_FOLDER": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with _migrating(url, tmp_path):
         upgrade(revision="0001")
         with db.engine.begin() as conn:
             for statement in (
@@ -172,9 +172,6 @@ def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
             "evidence_files": 1,
         }
         assert institution == 3
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 def test_sqlite_upgrade_keeps_dependent_rows(tmp_path) -> None:
@@ -212,14 +209,7 @@ def _check_staff_numbers_per_college(url: str, tmp_path, capfd) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "x",
-            "UPLOAD_FOLDER": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with _migrating(url, tmp_path):
         upgrade(revision="0014")
         with db.engine.begin() as conn:
             for statement in (
@@ -268,9 +258,6 @@ def _check_staff_numbers_per_college(url: str, tmp_path, capfd) -> None:
             conn.execute(text(_user_row(4, 21, 2)))
         with db.engine.connect() as conn, pytest.raises(IntegrityError):
             conn.execute(text(_profile_row(4, "0001")))
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 def test_sqlite_staff_numbers_per_college(tmp_path, capfd) -> None:
@@ -288,14 +275,7 @@ def _check_profiles_without_college(url: str, tmp_path, capfd) -> None:
     """A profile whose user has no college: the only college takes both, or stop."""
     from sqlalchemy import text
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "x",
-            "UPLOAD_FOLDER": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with _migrating(url, tmp_path):
         upgrade(revision="0014")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO institutions VALUES (1, 'A', '甲学院')"))
@@ -316,9 +296,6 @@ def _check_profiles_without_college(url: str, tmp_path, capfd) -> None:
                 )
             ).one()
         assert tuple(row) == (1, 1)
-        db.session.remove()
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 def test_sqlite_profiles_without_college(tmp_path, capfd) -> None:

@@ -20,6 +20,16 @@ from tests.conftest import PG_URL, requires_postgres
 from tests.support import pg_database
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """An empty database: a SQLite file, then a throwaway PostgreSQL one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        return
+    with pg_database(PG_URL, f"pdtracker_migrations_{uuid.uuid4().hex[:8]}") as url:
+        yield url
+
+
 def _app(url: str, tmp_path) -> Flask:
     """An app on the database at ``url`` (its schema left to the test)."""
     return create_app(
@@ -41,8 +51,8 @@ def _migrating(url: str, tmp_path) -> Iterator[None]:
         db.engine.dispose()
 
 
-def _check_round_trip(url: str, tmp_path) -> None:
-    with _app(url, tmp_path).app_context():
+def test_upgrade_matches_models_and_downgrades(empty_database: str, tmp_path) -> None:
+    with _app(empty_database, tmp_path).app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
@@ -56,33 +66,15 @@ def _check_round_trip(url: str, tmp_path) -> None:
         db.engine.dispose()
 
 
-def test_sqlite_upgrade_matches_models_and_downgrades(tmp_path) -> None:
-    _check_round_trip(f"sqlite:///{tmp_path / 'migrated.sqlite'}", tmp_path)
-
-
-@pytest.fixture
-def empty_pg_database() -> Iterator[str]:
-    """A throwaway PostgreSQL database on the test server."""
-    with pg_database(PG_URL, f"pdtracker_migrations_{uuid.uuid4().hex[:8]}") as url:
-        yield url
-
-
-@requires_postgres
-def test_postgres_upgrade_matches_models_and_downgrades(
-    empty_pg_database, tmp_path
-) -> None:
-    _check_round_trip(empty_pg_database, tmp_path)
-
-
 NOW = "'2026-01-01 00:00:00'"
 
 
-def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:
+def test_activity_sequence_upgrade_keeps_rows(empty_database: str, tmp_path) -> None:
     """0001 → 0002 keeps existing activities (sequence 0) and enforces the CHECK."""
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    with _migrating(url, tmp_path):
+    with _migrating(empty_database, tmp_path):
         upgrade(revision="0001")
         with db.engine.begin() as conn:
             conn.execute(
@@ -114,18 +106,7 @@ def _check_activity_sequence_upgrade(url: str, tmp_path) -> None:
             assert conn.execute(text("SELECT count(*) FROM activities")).scalar() == 1
 
 
-def test_sqlite_activity_sequence_upgrade_keeps_rows(tmp_path) -> None:
-    _check_activity_sequence_upgrade(f"sqlite:///{tmp_path / 'm.sqlite'}", tmp_path)
-
-
-@requires_postgres
-def test_postgres_activity_sequence_upgrade_keeps_rows(
-    empty_pg_database, tmp_path
-) -> None:
-    _check_activity_sequence_upgrade(empty_pg_database, tmp_path)
-
-
-def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
+def test_upgrade_keeps_dependent_rows(empty_database: str, tmp_path) -> None:
     """Upgrading from 0001 keeps rows that hang off rebuilt tables.
 
     SQLite rebuilds a table to alter it (copy, drop, rename); with foreign keys
@@ -134,7 +115,7 @@ def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
     """
     from sqlalchemy import text
 
-    with _migrating(url, tmp_path):
+    with _migrating(empty_database, tmp_path):
         upgrade(revision="0001")
         with db.engine.begin() as conn:
             for statement in (
@@ -174,15 +155,6 @@ def _check_upgrade_keeps_dependent_rows(url: str, tmp_path) -> None:
         assert institution == 3
 
 
-def test_sqlite_upgrade_keeps_dependent_rows(tmp_path) -> None:
-    _check_upgrade_keeps_dependent_rows(f"sqlite:///{tmp_path / 'd.sqlite'}", tmp_path)
-
-
-@requires_postgres
-def test_postgres_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path) -> None:
-    _check_upgrade_keeps_dependent_rows(empty_pg_database, tmp_path)
-
-
 def _user_row(user_id: int, department: int | None, institution: int | None) -> str:
     return (
         "INSERT INTO users (id, username, display_name, password_hash, is_active,"
@@ -204,12 +176,12 @@ def _profile_row(user_id: int, staff: str, institution: int | None = None) -> st
     )
 
 
-def _check_staff_numbers_per_college(url: str, tmp_path, capfd) -> None:
+def test_staff_numbers_per_college(empty_database: str, tmp_path, capfd) -> None:
     """0014 → 0015 gives each profile its user's college; 工号 unique per college."""
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    with _migrating(url, tmp_path):
+    with _migrating(empty_database, tmp_path):
         upgrade(revision="0014")
         with db.engine.begin() as conn:
             for statement in (
@@ -260,22 +232,11 @@ def _check_staff_numbers_per_college(url: str, tmp_path, capfd) -> None:
             conn.execute(text(_profile_row(4, "0001")))
 
 
-def test_sqlite_staff_numbers_per_college(tmp_path, capfd) -> None:
-    _check_staff_numbers_per_college(
-        f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path, capfd
-    )
-
-
-@requires_postgres
-def test_postgres_staff_numbers_per_college(empty_pg_database, tmp_path, capfd) -> None:
-    _check_staff_numbers_per_college(empty_pg_database, tmp_path, capfd)
-
-
-def _check_profiles_without_college(url: str, tmp_path, capfd) -> None:
+def test_profiles_without_college(empty_database: str, tmp_path, capfd) -> None:
     """A profile whose user has no college: the only college takes both, or stop."""
     from sqlalchemy import text
 
-    with _migrating(url, tmp_path):
+    with _migrating(empty_database, tmp_path):
         upgrade(revision="0014")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO institutions VALUES (1, 'A', '甲学院')"))
@@ -296,14 +257,3 @@ def _check_profiles_without_college(url: str, tmp_path, capfd) -> None:
                 )
             ).one()
         assert tuple(row) == (1, 1)
-
-
-def test_sqlite_profiles_without_college(tmp_path, capfd) -> None:
-    _check_profiles_without_college(
-        f"sqlite:///{tmp_path / 'n.sqlite'}", tmp_path, capfd
-    )
-
-
-@requires_postgres
-def test_postgres_profiles_without_college(empty_pg_database, tmp_path, capfd) -> None:
-    _check_profiles_without_college(empty_pg_database, tmp_path, capfd)

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.auth.models import User
+from pdtracker.database import among
 from pdtracker.events.models import Event, EventStatus, Registration, RegistrationStatus
 from pdtracker.extensions import db
 from pdtracker.placements.counting import counting_rules, credited_end
@@ -58,10 +59,19 @@ class TeacherFacts:
 
 TeacherFilter = Callable[[Any], ColumnElement[bool]]
 
+# Teachers whose facts are read by one gather. Past a few hundred teachers (~100
+# records each) PostgreSQL's planner turns the activities query from an index scan
+# into a parallel scan of the whole table: at 60,000 teachers and 6 million records,
+# a batch of 1,000 took 0.99 ms a teacher and one of 500 or fewer 0.26 ms, and the full
+# standings run fell from 62 s to 36 s. 250 leaves room for colleges with more records
+# per teacher than the benchmark's.
+GATHER_BATCH = 250
+
 
 def by_ids(ids: Iterable[int]) -> TeacherFilter:
+    """The teachers ``ids`` (one array parameter on PostgreSQL: database.among)."""
     wanted = sorted(set(ids))
-    return lambda column: column.in_(wanted)
+    return lambda column: among(column, wanted)
 
 
 def by_department(department_id: int) -> TeacherFilter:
@@ -235,11 +245,20 @@ def gather(where: TeacherFilter, now: datetime) -> dict[int, TeacherFacts]:
     return out
 
 
+def gather_each(ids: Iterable[int], now: datetime) -> dict[int, TeacherFacts]:
+    """:func:`gather` for any number of teachers, ``GATHER_BATCH`` at a time."""
+    wanted = sorted(set(ids))
+    out: dict[int, TeacherFacts] = {}
+    for start in range(0, len(wanted), GATHER_BATCH):
+        out |= gather(by_ids(wanted[start : start + GATHER_BATCH]), now)
+    return out
+
+
 def facts_for_teachers(
     teacher_ids: Iterable[int], now: datetime | None = None
 ) -> dict[int, list[ActivityFact]]:
     """Engine facts per teacher: logged, placements to come and event seats to come."""
-    gathered = gather(by_ids(teacher_ids), now or utcnow())
+    gathered = gather_each(teacher_ids, now or utcnow())
     return {teacher_id: entry.facts for teacher_id, entry in gathered.items()}
 
 

@@ -75,8 +75,9 @@ logger = logging.getLogger(__name__)
 # Bump when the stored form changes without a change to the progress code.
 ROW_FORMAT = "2"
 PROGRESS_DIR = Path(__file__).resolve().parent
-# Teachers evaluated at once by the refresh: their facts are all it holds.
-BATCH = 1000
+# Teachers evaluated at once by the refresh (their facts are all it holds), as many
+# as one query reads well.
+BATCH = facts.GATHER_BATCH
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 
 

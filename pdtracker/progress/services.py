@@ -34,6 +34,7 @@ from pdtracker.progress.engine import (
     report_to_dict,
 )
 from pdtracker.progress.facts import (
+    GATHER_BATCH,
     PlannedItem,
     TeacherFacts,
     app_zone,
@@ -393,7 +394,7 @@ def evaluate_department(
 
 # Teachers evaluated per batch by the nightly job: their facts are all that is held
 # in memory at once (about 100 activities each), whatever the institution's size.
-EVALUATION_BATCH = 1000
+EVALUATION_BATCH = GATHER_BATCH  # as many as one query reads well
 
 
 def store_evaluations(

@@ -46,14 +46,20 @@ from sqlalchemy import (
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.calendar.models import FeedState, teacher_feed_key
-from pdtracker.database import among, dialect_insert
+from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
 from pdtracker.org.queries import active_teacher_ids
 from pdtracker.progress import page_rows
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
-from pdtracker.progress.facts import TeacherFacts, TeacherFilter, by_ids, gather
+from pdtracker.progress.facts import (
+    GATHER_BATCH,
+    TeacherFacts,
+    by_ids,
+    gather,
+    gather_each,
+)
 from pdtracker.progress.forecast import as_done
 from pdtracker.progress.forecast import first_level_only as _first_level
 from pdtracker.progress.forecast import next_change as _next_change
@@ -63,8 +69,9 @@ from pdtracker.progress.standings_models import TeacherStanding
 from pdtracker.timeutil import app_zone, local_today, to_local, utcnow
 
 FORECAST_MONTHS = 12
-# Teachers evaluated at once: their facts are all that is held in memory.
-BATCH = 1000
+# Teachers evaluated at once (their facts are all that is held in memory), as many
+# as one query reads well (facts.GATHER_BATCH).
+BATCH = GATHER_BATCH
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 
 
@@ -330,19 +337,13 @@ def _work(
         db.session.remove()
 
 
-def _by_ids(ids: list[int]) -> TeacherFilter:
-    """The teachers ``ids``, as one array parameter on PostgreSQL (database.among)."""
-    wanted = sorted(set(ids))
-    return lambda column: among(column, wanted)
-
-
 def _store(
     teachers: list[_Teacher],
     rulesets: dict[int | None, ActiveRuleset],
     today: date,
     now: datetime,
 ) -> None:
-    gathered = gather(_by_ids([t.id for t in teachers]), now)
+    gathered = gather(by_ids([t.id for t in teachers]), now)
     out = []
     for t in teachers:
         active = rulesets[t.institution_id]
@@ -402,7 +403,7 @@ def compute_all(now: datetime | None = None) -> dict[int, Standing]:
     today = local_today(now)
     teachers = [_teacher(row) for row in _candidates()]
     rulesets = rulesets_for(t.institution_id for t in teachers)
-    gathered = gather(by_ids(t.id for t in teachers), now)
+    gathered = gather_each((t.id for t in teachers), now)
     return {
         t.id: evaluate_standing(
             rulesets[t.institution_id].ruleset,

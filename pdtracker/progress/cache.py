@@ -51,13 +51,13 @@ from pdtracker.calendar.models import (
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.papers.official import COUNTING_STATES
-from pdtracker.progress import facts, page_rows, services
-from pdtracker.progress.page_rows import TeacherRow
+from pdtracker.progress import facts, page_rows, row_form, services
 from pdtracker.progress.records import (
     ActiveRuleset,
     active_ruleset_for,
     active_rulesets_for,
 )
+from pdtracker.progress.row_form import TeacherRow
 from pdtracker.progress.services import DepartmentSummary, TeacherStatus
 from pdtracker.recognition.models import Recognition
 from pdtracker.timeutil import local_today, utcnow
@@ -65,7 +65,7 @@ from pdtracker.timeutil import local_today, utcnow
 _TEACHER_KEY_PREFIX = literal(teacher_feed_key(0).removesuffix("0"))
 DEPARTMENT_ENTRIES = 32
 TEACHER_ENTRIES = 1024
-# Teachers' department-page rows (page_rows.RowStatus): a few departments' worth.
+# Teachers' department-page rows (row_form.RowStatus): a few departments' worth.
 ROW_ENTRIES = 4096
 
 
@@ -118,7 +118,7 @@ def _ruleset_key(active: ActiveRuleset) -> tuple:
     return active.identity
 
 
-_detached = page_rows.detached
+_detached = row_form.detached
 
 
 _DEPARTMENT_KEY_PREFIX = literal(department_feed_key(0).removesuffix("0"))
@@ -284,7 +284,7 @@ def _summarize(
     for teachers, keys, active in plans:
         mine = [found[k] for k in keys]
         # Rows read like a TeacherStatus for all that summaries, pages and exports
-        # use of one (page_rows.RowStatus).
+        # use of one (row_form.RowStatus).
         statuses: list[Any] = [
             r.status.with_teacher(t) for t, (r, _e) in zip(teachers, mine, strict=True)
         ]
@@ -325,7 +325,7 @@ def _stored_or_evaluated(
     gathered = facts.gather(facts.by_ids(t.id for t, _k, _a in evaluate), now)
     made = []
     for t, key, active in evaluate:
-        held = page_rows.evaluate_row(
+        held = row_form.evaluate_row(
             t, gathered.get(t.id), active, as_of, professional=key[4], years=key[5]
         )
         cache.put(key, held, held[1])

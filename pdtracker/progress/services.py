@@ -64,7 +64,7 @@ HISTORY_MONTHS = 12
 class LevelFacts:
     """What a status says of its level and its lapse, read off ``report`` and
     ``lapse``: shared by :class:`TeacherStatus` and the stored page rows'
-    :class:`~.page_rows.RowStatus`, which answer under the same names."""
+    :class:`~.row_form.RowStatus`, which answer under the same names."""
 
     __slots__ = ()
     report: Any  # a ProgressReport or a RowReport: ``level`` is the one read here

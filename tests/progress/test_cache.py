@@ -13,7 +13,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.progress import cache, forecast, page_rows, records, services
+from pdtracker.progress import cache, forecast, records, row_form, services
 from pdtracker.progress.facts import local_today
 from tests.progress.test_rulesets_admin import COLLEGE
 from tests.progress.test_services import (
@@ -269,8 +269,8 @@ def test_cached_statuses_hold_no_orm_objects(app, world) -> None:
     assert stored.department is None
     assert {s.teacher.username for s in summary.teachers} <= set(names)
     assert all(isinstance(s.teacher, cache.TeacherSnapshot) for s in stored.teachers)
-    # Rows: the values the page shows, no facts or reports (page_rows.RowStatus).
-    assert all(isinstance(s, page_rows.RowStatus) for s in stored.teachers)
+    # Rows: the values the page shows, no facts or reports (row_form.RowStatus).
+    assert all(isinstance(s, row_form.RowStatus) for s in stored.teachers)
 
 
 def test_cached_department_page_follows_the_language(client, auth, world) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
-from pdtracker.progress import page_rows, services
+from pdtracker.progress import row_form, services
 from pdtracker.progress.facts import local_today
 from pdtracker.progress.standings import refresh_tick
 from pdtracker.progress.standings_models import TeacherPageRow
@@ -245,7 +245,7 @@ def test_the_tick_brings_stored_rows_to_a_new_day_and_drops_leavers(
         for teacher_id, _as_of, payload in stored:
             status = fresh[teacher_id]
             flags = services.chart_flags(status, ruleset, tomorrow)
-            assert json.loads(payload) == page_rows.encode(status, flags)
+            assert json.loads(payload) == row_form.encode(status, flags)
         user = db.session.get(User, world["teacher2"].id)
         user.is_active_account = False
         db.session.commit()

@@ -1,4 +1,4 @@
-"""The department page's compact rows (page_rows.RowStatus) read like the engine's
+"""The department page's compact rows (row_form.RowStatus) read like the engine's
 whole status wherever the page, its exports and its ratio comparison look."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 from pdtracker.extensions import db
 from pdtracker.org.models import Department
-from pdtracker.progress import cache, exports, page_rows, services, views
+from pdtracker.progress import cache, exports, row_form, services, views
 from pdtracker.progress.facts import TeacherFacts
 from pdtracker.progress.rulebook import load_builtin
 from tests.progress.test_properties import STANDARD_KINDS, activities, any_date
@@ -57,11 +57,11 @@ def test_a_stored_row_reads_as_the_status_it_was_made_from(acts, as_of) -> None:
                 professional=professional, years=2,
             )  # fmt: skip
             flags = services.chart_flags(status, ruleset, as_of)
-            stored = json.loads(json.dumps(page_rows.encode(status, flags)))
-            row = page_rows.decode(stored, ruleset)
+            stored = json.loads(json.dumps(row_form.encode(status, flags)))
+            row = row_form.decode(stored, ruleset)
             assert _as_read(row.status) == _as_read(status)
             assert row.flags == flags
-            assert page_rows.encode(row.status, row.flags) == stored
+            assert row_form.encode(row.status, row.flags) == stored
 
 
 def _without_csrf(html: str) -> str:
@@ -83,8 +83,8 @@ def test_the_page_body_and_exports_from_rows_equal_those_from_whole_statuses(
         chosen = db.session.get(Department, department)
         whole = services.evaluate_department(department)
         rows = cache.department_summary(chosen)
-        assert all(isinstance(s, page_rows.RowStatus) for s in rows.teachers)
-        assert not any(isinstance(s, page_rows.RowStatus) for s in whole.teachers)
+        assert all(isinstance(s, row_form.RowStatus) for s in rows.teachers)
+        assert not any(isinstance(s, row_form.RowStatus) for s in whole.teachers)
         assert [s.teacher.id for s in rows.teachers] == [
             s.teacher.id for s in whole.teachers
         ]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_locale
 
 from pdtracker.events.models import Event
-from pdtracker.events.occurrences import Occurrence, expand
+from pdtracker.events.occurrences import Occurrence
 from pdtracker.events.rulespec import parse_rrule
 from pdtracker.events.series_words import describe_series
 from pdtracker.events.services import EventData
@@ -18,18 +18,7 @@ MAX_SHOWN = 200  # sessions listed in a preview
 
 def preview_sessions(data: EventData) -> list[Occurrence]:
     """The occurrences the form's schedule makes (at most MAX_SHOWN)."""
-    starts_at, ends_at = data.span
-    return list(
-        expand(
-            starts_at=starts_at,
-            ends_at=ends_at,
-            tzid=data.tzid,
-            all_day=data.is_all_day,
-            rrule=data.rrule,
-            exdates=tuple(data.exdates),
-            limit=MAX_SHOWN,
-        )
-    )
+    return list(data.occurrences(limit=MAX_SHOWN))
 
 
 def preview_words(data: EventData) -> str:

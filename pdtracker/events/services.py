@@ -30,6 +30,7 @@ from pdtracker.events.models import (
     Registration,
     RegistrationStatus,
 )
+from pdtracker.events.occurrences import MAX_SESSIONS, Occurrence, expand
 from pdtracker.events.places import promote_waitlisted
 from pdtracker.events.recurrence import count_occurrences
 from pdtracker.extensions import db
@@ -106,6 +107,19 @@ class EventData:
         assert self.starts_at is not None
         assert self.ends_at is not None
         return self.starts_at, self.ends_at
+
+    def occurrences(self, limit: int = MAX_SESSIONS) -> tuple[Occurrence, ...]:
+        """The sessions this schedule makes, in order (at most ``limit``)."""
+        starts_at, ends_at = self.span
+        return expand(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            tzid=self.tzid,
+            all_day=self.is_all_day,
+            rrule=self.rrule,
+            exdates=tuple(self.exdates),
+            limit=limit,
+        )
 
 
 _DATA_FIELDS = tuple(f.name for f in fields(EventData))

@@ -36,7 +36,7 @@ from pdtracker.events.models import (
     RegistrationStatus,
     SessionRegistration,
 )
-from pdtracker.events.occurrences import Occurrence, expand
+from pdtracker.events.occurrences import Occurrence
 from pdtracker.events.places import sync_registration
 from pdtracker.events.services import EventData, update_event
 from pdtracker.events.sessions import occurrences
@@ -105,23 +105,10 @@ def remap_words(plan: RemapPlan) -> list[str]:
     return words
 
 
-def new_occurrences(data: EventData) -> tuple[Occurrence, ...]:
-    """The sessions the edited schedule makes."""
-    starts_at, ends_at = data.span
-    return expand(
-        starts_at=starts_at,
-        ends_at=ends_at,
-        tzid=data.tzid,
-        all_day=data.is_all_day,
-        rrule=data.rrule,
-        exdates=tuple(data.exdates),
-    )
-
-
 def plan_remap(event: Event, data: EventData, now: datetime) -> RemapPlan:
     """Which stored sessions the edit re-keys or ends (nothing is changed)."""
     plan = RemapPlan(series=bool(event.is_series or data.rrule))
-    new = new_occurrences(data)
+    new = data.occurrences()
     new_keys = {o.key for o in new}
     rows = list(
         db.session.scalars(

@@ -23,6 +23,7 @@ from pdtracker.events.services import EventData, create_event, publish_event
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.progress.models import StoredRuleset
 from pdtracker.recognition.models import (
     Recognition,
     RecognitionApplication,
@@ -307,3 +308,36 @@ def make_recognition(
         db.session.add(recognition)
         db.session.commit()
         return detached(recognition)
+
+
+# A college layer whose enterprise practice adds up recorded days (S7), not distinct
+# calendar days (S6): placements then credit their working days.
+WORKING_DAYS_LAYER = """
+name = "college-working-days"
+version = "1"
+extends = "cn-vocational-default"
+title = { zh = "按工作日计的学院细则", en = "Working-day college rules" }
+
+[[levels]]
+code = "primary"
+
+[[levels.requirements]]
+code = "enterprise_practice"
+measure = "sum_days"
+public_standard = false
+"""
+
+
+def publish_working_days_layer(
+    institution_id: int | None,
+    published_at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+) -> None:
+    """Publish and activate WORKING_DAYS_LAYER for the college (in an app context)."""
+    db.session.add(
+        StoredRuleset(
+            name="college-working-days", version=1, format="toml",
+            document=WORKING_DAYS_LAYER, institution_id=institution_id,
+            status="published", is_active=True, published_at=published_at,
+        )
+    )  # fmt: skip
+    db.session.commit()

@@ -6,32 +6,16 @@ an enterprise mentor confirmed)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from pdtracker.auth.models import Role
 from pdtracker.extensions import db
 from pdtracker.placements.market_models import MentorAssessment
-from pdtracker.progress.models import StoredRuleset
 from pdtracker.timeutil import local_today, utcnow
 from tests import factories
 from tests.association.test_dashboard import college_rows
-
-WORKING_LAYER = """
-name = "college-working-days"
-version = "1"
-extends = "cn-vocational-default"
-title = { zh = "按工作日计的学院细则", en = "Working-day college rules" }
-
-[[levels]]
-code = "primary"
-
-[[levels.requirements]]
-code = "enterprise_practice"
-measure = "sum_days"
-public_standard = false
-"""
 
 
 @pytest.fixture
@@ -48,15 +32,7 @@ def colleges(app):
     people["mentor"] = factories.make_user(app, "mentor1", Role.TEACHER)
     factories.make_user(app, "staff1", Role.STAFF)
     with app.app_context():
-        db.session.add(
-            StoredRuleset(
-                name="college-working-days", version=1, format="toml",
-                document=WORKING_LAYER,
-                institution_id=people["NORTH"].institution_id, status="published",
-                is_active=True, published_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )
-        )  # fmt: skip
-        db.session.commit()
+        factories.publish_working_days_layer(people["NORTH"].institution_id)
     # A Monday to Sunday in the past and one in the future: 7 days, 5 weekdays.
     past = today - timedelta(days=60 + today.weekday())
     ahead = today + timedelta(days=30 - today.weekday())

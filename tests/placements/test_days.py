@@ -30,39 +30,13 @@ from pdtracker.placements.timeline import practice_days
 from pdtracker.progress.active import active_ruleset_for
 from pdtracker.progress.definitions import ActivityFact
 from pdtracker.progress.models import StoredRuleset
+from tests import factories
 from tests.placements.conftest import PDF
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 MONDAY = date(2026, 3, 2)  # two weeks to Sunday 15 March: 14 days, 10 of them weekdays
 SUNDAY = date(2026, 3, 15)
 DEFAULT_TITLE = "Dual-qualified teachers in vocational colleges (default rules)"
-# A college layer whose enterprise practice adds up recorded days (S7), not
-# distinct calendar days (S6): placements then credit their working days.
-WORKING_LAYER = """
-name = "college-working-days"
-version = "1"
-extends = "cn-vocational-default"
-title = { zh = "按工作日计的学院细则", en = "Working-day college rules" }
-
-[[levels]]
-code = "primary"
-
-[[levels.requirements]]
-code = "enterprise_practice"
-measure = "sum_days"
-public_standard = false
-"""
-
-
-def _publish_working_layer(institution_id: int) -> None:
-    db.session.add(
-        StoredRuleset(
-            name="college-working-days", version=1, format="toml",
-            document=WORKING_LAYER, institution_id=institution_id,
-            status="published", is_active=True, published_at=NOW,
-        )
-    )  # fmt: skip
-    db.session.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +51,7 @@ def english_head(app, world) -> None:
 def working_college(app, world):
     """teacher1's college counts placement days as working days."""
     with app.app_context():
-        _publish_working_layer(world["ai"].institution_id)
+        factories.publish_working_days_layer(world["ai"].institution_id, NOW)
 
 
 def _shown(html: str) -> int | None:
@@ -211,7 +185,7 @@ def test_the_forms_number_is_what_completion_credits(
         db.session.query(StoredRuleset).delete()
         db.session.commit()
         if college_counts_working_days:
-            _publish_working_layer(world["ai"].institution_id)
+            factories.publish_working_days_layer(world["ai"].institution_id, NOW)
     params = {"starts_on": start.isoformat(), "ends_on": end.isoformat()}
     if working is not None:
         params["working_days"] = str(working)

@@ -22,7 +22,7 @@ from pdtracker.placements import views as placement_views
 from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.placements.services import cancel_placement
-from tests.placements.test_days import _publish_working_layer
+from tests.factories import publish_working_days_layer
 from tests.support import kept_and_fresh
 
 
@@ -136,7 +136,7 @@ def test_the_list_is_the_plain_lists_bytes_through_changes(
         db.session.commit()
     _everyone(app, client, auth, "renamed")
     with app.app_context():  # teacher1's college counts working days
-        _publish_working_layer(world["ai"].institution_id)
+        publish_working_days_layer(world["ai"].institution_id)
     _everyone(app, client, auth, "ruleset")
     _as(client, auth, "head1")
     other = "zh_Hans_CN" if locale == "en" else "en"

@@ -21,9 +21,9 @@ from pdtracker.activities.models import Activity
 from pdtracker.extensions import db
 from pdtracker.placements.market_models import PlacementRequest
 from pdtracker.placements.models import Placement
+from tests.factories import publish_working_days_layer
 from tests.placements.conftest import PDF
 from tests.placements.market_cast import add_market, make_offer, next_monday
-from tests.placements.test_days import _publish_working_layer
 from tests.tenancy.conftest import build_two_colleges
 
 ROW = re.compile(r'data-offer="(\d+)"[^>]*data-credited="([^"]*)"')
@@ -96,7 +96,7 @@ def test_the_offer_promises_what_completion_credits(
     )  # fmt: skip
     if working_college:
         with app.app_context():
-            _publish_working_layer(w["teacher1"].institution_id)
+            publish_working_days_layer(w["teacher1"].institution_id)
     auth.login("teacher1")
     client.post("/language", data={"locale": "en"})
     dashboard = dict(ROW.findall(client.get("/progress/").get_data(as_text=True)))

@@ -16,8 +16,8 @@ from pdtracker.placements.market_models import MentorAssessment
 from pdtracker.progress.facts import by_ids, gather
 from pdtracker.timeutil import local_today, utcnow
 from tests import factories
+from tests.factories import publish_working_days_layer
 from tests.placements.market_cast import add_market
-from tests.placements.test_days import _publish_working_layer
 from tests.tenancy.conftest import build_two_colleges
 
 PLANNED = re.compile(r'<ul class="list-group mb-3" id="planned">(.*?)</ul>', re.S)
@@ -70,7 +70,7 @@ def test_default_rules_plan_the_calendar_days(app, client, auth, w) -> None:
 
 def test_a_working_day_college_plans_the_working_days(app, client, auth, w) -> None:
     with app.app_context():
-        _publish_working_layer(w["teacher1"].institution_id)
+        publish_working_days_layer(w["teacher1"].institution_id)
     placement_id, start, end = _plan(app, w, working_days=8)
     fact = _planned_fact(app, w["teacher1"].id, placement_id)
     assert (fact.start, fact.last_day, fact.days) == (start, end, 8)
@@ -84,7 +84,7 @@ def test_another_colleges_rule_is_not_applied(app, w) -> None:
     """Only teacher1's college counts working days; north_teacher1's plan of the
     same span keeps the calendar days (one gather for both teachers)."""
     with app.app_context():
-        _publish_working_layer(w["teacher1"].institution_id)
+        publish_working_days_layer(w["teacher1"].institution_id)
     own, _, _ = _plan(app, w, working_days=8)
     start = _monday_in_three_weeks(app)
     other = factories.make_placement(

@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from pdtracker.papers.verify import bp as verify_bp
     from pdtracker.papers.views import bp as papers_bp
     from pdtracker.placements import (  # noqa: F401  (their pages are on placements' bp)
+        lifecycle_views,
         market_views,
         mentor_views,
     )

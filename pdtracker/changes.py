@@ -46,8 +46,9 @@ from pdtracker.calendar.models import (
 )
 from pdtracker.database import dialect_insert
 from pdtracker.events.models import Event, Registration
-from pdtracker.org.models import Department
+from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.placements.models import Enterprise, Placement
+from pdtracker.recognition.models import Recognition
 from pdtracker.timeutil import utcnow
 
 __all__ = ["bump", "install"]
@@ -122,16 +123,20 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             public = True
             if obj.id is not None:
                 events.add(obj.id)
-        elif isinstance(obj, Registration | Placement | Activity):
-            teachers.update(_values(obj, "teacher_id"))
-        elif isinstance(obj, FeedToken | UserRole):
-            # Which feed a URL opens: a rotated token, a granted or revoked role.
-            teachers.update(_values(obj, "user_id"))
+        elif isinstance(obj, Registration | Placement | Activity | Recognition):
+            # Recognitions: the department page's ratio comparison counts them.
+            teachers.update(_owners(obj, "teacher_id", "teacher", departments))
+        elif isinstance(obj, FeedToken | UserRole | TeacherProfile):
+            # Which feed a URL opens: a rotated token, a granted or revoked role;
+            # a profile: the department page's flags, levels and export columns.
+            teachers.update(_owners(obj, "user_id", "user", departments))
         elif isinstance(obj, Enterprise) and obj.id is not None:
             enterprises.add(obj.id)
         elif isinstance(obj, Department) and obj.id is not None:
             departments.add(obj.id)  # its name is the feed's name
-        elif isinstance(obj, User) and obj.id is not None and obj not in session.new:
+        elif isinstance(obj, User) and obj in session.new:
+            departments.update(_values(obj, "department_id"))  # a newcomer joins
+        elif isinstance(obj, User) and obj.id is not None:
             state: InstanceState[Any] = inspect(obj)
             # Roles removed from the collection (User.set_roles) are orphans that
             # only become deletions during the flush: look at the collection too.
@@ -170,6 +175,20 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         keys.add(PUBLIC_FEED_KEY)
     keys.update(teacher_feed_key(t) for t in teachers)
     keys.update(department_feed_key(d) for d in departments)
+
+
+def _owners(obj: object, key: str, owner: str, departments: set[int]) -> set[int]:
+    """The users a row belongs to, now and before; a user not yet flushed (no id)
+    counts through their department, which the pending row then changes."""
+    found = _values(obj, key)
+    if not found:
+        person = getattr(obj, owner, None)
+        if isinstance(person, User):
+            if person.id is not None:
+                found.add(person.id)
+            elif person.department_id is not None:
+                departments.add(person.department_id)
+    return found
 
 
 def _values(obj: object, attr: str) -> set[int]:

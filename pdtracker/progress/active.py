@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 
 from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
@@ -145,20 +145,27 @@ def _parsed(row: tuple) -> ActiveRuleset:
     return found
 
 
+@functools.cache
+def _active_statement() -> Select[int, str, int, int | None, int]:
+    """The active versions, regional and of the colleges bound to ``ids``. Built
+    once per process: every page reads it, and building a statement costs more
+    than running this one."""
+    scope = or_(
+        StoredRuleset.institution_id.is_(None),
+        StoredRuleset.institution_id.in_(bindparam("ids", expanding=True)),
+    )
+    return select(
+        StoredRuleset.id, StoredRuleset.name, StoredRuleset.version,
+        StoredRuleset.institution_id, _published_count(),
+    ).where(StoredRuleset.is_active, scope)  # fmt: skip
+
+
 def active_rulesets_for(
     institution_ids: Iterable[int | None],
 ) -> dict[int | None, ActiveRuleset]:
     """:func:`active_ruleset_for` for several colleges at once, in one query."""
     wanted = {i for i in institution_ids if i is not None}
-    scope: ColumnElement[bool] = StoredRuleset.institution_id.is_(None)
-    if wanted:
-        scope = or_(scope, StoredRuleset.institution_id.in_(sorted(wanted)))
-    rows = db.session.execute(
-        select(
-            StoredRuleset.id, StoredRuleset.name, StoredRuleset.version,
-            StoredRuleset.institution_id, _published_count(),
-        ).where(StoredRuleset.is_active, scope)
-    ).all()  # fmt: skip
+    rows = db.session.execute(_active_statement(), {"ids": sorted(wanted)}).all()
     by_scope = {row[3]: _parsed(tuple(row)) for row in rows}
     regional = by_scope.get(None) or _builtin_active()
     result: dict[int | None, ActiveRuleset] = {None: regional}

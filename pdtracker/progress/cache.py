@@ -4,26 +4,24 @@ Pages compute from data; a cached result is reused only while its key still hold
 so nothing is ever stale and no nightly job is needed. A key is read with one small
 query per page:
 
-- the ``feed_states`` version of the department (or teacher), and on the
-  department page each teacher's own. It is bumped at commit by
-  :mod:`pdtracker.changes` for every created, edited or deleted activity,
-  placement and registration of the department's teachers, every change of an
-  event they registered for or of an enterprise they have a placement at, and the
-  user fields that move a teacher between departments or deactivate them. Core
-  statements bypass that listener; changes.py requires such writers to bump;
-- what that version does not cover, read in the same query: the teacher rows
-  themselves (membership by role, names, the professional-course flag and the
-  profile fields the exports show) and, on the department page, whether each
-  teacher holds a recognition on the day (recognitions bump no version; the
-  page's ratio comparison shows them, see :func:`pdtracker.papers.ratios.compare_ratios`);
+- the ``feed_states`` change version of the department (or teacher). It is bumped
+  at commit by :mod:`pdtracker.changes` for every created, edited or deleted
+  activity, placement, registration, recognition and teacher profile of the
+  department's teachers, every change of an event they registered for or of an
+  enterprise they have a placement at, every role granted or revoked, a newcomer,
+  and the user fields that name, move or deactivate a teacher. Core statements
+  bypass that listener; changes.py requires such writers to bump;
 - the local date (``as_of``) and the identity of the ruleset that applies to the
   department's (or teacher's) college: its own layer or the regional one (its own
   small query, see :func:`records.active_ruleset_for`);
 - an expiry: a registered event's end, after which its seat is no longer planned.
 
-The department page keeps each teacher's evaluation (a *row*) under that teacher's
-own key, so when one teacher logs an activity only that teacher is evaluated again,
-not the whole department.
+So a warm department page reads two rows, not its teachers: with 300 teachers the
+teacher rows cost more than the rest of the page (issue 16). Only when the version
+moves are the teachers read again (:func:`_department_rows`), and then the page
+keeps each teacher's evaluation (a *row*) under that teacher's own key, so when one
+teacher logs an activity only that teacher is evaluated again, not the whole
+department.
 
 Each gunicorn worker warms its own caches (a small LRU per app). Cached statuses
 keep neither the engine facts nor ORM objects: pages and exports do not read the
@@ -32,13 +30,14 @@ facts, and ORM objects belong to one request's session.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, exists, literal, select
+from sqlalchemy import Select, String, and_, bindparam, cast, exists, literal, select
 
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.caching import LRU, per_app
@@ -121,26 +120,15 @@ def _ruleset_key(active: ActiveRuleset) -> tuple:
 _detached = row_form.detached
 
 
-_DEPARTMENT_KEY_PREFIX = literal(department_feed_key(0).removesuffix("0"))
-
-
 def _department_rows(
     department_ids: Sequence[int], as_of: date
 ) -> dict[int, list[tuple]]:
-    """The departments' teachers and change counters: the fingerprint query.
+    """The departments' teachers, each with their own change version.
 
     One query for any number of departments; per department, its rows in page order.
     Each row also says whether the teacher holds a recognition on ``as_of``
     (as :func:`pdtracker.papers.official.recognised_on` counts them).
     """
-    version = (
-        select(FeedState.version)
-        .where(
-            FeedState.feed_key
-            == _DEPARTMENT_KEY_PREFIX.concat(cast(User.department_id, String))
-        )
-        .scalar_subquery()
-    )
     own_version = (
         select(FeedState.version)
         .where(FeedState.feed_key == _TEACHER_KEY_PREFIX.concat(cast(User.id, String)))
@@ -158,7 +146,7 @@ def _department_rows(
             User.id, User.username, User.display_name, TeacherProfile.user_id,
             TeacherProfile.staff_number, TeacherProfile.title,
             TeacherProfile.is_professional_course,
-            TeacherProfile.prior_industry_years, own_version, recognised, version,
+            TeacherProfile.prior_industry_years, own_version, recognised,
             User.department_id,
         )
         .join(UserRole, and_(UserRole.user_id == User.id,
@@ -172,6 +160,22 @@ def _department_rows(
     for row in db.session.execute(stmt):
         rows[row[-1]].append(tuple(row)[:-1])
     return rows
+
+
+@functools.cache
+def _versions_statement() -> Select[str, int]:
+    """Built once per process: a statement is immutable, and building one costs
+    more than the warm page's other work (SQLAlchemy then reuses its compiled SQL)."""
+    return select(FeedState.feed_key, FeedState.version).where(
+        FeedState.feed_key.in_(bindparam("keys", expanding=True))
+    )
+
+
+def _department_versions(department_ids: Sequence[int]) -> dict[int, int]:
+    """The departments' change versions (a department never changed has none)."""
+    keys = {department_feed_key(d): d for d in department_ids}
+    rows = db.session.execute(_versions_statement(), {"keys": sorted(keys)})
+    return {keys[key]: version for key, version in rows}
 
 
 def _snapshot(row: tuple) -> TeacherSnapshot:
@@ -194,7 +198,7 @@ def department_summary(
     """The department dashboard's summary, from the cache while its key holds.
 
     Its teachers are evaluated under their college's ruleset unless ``active`` is
-    given. A hit costs two queries (ruleset, fingerprint); a miss adds three, and
+    given. A hit costs two queries (ruleset, version); a miss adds the teachers, and
     then evaluates only the teachers whose own key changed.
     """
     active = active or active_ruleset_for(department.institution_id)
@@ -218,22 +222,23 @@ def department_summaries(
         actives = {d.id: by_college[d.institution_id] for d in departments}
     now = now or utcnow()
     as_of = local_today(now)
-    all_rows = _department_rows([d.id for d in departments], as_of)
+    versions = _department_versions([d.id for d in departments])
     cache = caches().departments
     found: dict[int, DepartmentSummary] = {}
     keys: dict[int, tuple] = {}
     for department in departments:
-        rows = all_rows[department.id]
-        version = rows[0][-1] if rows else None
         keys[department.id] = (
-            department.id, as_of, _ruleset_key(actives[department.id]), version,
-            tuple(row[:-1] for row in rows),
+            department.id, as_of, _ruleset_key(actives[department.id]),
+            versions.get(department.id),
         )  # fmt: skip
         hit = cache.get(keys[department.id], now)
         if hit is not None:
             found[department.id] = hit
     missing = [d for d in departments if d.id not in found]
     if missing:
+        # Read after the versions: a change committed in between is in these rows,
+        # kept under the older key, which no later request asks for.
+        all_rows = _department_rows([d.id for d in missing], as_of)
         made = _summarize(
             [(all_rows[d.id], actives[d.id]) for d in missing], as_of, now
         )
@@ -335,6 +340,24 @@ def _stored_or_evaluated(
     return found
 
 
+@functools.cache
+def _teacher_key_statement() -> Select[int | None, bool | None, int | None, int | None]:
+    """A teacher's key in one row: their version, the profile fields the engine
+    reads, and the published events' version (they change the path to the next
+    level). Built once per process, as :func:`_versions_statement`."""
+    version = select(FeedState.version).where(
+        FeedState.feed_key == bindparam("feed_key")
+    )
+    mine = TeacherProfile.user_id == bindparam("teacher_id")
+    profile = select(TeacherProfile.is_professional_course).where(mine)
+    years = select(TeacherProfile.prior_industry_years).where(mine)
+    public = select(FeedState.version).where(FeedState.feed_key == PUBLIC_FEED_KEY)
+    return select(
+        version.scalar_subquery(), profile.scalar_subquery(),
+        years.scalar_subquery(), public.scalar_subquery(),
+    )  # fmt: skip
+
+
 def teacher_status(
     teacher: User,
     *,
@@ -343,28 +366,16 @@ def teacher_status(
 ) -> TeacherStatus:
     """A teacher's status for the dashboard, from the cache while its key holds.
 
-    A hit costs two queries (ruleset, fingerprint); a miss adds four (the facts and
+    A hit costs two queries (ruleset, key); a miss adds four (the facts and
     the events open to the teacher, for the path to the next level).
     """
     active = active or active_ruleset_for(teacher.institution_id)
     now = now or utcnow()
     as_of = local_today(now)
-    version = (
-        select(FeedState.version)
-        .where(FeedState.feed_key == teacher_feed_key(teacher.id))
-        .scalar_subquery()
-    )
-    mine = TeacherProfile.user_id == teacher.id
-    profile = select(TeacherProfile.is_professional_course).where(mine)
-    years_query = select(TeacherProfile.prior_industry_years).where(mine)
-    # Published events change the path to the next level: their feed's version.
-    public = select(FeedState.version).where(FeedState.feed_key == PUBLIC_FEED_KEY)
     fp_version, flag, years, events_version = db.session.execute(
-        select(
-            version, profile.scalar_subquery(), years_query.scalar_subquery(),
-            public.scalar_subquery(),
-        )
-    ).one()  # fmt: skip
+        _teacher_key_statement(),
+        {"feed_key": teacher_feed_key(teacher.id), "teacher_id": teacher.id},
+    ).one()
     # No profile yet: a professional-course teacher, as the profile defaults.
     professional = True if flag is None else bool(flag)
     years = years or 0

@@ -256,6 +256,14 @@ def world(make_department, make_user):
     }
 
 
+@pytest.fixture
+def named(app: Flask, world) -> None:
+    """world's AI department with its English name (factories.AI_NAME_EN) set."""
+    with app.app_context():
+        db.session.get_one(Department, world["ai"].id).name_en = factories.AI_NAME_EN
+        db.session.commit()
+
+
 class QueryCounter:
     """Counts SQL statements sent to the database."""
 

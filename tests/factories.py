@@ -32,6 +32,8 @@ from pdtracker.recognition.models import (
 from pdtracker.timeutil import SHANGHAI, utcnow
 
 DEMO_PASSWORD = "pdtracker-demo"
+# The English name the ``named`` fixture (tests/conftest.py) gives world's AI department.
+AI_NAME_EN = "Department of AI Technology"
 HOURLY_KINDS = frozenset(
     {"expert_lecture", "industry_conference", "seminar", "training"}
 )

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from pdtracker.extensions import db
-from pdtracker.org.models import Department
+from tests import factories
 
-EN = "Department of AI Technology"
+EN = factories.AI_NAME_EN  # what the shared ``named`` fixture sets
 ZH = "人工智能技术应用系"
-
-
-@pytest.fixture
-def named(app, world) -> None:
-    with app.app_context():
-        db.session.get_one(Department, world["ai"].id).name_en = EN
-        db.session.commit()
 
 
 @pytest.mark.parametrize(

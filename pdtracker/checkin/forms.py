@@ -14,6 +14,10 @@ class AttendanceListForm(FlaskForm):
     entries = TextAreaField(
         _l("Usernames or staff numbers"),
         validators=[DataRequired(), Length(max=20000)],
-        description=_l("One per line, or separated by commas or spaces (at most 500)."),
+        description=_l(
+            "One per line, or separated by commas or spaces (at most 500). A staff "
+            "number several colleges use can be written after the college code "
+            "(CODE-0001)."
+        ),
         render_kw={"rows": 6},
     )

@@ -107,3 +107,13 @@ def flash_list_result(result: ListResult) -> None:
             ),
             "warning",
         )
+    if result.ambiguous:
+        flash(
+            _(
+                "Teachers of several colleges have these staff numbers; write the "
+                "college code and the number (CODE-0001) or the username instead: "
+                "%(entries)s",
+                entries=", ".join(result.ambiguous),
+            ),
+            "warning",
+        )

@@ -170,10 +170,12 @@ def attendance_days(placement_id: int) -> list[date]:
     )
 
 
-def record_attendance(
-    placement: Placement, days: Iterable[date], *, actor: User, now: datetime
-) -> int:
-    """Record days on site (inside the span, once each); how many are new."""
+def _lock_running_for(actor: User, placement: Placement) -> None:
+    """Lock the placement for its mentor's write; it must be under way (approved
+    or in progress).
+
+    Raises MentorError: not_allowed, not_running.
+    """
     if not mentors_placement(actor, placement):
         raise MentorError("not_allowed")
     lock_or_404(placement)
@@ -182,6 +184,13 @@ def record_attendance(
         PlacementStatus.IN_PROGRESS.value,
     ):
         raise MentorError("not_running")
+
+
+def record_attendance(
+    placement: Placement, days: Iterable[date], *, actor: User, now: datetime
+) -> int:
+    """Record days on site (inside the span, once each); how many are new."""
+    _lock_running_for(actor, placement)
     wanted = set(days)
     if any(d < placement.starts_on or d > placement.ends_on for d in wanted):
         raise MentorError("outside_span")
@@ -221,14 +230,7 @@ def submit_assessment(
     comments: str | None = None,
 ) -> MentorAssessment:
     """Fill (or correct, until completion) the 企业实践考核表."""
-    if not mentors_placement(actor, placement):
-        raise MentorError("not_allowed")
-    lock_or_404(placement)
-    if placement.status not in (
-        PlacementStatus.APPROVED.value,
-        PlacementStatus.IN_PROGRESS.value,
-    ):
-        raise MentorError("not_running")
+    _lock_running_for(actor, placement)
     scale = ScoreScale(scale).value
     low, high = (1, 4) if scale == ScoreScale.GRADE else (0, 100)
     if set(scores) != set(SCORE_FIELDS) or any(

@@ -124,6 +124,22 @@ def _duplicate(form: UserForm) -> None:
     ]
 
 
+def _saved(form: UserForm, save: Callable[[], object]) -> bool:
+    """Run the user's create or update and commit; False when it was refused (the
+    reason is on the form or flashed, the transaction rolled back)."""
+    try:
+        save()
+        db.session.commit()
+    except IntegrityError:
+        _duplicate(form)
+    except services.AdminRefused as refused:
+        db.session.rollback()
+        flash(REFUSALS[refused.code](), "danger")
+    else:
+        return True
+    return False
+
+
 @bp.route("/users")
 @college_scoped
 def users():
@@ -150,21 +166,16 @@ def users():
 def create_user():
     """Create a user."""
     form = UserForm(actor=_actor())
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                _actor(), _user_fields(form), form.password.data, _profile_fields(form),
-                utcnow(),
-            )  # fmt: skip
-            db.session.commit()
-        except IntegrityError:
-            _duplicate(form)
-        except services.AdminRefused as refused:
-            db.session.rollback()
-            flash(REFUSALS[refused.code](), "danger")
-        else:
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and _saved(
+        form,
+        lambda: services.create_user(
+            _actor(), _user_fields(form), form.password.data, _profile_fields(form),
+            utcnow(),
+        ),
+    ):  # fmt: skip
+        # The user's username is the form's, as given (no normalising on the way).
+        flash(_("User %(name)s created.", name=form.username.data), "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -176,20 +187,14 @@ def edit_user(user_id: int):
     form = UserForm(obj=user, user=user, actor=_actor())
     if request.method == "GET":
         _fill_profile(form, user)
-    if form.validate_on_submit():
-        try:
-            services.update_user(
-                _actor(), user, _user_fields(form), _profile_fields(form), utcnow()
-            )
-            db.session.commit()
-        except IntegrityError:
-            _duplicate(form)
-        except services.AdminRefused as refused:
-            db.session.rollback()
-            flash(REFUSALS[refused.code](), "danger")
-        else:
-            flash(_("User %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and _saved(
+        form,
+        lambda: services.update_user(
+            _actor(), user, _user_fields(form), _profile_fields(form), utcnow()
+        ),
+    ):
+        flash(_("User %(name)s saved.", name=user.username), "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
 
 

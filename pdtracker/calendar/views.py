@@ -66,20 +66,22 @@ def association_feed() -> Response:
 @csrf.exempt
 def teacher_feed(token: str) -> Response:
     """A teacher's private feed."""
-    handle = handles.resolve_token(token, FeedScope.TEACHER)
-    if handle is None:
-        return _not_found()
-    return _feed_response(handle, "pdtracker-teacher.ics", private=True)
+    return _private_feed(token, FeedScope.TEACHER, "pdtracker-teacher.ics")
 
 
 @bp.get("/d/<token>.ics")
 @csrf.exempt
 def department_feed(token: str) -> Response:
     """A department head's feed of the department."""
-    handle = handles.resolve_token(token, FeedScope.DEPARTMENT)
+    return _private_feed(token, FeedScope.DEPARTMENT, "pdtracker-department.ics")
+
+
+def _private_feed(token: str, scope: FeedScope, filename: str) -> Response:
+    """The feed a token of the scope opens; a bare 404 for any other token."""
+    handle = handles.resolve_token(token, scope)
     if handle is None:
         return _not_found()
-    return _feed_response(handle, "pdtracker-department.ics", private=True)
+    return _feed_response(handle, filename, private=True)
 
 
 def _not_found() -> Response:

@@ -219,7 +219,8 @@ def _saved(importer: str, name: str | None) -> dict[str, str] | None:
 
 
 def _submitted(importer: str, data: bytes):
-    """The posted mapping form, built on the header found as on the first view."""
+    """The posted mapping form, built on the header found as on the first view,
+    and its column overrides; 400 if the form does not validate."""
     base = _saved(importer, request.form.get("mapping"))
     header, _rows = find_header(read_rows(data), importer, base)
     form = mapping_form(importer, header.names, header.columns)
@@ -227,6 +228,8 @@ def _submitted(importer: str, data: bytes):
         normalise(header.names[int(f.name.removeprefix("col_"))]): f.data or ""
         for f in column_fields(form)
     }
+    if not form.validate_on_submit():
+        abort(400)
     return form, overrides
 
 
@@ -281,8 +284,6 @@ def check(importer: str, sha: str):
     data = _load(importer, sha)
     try:
         form, overrides = _submitted(importer, data)
-        if not form.validate_on_submit():
-            abort(400)
         if form.save_as.data:
             save_mapping(
                 importer, form.save_as.data.strip(), overrides, actor=current_user,
@@ -308,8 +309,6 @@ def apply(importer: str, sha: str):
     data = _load(importer, sha)
     try:
         form, overrides = _submitted(importer, data)
-        if not form.validate_on_submit():
-            abort(400)
         verified = bool(getattr(form, "verified", None) and form.verified.data)
         plan, applied = _run(importer, data, form.filename.data or "upload", overrides,
                              verified=verified, link=activation_link)  # fmt: skip

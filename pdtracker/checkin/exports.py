@@ -19,7 +19,7 @@ from pdtracker.checkin.records import Place, places
 from pdtracker.events.messages import REGISTRATION_LABELS
 from pdtracker.events.models import Event, RegistrationStatus
 from pdtracker.events.sessions import SessionInfo
-from pdtracker.org.display import department_name
+from pdtracker.org.display import person_cells, person_header
 from pdtracker.timeutil import to_local
 
 SOURCE_LABELS = {
@@ -41,19 +41,8 @@ def local_times(zone: str) -> Local:
     return local
 
 
-def _person(teacher: User) -> list[Any]:
-    profile = teacher.teacher_profile
-    return [
-        teacher.display_name,
-        teacher.username,
-        profile.staff_number if profile else "",
-        department_name(teacher.department),
-    ]
-
-
 def _people_header() -> list[str]:
-    return [str(_l("No.")), str(_l("Name")), str(_l("Username")),
-            str(_l("Staff number")), str(_l("Department"))]  # fmt: skip
+    return [str(_l("No.")), *person_header()]
 
 
 def session_rows(event: Event, key: str, local: Local) -> Rows:
@@ -63,7 +52,7 @@ def session_rows(event: Event, key: str, local: Local) -> Rows:
         str(_l("Recorded as")),
     ]  # fmt: skip
     rows = [
-        [number, *_person(p.teacher), _status(p), local(p.queued_at),
+        [number, *person_cells(p.teacher), _status(p), local(p.queued_at),
          local(p.attended_at), source_label(p.source)]
         for number, p in enumerate(places(event, key), start=1)
     ]  # fmt: skip
@@ -88,7 +77,7 @@ def series_rows(event: Event, sessions: list[SessionInfo], local: Local) -> Rows
         attended = sum(
             1 for p in mine.values() if p.status == RegistrationStatus.ATTENDED
         )
-        rows.append([number, *_person(teacher), *marks, attended])
+        rows.append([number, *person_cells(teacher), *marks, attended])
     return header, rows
 
 

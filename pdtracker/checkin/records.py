@@ -75,6 +75,7 @@ def places(event: Event, key: str | None = None) -> list[Place]:
         .options(
             joinedload(Registration.teacher).joinedload(User.teacher_profile),
             joinedload(Registration.teacher).joinedload(User.department),
+            joinedload(Registration.teacher).joinedload(User.institution),
         )
         .order_by(
             EventSession.original_starts_at,

@@ -79,7 +79,7 @@ from pdtracker.events.views import (
 )
 from pdtracker.extensions import db
 from pdtracker.main.paging import paginate
-from pdtracker.org.display import department_name
+from pdtracker.org.display import person_cells, person_header
 from pdtracker.timeutil import to_local, utcnow
 
 # --- events -----------------------------------------------------------------------
@@ -317,8 +317,7 @@ def attend_all(event_id: int) -> ResponseReturnValue:
 
 def _export_rows(event: Event) -> tuple[list[str], list[list]]:
     header = [
-        _("No."), _("Name"), _("Username"), _("Staff number"), _("Department"),
-        _("Status"), _("Registered at"), _("Attended at"),
+        _("No."), *person_header(), _("Status"), _("Registered at"), _("Attended at"),
     ]  # fmt: skip
     zone = current_user.timezone
 
@@ -327,13 +326,9 @@ def _export_rows(event: Event) -> tuple[list[str], list[list]]:
 
     rows = []
     for number, reg in enumerate(list_registrations(event), start=1):
-        teacher = reg.teacher
         rows.append([
             number,
-            teacher.display_name,
-            teacher.username,
-            teacher.teacher_profile.staff_number if teacher.teacher_profile else "",
-            department_name(teacher.department),
+            *person_cells(reg.teacher),
             str(REGISTRATION_LABELS.get(reg.status, reg.status)),
             local(reg.queued_at),
             local(reg.attended_at),

@@ -109,6 +109,7 @@ def list_registrations(event: Event) -> list[Registration]:
             .options(
                 joinedload(Registration.teacher).joinedload(User.teacher_profile),
                 joinedload(Registration.teacher).joinedload(User.department),
+                joinedload(Registration.teacher).joinedload(User.institution),
             )
             .order_by(order, Registration.queued_at, Registration.id)
         ).unique()
@@ -132,6 +133,7 @@ def list_session_registrations(
         .options(
             joinedload(Registration.teacher).joinedload(User.teacher_profile),
             joinedload(Registration.teacher).joinedload(User.department),
+            joinedload(Registration.teacher).joinedload(User.institution),
         )
         .order_by(order, SessionRegistration.queued_at, SessionRegistration.id)
     ).all()

@@ -16,6 +16,7 @@ import pytest
 from pdtracker.auth.models import Role
 from tests.checkin.conftest import code_for, register, session_keys
 from tests.concurrency import signed_in
+from tests.factories import COLLEGES
 
 RRULE = "FREQ=DAILY;COUNT=3"
 
@@ -59,16 +60,17 @@ def test_session_csv_lists_each_place_with_how_it_was_recorded(
         client.get(f"/checkin/events/{event.id}/sessions/{keys[0]}/attendance.csv")
     )
     assert rows[0] == [
-        "No.", "Name", "Username", "Staff number", "Department", "Status",
-        "Registered at", "Attended at", "Recorded as",
+        "No.", "Name", "Username", "Staff number", "Department", "College",
+        "Status", "Registered at", "Attended at", "Recorded as",
     ]  # fmt: skip
     by_user = {r[2]: r for r in rows[1:]}
     assert set(by_user) == {"teacher1", "teacher2"}
-    assert by_user["teacher1"][5] == "Attended"
-    assert by_user["teacher1"][7] != ""
-    assert by_user["teacher1"][8] == "QR check-in"
+    assert by_user["teacher1"][5] == COLLEGES["DEMO"]  # 工号 are per college
+    assert by_user["teacher1"][6] == "Attended"
+    assert by_user["teacher1"][8] != ""
+    assert by_user["teacher1"][9] == "QR check-in"
     assert by_user["teacher2"][1] == "'=cmd|' /C calc'!A0"  # neutralised
-    assert by_user["teacher2"][5:9:3] == ["Registered", ""]
+    assert by_user["teacher2"][6:10:3] == ["Registered", ""]
 
 
 def test_series_csv_has_a_column_per_session(app, client, auth, cast, series) -> None:
@@ -76,11 +78,12 @@ def test_series_csv_has_a_column_per_session(app, client, auth, cast, series) ->
     _english(app, "staff1")
     auth.login("staff1")
     rows = _rows(client.get(f"/checkin/events/{event.id}/attendance.csv"))
-    assert len(rows[0]) == 5 + 3 + 1
+    assert len(rows[0]) == 6 + 3 + 1
     assert rows[0][-1] == "Sessions attended"
     by_user = {r[2]: r for r in rows[1:]}
-    assert by_user["teacher1"][5:] == ["Attended", "Registered", "Registered", "1"]
-    assert by_user["head1"][5:] == ["", "", "Registered", "0"]
+    assert by_user["teacher1"][6:] == ["Attended", "Registered", "Registered", "1"]
+    assert by_user["head1"][6:] == ["", "", "Registered", "0"]
+    assert by_user["head1"][5] == COLLEGES["DEMO"]
 
 
 def test_xlsx_exports_keep_formulas_as_text(app, client, auth, series) -> None:

@@ -16,6 +16,7 @@ from pdtracker.auth.models import Role
 from pdtracker.events.models import Event, Registration
 from pdtracker.extensions import db
 from tests.events.conftest import soon
+from tests.factories import COLLEGES
 
 FORM = {
     "kind_code": "industry_conference",
@@ -345,16 +346,20 @@ def test_registrations_export_csv_and_xlsx(
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 3
-    assert rows[1][2:5] == ["teacher1", "S-teacher1", "人工智能技术应用系"]
+    assert rows[0][4:6] == ["院系", "学院"]
+    assert rows[1][2:6] == [
+        "teacher1", "S-teacher1", "人工智能技术应用系", COLLEGES["DEMO"],
+    ]  # fmt: skip
     assert rows[2][2] == "teacher2"
-    assert rows[1][6] == "2020-01-02 08:00"  # shown in Asia/Shanghai
+    assert rows[1][7] == "2020-01-02 08:00"  # shown in Asia/Shanghai
+    assert COLLEGES["DEMO"] in page.text  # the staff's list names the college too
 
     response = client.get(f"/events/{event.id}/registrations.xlsx")
     book = load_workbook(io.BytesIO(response.data))
     values = list(book.active.iter_rows(values_only=True))
     assert values[0][0] == event.title
     assert [v[2] for v in values[2:]] == ["teacher1", "teacher2"]
-    assert values[2][6] == datetime(2020, 1, 2, 8, 0)
+    assert values[2][7] == datetime(2020, 1, 2, 8, 0)
 
 
 def test_event_list_query_count_is_bounded(

@@ -58,6 +58,32 @@ def _row_payload(event: Event, session: EventSession) -> dict[str, Any]:
     }
 
 
+def _before(
+    previous: tuple[datetime, datetime, str | None], location: str | None = None
+) -> dict[str, str]:
+    """When and where it was before a change (``location`` for a place not given)."""
+    starts_at, ends_at, where = previous
+    return {
+        "previous_starts_at": starts_at.isoformat(),
+        "previous_ends_at": ends_at.isoformat(),
+        "previous_location": where or location or "",
+    }
+
+
+def _tell(
+    event: Event,
+    teacher_ids: Iterable[int],
+    kind: NotificationKind,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Plan the outcome for the teachers, filed under the event; how many are new."""
+    return enqueue_outcomes(
+        teacher_ids, kind, key, payload, now, object_type="event", object_id=event.id
+    )
+
+
 def waitlist_promoted(
     event: Event,
     session: EventSession,
@@ -70,9 +96,9 @@ def waitlist_promoted(
         f"waitlist_promoted:{session.id}:{place.id}:"
         f"{place.queued_at.strftime('%Y%m%dT%H%M%S')}"
     )
-    return enqueue_outcomes([teacher_id], K.WAITLIST_PROMOTED, key,
-                            _row_payload(event, session), now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(
+        event, [teacher_id], K.WAITLIST_PROMOTED, key, _row_payload(event, session), now
+    )
 
 
 def attendance_credited(
@@ -91,8 +117,7 @@ def attendance_credited(
         "activity_id": activity_id,
     }
     key = f"attendance_credited:{session.id}:{place.id}"
-    return enqueue_outcomes([teacher_id], K.ATTENDANCE_CREDITED, key, payload, now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(event, [teacher_id], K.ATTENDANCE_CREDITED, key, payload, now)
 
 
 def session_changed(
@@ -104,15 +129,10 @@ def session_changed(
     previous: tuple[datetime, datetime, str | None],
 ) -> int:
     """Tell the session's registered teachers it moved (time or place)."""
-    payload = {
-        **_row_payload(event, session),
-        "previous_starts_at": previous[0].isoformat(),
-        "previous_ends_at": previous[1].isoformat(),
-        "previous_location": previous[2] or event.location or "",
-    }
+    # A session without its own place was at the event's.
+    payload = {**_row_payload(event, session), **_before(previous, event.location)}
     key = f"event_changed:{event.id}:{session.key}:{session.sequence}"
-    return enqueue_outcomes(teacher_ids, K.EVENT_CHANGED, key, payload, now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(event, teacher_ids, K.EVENT_CHANGED, key, payload, now)
 
 
 def session_cancelled(
@@ -125,8 +145,7 @@ def session_cancelled(
     """Tell the session's registered teachers it is cancelled."""
     payload = {**_row_payload(event, session), "reason": reason}
     key = f"event_cancelled:{event.id}:{session.key}:{session.sequence}"
-    return enqueue_outcomes(teacher_ids, K.EVENT_CANCELLED, key, payload, now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(event, teacher_ids, K.EVENT_CANCELLED, key, payload, now)
 
 
 def event_cancelled(
@@ -138,8 +157,7 @@ def event_cancelled(
         "reason": reason,
     }
     key = f"event_cancelled:{event.id}:all:{event.sequence}"
-    return enqueue_outcomes(teacher_ids, K.EVENT_CANCELLED, key, payload, now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(event, teacher_ids, K.EVENT_CANCELLED, key, payload, now)
 
 
 def event_changed(
@@ -151,10 +169,7 @@ def event_changed(
     """Tell an event's registered teachers its time or place changed."""
     payload = {
         **session_payload(event, event.starts_at, event.ends_at, None),
-        "previous_starts_at": previous[0].isoformat(),
-        "previous_ends_at": previous[1].isoformat(),
-        "previous_location": previous[2] or "",
+        **_before(previous),
     }
     key = f"event_changed:{event.id}:all:{event.sequence}"
-    return enqueue_outcomes(teacher_ids, K.EVENT_CHANGED, key, payload, now,
-                            object_type="event", object_id=event.id)  # fmt: skip
+    return _tell(event, teacher_ids, K.EVENT_CHANGED, key, payload, now)

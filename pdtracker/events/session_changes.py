@@ -62,12 +62,24 @@ def _holders(row: EventSession) -> list[int]:
     )
 
 
-def _touch(event: Event, row: EventSession, now: datetime) -> None:
+def _recorded(
+    event: Event,
+    row: EventSession,
+    key: str,
+    actor: User | None,
+    now: datetime,
+    action: str,
+    **details: str,
+) -> None:
+    """Session ``key`` (``row``) changed: new versions for the feeds, flushed, audited."""
     row.updated_at = max(now, row.updated_at)
     if event.status != EventStatus.DRAFT:
         row.sequence += 1
     # The event's feeds change with it (the change listener watches events).
     event.updated_at = max(now, event.updated_at)
+    db.session.flush()
+    record(actor_id(actor), action, "event", event.id, now=now, session=key,
+           **details)  # fmt: skip
 
 
 def move_session(
@@ -99,12 +111,8 @@ def move_session(
         row.original_starts_at + (event.ends_at - event.starts_at),
         None,
     )
-    _touch(event, row, now)
-    db.session.flush()
-    record(
-        actor_id(actor), "event.session_move", "event", event.id, now=now,
-        session=key, starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(),
-    )  # fmt: skip
+    _recorded(event, row, key, actor, now, "event.session_move",
+              starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())  # fmt: skip
     if event.is_published:
         notices.session_changed(event, row, _holders(row), now, previous=previous)
     return True
@@ -123,12 +131,7 @@ def cancel_one_session(
     row = session_row(event, key, now)
     row.is_cancelled = True
     row.cancelled_at = now
-    _touch(event, row, now)
-    db.session.flush()
-    record(
-        actor_id(actor), "event.session_cancel", "event", event.id, now=now,
-        session=key,
-    )  # fmt: skip
+    _recorded(event, row, key, actor, now, "event.session_cancel")
     if event.is_published:
         notices.session_cancelled(event, row, _holders(row), now, reason)
     return row
@@ -146,12 +149,7 @@ def restore_session(
         raise EventError("not_cancelled")
     row.is_cancelled = False
     row.cancelled_at = None
-    _touch(event, row, now)
-    db.session.flush()
-    record(
-        actor_id(actor), "event.session_restore", "event", event.id, now=now,
-        session=key,
-    )  # fmt: skip
+    _recorded(event, row, key, actor, now, "event.session_restore")
     if event.is_published:
         promote_session(event, row, now)
     return row

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
@@ -131,6 +131,13 @@ _TEXT = st.text(
 
 @settings(max_examples=150, deadline=None)
 @given(summary=_TEXT, description=_TEXT, location=_TEXT)
+# Found by a random run: an escaped backslash ("\\") right before a fold point was
+# split in two, because the fold stepped back over its second half.
+@example(
+    summary="",
+    description="0000000000000,,,\n\n" + "\x80" * 9 + "𐀀𐀀𐀀𐀀\\𐀀",
+    location="",
+)
 def test_any_text_survives_folding_and_escaping(
     summary: str, description: str, location: str
 ) -> None:
@@ -158,4 +165,7 @@ def test_any_text_survives_folding_and_escaping(
             assert str(event[name]) == expected(value)
         else:
             assert name not in event
-    assert Calendar.from_ical(data).to_ical() == data
+    # icalendar re-serialises the same content lines. Its folds may differ: its
+    # #1501 fix steps back one character before any backslash, so it splits an
+    # escaped backslash ("\\\\") that ends at a fold, which ours never does.
+    assert logical_lines(Calendar.from_ical(data).to_ical()) == logical_lines(data)

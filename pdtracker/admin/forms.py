@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput
 from pdtracker.admin.services import departments_for, institutions_for
 from pdtracker.auth.models import Role, User
 from pdtracker.extensions import db
+from pdtracker.form_fields import blank_to_none, optional_text
 from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution, TeacherProfile
 from pdtracker.tenancy import (
@@ -76,11 +77,6 @@ def title_label(title: str | None) -> str:
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def _blank_to_none(value: Any) -> Any:
-    value = _strip(value)
-    return value or None
 
 
 class CheckboxListWidget:
@@ -129,7 +125,7 @@ class UserForm(FlaskForm):
     )
     email = StringField(
         _l("Email"),
-        filters=[_blank_to_none],
+        filters=[blank_to_none],
         validators=[Optional(), Length(max=254), Email()],
     )
     password = PasswordField(
@@ -152,7 +148,7 @@ class UserForm(FlaskForm):
     )
     staff_number = StringField(
         _l("Staff number"),
-        filters=[_blank_to_none],
+        filters=[blank_to_none],
         # No Optional(): it would stop the chain before the teacher check below.
         validators=[Length(max=32)],
         description=_l("Teachers only."),
@@ -267,6 +263,19 @@ class UserForm(FlaskForm):
                 _l("Teachers and department heads need a department.")
             )
 
+    def validate_institution_id(self, field: SelectField) -> None:
+        """A teacher profile (工号, title) belongs to a college, so a person who has
+        one, a former teacher too, stays in a college (the database insists)."""
+        profile = self.user.teacher_profile if self.user is not None else None
+        if profile is not None and self._college() is None:
+            raise ValidationError(
+                _l(
+                    "This person has a teacher profile (staff number %(number)s), "
+                    "which belongs to a college: choose one.",
+                    number=profile.staff_number,
+                )
+            )
+
     def validate_staff_number(self, field: StringField) -> None:
         """Teachers need a staff number, unique among their college's teachers
         (each college numbers its own people)."""
@@ -346,12 +355,12 @@ class DepartmentForm(FlaskForm):
     institution_id = SelectField(_l("Institution"), coerce=int)
     new_institution_code = StringField(
         _l("New institution code"),
-        filters=[_blank_to_none],
+        filters=[blank_to_none],
         validators=[Length(max=32)],
     )
     new_institution_name = StringField(
         _l("New institution name"),
-        filters=[_blank_to_none],
+        filters=[blank_to_none],
         validators=[Length(max=200)],
     )
     code = StringField(
@@ -360,11 +369,7 @@ class DepartmentForm(FlaskForm):
     name = StringField(
         _l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
     )
-    name_en = StringField(
-        _l("English name"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=200)],
-    )
+    name_en = optional_text(_l("English name"), 200)
 
     def __init__(
         self,

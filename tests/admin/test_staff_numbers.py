@@ -92,3 +92,32 @@ def test_a_moved_teacher_keeps_the_profile_in_the_new_college(app, admin, colleg
         assert user.teacher_profile is not None
         assert user.institution_id == colleges["north"].institution_id
         assert user.teacher_profile.institution_id == user.institution_id
+
+
+def test_removing_the_college_of_a_person_with_a_profile_says_why(
+    app, admin, colleges
+) -> None:
+    """A former teacher keeps their profile (工号, title), which belongs to a
+    college: taking the person out of every college is refused on the form, in
+    words, with what was typed kept and nothing changed."""
+    teacher = colleges["teacher"]
+    data = _form(
+        0, username="zhang", display_name="张老师(已调离)",
+        email="zhang@example.edu.cn", roles=["staff"], institution_id="0",
+        staff_number="",
+    )  # fmt: skip
+    data["department_id"] = "0"
+    del data["password"]
+    status, page = _page(admin, f"/admin/users/{teacher.id}/edit", data)
+    assert status == 200, page  # the form again, as for every refusal on it
+    assert "already in use" not in page
+    assert (
+        "This person has a teacher profile (staff number S-zhang), which belongs "
+        "to a college: choose one."
+    ) in page
+    assert "张老师(已调离)" in page  # what was typed is kept
+    with app.app_context():
+        user = db.session.get_one(User, teacher.id)
+        assert user.institution_id == colleges["demo"].institution_id
+        assert user.display_name != "张老师(已调离)"
+        assert user.role_set == {Role.TEACHER}

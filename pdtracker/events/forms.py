@@ -49,6 +49,7 @@ from pdtracker.events.rulespec import (
 )
 from pdtracker.events.services import EventData
 from pdtracker.extensions import db
+from pdtracker.form_fields import blank_to_none
 
 # Months the event list accepts in ?month=YYYY-MM.
 MIN_YEAR, MAX_YEAR = 1900, 9998
@@ -241,10 +242,10 @@ class EventForm(FlaskForm):
             title=self.title.data.strip(),
             tzid=self.tzid.data,
             is_all_day=all_day,
-            description=_blank(self.description.data),
-            speakers=_blank(self.speakers.data),
-            location=_blank(self.location.data),
-            online_url=_blank(self.online_url.data),
+            description=blank_to_none(self.description.data),
+            speakers=blank_to_none(self.speakers.data),
+            location=blank_to_none(self.location.data),
+            online_url=blank_to_none(self.online_url.data),
             capacity=self.capacity.data,
             registration_deadline=deadline,
             credited_hours=Decimal(self.credited_hours.data),
@@ -314,11 +315,6 @@ class _FieldError(Exception):
         super().__init__(str(message))
         self.field = field
         self.message = message
-
-
-def _blank(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
 
 
 def event_form_data(event: Event) -> dict[str, Any]:

@@ -28,18 +28,13 @@ from wtforms.validators import (
 
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.form_fields import optional_text
 from pdtracker.placements.models import Enterprise
 
 # What the report field offers to pick: the types the upload check accepts
 # (pdtracker.activities.evidence.ALLOWED_TYPES; not imported: the activities
 # package imports this one's models).
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    """Store an empty optional text as NULL."""
-    value = value.strip() if isinstance(value, str) else value
-    return value or None
 
 
 class PlacementForm(FlaskForm):
@@ -56,23 +51,13 @@ class PlacementForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=3660)],
         description=_l("Leave empty to count the weekdays between the dates."),
     )
-    mentor_name = StringField(
-        _l("Enterprise mentor"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=100)],
-    )
-    mentor_contact = StringField(
-        _l("Mentor contact"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=200)],
-    )
-    tasks = TextAreaField(
-        _l("Tasks"), filters=[_blank_to_none], validators=[Optional(), Length(max=5000)]
-    )
-    notes = TextAreaField(
+    mentor_name = optional_text(_l("Enterprise mentor"), 100)
+    mentor_contact = optional_text(_l("Mentor contact"), 200)
+    tasks = optional_text(_l("Tasks"), 5000, TextAreaField)
+    notes = optional_text(
         _l("Private notes"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=5000)],
+        5000,
+        TextAreaField,
         description=_l("Seen by the teacher and the department heads only."),
     )
     confirm_conflicts = BooleanField(_l("Save anyway, despite the warnings above"))
@@ -124,22 +109,10 @@ class EnterpriseForm(FlaskForm):
     """A member enterprise that hosts placements."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    sector = StringField(
-        _l("Sector"), filters=[_blank_to_none], validators=[Optional(), Length(max=100)]
-    )
-    city = StringField(
-        _l("City"), filters=[_blank_to_none], validators=[Optional(), Length(max=100)]
-    )
-    contact_name = StringField(
-        _l("Contact person"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=100)],
-    )
-    contact_phone = StringField(
-        _l("Contact phone"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=40)],
-    )
+    sector = optional_text(_l("Sector"), 100)
+    city = optional_text(_l("City"), 100)
+    contact_name = optional_text(_l("Contact person"), 100)
+    contact_phone = optional_text(_l("Contact phone"), 40)
     placement_capacity = IntegerField(
         _l("Placement capacity"),
         validators=[InputRequired(), NumberRange(min=0, max=10000)],

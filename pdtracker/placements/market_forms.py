@@ -20,12 +20,11 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
-    Optional,
     ValidationError,
 )
 
 from pdtracker.auth.models import User
-from pdtracker.placements.forms import _blank_to_none
+from pdtracker.form_fields import optional_text
 from pdtracker.placements.market_models import GRADES, SCORE_FIELDS, ScoreScale
 from pdtracker.placements.models import Enterprise
 
@@ -39,20 +38,11 @@ class OfferForm(FlaskForm):
         _l("Host enterprise"), coerce=int, validators=[InputRequired()]
     )
     post = StringField(_l("Post"), validators=[DataRequired(), Length(max=200)])
-    scene = StringField(
-        _l("Production or service scene"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=200)],
-    )
-    tasks = TextAreaField(
-        _l("Tasks"), filters=[_blank_to_none], validators=[Optional(), Length(max=5000)]
-    )
+    scene = optional_text(_l("Production or service scene"), 200)
+    tasks = optional_text(_l("Tasks"), 5000, TextAreaField)
     sector = StringField(_l("Sector"), validators=[DataRequired(), Length(max=100)])
-    skills = StringField(
-        _l("Skill tags"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=500)],
-        description=_l("Separated by commas."),
+    skills = optional_text(
+        _l("Skill tags"), 500, description=_l("Separated by commas.")
     )
     mentor_id = SelectField(_l("Enterprise mentor"), coerce=int, default=0)
     seats = IntegerField(
@@ -63,18 +53,10 @@ class OfferForm(FlaskForm):
     working_days = IntegerField(
         _l("Working days"), validators=[InputRequired(), NumberRange(min=0, max=3660)]
     )
-    city = StringField(
-        _l("City"), filters=[_blank_to_none], validators=[Optional(), Length(max=100)]
-    )
-    location = StringField(
-        _l("Location"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=200)],
-    )
-    bring_back = TextAreaField(
-        _l("What the teacher brings back to teaching"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=5000)],
+    city = optional_text(_l("City"), 100)
+    location = optional_text(_l("Location"), 200)
+    bring_back = optional_text(
+        _l("What the teacher brings back to teaching"), 5000, TextAreaField
     )
 
     def __init__(
@@ -143,11 +125,7 @@ class AssessmentForm(FlaskForm):
         _l("Days confirmed by the mentor"),
         validators=[InputRequired(), NumberRange(min=1, max=3660)],
     )
-    comments = TextAreaField(
-        _l("Comments"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=5000)],
-    )
+    comments = optional_text(_l("Comments"), 5000, TextAreaField)
 
     def scored(self) -> tuple[str, dict[str, int]] | None:
         """(scale, scores) when the four scores share one scale, else None."""
@@ -164,8 +142,4 @@ class InviteMentorForm(FlaskForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(
-        _l("E-mail"),
-        filters=[_blank_to_none],
-        validators=[Optional(), Length(max=254)],
-    )
+    email = optional_text(_l("E-mail"), 254, EmailField)

@@ -254,9 +254,9 @@ def _summarize(
 ) -> list[tuple[DepartmentSummary, datetime | None]]:
     """Each summary from its teachers' rows: cached ones reused, the others evaluated.
 
-    The facts of the teachers evaluated are read three queries per
-    ``facts.GATHER_BATCH`` teachers, whatever their department; a summary holds no
-    facts and no department (the caller adds it).
+    The facts of the teachers evaluated are read in three queries, whatever their
+    number and department; a summary holds no facts and no department (the caller
+    adds it).
     """
     cache = caches().rows
     plans = []
@@ -306,9 +306,7 @@ def _stored_or_evaluated(
     now: datetime,
 ) -> dict[tuple, tuple[TeacherRow, datetime | None]]:
     """The rows this process does not hold: stored ones (one query) where their key
-    still holds, the others evaluated and stored. Their facts are read
-    ``facts.GATHER_BATCH`` teachers at a time: a never-viewed department of 1,000
-    read at once made PostgreSQL scan every activity (see facts.gather_each).
+    still holds, the others evaluated (three queries for their facts) and stored.
 
     Only teachers whose records, profile or ruleset changed since their row was
     stored (or whose department was never viewed) are evaluated.
@@ -329,7 +327,7 @@ def _stored_or_evaluated(
     evaluate = [(t, key, active) for t, key, active in missing if t.id not in stored]
     if not evaluate:
         return found
-    gathered = facts.gather_each((t.id for t, _k, _a in evaluate), now)
+    gathered = facts.gather(facts.by_ids(t.id for t, _k, _a in evaluate), now)
     made = []
     for t, key, active in evaluate:
         held = row_form.evaluate_row(

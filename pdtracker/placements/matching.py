@@ -15,14 +15,18 @@ first) before the engine measures their practice days.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
+    Select,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -46,7 +50,7 @@ from pdtracker.placements.conflicts import (
 )
 from pdtracker.placements.counting import DAY_MEASURES
 from pdtracker.placements.days import basis_for, credited_days
-from pdtracker.placements.market import heads_teacher, seats_held, sees_offers
+from pdtracker.placements.market import seats_held
 from pdtracker.placements.market_models import (
     SEAT_HOLDING,
     DepartmentSector,
@@ -57,7 +61,7 @@ from pdtracker.placements.market_models import (
 from pdtracker.placements.models import Enterprise, Placement, PlacementStatus
 from pdtracker.placements.timeline import practice_ruleset
 from pdtracker.progress.definitions import Requirement, Ruleset
-from pdtracker.progress.engine import ActivityFact, ProgressReport, RequirementResult
+from pdtracker.progress.engine import ActivityFact
 from pdtracker.progress.measures import calendar_for, series_for
 from pdtracker.progress.records import active_rulesets_for
 from pdtracker.progress.standings_models import TeacherStanding
@@ -68,8 +72,6 @@ POOL = 120
 SHOWN = 50
 # Open offers a teacher's suggestions are chosen from.
 OFFER_POOL = 100
-# Offers shown on the path to the next level.
-ON_PATH = 3
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,34 @@ def practice_gap(teacher: User, as_of: date) -> tuple[Requirement, int | float] 
     return practice[1], missing_days(practice, facts, as_of)
 
 
+@functools.cache
+def _open_offers_statement() -> Select[PlacementOffer, int]:
+    """:func:`offers_closing`'s query, built once per process (the dashboard runs
+    it on every view, and building it cost more than running it)."""
+    held = seats_held().label("held")
+    declared = select(DepartmentSector.sector).where(
+        DepartmentSector.department_id == bindparam("department_id")
+    )
+    mine = select(PlacementRequest.id).where(
+        PlacementRequest.offer_id == PlacementOffer.id,
+        PlacementRequest.teacher_id == bindparam("teacher_id"),
+        PlacementRequest.status.in_(SEAT_HOLDING),
+    )
+    return (
+        select(PlacementOffer, held)
+        .options(joinedload(PlacementOffer.enterprise))
+        .where(
+            PlacementOffer.status == OfferStatus.OPEN.value,
+            PlacementOffer.starts_on > bindparam("as_of", type_=Date()),
+            held < PlacementOffer.seats, ~exists(mine),
+            # The department's sectors, when it names any.
+            or_(~exists(declared), PlacementOffer.sector.in_(declared.scalar_subquery())),
+        )
+        .order_by(PlacementOffer.starts_on, PlacementOffer.id)
+        .limit(OFFER_POOL)
+    )  # fmt: skip
+
+
 def offers_closing(
     teacher: User,
     requirement: Requirement,
@@ -365,32 +395,14 @@ def offers_closing(
     """
     if gap <= 0 or teacher.institution_id is None:
         return []
-    held = seats_held().label("held")
-    declared = select(DepartmentSector.sector).where(
-        DepartmentSector.department_id == teacher.department_id
-    )
-    mine = select(PlacementRequest.id).where(
-        PlacementRequest.offer_id == PlacementOffer.id,
-        PlacementRequest.teacher_id == teacher.id,
-        PlacementRequest.status.in_(SEAT_HOLDING),
-    )
-    query = (
-        select(PlacementOffer, held)
-        .options(joinedload(PlacementOffer.enterprise))
-        .where(
-            PlacementOffer.status == OfferStatus.OPEN.value,
-            PlacementOffer.starts_on > as_of,
-            held < PlacementOffer.seats,
-            ~exists(mine),
-        )
-        .order_by(PlacementOffer.starts_on, PlacementOffer.id)
-        .limit(OFFER_POOL)
-    )
-    # The department's sectors, when it names any (in the same query).
-    query = query.where(
-        or_(~exists(declared), PlacementOffer.sector.in_(declared.scalar_subquery()))
-    )
-    offers = db.session.execute(query).all()
+    offers = db.session.execute(
+        _open_offers_statement(),
+        {
+            "teacher_id": teacher.id,
+            "department_id": teacher.department_id,
+            "as_of": as_of,
+        },
+    ).all()
     if not offers:
         return []
     first = min(o.starts_on for o, _ in offers)
@@ -432,59 +444,3 @@ def _taken_spans(teacher_id: int, first: date, last: date) -> list[tuple[date, d
         )
     )
     return [(s, e) for s, e in db.session.execute(union_all(placements, held))]
-
-
-@dataclass(frozen=True)
-class PathOffers:
-    """Offers shown on a teacher's path to the next level, and what the viewer may do."""
-
-    result: RequirementResult  # the unmet enterprise-practice requirement
-    suggestions: list[Suggestion]
-    requests: dict[int, str]  # offer id -> the teacher's request on it (not a seat)
-    may_request: bool  # the viewer heads the teacher's department
-    may_ask: bool  # the viewer is the teacher and may ask their head
-
-
-def path_offers(
-    viewer: User, teacher: User, report: ProgressReport, ruleset: Ruleset
-) -> PathOffers | None:
-    """The few offers that close the teacher's enterprise-practice gap soonest.
-
-    None unless the next level still needs enterprise-practice days that what
-    is planned does not cover, offers are listed for the teacher (a member
-    college's teacher) and the viewer may open them. At most four queries,
-    whatever the number of offers.
-    """
-    practice = practice_ruleset(ruleset)
-    level = report.next_level
-    if practice is None or level is None:
-        return None
-    unmet = {
-        r.code: r
-        for group in level.requirements
-        if not group.met
-        for r in (group, *group.alternatives)
-        if not r.met
-    }
-    result = unmet.get(practice[1].code)
-    if result is None or result.forecast_met_on is not None:
-        return None
-    if not (sees_offers(teacher) and sees_offers(viewer)):
-        return None
-    found = offers_closing(teacher, practice[1], result.missing, report.as_of, ON_PATH)
-    requests: dict[int, str] = {}
-    if found:
-        rows = db.session.execute(
-            select(PlacementRequest.offer_id, PlacementRequest.status).where(
-                PlacementRequest.teacher_id == teacher.id,
-                PlacementRequest.offer_id.in_([s.offer.id for s in found]),
-            )
-        )
-        requests = {offer_id: status for offer_id, status in rows}
-    may_request = heads_teacher(viewer, teacher)
-    may_ask = (
-        viewer.id == teacher.id
-        and not may_request
-        and teacher.department_id is not None
-    )
-    return PathOffers(result, found, requests, may_request, may_ask)

@@ -20,7 +20,7 @@ from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
 from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution
-from pdtracker.placements.matching import path_offers
+from pdtracker.placements.path_offers import path_offers
 from pdtracker.progress import exports
 from pdtracker.progress.cache import (
     department_summaries,

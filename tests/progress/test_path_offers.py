@@ -1,4 +1,4 @@
-"""Enterprise offers on the path to the next level (matching.path_offers).
+"""Enterprise offers on the path to the next level (placements.path_offers).
 
 The dashboard's body is cached per status; the offers are rendered per request,
 so seats taken since show at once, and the page's queries stay flat however

@@ -30,7 +30,7 @@ from pdtracker.placements.market_models import (
     PlacementOffer,
     PlacementRequest,
 )
-from pdtracker.placements.matching import ON_PATH, path_offers
+from pdtracker.placements.path_offers import ON_PATH, path_offers
 from pdtracker.placements.models import Placement
 from pdtracker.progress.records import active_ruleset_for
 from pdtracker.progress.services import evaluate_teacher

@@ -197,13 +197,18 @@ def create_event(data: EventData, actor: User | None, now: datetime) -> Event:
     return event
 
 
+def lock_uncancelled(event: Event) -> None:
+    """Lock the event for a change (404 if gone); EventError("cancelled") if it is."""
+    lock_or_404(event)
+    if event.is_cancelled:
+        raise EventError("cancelled")
+
+
 def update_event(
     event: Event, data: EventData, actor: User | None, now: datetime
 ) -> bool:
     """Apply an edit; a material change of a published event bumps its SEQUENCE."""
-    lock_or_404(event)
-    if event.is_cancelled:
-        raise EventError("cancelled")
+    lock_uncancelled(event)
     previous = (event.starts_at, event.ends_at, event.location)
     changed = apply_event_data(event, data)
     if not changed:
@@ -240,9 +245,7 @@ def cancel_event(event: Event, actor: User | None, now: datetime) -> None:
 
     See docs/calendar-feeds.md F4.
     """
-    lock_or_404(event)
-    if event.is_cancelled:
-        raise EventError("cancelled")
+    lock_uncancelled(event)
     was_draft = event.status == EventStatus.DRAFT
     event.status = EventStatus.CANCELLED.value
     event.cancelled_at = now

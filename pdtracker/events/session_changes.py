@@ -24,7 +24,7 @@ from pdtracker.events.models import (
     SessionRegistration,
 )
 from pdtracker.events.places import adopt_unsplit, promote_session
-from pdtracker.events.services import actor_id
+from pdtracker.events.services import actor_id, lock_uncancelled
 from pdtracker.events.sessions import find_session, session_row
 from pdtracker.extensions import db
 from pdtracker.locking import lock_or_404
@@ -141,9 +141,7 @@ def restore_session(
     event: Event, key: str, actor: User | None, now: datetime
 ) -> EventSession:
     """Take back a session's cancellation (a new SEQUENCE); its waitlist moves up."""
-    lock_or_404(event)
-    if event.is_cancelled:
-        raise EventError("cancelled")
+    lock_uncancelled(event)
     row = session_row(event, key, now)
     if not row.is_cancelled:
         raise EventError("not_cancelled")

@@ -27,7 +27,6 @@ from sqlalchemy import select
 
 from pdtracker.auth.models import User
 from pdtracker.events import notices
-from pdtracker.events.errors import EventError
 from pdtracker.events.models import (
     Event,
     EventSession,
@@ -38,10 +37,9 @@ from pdtracker.events.models import (
 )
 from pdtracker.events.occurrences import Occurrence
 from pdtracker.events.places import sync_registration
-from pdtracker.events.services import EventData, update_event
+from pdtracker.events.services import EventData, lock_uncancelled, update_event
 from pdtracker.events.sessions import occurrences
 from pdtracker.extensions import db
-from pdtracker.locking import lock_or_404
 
 S = RegistrationStatus
 ACTIVE = (S.REGISTERED.value, S.WAITLISTED.value)
@@ -186,9 +184,7 @@ def update_series(
     places, attendance and place changes; a session gone is cancelled and its
     teachers told; then :func:`update_event` tells the remaining ones, once.
     """
-    lock_or_404(event)
-    if event.is_cancelled:
-        raise EventError("cancelled")
+    lock_uncancelled(event)
     plan = plan_remap(event, data, now)
     published = event.status == EventStatus.PUBLISHED
     length = data.span[1] - data.span[0]

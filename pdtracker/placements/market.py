@@ -279,10 +279,7 @@ def ask_head(offer: PlacementOffer, *, actor: User, now: datetime) -> PlacementR
     request = existing or PlacementRequest(
         offer_id=offer.id, teacher_id=actor.id, created_at=now
     )
-    request.status = R.ASKED.value
-    request.requested_by_id = actor.id
-    request.decline_reason = None
-    request.updated_at = now
+    _reopen(request, R.ASKED, actor, now)
     db.session.add(request)
     db.session.flush()
     record(actor.id, "offer.ask", "placement_request", request.id, now=now,
@@ -310,17 +307,23 @@ def request_seat(
     request = existing or PlacementRequest(
         offer_id=offer.id, teacher_id=teacher.id, created_at=now
     )
-    request.status = R.REQUESTED.value
-    request.requested_by_id = actor.id
-    request.decline_reason = None
-    request.decided_by_id = None
-    request.decided_at = None
-    request.updated_at = now
+    _reopen(request, R.REQUESTED, actor, now)
     db.session.add(request)
     db.session.flush()
     record(actor.id, "offer.request", "placement_request", request.id, now=now,
            offer_id=offer.id, teacher_id=teacher.id)  # fmt: skip
     return request
+
+
+def _reopen(request: PlacementRequest, status: R, actor: User, now: datetime) -> None:
+    """A new or re-asked request: pending, by ``actor``, with no earlier decision
+    left on it (a declined or withdrawn request may be asked again)."""
+    request.status = status.value
+    request.requested_by_id = actor.id
+    request.decline_reason = None
+    request.decided_by_id = None
+    request.decided_at = None
+    request.updated_at = now
 
 
 def _lock_request(request: PlacementRequest) -> PlacementOffer:

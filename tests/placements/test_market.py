@@ -183,6 +183,30 @@ def test_decline_needs_a_reason_and_frees_the_seat(app, auth, market):
     assert (found.status, found.decline_reason) == ("declined", "岗位已满")
 
 
+def test_asking_again_after_a_decline_is_undecided(app, auth, market):
+    """A declined request the teacher asks about again is pending anew: the old
+    decision (who, when, why) does not stay on it."""
+    offer = market["offer"]
+    auth.login("head1")
+    _request(auth._client, offer.id, market["teacher1"].id)
+    auth.logout()
+    (found,) = _requests(app, offer.id)
+    auth.login("staff1")
+    auth._client.post(
+        f"/placements/requests/{found.id}/decline", data={"reason": "岗位已满"}
+    )
+    auth.logout()
+    (declined,) = _requests(app, offer.id)
+    assert declined.decided_at is not None
+    auth.login("teacher1")
+    assert auth._client.post(f"/placements/offers/{offer.id}/ask").status_code == 302
+    (asked,) = _requests(app, offer.id)
+    assert asked.status == "asked"
+    assert (asked.decided_by_id, asked.decided_at, asked.decline_reason) == (
+        None, None, None,
+    )  # fmt: skip
+
+
 def test_completion_requires_the_assessment_and_credits_confirmed_days(
     app, auth, market
 ):

@@ -2,8 +2,10 @@
 
 A session listener notes, before each flush, which feeds the pending rows touch
 (events, registrations, placements, activities, and the enterprise and user fields
-feed text is made of), and at commit bumps each of those feeds' state with one
-upsert: version + 1, changed_at = max(previous + 1 s, now). Deletions are seen before
+feed text is made of; also profiles and recognitions, which the progress pages
+show, and the marketplace's offers and requests under ``MARKET_KEY``), and at
+commit bumps each of those feeds' state with one upsert: version + 1, changed_at =
+max(previous + 1 s, now). Deletions are seen before
 the DELETE runs, so removing an event still moves Last-Modified forward. A rolled
 back transaction bumps nothing.
 
@@ -38,6 +40,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User, UserRole
 from pdtracker.calendar import directory
 from pdtracker.calendar.models import (
+    MARKET_KEY,
     PUBLIC_FEED_KEY,
     FeedState,
     FeedToken,
@@ -47,6 +50,11 @@ from pdtracker.calendar.models import (
 from pdtracker.database import dialect_insert
 from pdtracker.events.models import Event, Registration
 from pdtracker.org.models import Department, TeacherProfile
+from pdtracker.placements.market_models import (
+    DepartmentSector,
+    PlacementOffer,
+    PlacementRequest,
+)
 from pdtracker.placements.models import Enterprise, Placement
 from pdtracker.recognition.models import Recognition
 from pdtracker.timeutil import utcnow
@@ -112,7 +120,7 @@ def _bumped(table: Table, later: ColumnElement[Any]) -> dict[str, Any]:
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     """Collect the feeds the pending changes touch (deleted rows are still there)."""
-    public = False
+    public = market = False
     teachers: set[int] = set()
     departments: set[int] = set()
     events: set[int] = set()
@@ -132,6 +140,9 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             teachers.update(_owners(obj, "user_id", "user", departments))
         elif isinstance(obj, Enterprise) and obj.id is not None:
             enterprises.add(obj.id)
+            market = True  # its name on the offers
+        elif isinstance(obj, PlacementOffer | PlacementRequest | DepartmentSector):
+            market = True
         elif isinstance(obj, Department) and obj.id is not None:
             departments.add(obj.id)  # its name is the feed's name
         elif isinstance(obj, User) and obj in session.new:
@@ -145,7 +156,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             ):
                 teachers.add(obj.id)
                 departments.update(_values(obj, "department_id"))
-    if not (public or teachers or departments or events or enterprises):
+    if not (public or market or teachers or departments or events or enterprises):
         return
     conn = session.connection()
     if events:
@@ -173,6 +184,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     keys = session.info.setdefault(_PENDING, set())
     if public:
         keys.add(PUBLIC_FEED_KEY)
+    if market:
+        keys.add(MARKET_KEY)
     keys.update(teacher_feed_key(t) for t in teachers)
     keys.update(department_feed_key(d) for d in departments)
 

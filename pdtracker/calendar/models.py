@@ -21,6 +21,10 @@ class FeedScope(enum.StrEnum):
 
 _SCOPES = ", ".join(f"'{s.value}'" for s in FeedScope)
 PUBLIC_FEED_KEY = "public"
+# Not a feed: the change version of the placement marketplace (offers, seat
+# requests, departments' sectors, enterprises), which the dashboard's path offers
+# key on (pdtracker.placements.path_offers). Bumped by pdtracker.changes.
+MARKET_KEY = "market"
 
 
 def teacher_feed_key(user_id: int) -> str:

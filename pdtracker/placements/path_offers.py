@@ -8,7 +8,8 @@ teacher asks their head.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import select
 
@@ -20,9 +21,23 @@ from pdtracker.placements.matching import Suggestion, offers_closing
 from pdtracker.placements.timeline import practice_ruleset
 from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.engine import ProgressReport, RequirementResult
+from pdtracker.progress.services import TeacherStatus
 
 # Offers shown on the path to the next level.
 ON_PATH = 3
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """What the dashboard shows of an offer, apart from any database session."""
+
+    id: int
+    post: str
+    enterprise_name: str
+    starts_on: date
+    ends_on: date
+    seats: int
+    city: str | None
 
 
 @dataclass(frozen=True)
@@ -79,3 +94,38 @@ def path_offers(
         and teacher.department_id is not None
     )
     return PathOffers(result, found, requests, may_request, may_ask)
+
+
+def kept_path_offers(
+    viewer: User, teacher: User, status: TeacherStatus, ruleset: Ruleset
+) -> PathOffers | None:
+    """:func:`path_offers`, kept with the cached status while the marketplace's
+    version (read with the status's key) and the viewer stay the same.
+
+    The status changes with the teacher's records, roles, placements, requests
+    of their own and the date; the marketplace's version with every offer, seat
+    request, department sector and enterprise. Kept as plain data (OfferView),
+    one entry per status: a warm dashboard then runs no offer query.
+    """
+    key = (
+        "offers", status.market_version, status.report.as_of,
+        viewer.id, frozenset(viewer.role_set), viewer.department_id,
+        viewer.institution_id, teacher.department_id, teacher.institution_id,
+    )  # fmt: skip
+    kept = status.fragments.get("offers")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = path_offers(viewer, teacher, status.report, ruleset)
+    if found is not None:
+        found = replace(found, suggestions=[_viewed(s) for s in found.suggestions])
+    status.fragments["offers"] = (key, found)
+    return found
+
+
+def _viewed(suggestion: Suggestion) -> Suggestion:
+    offer = suggestion.offer
+    view = OfferView(
+        offer.id, offer.post, offer.enterprise.name, offer.starts_on, offer.ends_on,
+        offer.seats, offer.city,
+    )  # fmt: skip
+    return replace(suggestion, offer=view)  # type: ignore[arg-type]

@@ -42,6 +42,7 @@ from sqlalchemy import Select, String, and_, bindparam, cast, exists, literal, s
 from pdtracker.auth.models import Role, User, UserRole
 from pdtracker.caching import LRU, per_app
 from pdtracker.calendar.models import (
+    MARKET_KEY,
     PUBLIC_FEED_KEY,
     FeedState,
     department_feed_key,
@@ -341,10 +342,13 @@ def _stored_or_evaluated(
 
 
 @functools.cache
-def _teacher_key_statement() -> Select[int | None, bool | None, int | None, int | None]:
+def _teacher_key_statement() -> Select[
+    int | None, bool | None, int | None, int | None, int | None
+]:
     """A teacher's key in one row: their version, the profile fields the engine
     reads, and the published events' version (they change the path to the next
-    level). Built once per process, as :func:`_versions_statement`."""
+    level); and the marketplace's version, which is not in the key (the path's
+    offers key on it). Built once per process, as :func:`_versions_statement`."""
     version = select(FeedState.version).where(
         FeedState.feed_key == bindparam("feed_key")
     )
@@ -352,9 +356,10 @@ def _teacher_key_statement() -> Select[int | None, bool | None, int | None, int 
     profile = select(TeacherProfile.is_professional_course).where(mine)
     years = select(TeacherProfile.prior_industry_years).where(mine)
     public = select(FeedState.version).where(FeedState.feed_key == PUBLIC_FEED_KEY)
+    market = select(FeedState.version).where(FeedState.feed_key == MARKET_KEY)
     return select(
         version.scalar_subquery(), profile.scalar_subquery(),
-        years.scalar_subquery(), public.scalar_subquery(),
+        years.scalar_subquery(), public.scalar_subquery(), market.scalar_subquery(),
     )  # fmt: skip
 
 
@@ -372,7 +377,7 @@ def teacher_status(
     active = active or active_ruleset_for(teacher.institution_id)
     now = now or utcnow()
     as_of = local_today(now)
-    fp_version, flag, years, events_version = db.session.execute(
+    fp_version, flag, years, events_version, market_version = db.session.execute(
         _teacher_key_statement(),
         {"feed_key": teacher_feed_key(teacher.id), "teacher_id": teacher.id},
     ).one()
@@ -397,4 +402,4 @@ def teacher_status(
         expires = None if entry is None else entry.expires_at
         expiries = [e for e in (closes, expires) if e is not None]
         cache.put(key, found, min(expiries, default=None))
-    return replace(found, teacher=teacher)
+    return replace(found, teacher=teacher, market_version=market_version)

@@ -14,7 +14,7 @@ Definitions used by the pages:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -96,11 +96,13 @@ class TeacherStatus(LevelFacts):
     forecast_on: date | None
     industry_years: float = 0
     path: PathToNext | None = None
-    # Rendered HTML of the dashboard's data part per (locale, zone, own page), shared
-    # by every copy of a cached status so a warm dashboard renders only its frame.
-    fragments: dict[tuple[str, str, bool], Any] = field(
-        default_factory=dict, compare=False
-    )
+    # Rendered HTML of the dashboard's data part per (locale, zone, own page), and
+    # the path's offers, shared by every copy of a cached status so a warm
+    # dashboard renders only its frame.
+    fragments: dict[Hashable, Any] = field(default_factory=dict, compare=False)
+    # Not part of the status: the marketplace's change version, read with the
+    # status's key in the same query (the path's offers are kept under it).
+    market_version: int | None = field(default=None, compare=False)
 
     @property
     def level_rank(self) -> int:

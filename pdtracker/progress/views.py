@@ -20,7 +20,7 @@ from pdtracker.caching import LRU, per_app
 from pdtracker.extensions import db
 from pdtracker.org.display import department_name
 from pdtracker.org.models import Department, Institution
-from pdtracker.placements.path_offers import path_offers
+from pdtracker.placements.path_offers import kept_path_offers
 from pdtracker.progress import exports
 from pdtracker.progress.cache import (
     department_summaries,
@@ -195,8 +195,9 @@ def _teacher_page(teacher: User, own: bool):
         ruleset=active,
         own=own,
         body=_teacher_body(status, active, own),
-        # Seats change with every request: rendered outside the cached body.
-        offers=path_offers(viewer, teacher, status.report, active.ruleset),
+        # Seats change with every request: rendered outside the cached body, from
+        # offers kept under the marketplace's version.
+        offers=kept_path_offers(viewer, teacher, status, active.ruleset),
     )
 
 

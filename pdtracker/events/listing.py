@@ -59,6 +59,7 @@ from pdtracker.events.models import (
     SessionRegistration,
 )
 from pdtracker.events.places import SEAT_HOLDERS
+from pdtracker.events.services import filtered
 from pdtracker.events.sessions import (
     SessionInfo,
     list_sessions,
@@ -109,17 +110,6 @@ class ListPage:
                     yield None
                 yield number
                 previous = number
-
-
-def _filtered(query: Select, kind: str | None, month: Any) -> Select:
-    if kind:
-        query = query.where(Event.kind_code == kind)
-    if month is not None:
-        ends_after = or_(
-            Event.series_ends_at.is_(None), Event.series_ends_at > month[0]
-        )
-        query = query.where(Event.starts_at < month[1], ends_after)
-    return query
 
 
 @dataclass(frozen=True)
@@ -190,7 +180,7 @@ def event_page(
         }
         items = [by_id[i] for i in ids]
     if len(items) < per_page and order.past_total:
-        past_query = _filtered(_published().where(~_upcoming(now)), kind, month)
+        past_query = filtered(_published().where(~_upcoming(now)), kind, month)
         items += db.session.scalars(
             past_query.order_by(Event.starts_at.desc(), Event.id)
             .offset(max(0, start - len(order.ids)))
@@ -228,7 +218,7 @@ def _fresh_order(
     now: datetime, kind: str | None, month: Any
 ) -> tuple[_Order, datetime | None]:
     upcoming = list(
-        db.session.scalars(_filtered(_published().where(_upcoming(now)), kind, month))
+        db.session.scalars(filtered(_published().where(_upcoming(now)), kind, month))
     )
     stored = stored_sessions([e.id for e in upcoming if e.is_series])
     nexts = {
@@ -243,7 +233,7 @@ def _fresh_order(
         return (found.starts_at if found else event.starts_at, event.id)
 
     upcoming.sort(key=key)
-    past_query = _filtered(_published().where(~_upcoming(now)), kind, month)
+    past_query = filtered(_published().where(~_upcoming(now)), kind, month)
     past_total = db.session.scalar(
         select(func.count()).select_from(past_query.subquery())
     )

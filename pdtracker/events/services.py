@@ -325,6 +325,21 @@ def month_bounds(year: int, month: int, tzid: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), nxt.astimezone(UTC)
 
 
+def filtered(
+    query: Select, kind: str | None, month: tuple[datetime, datetime] | None
+) -> Select:
+    """Events of a kind, and those with a session in a month (start, end); either
+    may be None (no filter)."""
+    if kind:
+        query = query.where(Event.kind_code == kind)
+    if month is not None:
+        ends_after = or_(
+            Event.series_ends_at.is_(None), Event.series_ends_at > month[0]
+        )
+        query = query.where(Event.starts_at < month[1], ends_after)
+    return query
+
+
 def published_events_query(
     now: datetime,
     *,
@@ -333,14 +348,9 @@ def published_events_query(
 ) -> Select:
     """Published events, upcoming first (soonest first), then past ones (latest first)."""
     upcoming = or_(Event.series_ends_at.is_(None), Event.series_ends_at >= now)
-    query = select(Event).where(Event.status == EventStatus.PUBLISHED)
-    if kind:
-        query = query.where(Event.kind_code == kind)
-    if month is not None:
-        ends_after = or_(
-            Event.series_ends_at.is_(None), Event.series_ends_at > month[0]
-        )
-        query = query.where(Event.starts_at < month[1], ends_after)
+    query = filtered(
+        select(Event).where(Event.status == EventStatus.PUBLISHED), kind, month
+    )
     return query.order_by(
         case((upcoming, 0), else_=1),
         case((upcoming, Event.starts_at)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from pdtracker.auth.models import Role, User, UserRole
@@ -58,3 +58,14 @@ def active_teacher_ids() -> Select[int]:
         .join(User, User.id == UserRole.user_id)
         .where(UserRole.role == Role.TEACHER.value, User.is_active_account.is_(True))
     )
+
+
+def remove_inactive_teachers(column: Any) -> int:
+    """Delete the stored per-teacher rows (``column``: their table's teacher id) of
+    people who are no longer active teachers; how many went."""
+    table = column.table
+    removed = db.session.execute(
+        delete(table).where(column.not_in(active_teacher_ids()))
+    )
+    db.session.flush()
+    return int(getattr(removed, "rowcount", 0) or 0)

@@ -47,7 +47,6 @@ from sqlalchemy import (
     Table,
     and_,
     cast,
-    delete,
     literal,
     select,
 )
@@ -58,7 +57,7 @@ from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.database import among, dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import Department, TeacherProfile
-from pdtracker.org.queries import active_teacher_ids
+from pdtracker.org.queries import remove_inactive_teachers
 from pdtracker.progress import facts
 from pdtracker.progress.definitions import Ruleset
 from pdtracker.progress.records import ActiveRuleset, active_rulesets_for
@@ -284,16 +283,11 @@ def refresh(now: datetime | None = None, *, batch: int = BATCH) -> dict[str, int
             due.append((teacher_id, want, active, professional, years or 0))
     for start in range(0, len(due), batch):
         _evaluate_and_save(due[start : start + batch], as_of, now)
-    removed = db.session.execute(
-        delete(TeacherPageRow).where(
-            TeacherPageRow.teacher_id.not_in(active_teacher_ids())
-        )
-    )
-    db.session.flush()
+    removed = remove_inactive_teachers(TeacherPageRow.teacher_id)
     return {
         "page_rows": len(rows),
         "page_rows_evaluated": len(due),
-        "page_rows_removed": int(getattr(removed, "rowcount", 0) or 0),
+        "page_rows_removed": removed,
     }
 
 

@@ -39,7 +39,6 @@ from sqlalchemy import (
     Table,
     and_,
     cast,
-    delete,
     literal,
     select,
 )
@@ -49,7 +48,7 @@ from pdtracker.calendar.models import FeedState, teacher_feed_key
 from pdtracker.database import dialect_insert
 from pdtracker.extensions import db
 from pdtracker.org.models import TeacherProfile
-from pdtracker.org.queries import active_teacher_ids
+from pdtracker.org.queries import remove_inactive_teachers
 from pdtracker.progress import page_rows
 from pdtracker.progress.definitions import ActivityFact, Ruleset
 from pdtracker.progress.engine import RequirementResult, evaluate
@@ -279,16 +278,11 @@ def refresh(
     else:
         for start in range(0, len(due), batch):
             _store(due[start : start + batch], rulesets, today, now)
-    removed = db.session.execute(
-        delete(TeacherStanding).where(
-            TeacherStanding.teacher_id.not_in(active_teacher_ids())
-        )
-    )
-    db.session.flush()
+    removed = remove_inactive_teachers(TeacherStanding.teacher_id)
     return {
         "standings_teachers": len(rows),
         "standings_evaluated": len(due),
-        "standings_removed": int(getattr(removed, "rowcount", 0) or 0),
+        "standings_removed": removed,
     }
 
 

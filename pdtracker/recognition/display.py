@@ -45,6 +45,9 @@ BAD_REASONS: dict[str, LazyString] = {
 }
 ERRORS: dict[str, LazyString] = {
     "not_allowed": _l("You may not do this."),
+    "own_application": _l(
+        "This is your own: another administrator of the college decides on it."
+    ),
     "no_college": _l("Choose a college for the round."),
     "window_order": _l("The window must close on or after the day it opens."),
     "unknown_level": _l("That level is not offered."),

@@ -163,6 +163,8 @@ def review(
     """Restore a suspended recognition (to its state by date) or revoke it."""
     if not manages_institution(actor, rec.institution_id):
         raise Refused("not_allowed")
+    if rec.teacher_id == actor.id:
+        raise Refused("own_application")
     if rec.state != S.SUSPENDED:
         raise Refused("not_suspended")
     if not reason.strip():
@@ -177,6 +179,8 @@ def revoke(actor: User, rec: Recognition, *, reason: str, now: datetime) -> None
     """Revoke a recognition that has not been revoked yet, with a reason."""
     if not manages_institution(actor, rec.institution_id):
         raise Refused("not_allowed")
+    if rec.teacher_id == actor.id:
+        raise Refused("own_application")
     if rec.state == S.REVOKED:
         raise Refused("already_revoked")
     if not reason.strip():

@@ -123,6 +123,8 @@ def decide(
     rnd = application.round
     if not manages_institution(actor, rnd.institution_id):
         raise Refused("not_allowed")
+    if application.teacher_id == actor.id:
+        raise Refused("own_application")
     if rnd.state == RoundState.PUBLISHED:
         raise Refused("published")
     if application.state != A.FORMAL_OK:

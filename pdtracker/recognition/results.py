@@ -210,6 +210,8 @@ def resolve_objection(
     rnd = application.round
     if not manages_institution(actor, rnd.institution_id):
         raise Refused("not_allowed")
+    if application.teacher_id == actor.id:
+        raise Refused("own_application")
     if objection.state != ObjectionState.PENDING:
         raise Refused("already_resolved")
     resolution = resolution.strip()

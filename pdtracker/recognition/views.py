@@ -221,7 +221,9 @@ def _roles_on(application: RecognitionApplication) -> dict[str, bool]:
         "own": application.teacher_id == current_user.id,
         "checker": applications.may_check(current_user, application),
         "reviewer": panel.may_review(current_user, application),
-        "admin": manages_institution(current_user, application.round.institution_id),
+        # A college admin who applied is an applicant here, not the round.
+        "admin": application.teacher_id != current_user.id
+        and manages_institution(current_user, application.round.institution_id),
     }
 
 

@@ -29,6 +29,10 @@ ROW_MESSAGES: dict[str, str] = {
     "invalid_id_number": N_(
         "not a valid resident ID number (18 characters, check digit)"
     ),
+    "digits_lost": N_(
+        "the cell is a number, so Excel kept only 15 digits: format the column as "
+        "text and enter the number again"
+    ),
     "invalid_role": N_("unknown role: %(value)s (known: %(known)s)"),
     "invalid_grade": N_("unknown certificate grade: %(value)s (known: %(known)s)"),
     "invalid_organizer_level": N_(

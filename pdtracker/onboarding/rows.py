@@ -128,6 +128,18 @@ def _code(value: Any) -> str:
     return v.half_width(value)
 
 
+def _clean(value: Any) -> str:
+    # An ID number or an all-digit credit code may come as a number cell.
+    return clean_code(v.text(value))
+
+
+def _digits_lost(cells: _Cells, key: str) -> bool:
+    """An 18-character code refused because it came as a number cell: Excel keeps
+    15 significant digits, so the column must be text (the usual cause, said so)."""
+    raw = cells.raw.get(key)
+    return isinstance(raw, float | int) and not isinstance(raw, bool)
+
+
 def _job_title(value: Any) -> str:
     title = v.text(value)
     if len(title) > JOB_TITLE_LENGTH:  # 职称 has a shorter column than a record's title
@@ -161,13 +173,14 @@ def _person(cells: _Cells, lookups: Lookups) -> ParsedRow:
 
 def _id_number(cells: _Cells, lookups: Lookups) -> str | None:
     """Check the ID number and keep only its hash (the number itself is dropped)."""
-    number = cells.read("id_number", clean_code)
+    number = cells.read("id_number", _clean)
     if number is None:
         cells.values.pop("id_number", None)
         return None
     del cells.values["id_number"]
     if not is_id_number(number):
-        cells.error("id_number", "invalid_id_number")
+        lost = _digits_lost(cells, "id_number")
+        cells.error("id_number", "digits_lost" if lost else "invalid_id_number")
         return None
     digest = lookups.hash_id(number)
     cells.values["id_number_hash"] = digest
@@ -176,10 +189,13 @@ def _id_number(cells: _Cells, lookups: Lookups) -> str | None:
 
 def _enterprise(cells: _Cells, lookups: Lookups) -> ParsedRow:
     cells.read("name", v.text, required=True)
-    code = cells.read("credit_code", clean_code)
+    code = cells.read("credit_code", _clean)
     if code is not None and not is_credit_code(code):
         del cells.values["credit_code"]
-        cells.error("credit_code", "invalid_credit_code", value=code)
+        if _digits_lost(cells, "credit_code"):
+            cells.error("credit_code", "digits_lost")
+        else:
+            cells.error("credit_code", "invalid_credit_code", value=code)
     for key in ("sector", "city", "contact_name"):
         cells.read(key, v.text)
     cells.read("contact_phone", _code)

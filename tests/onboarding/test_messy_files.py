@@ -1,0 +1,76 @@
+"""Files as colleges really have them: numbers where text was meant, dates typed
+every way, 工号 whose leading zeros Excel dropped, two-row headers. Through the
+real command (SQLite, or PostgreSQL with PDTRACKER_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from pdtracker.extensions import db
+from pdtracker.onboarding.checkdigits import credit_check_char, id_check_char
+from pdtracker.org.models import TeacherProfile
+from tests.onboarding.conftest import replace_member, sample, xlsx
+
+pytestmark = pytest.mark.usefixtures("college")
+
+PEOPLE = sample("people.xlsx")
+ID = "11010519800101002" + id_check_char("11010519800101002")
+
+
+def summary(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k != "errors"}
+
+
+def codes(report: dict) -> list[tuple[int, str]]:
+    return [(e["row"], e["code"]) for e in report["errors"]]
+
+
+def number_cells(*rows: tuple) -> bytes:
+    """An XLSX whose int cells hold all their digits in the XML, as a program
+    (not Excel, not openpyxl) writes an 18-digit number."""
+    data = xlsx(*rows)
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(sheet).decode()
+    for number, row in enumerate(rows, start=1):
+        for column, cell in enumerate(row):
+            if isinstance(cell, int):
+                ref = f"{chr(ord('A') + column)}{number}"
+                xml = re.sub(f'(<c r="{ref}"[^>]*><v>)[^<]*', rf"\g<1>{cell}", xml)
+    return replace_member(data, sheet, xml.encode())
+
+
+def test_an_id_number_in_a_number_cell_is_read_not_a_crash(app, run_cli):
+    # A program's export keeps all 18 digits in a number cell; Excel keeps 15
+    # (1.10105198001010E+17), which no check digit can save: a row error.
+    header = ("工号", "姓名", "身份证号")
+    whole = number_cells(header, ("9", "甲", int(ID)))
+    code, report = run_cli("people", whole)
+    assert (code, summary(report)["created"], report["errors"]) == (0, 1, [])
+    code, report = run_cli("people", xlsx(header, ("8", "乙", float(ID))))
+    assert code == 0, report
+    assert summary(report)["created"] == 0
+    [error] = report["errors"]
+    assert (error["row"], error["column"], error["code"]) == (
+        2,
+        "身份证号",
+        "digits_lost",
+    )
+    with app.app_context():
+        hashes = db.session.scalars(select(TeacherProfile.id_number_hash)).all()
+        assert [len(h) for h in hashes if h] == [64]
+
+
+def test_a_credit_code_in_a_number_cell_is_read_not_a_crash(run_cli):
+    digits = "91110108000000000"
+    number = int(digits + credit_check_char(digits))  # no letter: may come as a number
+    header = ("企业名称", "统一社会信用代码")
+    code, report = run_cli("enterprises", number_cells(header, ("甲公司", number)))
+    assert (code, summary(report)["created"], report["errors"]) == (0, 1, [])
+    code, report = run_cli("enterprises", xlsx(header, ("乙公司", float(number))))
+    assert code == 0, report
+    assert codes(report) == [(2, "digits_lost")]

@@ -231,7 +231,14 @@ def _roles_on(application: RecognitionApplication) -> dict[str, bool]:
 @login_required
 def application(application_id: int):
     """An application with its frozen snapshot; the steps the actor may take."""
-    app_row = application_for(current_user, application_id)
+    return application_page(application_for(current_user, application_id))
+
+
+def application_page(
+    app_row: RecognitionApplication, bound: dict[str, Any] | None = None
+) -> str:
+    """The application's page; ``bound`` holds a posted form that did not validate,
+    shown with its errors and what was typed in place of a fresh one."""
     roles = _roles_on(app_row)
     rnd = app_row.round
     labels = level_labels(rnd, locale())
@@ -243,7 +250,7 @@ def application(application_id: int):
     votes = panel.votes_of(app_row.id) if roles["admin"] or roles["reviewer"] else []
     if roles["reviewer"] and not roles["admin"]:
         votes = [v for v in votes if v.reviewer_id == current_user.id]
-    forms = _forms(app_row, roles, labels)
+    forms = _forms(app_row, roles, labels, bound or {})
     return render_template(
         "recognition/application.html",
         a=app_row,
@@ -270,28 +277,34 @@ def _voters(votes: list[Any]) -> dict[int, str]:
 
 
 def _forms(
-    a: RecognitionApplication, roles: dict[str, bool], labels: dict[str, str]
+    a: RecognitionApplication,
+    roles: dict[str, bool],
+    labels: dict[str, str],
+    bound: dict[str, Any],
 ) -> dict[str, Any]:
+    def form(cls: type, prefix: str) -> Any:
+        return bound.get(prefix) or cls(prefix=prefix)
+
     forms: dict[str, Any] = {}
     if roles["own"] and a.state == "returned" and a.resubmits_count == 0:
-        forms["resubmit"] = ResubmitForm(prefix="resubmit")
+        forms["resubmit"] = form(ResubmitForm, "resubmit")
     if roles["own"]:
-        forms["object"] = ObjectionForm(prefix="object")
+        forms["object"] = form(ObjectionForm, "object")
     if roles["checker"] and a.state in applications.AWAITING_CHECK:
-        forms["check"] = CheckForm(prefix="check")
+        forms["check"] = form(CheckForm, "check")
     if roles["reviewer"] and a.state == "formal_ok":
-        forms["vote"] = VoteForm(prefix="vote")
+        forms["vote"] = form(VoteForm, "vote")
     levels = [
         (c, labels.get(c, c))
         for c in a.round.levels[: a.round.levels.index(a.level_applied) + 1]
     ]
     if roles["admin"] and a.state == "formal_ok":
-        form = DecisionForm(prefix="decide")
-        form.level.choices = levels
-        form.level.data = form.level.data or a.level_applied
-        forms["decide"] = form
+        decide = form(DecisionForm, "decide")
+        decide.level.choices = levels
+        decide.level.data = decide.level.data or a.level_applied
+        forms["decide"] = decide
     if roles["admin"] and a.objection is not None and a.objection.state == "pending":
-        resolve = ResolveForm(prefix="resolve")
+        resolve = form(ResolveForm, "resolve")
         resolve.level.choices = levels
         forms["resolve"] = resolve
     return forms
@@ -301,14 +314,21 @@ def _back(application_id: int):
     return redirect(url_for(".application", application_id=application_id))
 
 
-def form_step(form: Any, run: Callable[[], object], message: str, application_id: int):
-    """Validate the form, run the service and commit once (else say what is missing);
-    back to the application's page."""
-    if form.validate_on_submit():
-        commit_step(run, message)
-    else:
-        flash(error_text("reason_required"), "danger")
-    return _back(application_id)
+def form_step(
+    form: Any,
+    run: Callable[[], object],
+    message: str,
+    app_row: RecognitionApplication,
+    prefix: str,
+):
+    """Validate the form, run the service and commit once; back to the application's
+    page. A form that does not validate is shown again on that page with its errors
+    and what was typed (nothing is stored)."""
+    if not form.validate_on_submit():
+        db.session.rollback()  # the row lock: nothing of this request is written
+        return application_page(app_row, {prefix: form})
+    commit_step(run, message)
+    return _back(app_row.id)
 
 
 def _step(
@@ -318,7 +338,9 @@ def _step(
     app_row = application_for(current_user, application_id)
     lock_or_404(app_row)
     form = form_cls(prefix=prefix)
-    return form_step(form, lambda: run(app_row, form, utcnow()), message, app_row.id)
+    return form_step(
+        form, lambda: run(app_row, form, utcnow()), message, app_row, prefix
+    )
 
 
 @bp.route("/applications/<int:application_id>/resubmit", methods=["POST"])

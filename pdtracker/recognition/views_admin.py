@@ -228,7 +228,8 @@ def decide(application_id: int):
                              level=form.level.data, reason=form.reason.data,
                              now=utcnow()),
         _("The decision was recorded."),
-        a.id,
+        a,
+        "decide",
     )  # fmt: skip
 
 
@@ -238,7 +239,6 @@ def objection_resolve(objection_id: int):
     """Uphold or change a decision after an objection."""
     objection: Objection = objection_for_admin(current_user, objection_id)
     lock_or_404(objection)
-    application_id = objection.application_id
     form = ResolveForm(prefix="resolve")
     form.level.choices = options((c, c) for c in objection.application.round.levels)
 
@@ -251,7 +251,8 @@ def objection_resolve(objection_id: int):
             now=utcnow(),
         )  # fmt: skip
 
-    return form_step(form, run, _("The objection was resolved."), application_id)
+    return form_step(form, run, _("The objection was resolved."),
+                     objection.application, "resolve")  # fmt: skip
 
 
 @bp.route("/recognitions")

@@ -16,7 +16,12 @@ from pdtracker.onboarding.errors import Invalid
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, after Lotus's leap-year bug
 _SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
-_DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+# A time after the date (2023/5/6 0:00, as Excel saves a date-time cell to CSV;
+# 2023-05-06 00:00:00 or 2023-05-06T08:30:00 from a database) is dropped.
+_TIME = r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DATE_RE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?" + _TIME
+)
 _COMPACT_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
@@ -79,6 +84,11 @@ def parse_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
+        # 20230506 typed or exported as a number: far past any serial (9999-12-31
+        # is 2958465), so it can only mean the compact form.
+        compact = _COMPACT_DATE_RE.fullmatch(text(value))
+        if value > _SERIAL_RANGE[1] and compact:
+            return _date(text(value), *compact.groups())
         return _from_serial(value)
     raw = half_width(value)
     if match := _DATE_RE.fullmatch(raw):

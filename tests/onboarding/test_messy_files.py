@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -74,3 +75,35 @@ def test_a_credit_code_in_a_number_cell_is_read_not_a_crash(run_cli):
     code, report = run_cli("enterprises", xlsx(header, ("乙公司", float(number))))
     assert code == 0, report
     assert codes(report) == [(2, "digits_lost")]
+
+
+DATES = [
+    (20230506, "a number 20230506, as platforms export dates"),
+    ("2023-05-06 00:00:00", "a date with a time, as databases export them"),
+    ("2023/5/6 0:00", "a date-time cell saved by Excel as CSV"),
+    ("2023-05-06T08:30:00", "ISO 8601 with a time"),
+    ("2023年5月6日 8:30", "Chinese with a time"),
+]
+
+
+@pytest.mark.parametrize("cell", [d[0] for d in DATES], ids=[d[1] for d in DATES])
+def test_dates_as_files_hold_them(app, run_cli, cell):
+    from pdtracker.activities.models import Activity
+
+    run_cli("people", PEOPLE)
+    header = ("工号", "项目名称", "类型", "开始日期", "结束日期", "学时")
+    code, report = run_cli(
+        "records", xlsx(header, ("00123", "研修", "培训", cell, cell, 8))
+    )
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 1)
+    with app.app_context():
+        act = db.session.scalar(select(Activity))
+        assert (act.starts_on, act.ends_on) == (date(2023, 5, 6), date(2023, 5, 6))
+    assert (
+        summary(
+            run_cli("records", xlsx(header, ("00123", "研修", "培训", cell, cell, 8)))[
+                1
+            ]
+        )["unchanged"]
+        == 1
+    )

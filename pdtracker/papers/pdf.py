@@ -17,7 +17,9 @@ from flask_babel import force_locale
 
 from pdtracker.papers.fonts import cjk_font
 
-PAPER_LOCALE = "zh"
+# The Chinese catalogue's name (pdtracker/translations/zh_Hans_CN): with plain "zh"
+# Flask-Babel finds no catalogue and the papers came out in the English msgids.
+PAPER_LOCALE = "zh_Hans_CN"
 
 
 def qr_data_uri(url: str) -> str:

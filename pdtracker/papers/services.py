@@ -147,25 +147,9 @@ def level_name(level: str, institution_id: int | None) -> str:
     return level
 
 
-def issue_certificate(
-    recognition: Recognition, *, actor: User, now: datetime, base_url: str
-) -> Paper:
-    """The certificate paper of a recognition, issued on first request.
-
-    Its number is the recognition's certificate number (already unguessable), so
-    the number printed on the certificate is the one the check page takes. A
-    certificate already issued stays downloadable whatever happens to the
-    recognition (its check page tells); a new one needs a standing recognition.
-    """
-    found = db.session.scalar(
-        select(Paper).where(Paper.recognition_id == recognition.id)
-    )
-    if found is not None:
-        return found
-    if recognition.state not in STANDING:
-        raise PaperRefused("not_active")  # no new certificate for a lapsed one
+def _certificate_claims(recognition: Recognition, now: datetime) -> dict[str, Any]:
     teacher = recognition.teacher
-    claims = {
+    return {
         "name": teacher.display_name,
         "college": recognition.institution.name,
         "department": _department(teacher),
@@ -177,10 +161,67 @@ def issue_certificate(
         "valid_until": recognition.valid_until.isoformat(),
         "issued_on": to_local(now, teacher.timezone).date().isoformat(),
     }
+
+
+# What a certificate states of its recognition: when one of these changes (an
+# objection moves the level), the stored paper no longer says what is recognised.
+CERTIFIED = ("level", "valid_from", "valid_until")
+
+
+def _states_as_recognised(paper: Paper, recognition: Recognition) -> bool:
+    now = {
+        "level": recognition.level,
+        "valid_from": recognition.valid_from.isoformat(),
+        "valid_until": recognition.valid_until.isoformat(),
+    }
+    return all(paper.claims.get(key) == now[key] for key in CERTIFIED)
+
+
+def refresh_certificate(
+    recognition: Recognition, *, now: datetime, base_url: str | None = None
+) -> Paper | None:
+    """Print the recognition's certificate again, same number, when what it states
+    (level, validity) is no longer what the recognition holds; None if none issued.
+
+    The check link stays the one printed first (``base_url`` only for a paper
+    without one), so an earlier printout's QR code still opens this paper's page.
+    """
+    found = db.session.scalar(
+        select(Paper).where(Paper.recognition_id == recognition.id)
+    )
+    if found is None or _states_as_recognised(found, recognition):
+        return found
+    url = found.claims.get("check_url") or check_url(base_url or "", found.number)
+    found.claims = _certificate_claims(recognition, now)
+    found.issued_at = now
+    _store(found, "certificate.html", url.removesuffix(f"/verify/{found.number}"), now)
+    record(None, "paper.reissue", "paper", found.id, now, kind=found.kind,
+           number=found.number, level=recognition.level)  # fmt: skip
+    return found
+
+
+def issue_certificate(
+    recognition: Recognition, *, actor: User, now: datetime, base_url: str
+) -> Paper:
+    """The certificate paper of a recognition, issued on first request.
+
+    Its number is the recognition's certificate number (already unguessable), so
+    the number printed on the certificate is the one the check page takes. A
+    certificate already issued stays downloadable whatever happens to the
+    recognition (its check page tells), printed again only when its level or
+    validity changed; a new one needs a standing recognition.
+    """
+    found = refresh_certificate(recognition, now=now, base_url=base_url)
+    if found is not None:
+        return found
+    if recognition.state not in STANDING:
+        raise PaperRefused("not_active")  # no new certificate for a lapsed one
+    teacher = recognition.teacher
     paper = Paper(
         number=recognition.certificate_number, kind=PaperKind.CERTIFICATE.value,
         teacher_id=teacher.id, institution_id=recognition.institution_id,
-        recognition_id=recognition.id, claims=claims, issued_at=now,
+        recognition_id=recognition.id,
+        claims=_certificate_claims(recognition, now), issued_at=now,
         issued_by_id=actor.id,
     )  # fmt: skip
     _store(paper, "certificate.html", base_url, now)

@@ -11,6 +11,7 @@ from pdtracker.activities.models import Activity, ActivityStatus
 from pdtracker.audit import record
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
+from pdtracker.papers.services import refresh_certificate
 from pdtracker.progress.measures import add_years
 from pdtracker.recognition import lifecycle, notify
 from pdtracker.recognition.errors import Refused
@@ -271,6 +272,8 @@ def _change_decision(
             record(actor.id, "recognition.level_change", "recognition", rec.id,
                    now=now, before=rec.level, after=level)  # fmt: skip
             rec.level = level
+            # A certificate already printed says the old level: print it again.
+            refresh_certificate(rec, now=now)
     elif rec is not None and rec.state != RecognitionState.REVOKED:
         lifecycle.change_state(rec, RecognitionState.REVOKED.value, now, actor.id,
                                reason)  # fmt: skip

@@ -97,3 +97,66 @@ def test_no_new_certificate_for_a_revoked_recognition(app, client, auth, people)
     response = _download(client, auth, rec.id)
     assert response.status_code == 302
     assert client.get(f"/verify/{rec.certificate_number}").status_code == 404
+
+
+def test_a_certificate_follows_a_level_changed_after_an_objection(
+    app, client, auth, people, tmp_path
+):
+    rec = make_recognition(app, people["teacher"])
+    assert "初级" in pdf_text(_download(client, auth, rec.id).data, tmp_path)
+    with app.app_context():
+        row = db.session.get(Recognition, rec.id)
+        row.level = "intermediate"  # what an objection's changed decision does
+        db.session.commit()
+    text = pdf_text(_download(client, auth, rec.id).data, tmp_path)
+    assert "中级" in text
+    assert "初级" not in text
+    page = client.get(f"/verify/{rec.certificate_number}").text
+    assert "中级" in page
+    assert "初级" not in page
+
+
+def test_an_objection_that_moves_the_level_reprints_the_certificate_at_once(
+    app, client, auth, people, tmp_path
+):
+    from sqlalchemy import select
+
+    from pdtracker.papers.models import Paper
+    from pdtracker.recognition import results
+    from pdtracker.recognition.models import Decision, Objection
+    from pdtracker.timeutil import utcnow
+    from tests.recognition.flow import user
+
+    rec = make_recognition(app, people["teacher"], level="primary")
+    first = _download(client, auth, rec.id).data
+    now = utcnow()
+    with app.app_context():
+        row = db.session.get(Recognition, rec.id)
+        application = row.application
+        application.round.levels = ["primary", "intermediate"]
+        application.level_applied = "intermediate"
+        db.session.add(Decision(application_id=application.id, outcome="approve",
+                                level="primary", decided_at=now))  # fmt: skip
+        objection = Objection(application_id=application.id, statement="应为中级",
+                              filed_at=now, state="pending")  # fmt: skip
+        db.session.add(objection)
+        db.session.flush()
+        db.session.commit()
+        objection_id = objection.id
+    with app.app_context():
+        admin = user("cadmin1")
+        objection = db.session.get(Objection, objection_id)
+        results.resolve_objection(admin, objection, change=True, approve=True,
+                                  level="intermediate", resolution="改为中级",
+                                  now=now)  # fmt: skip
+        db.session.commit()
+        paper = db.session.scalars(select(Paper)).one()
+        reprinted = paper.pdf
+    assert reprinted != first
+    text = pdf_text(reprinted, tmp_path)
+    assert "中级" in text
+    assert "初级" not in text
+    assert qr_codes(reprinted, tmp_path) == [f"{BASE}/verify/{rec.certificate_number}"]
+    page = client.get(f"/verify/{rec.certificate_number}").text
+    assert "中级" in page
+    assert "初级" not in page

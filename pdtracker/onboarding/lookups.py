@@ -17,7 +17,7 @@ from pdtracker.extensions import db
 from pdtracker.onboarding.headers import normalise
 from pdtracker.onboarding.kindmap import KindTable
 from pdtracker.onboarding.models import KindSynonym
-from pdtracker.onboarding.rows import Lookups
+from pdtracker.onboarding.rows import Lookups, by_digits
 from pdtracker.org.models import Department, TeacherProfile
 from pdtracker.tenancy import administers, is_deployment_admin, managed_institution
 from pdtracker.timeutil import to_local
@@ -112,6 +112,7 @@ def load_lookups(scope: ImportScope, now: datetime) -> Lookups:
         departments=by_name,
         department_names=tuple(names),
         teachers_by_staff={k: uid for k, uid in by_staff.items() if k not in shared},
+        teachers_by_digits=by_digits((staff, uid) for staff, _, uid in rows),
         shared_staff=frozenset(shared),
         teachers_by_id_hash={h: uid for _, h, uid in rows if h},
         kinds=KindTable(extra=extra, labels=labels),

@@ -32,7 +32,7 @@ from pdtracker.onboarding.lookups import (
     other_college_teachers,
 )
 from pdtracker.onboarding.reading import read_rows
-from pdtracker.onboarding.rows import ParsedRow, parse_rows
+from pdtracker.onboarding.rows import ParsedRow, by_digits, parse_rows, zeros_dropped
 from pdtracker.org.models import Department, Institution
 from pdtracker.placements.models import Enterprise
 
@@ -238,6 +238,15 @@ def _match_people(rows: list[PlannedRow], header: Header, scope: ImportScope) ->
             by_staff[(profile.institution_id, profile.staff_number)] = user
             if profile.id_number_hash:
                 hashes[profile.id_number_hash] = user.id
+    # 123 from a number cell finds its college's one 00123 (rows.zeros_dropped).
+    per_college: dict[int, list[str]] = {}
+    for held_in, staff in by_staff:
+        per_college.setdefault(held_in, []).append(staff)
+    zeros = {
+        (held_in, digits): (held_in, staff)
+        for held_in, numbers in per_college.items()
+        for digits, staff in by_digits((n, n) for n in numbers).items()
+    }
     only = next(iter(codes)) if len(codes) == 1 else None  # a one-college deployment
     seen: set[tuple[int, str]] = set()
     for row in rows:
@@ -247,11 +256,13 @@ def _match_people(rows: list[PlannedRow], header: Header, scope: ImportScope) ->
             row.refuse("department", header, "college_needed")
             continue
         key = (college, row.values["staff_number"])
+        if key not in by_staff and zeros_dropped(key[1]):
+            key = zeros.get(key, key)  # 123 and 00123 in one file are one person
+        existing = by_staff.get(key)
         if key in seen:
             row.action = Action.DUPLICATE
             continue
         seen.add(key)
-        existing = by_staff.get(key)
         owner = existing.id if existing else -len(seen)  # a new account: its own key
         if _claims(row, header, owner, emails, hashes):
             _person_decision(row, existing)

@@ -8,7 +8,7 @@ column the file does not carry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,6 +39,9 @@ class Lookups:
     departments: Mapping[str, int] = field(default_factory=dict)  # normalised name/code
     department_names: tuple[str, ...] = ()
     teachers_by_staff: Mapping[str, int] = field(default_factory=dict)
+    # Staff numbers with leading zeros by what Excel leaves of them (00123 → 123),
+    # only where that names one teacher: see :func:`zeros_dropped`.
+    teachers_by_digits: Mapping[str, int] = field(default_factory=dict)
     # Staff numbers of teachers in several of the colleges imported into (an
     # import into every college at once): they name no one teacher.
     shared_staff: frozenset[str] = frozenset()
@@ -121,6 +124,35 @@ class _Cells:
 
     def result(self) -> ParsedRow:
         return ParsedRow(self.number, self.values, self.errors)
+
+
+def digits_key(staff: str) -> str | None:
+    """What a number cell leaves of an all-digit staff number (00123 → 123)."""
+    if not (staff.isascii() and staff.isdigit()):
+        return None
+    return staff.lstrip("0") or "0"
+
+
+def zeros_dropped(staff: str) -> bool:
+    """The staff number may be one whose leading zeros a number cell dropped: all
+    digits, none leading. Matched to the one teacher whose number it leaves, so a
+    platform export (or an Excel CSV) finds 00123 from 123; a value written with
+    its zeros (0123) is taken as written."""
+    return digits_key(staff) == staff
+
+
+def by_digits(staff_numbers: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Staff number with leading zeros → its holder, by :func:`digits_key`; a key
+    that several hold names no one and is left out."""
+    found: dict[str, Any] = {}
+    several: set[str] = set()
+    for staff, holder in staff_numbers:
+        key = digits_key(staff)
+        if key is None or key == staff:
+            continue
+        if found.setdefault(key, holder) != holder:
+            several.add(key)
+    return {k: h for k, h in found.items() if k not in several}
 
 
 def _code(value: Any) -> str:
@@ -274,6 +306,8 @@ def _teacher(cells: _Cells, lookups: Lookups) -> None:
         cells.error("staff_number", "staff_number_several_colleges", value=staff)
         return
     teacher = lookups.teachers_by_staff.get(staff) if staff else None
+    if teacher is None and staff and zeros_dropped(staff):
+        teacher = lookups.teachers_by_digits.get(staff)
     if teacher is None and digest:
         teacher = lookups.teachers_by_id_hash.get(digest)
     if teacher is None:

@@ -107,3 +107,56 @@ def test_dates_as_files_hold_them(app, run_cli, cell):
         )["unchanged"]
         == 1
     )
+
+
+def test_a_staff_number_whose_leading_zeros_excel_dropped_finds_its_teacher(
+    app, run_cli
+):
+    from pdtracker.activities.models import Activity
+
+    run_cli("people", PEOPLE)  # 00123 … 00126, typed as text
+    header = ("工号", "项目名称", "类型", "开始日期", "学时")
+    # The platform's export holds 工号 as numbers: 00123 arrives as 123.
+    data = xlsx(header, (123, "研修甲", "培训", "2024-03-01", 8),
+                ("124", "研修乙", "培训", "2024-03-02", 8))  # fmt: skip
+    code, report = run_cli("records", data)
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 2)
+    with app.app_context():
+        owners = db.session.execute(
+            select(Activity.title, TeacherProfile.staff_number)
+            .join(TeacherProfile, TeacherProfile.user_id == Activity.teacher_id)
+            .order_by(Activity.title)
+        ).all()
+    assert [tuple(o) for o in owners] == [("研修乙", "00124"), ("研修甲", "00123")]
+
+
+def test_leading_zeros_never_choose_between_two_teachers(run_cli):
+    run_cli("people", PEOPLE)
+    run_cli("people", xlsx(("工号", "姓名"), ("0123", "另一人")))
+    header = ("工号", "项目名称", "类型", "开始日期", "学时")
+    code, report = run_cli(
+        "records", xlsx(header, (123, "研修", "培训", "2024-03-01", 8))
+    )
+    assert codes(report) == [(2, "unknown_teacher")]
+    code, report = run_cli(
+        "records", xlsx(header, ("0123", "研修", "培训", "2024-03-01", 8))
+    )
+    assert (codes(report), summary(report)["created"]) == ([], 1)  # written: exact
+
+
+def test_a_people_file_with_staff_numbers_as_numbers_makes_no_second_account(
+    run_cli, table_counts
+):
+    run_cli("people", PEOPLE)
+    before = table_counts()
+    header = ("工号", "姓名", "院系")
+    data = xlsx(
+        header, (123, "王芳", "人工智能技术应用系"), (125.0, "张伟", "机电工程系")
+    )
+    code, report = run_cli("people", data)
+    assert (code, codes(report), summary(report)) == (
+        0, [], {"rows": 2, "created": 0, "updated": 0, "unchanged": 2, "duplicates": 0}
+    )  # fmt: skip
+    after = table_counts()
+    assert after.pop("audit_log") == before.pop("audit_log") + 1
+    assert after == before

@@ -160,6 +160,28 @@ def _enough(columns: Mapping[int, str], importer: str) -> bool:
     return len(columns) >= 2 and bool(required & set(columns.values()))
 
 
+def _name(cell: object) -> str:
+    return "" if cell is None else str(cell).strip()
+
+
+def _under(
+    below: Row,
+    header: Row,
+    columns: Mapping[int, str],
+    importer: str,
+    overrides: Mapping[str, str] | None,
+) -> bool:
+    """The header's second row: names of fields the first does not map, and only
+    under columns the first names nothing under (培训时间 merged over 开始日期 |
+    结束日期; the other names merged down). A data row fills the mapped columns."""
+    if below.number != header.number + 1:
+        return False
+    if any(c is not None and i in columns for i, c in enumerate(below.cells)):
+        return False
+    found = map_columns(below.cells, importer, overrides)
+    return bool(found) and not set(found.values()) & set(columns.values())
+
+
 def find_header(
     rows: Sequence[Row], importer: str, overrides: Mapping[str, str] | None = None
 ) -> tuple[Header, list[Row]]:
@@ -167,7 +189,15 @@ def find_header(
     for position, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         columns = map_columns(row.cells, importer, overrides)
         if _enough(columns, importer):
-            names = tuple("" if c is None else str(c).strip() for c in row.cells)
-            return Header(row.number, names, columns), list(rows[position + 1 :])
+            names = [_name(c) for c in row.cells]
+            below = rows[position + 1] if position + 1 < len(rows) else None
+            if below is not None and _under(below, row, columns, importer, overrides):
+                for index, cell in enumerate(below.cells):
+                    if cell is not None:
+                        names += [""] * (index + 1 - len(names))
+                        names[index] = _name(cell)
+                columns = map_columns(names, importer, overrides)
+                position += 1
+            return Header(row.number, tuple(names), columns), list(rows[position + 1 :])
     expected = "、".join(f.synonyms[1] for f in FIELDS[importer] if f.required)
     raise FileRefused("no_header", limit=HEADER_SCAN_ROWS, expected=expected)

@@ -10,6 +10,7 @@ import zipfile
 from datetime import date
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from pdtracker.extensions import db
@@ -160,3 +161,33 @@ def test_a_people_file_with_staff_numbers_as_numbers_makes_no_second_account(
     after = table_counts()
     assert after.pop("audit_log") == before.pop("audit_log") + 1
     assert after == before
+
+
+def two_row_header(*rows: tuple) -> bytes:
+    """A platform's two-row header: 培训时间 merged over 开始日期 | 结束日期, the
+    other columns' names merged down over both rows."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "项目名称", "类型", "培训时间", None, "学时"])
+    sheet.append([None, None, None, "开始日期", "结束日期", None])
+    sheet.merge_cells("D1:E1")
+    for column in "ABCF":
+        sheet.merge_cells(f"{column}1:{column}2")
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_two_row_header_under_merged_cells_is_read(app, run_cli):
+    from pdtracker.activities.models import Activity
+
+    run_cli("people", PEOPLE)
+    data = two_row_header(("00123", "研修", "培训", "2024-03-04", "2024-03-05", 16))
+    code, report = run_cli("records", data)
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 1)
+    with app.app_context():
+        act = db.session.scalar(select(Activity))
+        assert (act.starts_on, act.ends_on) == (date(2024, 3, 4), date(2024, 3, 5))
+    assert summary(run_cli("records", data)[1])["unchanged"] == 1

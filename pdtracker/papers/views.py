@@ -24,6 +24,7 @@ from pdtracker import tabular
 from pdtracker.auth.models import Role, User
 from pdtracker.auth.session import role_required
 from pdtracker.extensions import db
+from pdtracker.locking import lock_or_404
 from pdtracker.org.models import Institution
 from pdtracker.papers import official
 from pdtracker.papers import services as svc
@@ -161,6 +162,8 @@ def certificate(recognition_id: int):
     )
     if recognition is None:
         abort(404)
+    # Two clicks at once: the second waits, then downloads the paper the first made.
+    lock_or_404(recognition)
     try:
         paper = svc.issue_certificate(
             recognition, actor=_actor(), now=utcnow(), base_url=base_url()

@@ -193,6 +193,9 @@ def apply(round_id: int):
     form.level.data = level
     now = utcnow()
     if form.validate_on_submit():
+        # Two clicks (or tabs) at once: the second waits here, then is told it
+        # has already applied, instead of tripping the unique key.
+        lock_or_404(rnd)
         application = commit_step(
             lambda: applications.apply(
                 current_user, rnd, level=level, statement=form.statement.data, now=now

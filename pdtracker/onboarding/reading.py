@@ -111,6 +111,23 @@ def check_zip(data: bytes) -> None:
     for info in members:
         if info.filename.endswith((".xml", ".rels")):
             _check_prolog(archive, info)
+    if not _is_workbook(archive):  # a .docx, .pptx or plain zip renamed .xlsx
+        raise FileRefused("not_a_spreadsheet")
+
+
+# The content type of a workbook's main part: .xlsx (spreadsheetml), .xlsm and
+# templates (ms-excel); a Word or PowerPoint file declares neither.
+_WORKBOOK_TYPES = (b"spreadsheetml.sheet.main", b"spreadsheetml.template.main",
+                   b"application/vnd.ms-excel.")  # fmt: skip
+
+
+def _is_workbook(archive: zipfile.ZipFile) -> bool:
+    try:
+        with archive.open("[Content_Types].xml") as member:
+            types = member.read(16 * PROLOG_LIMIT)  # a real one is a few KiB
+    except KeyError:
+        return False
+    return any(t in types for t in _WORKBOOK_TYPES)
 
 
 def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

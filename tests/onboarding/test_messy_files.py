@@ -191,3 +191,36 @@ def test_a_two_row_header_under_merged_cells_is_read(app, run_cli):
         act = db.session.scalar(select(Activity))
         assert (act.starts_on, act.ends_on) == (date(2024, 3, 4), date(2024, 3, 5))
     assert summary(run_cli("records", data)[1])["unchanged"] == 1
+
+
+def word_document() -> bytes:
+    """A .docx (a zip, like an XLSX) that someone renamed .xlsx."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as docx:
+        docx.writestr("[Content_Types].xml", (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.'
+            'wordprocessingml.document.main+xml"/></Types>'))  # fmt: skip
+        docx.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+NOT_A_SPREADSHEET = "文件既不是 XLSX 工作簿，也不是 CSV 文件"
+
+
+def test_a_renamed_word_document_is_not_a_spreadsheet(client, auth, run_cli):
+    code, output = run_cli("people", word_document(), name="名单.xlsx")
+    assert code == 2
+    assert NOT_A_SPREADSHEET in output
+    assert "KeyError" not in output
+    auth.login("admin")
+    response = client.post(
+        "/imports/",
+        data={"importer": "people", "file": (io.BytesIO(word_document()), "名单.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = client.get(response.headers["Location"], follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert NOT_A_SPREADSHEET in text
+    assert "KeyError" not in text

@@ -218,6 +218,9 @@ def daily(now: datetime) -> dict[str, int]:
         )
         .options(joinedload(Recognition.teacher), joinedload(Recognition.application))
         .order_by(Recognition.id)
+        # PostgreSQL: lock the rows (a revocation committed meanwhile is waited for
+        # and re-read, so its row no longer matches); SQLite: begin_write did it.
+        .with_for_update(of=Recognition)
     ).all()  # fmt: skip
     for rec in moving:
         target = by_date(rec, today)

@@ -282,22 +282,37 @@ def preview(importer: str, sha: str):
 def check(importer: str, sha: str):
     """The dry run again with the mapping as changed; saved under a name if asked."""
     data = _load(importer, sha)
+    form = None
     try:
         form, overrides = _submitted(importer, data)
-        if form.save_as.data:
-            save_mapping(
-                importer, form.save_as.data.strip(), overrides, actor=current_user,
-                institution_id=mapping_college(current_user, _college()),
-            )  # fmt: skip
-            db.session.commit()
-            flash(
-                _("The mapping is saved as %(name)s.", name=form.save_as.data),
-                "success",
-            )
         plan, _applied = _run(importer, data, form.filename.data or "upload", overrides,
                               dry_run=True)  # fmt: skip
     except FileRefused as exc:
+        return _unmapped(importer, sha, data, form, exc)
+    db.session.rollback()
+    if form.save_as.data:  # only a mapping that finds the header is kept
+        save_mapping(
+            importer, form.save_as.data.strip(), overrides, actor=current_user,
+            institution_id=mapping_college(current_user, _college()),
+        )  # fmt: skip
+        db.session.commit()
+        flash(_("The mapping is saved as %(name)s.", name=form.save_as.data), "success")
+    return _render_preview(plan, sha, form)
+
+
+def _unmapped(importer: str, sha: str, data: bytes, form, exc: FileRefused):
+    """The posted columns find no header (the file itself read on the first view):
+    the preview again, the user's choices kept, as first found below them."""
+    db.session.rollback()
+    if form is None or exc.code != "no_header":
         return _refused(exc)
+    flash(_("These columns cannot be used: %(reason)s",
+            reason=_(exc.template, **exc.params)), "danger")  # fmt: skip
+    try:
+        plan, _applied = _run(importer, data, form.filename.data or "upload",
+                              _saved(importer, form.mapping.data), dry_run=True)  # fmt: skip
+    except FileRefused as first:
+        return _refused(first)
     db.session.rollback()
     return _render_preview(plan, sha, form)
 
@@ -307,6 +322,7 @@ def check(importer: str, sha: str):
 def apply(importer: str, sha: str):
     """Apply the valid rows, all or none; the result page shows the links once."""
     data = _load(importer, sha)
+    form = None
     try:
         form, overrides = _submitted(importer, data)
         verified = bool(getattr(form, "verified", None) and form.verified.data)
@@ -314,7 +330,7 @@ def apply(importer: str, sha: str):
                              verified=verified, link=activation_link)  # fmt: skip
         db.session.commit()
     except FileRefused as exc:
-        return _refused(exc)
+        return _unmapped(importer, sha, data, form, exc)
     except Exception:
         db.session.rollback()  # all rows or none
         raise

@@ -224,3 +224,35 @@ def test_a_renamed_word_document_is_not_a_spreadsheet(client, auth, run_cli):
     text = page.get_data(as_text=True)
     assert NOT_A_SPREADSHEET in text
     assert "KeyError" not in text
+
+
+def test_a_mapping_that_finds_no_header_keeps_the_preview_and_the_choices(
+    app, client, auth, run_cli, table_counts
+):
+    from pdtracker.onboarding.models import ImportMapping
+    from tests.onboarding.test_views import form_fields, preview_path, upload
+
+    run_cli("people", PEOPLE)
+    auth.login("admin")
+    header = ("工号", "项目名称", "类型", "开始日期")
+    response = upload(
+        client, "records", xlsx(header, ("00123", "研", "培训", "2024-03-01"))
+    )
+    path = preview_path(response)
+    fields = form_fields(
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    )
+    # The admin leaves out every required column by mistake, and asks to save it.
+    fields.update(col_1="", col_2="", col_3="", save_as="坏的")
+    before = table_counts()
+    for step in ("/check", "/apply"):
+        page = client.post(path + step, data=fields)
+        assert page.status_code == 200, (step, page.headers.get("Location"))
+        html = page.get_data(as_text=True)
+        assert "前 30 行中没有找到表头" in html
+        kept = form_fields(html)
+        assert (kept["col_0"], kept["col_1"], kept["col_3"]) == ("staff_number", "", "")
+        fields.pop("save_as", None)
+    assert table_counts() == before  # nothing saved, nothing imported
+    with app.app_context():
+        assert db.session.scalar(select(ImportMapping)) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ from pdtracker.papers.statements import (
     credit_rules,
     statement_claims,
 )
-from pdtracker.progress.records import active_ruleset_for
+from pdtracker.progress.records import active_ruleset_for, active_rulesets_for
 from pdtracker.recognition.models import STANDING, Recognition
 from pdtracker.tenancy import people_clause
 from pdtracker.timeutil import to_local
@@ -198,6 +199,18 @@ def refresh_certificate(
     record(None, "paper.reissue", "paper", found.id, now, kind=found.kind,
            number=found.number, level=recognition.level)  # fmt: skip
     return found
+
+
+def level_labels(recognitions: Sequence[Recognition], locale: str) -> dict[int, str]:
+    """Recognition id → its level's name as the certificate prints it (the college's
+    active ruleset), in ``locale``; the code when the ruleset no longer has it.
+    One query for all the colleges."""
+    active = active_rulesets_for({r.institution_id for r in recognitions})
+    names = {
+        iid: {lv.code: lv.name.get(locale) or lv.code for lv in a.ruleset.levels}
+        for iid, a in active.items()
+    }
+    return {r.id: names[r.institution_id].get(r.level, r.level) for r in recognitions}
 
 
 def issue_certificate(

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, select
@@ -96,10 +97,12 @@ def index():
     actor = _actor()
     papers = list(db.session.scalars(svc.visible_papers(actor).limit(LIST_LIMIT)))
     today = local_today()
+    recognitions = _visible_recognitions(actor)
     return render_template(
         "papers/index.html",
         papers=list(zip(papers, paper_states(papers, today), strict=True)),
-        recognitions=_visible_recognitions(actor),
+        recognitions=recognitions,
+        level_label=svc.level_labels(recognitions, str(get_locale() or "zh")),
         form=StatementForm() if actor.has_role(Role.TEACHER) else None,
     )
 

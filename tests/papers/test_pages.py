@@ -56,3 +56,15 @@ def test_teacher_sees_statement_form_and_own_papers_only(app, client, auth, peop
     page = client.get("/papers/").text
     assert 'name="period_start"' in page
     assert 'data-number="' not in page
+
+
+def test_recognitions_show_the_level_by_its_name_not_its_code(
+    app, client, auth, people
+):
+    make_recognition(app, people["teacher"], level="primary")
+    auth.login("wxh")
+    page = client.get("/papers/").text
+    table = page[page.index('id="recognitions"') :]
+    table = table[: table.index("</table>")]
+    assert "初级" in table
+    assert ">primary<" not in table

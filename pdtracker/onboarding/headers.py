@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pdtracker.onboarding.errors import N_, FileRefused
-from pdtracker.onboarding.reading import Row
+from pdtracker.onboarding.reading import Row, read_sheets
 
 HEADER_SCAN_ROWS = 30
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|【[^】]*】")
@@ -201,3 +201,19 @@ def find_header(
             return Header(row.number, tuple(names), columns), list(rows[position + 1 :])
     expected = "、".join(f.synonyms[1] for f in FIELDS[importer] if f.required)
     raise FileRefused("no_header", limit=HEADER_SCAN_ROWS, expected=expected)
+
+
+def read_header(
+    data: bytes, importer: str, overrides: Mapping[str, str] | None = None
+) -> tuple[Header, list[Row]]:
+    """The header and data rows of the file's first sheet that has a header (a
+    workbook's instructions sheet is passed over); else the first sheet's
+    refusal. FileRefused when the file cannot be read."""
+    refused: FileRefused | None = None
+    for rows in read_sheets(data):
+        try:
+            return find_header(rows, importer, overrides)
+        except FileRefused as exc:
+            refused = refused or exc
+    assert refused is not None  # read_sheets yields a sheet or raises
+    raise refused

@@ -22,7 +22,7 @@ from pdtracker.activities.models import Activity
 from pdtracker.auth.models import User
 from pdtracker.extensions import db
 from pdtracker.onboarding.errors import RowError
-from pdtracker.onboarding.headers import IMPORTERS, Header, find_header
+from pdtracker.onboarding.headers import IMPORTERS, Header, read_header
 from pdtracker.onboarding.lookups import (
     ImportScope,
     import_scope,
@@ -31,7 +31,6 @@ from pdtracker.onboarding.lookups import (
     load_lookups,
     other_college_teachers,
 )
-from pdtracker.onboarding.reading import read_rows
 from pdtracker.onboarding.rows import ParsedRow, by_digits, parse_rows, zeros_dropped
 from pdtracker.org.models import Department, Institution
 from pdtracker.placements.models import Enterprise
@@ -133,7 +132,7 @@ def build_plan(
     """
     check_allowed(importer, actor)
     scope = import_scope(actor, college)
-    header, data_rows = find_header(read_rows(data), importer, overrides)
+    header, data_rows = read_header(data, importer, overrides)
     parsed = parse_rows(importer, header, data_rows, load_lookups(scope, now))
     rows = [_planned(p, r.cells) for p, r in zip(parsed, data_rows, strict=True)]
     if scope.deployment:  # others are told only that the teacher is unknown

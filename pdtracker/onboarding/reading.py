@@ -49,24 +49,38 @@ class Row:
 
 
 def read_rows(data: bytes) -> list[Row]:
-    """The file's non-empty rows, trailing empty cells dropped.
+    """The file's non-empty rows (a workbook's first sheet), trailing empty cells
+    dropped.
 
     Raises FileRefused when the file is too large, not a spreadsheet, unsafe,
     or has more than MAX_ROWS rows.
     """
+    for rows in read_sheets(data):
+        return rows
+    raise FileRefused("empty_file")
+
+
+def read_sheets(data: bytes) -> Iterator[list[Row]]:
+    """Each sheet's non-empty rows in the workbook's order (a CSV is one sheet),
+    sheets without any left out; one sheet is held at a time. Raises as
+    :func:`read_rows`, and ``empty_file`` when no sheet has a row."""
     if len(data) > MAX_BYTES:
         raise FileRefused("too_large", limit=MAX_BYTES // (1024 * 1024))
     if not data.strip():
         raise FileRefused("empty_file")
     if data.startswith(XLSX_MAGIC):
-        rows = _bounded(_xlsx_rows(data))
+        sheets = _xlsx_sheets(data)
     elif data.startswith(OLE_MAGIC) or b"\x00" in data[:4096] and not _utf16(data):
         raise FileRefused("not_a_spreadsheet")
     else:
-        rows = _bounded(_csv_rows(data))
-    if not rows:
+        sheets = iter([_csv_rows(data)])
+    found = False
+    for sheet in sheets:
+        if rows := _bounded(sheet):
+            found = True
+            yield rows
+    if not found:
         raise FileRefused("empty_file")
-    return rows
 
 
 def _bounded(rows: Iterator[Row]) -> list[Row]:
@@ -154,7 +168,7 @@ def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise FileRefused("unsafe_workbook", reason=f"no root in {info.filename}")
 
 
-def _xlsx_rows(data: bytes) -> Iterator[Row]:
+def _xlsx_sheets(data: bytes) -> Iterator[Iterator[Row]]:
     if not openpyxl.DEFUSEDXML:  # OPENPYXL_DEFUSEDXML=False in the environment
         raise FileRefused("unsafe_workbook", reason="defusedxml is disabled")
     check_zip(data)
@@ -165,7 +179,16 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise _refusal(exc) from exc
     try:
-        sheet = book.worksheets[0]
+        # A template's first sheet is often its instructions (填写说明): the
+        # caller reads on to the sheet whose header it finds.
+        for sheet in book.worksheets:
+            yield _xlsx_rows(sheet)
+    finally:
+        book.close()
+
+
+def _xlsx_rows(sheet: Any) -> Iterator[Row]:
+    try:
         sheet.reset_dimensions()  # trust the cells, not a stale <dimension>
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             if row := _trimmed(number, cells):
@@ -174,8 +197,6 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
         raise
     except Exception as exc:
         raise _refusal(exc) from exc
-    finally:
-        book.close()
 
 
 def _refusal(exc: BaseException) -> FileRefused:

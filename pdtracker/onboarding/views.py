@@ -45,9 +45,9 @@ from pdtracker.onboarding.forms import (
     column_fields,
     mapping_form,
 )
-from pdtracker.onboarding.headers import IMPORTERS, find_header, normalise
+from pdtracker.onboarding.headers import IMPORTERS, normalise, read_header
 from pdtracker.onboarding.plan import ImportNotAllowed, Plan, check_allowed
-from pdtracker.onboarding.reading import MAX_BYTES, read_rows
+from pdtracker.onboarding.reading import MAX_BYTES
 from pdtracker.onboarding.results import result_workbook
 from pdtracker.onboarding.samples import SAMPLES
 from pdtracker.onboarding.services import (
@@ -222,7 +222,7 @@ def _submitted(importer: str, data: bytes):
     """The posted mapping form, built on the header found as on the first view,
     and its column overrides; 400 if the form does not validate."""
     base = _saved(importer, request.form.get("mapping"))
-    header, _rows = find_header(read_rows(data), importer, base)
+    header, _rows = read_header(data, importer, base)
     form = mapping_form(importer, header.names, header.columns)
     overrides = {
         normalise(header.names[int(f.name.removeprefix("col_"))]): f.data or ""

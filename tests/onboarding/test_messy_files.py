@@ -256,3 +256,31 @@ def test_a_mapping_that_finds_no_header_keeps_the_preview_and_the_choices(
     assert table_counts() == before  # nothing saved, nothing imported
     with app.app_context():
         assert db.session.scalar(select(ImportMapping)) is None
+
+
+def test_the_data_sheet_after_an_instructions_sheet_is_read(app, run_cli, client, auth):
+    from pdtracker.activities.models import Activity
+    from tests.onboarding.test_views import form_fields, preview_path, upload
+
+    run_cli("people", PEOPLE)
+    book = Workbook()
+    notes = book.active
+    notes.title = "填写说明"
+    notes.append(["请在“培训记录”表中填写，日期格式为 2024-03-01。"])
+    data = book.create_sheet("培训记录")
+    data.append(["工号", "项目名称", "类型", "开始日期", "学时"])
+    data.append(["00123", "研修", "培训", "2024-03-01", 8])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    code, report = run_cli("records", buffer.getvalue(), "--dry-run")
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 1), report
+    auth.login("admin")
+    response = upload(client, "records", buffer.getvalue())
+    path = preview_path(response)
+    assert path.startswith("/imports/records/")
+    fields = form_fields(
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    )
+    client.post(path + "/apply", data=fields)
+    with app.app_context():
+        assert db.session.scalars(select(Activity.title)).all() == ["研修"]

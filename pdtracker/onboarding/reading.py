@@ -93,8 +93,22 @@ def _bounded(rows: Iterator[Row]) -> list[Row]:
     return kept
 
 
+# What exports put before a text cell that would run as a formula (pdtracker's
+# own result files among them): an apostrophe. Typed in Excel, the apostrophe is
+# never part of the value, so one before these characters is that mark.
+NEUTRALISED = re.compile(r"'(?=[=+\-@\t\r])")
+
+
+def _cell(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    return value[1:] if NEUTRALISED.match(value) else value
+
+
 def _trimmed(number: int, cells: tuple[Any, ...] | list[Any]) -> Row | None:
-    values = [None if isinstance(c, str) and not c.strip() else c for c in cells]
+    values = [_cell(c) for c in cells]
     while values and values[-1] is None:
         values.pop()
     return Row(number, tuple(values)) if values else None

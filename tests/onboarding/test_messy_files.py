@@ -284,3 +284,39 @@ def test_the_data_sheet_after_an_instructions_sheet_is_read(app, run_cli, client
     client.post(path + "/apply", data=fields)
     with app.app_context():
         assert db.session.scalars(select(Activity.title)).all() == ["研修"]
+
+
+def _apply_upload(client, importer: str, data: bytes) -> str:
+    """Upload, preview, apply through the pages; the result page's HTML."""
+    from tests.onboarding.test_views import form_fields, preview_path, upload
+
+    response = upload(client, importer, data)
+    fields = form_fields(
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    )
+    return client.post(preview_path(response) + "/apply", data=fields).get_data(
+        as_text=True
+    )
+
+
+def test_the_error_file_fixed_and_imported_again_keeps_its_values(app, client, auth):
+    from openpyxl import load_workbook
+
+    from pdtracker.auth.models import User
+
+    auth.login("admin")
+    header = ("工号", "姓名", "院系", "手机", "职称")
+    html = _apply_upload(client, "people", xlsx(
+        header, ("9001", "甲", "外语系", "+86 13800000009", "-")))  # fmt: skip
+    download = re.search(r'href="(/imports/results/[^"]+\.xlsx)"', html).group(1)
+    book = load_workbook(io.BytesIO(client.get(download).data))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[1][4] == "'+86 13800000009"  # shown as text, never a formula
+    # The admin fixes the department in the error file and imports it again.
+    fixed = [list(r[1:-1]) for r in rows]
+    fixed[1][2] = "机电工程系"
+    _apply_upload(client, "people", xlsx(*fixed))
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="9001"))
+        assert user.teacher_profile.phone == "+86 13800000009"
+        assert user.teacher_profile.title == "-"

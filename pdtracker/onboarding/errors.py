@@ -40,6 +40,9 @@ ROW_MESSAGES: dict[str, str] = {
     ),
     "unknown_department": N_("unknown department: %(value)s (known: %(known)s)"),
     "unknown_teacher": N_("no teacher with this staff number or ID number: %(value)s"),
+    "teacher_mismatch": N_(
+        "the staff number and the ID number belong to two different teachers"
+    ),
     "teacher_other_college": N_(
         "this teacher belongs to another college: %(value)s (not imported)"
     ),

@@ -308,8 +308,13 @@ def _teacher(cells: _Cells, lookups: Lookups) -> None:
     teacher = lookups.teachers_by_staff.get(staff) if staff else None
     if teacher is None and staff and zeros_dropped(staff):
         teacher = lookups.teachers_by_digits.get(staff)
-    if teacher is None and digest:
-        teacher = lookups.teachers_by_id_hash.get(digest)
+    by_id = lookups.teachers_by_id_hash.get(digest) if digest else None
+    if teacher is not None and by_id not in (None, teacher):
+        # A shifted column or a wrong number: which teacher is meant is unknown.
+        cells.error("id_number", "teacher_mismatch")
+        return
+    if teacher is None:
+        teacher = by_id
     if teacher is None:
         key = "staff_number" if staff else "id_number"
         # The hash rides along (never shown) so the plan can tell a teacher of

@@ -320,3 +320,20 @@ def test_the_error_file_fixed_and_imported_again_keeps_its_values(app, client, a
         user = db.session.scalar(select(User).filter_by(username="9001"))
         assert user.teacher_profile.phone == "+86 13800000009"
         assert user.teacher_profile.title == "-"
+
+
+def test_a_staff_number_and_an_id_number_of_two_teachers_are_refused(
+    run_cli, table_counts
+):
+    run_cli("people", PEOPLE)  # 00123 王芳 holds 110105198001010024
+    before = table_counts()
+    header = ("工号", "身份证号", "项目名称", "类型", "开始日期")
+    data = xlsx(header, ("00124", "110105198001010024", "研修", "培训", "2024-03-01"),
+                ("00123", "110105198001010024", "研修", "培训", "2024-03-01"))  # fmt: skip
+    code, report = run_cli("records", data)
+    assert (code, codes(report), summary(report)["created"]) == (
+        0, [(2, "teacher_mismatch")], 1
+    )  # fmt: skip
+    assert report["errors"][0]["column"] == "身份证号"
+    after = table_counts()
+    assert after["activities"] == before["activities"] + 1

@@ -27,7 +27,8 @@ _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 TRUE_WORDS = frozenset({"是", "y", "yes", "1", "true", "t", "对", "√"})
 FALSE_WORDS = frozenset({"否", "n", "no", "0", "false", "f", "不是", "×"})
-ROLE_SEPARATORS = re.compile(r"[,，、;；]")
+# 教师/系主任 and 教师 系主任 name two roles too (no role name holds / or a space).
+ROLE_SEPARATORS = re.compile(r"[,，、;；/\s]")
 # Person roles: the Chinese names colleges use → pdtracker roles.
 PERSON_ROLES = {
     "教师": "teacher",

@@ -337,3 +337,14 @@ def test_a_staff_number_and_an_id_number_of_two_teachers_are_refused(
     assert report["errors"][0]["column"] == "身份证号"
     after = table_counts()
     assert after["activities"] == before["activities"] + 1
+
+
+@pytest.mark.parametrize("roles", ["教师/系主任", "教师／系主任", "教师 系主任"])
+def test_two_roles_written_with_a_slash_or_a_space(app, run_cli, roles):
+    from pdtracker.auth.models import User
+
+    code, report = run_cli("people", xlsx(("工号", "姓名", "角色"), ("9", "甲", roles)))
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 1)
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(username="9"))
+        assert {r.value for r in user.role_set} == {"teacher", "head"}

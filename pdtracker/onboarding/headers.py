@@ -131,8 +131,26 @@ class Header:
     def mapping(self) -> dict[str, str]:
         """Header name (normalised) → field key ('' for a column left out)."""
         return {
-            normalise(n): self.columns.get(i, "") for i, n in enumerate(self.names) if n
+            key: self.columns.get(i, "")
+            for i, key in enumerate(column_keys(self.names))
+            if key
         }
+
+
+def column_keys(names: Sequence[object]) -> list[str]:
+    """Each column's key in a mapping: its normalised name, with ``#2``, ``#3`` …
+    after a name an earlier column has (日期, 日期 → 日期, 日期#2), so two columns
+    of one name are mapped each its own way."""
+    seen: dict[str, int] = {}
+    keys = []
+    for name in names:
+        key = normalise(name)
+        if key:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > 1:
+                key = f"{key}#{seen[key]}"
+        keys.append(key)
+    return keys
 
 
 def map_columns(
@@ -145,11 +163,13 @@ def map_columns(
     known = {f.key for f in FIELDS[importer]}
     table = synonyms(importer)
     columns: dict[int, str] = {}
-    for index, name in enumerate(names):
-        key = normalise(name)
+    overrides = overrides or {}
+    for index, (key, name) in enumerate(zip(column_keys(names), map(normalise, names),
+                                            strict=True)):  # fmt: skip
         if not key:
             continue
-        field = (overrides or {}).get(key, table.get(key, ""))
+        # A mapping saved before a repeated name had its own key: by the name.
+        field = overrides.get(key, overrides.get(name, table.get(name, "")))
         if field in known and field not in columns.values():
             columns[index] = field
     return columns

@@ -45,7 +45,7 @@ from pdtracker.onboarding.forms import (
     column_fields,
     mapping_form,
 )
-from pdtracker.onboarding.headers import IMPORTERS, normalise, read_header
+from pdtracker.onboarding.headers import IMPORTERS, column_keys, read_header
 from pdtracker.onboarding.plan import ImportNotAllowed, Plan, check_allowed
 from pdtracker.onboarding.reading import MAX_BYTES
 from pdtracker.onboarding.results import result_workbook
@@ -224,8 +224,9 @@ def _submitted(importer: str, data: bytes):
     base = _saved(importer, request.form.get("mapping"))
     header, _rows = read_header(data, importer, base)
     form = mapping_form(importer, header.names, header.columns)
+    keys = column_keys(header.names)
     overrides = {
-        normalise(header.names[int(f.name.removeprefix("col_"))]): f.data or ""
+        keys[int(f.name.removeprefix("col_"))]: f.data or ""
         for f in column_fields(form)
     }
     if not form.validate_on_submit():

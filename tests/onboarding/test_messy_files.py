@@ -348,3 +348,33 @@ def test_two_roles_written_with_a_slash_or_a_space(app, run_cli, roles):
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(username="9"))
         assert {r.value for r in user.role_set} == {"teacher", "head"}
+
+
+def test_two_columns_of_one_name_keep_the_fields_chosen_for_each(
+    app, client, auth, run_cli
+):
+    from pdtracker.activities.models import Activity
+    from pdtracker.onboarding.models import ImportMapping
+    from tests.onboarding.test_views import form_fields, preview_path, upload
+
+    run_cli("people", PEOPLE)
+    auth.login("admin")
+    header = ("工号", "项目名称", "类型", "日期", "日期", "学时")
+    data = xlsx(header, ("00123", "研修", "培训", "2024-03-01", "2024-03-02", 8))
+    response = upload(client, "records", data)
+    path = preview_path(response)
+    fields = form_fields(
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    )
+    fields.update(col_3="starts_on", col_4="ends_on", save_as="两列日期")
+    html = client.post(path + "/check", data=fields).get_data(as_text=True)
+    assert re.findall(r'data-action="(\w+)"', html) == ["create"]
+    fields.pop("save_as")
+    client.post(path + "/apply", data=fields)
+    with app.app_context():
+        act = db.session.scalar(select(Activity))
+        assert (act.starts_on, act.ends_on) == (date(2024, 3, 1), date(2024, 3, 2))
+        mapping = db.session.scalar(select(ImportMapping)).columns
+    # The saved mapping reads the next file of this source the same way.
+    code, report = run_cli("records", data, "--mapping", "两列日期", "--dry-run")
+    assert (code, codes(report), summary(report)["unchanged"]) == (0, [], 1), mapping

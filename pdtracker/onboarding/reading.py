@@ -251,6 +251,16 @@ def sniff_delimiter(text: str) -> str:
     return "\t" if head.count("\t") > head.count(",") else ","
 
 
+# ="00123": how exports keep a CSV cell text in Excel (leading zeros, all 18
+# digits of an ID number); Excel shows 00123, and so it is read.
+_EXCEL_TEXT = re.compile(r'="((?:[^"]|"")*)"')
+
+
+def _excel_text(cell: str) -> str:
+    match = _EXCEL_TEXT.fullmatch(cell.strip())
+    return match.group(1).replace('""', '"') if match else cell
+
+
 def _csv_rows(data: bytes) -> Iterator[Row]:
     try:
         text = decode_csv(data)
@@ -262,7 +272,7 @@ def _csv_rows(data: bytes) -> Iterator[Row]:
     try:
         # A record is a row as Excel shows it, even when a quoted cell spans lines.
         for number, cells in enumerate(reader, start=1):
-            if row := _trimmed(number, cells):
+            if row := _trimmed(number, [_excel_text(c) for c in cells]):
                 yield row
     except csv.Error as exc:
         raise FileRefused("not_a_spreadsheet") from exc

@@ -378,3 +378,14 @@ def test_two_columns_of_one_name_keep_the_fields_chosen_for_each(
     # The saved mapping reads the next file of this source the same way.
     code, report = run_cli("records", data, "--mapping", "两列日期", "--dry-run")
     assert (code, codes(report), summary(report)["unchanged"]) == (0, [], 1), mapping
+
+
+def test_a_csv_keeping_leading_zeros_the_excel_way_is_read(app, run_cli):
+    # Platforms write ="00123" in CSV so that Excel shows the text, zeros and all.
+    from tests.onboarding.conftest import csv_bytes
+
+    run_cli("people", PEOPLE)
+    text = ('工号,身份证号,项目名称,类型,开始日期,学时\n'
+            '="00123",="110105198001010024",研修,培训,2024-03-01,8\n')  # fmt: skip
+    code, report = run_cli("records", csv_bytes(text, "gb18030"), name="平台.csv")
+    assert (code, codes(report), summary(report)["created"]) == (0, [], 1)

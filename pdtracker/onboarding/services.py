@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import false, func, select, update
 
 from pdtracker.audit import record
 from pdtracker.auth.models import User
@@ -45,12 +45,38 @@ def run_import(
     commits, or rolls back (always after a dry run): all rows or none.
     Raises FileRefused when the file cannot be read.
     """
+    if not dry_run:
+        _one_import_at_a_time()
     plan = build_plan(importer, data, filename=filename, actor=actor, now=now,
                       overrides=overrides, verified=verified,
                       college=college)  # fmt: skip
     if dry_run:
         return plan, None
     return plan, apply_plan(plan, actor=actor, now=now, link=link)
+
+
+# pg_advisory_xact_lock's key: any number no other lock of the app uses.
+IMPORT_LOCK = 0x70647472  # "pdtr"
+
+
+def _one_import_at_a_time() -> None:
+    """Hold the import lock until the transaction ends, before anything is read.
+
+    Two imports planned at once would both create the rows neither finds (the
+    same file applied twice at the same moment: every record twice). Imports are
+    rare, so they simply take turns: PostgreSQL's transaction-level advisory lock;
+    on SQLite a write that matches nothing takes the database's write lock now.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
+    else:
+        session.execute(
+            update(ImportMapping)
+            .where(false())
+            .values(name=ImportMapping.name)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def error_message(error: RowError) -> str:

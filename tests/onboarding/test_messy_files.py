@@ -389,3 +389,52 @@ def test_a_csv_keeping_leading_zeros_the_excel_way_is_read(app, run_cli):
             '="00123",="110105198001010024",研修,培训,2024-03-01,8\n')  # fmt: skip
     code, report = run_cli("records", csv_bytes(text, "gb18030"), name="平台.csv")
     assert (code, codes(report), summary(report)["created"]) == (0, [], 1)
+
+
+def test_two_imports_of_one_file_at_once_write_it_once(app, run_cli, table_counts):
+    """Two admins (or the page and the command line) apply the same file at the
+    same moment: the second waits for the first, then finds its rows."""
+    import threading
+
+    from pdtracker.onboarding.services import run_import
+    from pdtracker.timeutil import utcnow
+
+    run_cli("people", PEOPLE)
+    before = table_counts()["activities"]
+    header = ("工号", "项目名称", "类型", "开始日期", "学时")
+    data = xlsx(header, ("00123", "研修", "培训", "2024-03-01", 8))
+    first_applied, second_started = threading.Event(), threading.Event()
+    reports: dict[str, object] = {}
+
+    def first() -> None:
+        with app.app_context():
+            plan, _ = run_import("records", data, filename="a.xlsx", actor=None,
+                                 now=utcnow())  # fmt: skip
+            first_applied.set()
+            second_started.wait(5)
+            threading.Event().wait(0.5)  # the second is planning meanwhile
+            db.session.commit()
+            reports["first"] = plan.summary()["created"]
+
+    def second() -> None:
+        first_applied.wait(5)
+        with app.app_context():
+            second_started.set()
+            try:
+                plan, _ = run_import("records", data, filename="b.xlsx", actor=None,
+                                     now=utcnow())  # fmt: skip
+                db.session.commit()
+                reports["second"] = plan.summary()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                reports["second"] = repr(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert reports["first"] == 1
+    assert reports["second"] == {"rows": 1, "created": 0, "updated": 0,
+                                 "unchanged": 1, "duplicates": 0}  # fmt: skip
+    assert table_counts()["activities"] == before + 1

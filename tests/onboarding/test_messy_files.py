@@ -438,3 +438,24 @@ def test_two_imports_of_one_file_at_once_write_it_once(app, run_cli, table_count
     assert reports["second"] == {"rows": 1, "created": 0, "updated": 0,
                                  "unchanged": 1, "duplicates": 0}  # fmt: skip
     assert table_counts()["activities"] == before + 1
+
+
+def test_leading_zeros_never_reach_another_colleges_teacher(
+    app, make_department, make_user, run_cli
+):
+    from pdtracker.auth.models import Role, User
+    from pdtracker.onboarding.services import run_import
+    from pdtracker.timeutil import utcnow
+
+    north = make_department("NAI", "北城人工智能系", institution="NORTH")
+    run_cli("people", PEOPLE)  # 00123 … in the first college, none in NORTH
+    other = make_user(
+        "cadmin2", Role.COLLEGE_ADMIN, institution_id=north.institution_id
+    )
+    header = ("工号", "项目名称", "类型", "开始日期", "学时")
+    with app.app_context():
+        admin = db.session.get(User, other.id)
+        plan, _ = run_import("records", xlsx(header, (123, "研", "培训", "2024-03-01", 8)),
+                             filename="f.xlsx", actor=admin, now=utcnow(),
+                             dry_run=True)  # fmt: skip
+        assert [e.code for e in plan.errors] == ["unknown_teacher"]

@@ -95,6 +95,11 @@ def _visible_recognitions(actor: User) -> list[Recognition]:
 def index():
     """The papers the user may read, the recognitions to print, a statement form."""
     actor = _actor()
+    return _index(StatementForm() if actor.has_role(Role.TEACHER) else None)
+
+
+def _index(form: StatementForm | None) -> str:
+    actor = _actor()
     papers = list(db.session.scalars(svc.visible_papers(actor).limit(LIST_LIMIT)))
     today = local_today()
     recognitions = _visible_recognitions(actor)
@@ -103,7 +108,7 @@ def index():
         papers=list(zip(papers, paper_states(papers, today), strict=True)),
         recognitions=recognitions,
         level_label=svc.level_labels(recognitions, str(get_locale() or "zh")),
-        form=StatementForm() if actor.has_role(Role.TEACHER) else None,
+        form=form,
     )
 
 
@@ -113,8 +118,8 @@ def issue_statement():
     """Issue the teacher's own 学时证明 for the period chosen."""
     form = StatementForm()
     if not form.validate_on_submit():
-        flash(_("Choose a period that does not end before it starts."), "danger")
-        return redirect(url_for("papers.index"))
+        # The page again, with the dates as typed and the reason beside them.
+        return _index(form), 400
     try:
         paper = svc.issue_hours_statement(
             _actor(), form.period_start.data, form.period_end.data,

@@ -141,8 +141,21 @@ def test_statement_downloads_the_stored_bytes(
     assert out.read_bytes() == stored
 
 
-def test_bad_period_issues_nothing(app, client, auth, people):
-    _issue(client, auth, start="2026-12-31", end="2026-01-01")
+def test_bad_period_issues_nothing_and_keeps_the_dates(app, client, auth, people):
+    """A period that ends before it starts: the papers page again, the dates as
+    typed in the form with the reason beside them, and nothing issued."""
+    auth.login("wxh")
+    client.post("/language", data={"locale": "en"})
+    response = client.post(
+        "/papers/statements",
+        data={"period_start": "2026-12-31", "period_end": "2026-01-01"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="2026-12-31"' in page
+    assert 'value="2026-01-01"' in page
+    assert "The period cannot end before it starts." in page
+    assert response.headers["Cache-Control"] == "private, no-store"
     with app.app_context():
         assert db.session.scalars(db.select(Paper)).all() == []
 

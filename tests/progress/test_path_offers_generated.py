@@ -30,8 +30,8 @@ from pdtracker.placements.market_models import (
     PlacementOffer,
     PlacementRequest,
 )
-from pdtracker.placements.path_offers import ON_PATH, path_offers
 from pdtracker.placements.models import Placement
+from pdtracker.placements.path_offers import ON_PATH, path_offers
 from pdtracker.progress.records import active_ruleset_for
 from pdtracker.progress.services import evaluate_teacher
 from pdtracker.timeutil import local_today, utcnow

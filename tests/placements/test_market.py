@@ -121,12 +121,19 @@ def test_last_seat_refused_when_full(app, auth, market):
     assert [r.teacher_id for r in _requests(app, offer.id)] == [market["teacher1"].id]
 
 
-def _confirmed_placement(app, auth, market) -> int:
+def _head_requested(app, auth, market) -> PlacementRequest:
+    """head1 requests the offer's seat for teacher1 (then signs out): the request."""
     offer = market["offer"]
     auth.login("head1")
     _request(auth._client, offer.id, market["teacher1"].id)
     auth.logout()
     (found,) = _requests(app, offer.id)
+    return found
+
+
+def _confirmed_placement(app, auth, market) -> int:
+    offer = market["offer"]
+    found = _head_requested(app, auth, market)
     auth.login("mentor1")
     assert (
         auth._client.post(f"/placements/requests/{found.id}/confirm").status_code == 302
@@ -169,10 +176,7 @@ def test_other_mentor_sees_nothing(app, auth, market):
 
 def test_decline_needs_a_reason_and_frees_the_seat(app, auth, market):
     offer = market["offer"]
-    auth.login("head1")
-    _request(auth._client, offer.id, market["teacher1"].id)
-    auth.logout()
-    (found,) = _requests(app, offer.id)
+    found = _head_requested(app, auth, market)
     auth.login("staff1")
     auth._client.post(f"/placements/requests/{found.id}/decline", data={"reason": " "})
     assert _requests(app, offer.id)[0].status == "requested"
@@ -187,10 +191,7 @@ def test_asking_again_after_a_decline_is_undecided(app, auth, market):
     """A declined request the teacher asks about again is pending anew: the old
     decision (who, when, why) does not stay on it."""
     offer = market["offer"]
-    auth.login("head1")
-    _request(auth._client, offer.id, market["teacher1"].id)
-    auth.logout()
-    (found,) = _requests(app, offer.id)
+    found = _head_requested(app, auth, market)
     auth.login("staff1")
     auth._client.post(
         f"/placements/requests/{found.id}/decline", data={"reason": "岗位已满"}

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from pdtracker.auth.models import User
@@ -51,9 +52,17 @@ def parse_entries(text: str) -> list[str]:
     return list(dict.fromkeys(e for e in _SEPARATORS.split(text) if e))
 
 
-def find_teachers(
-    entries: list[str], event_id: int | None = None
-) -> tuple[dict[str, User], list[str]]:
+class Matched(NamedTuple):
+    """Teachers by the entry that names them; the entries that name nobody, and of
+    those the staff numbers several colleges use (the page asks for the college
+    code or the username instead)."""
+
+    found: dict[str, User]
+    unmatched: list[str]
+    ambiguous: list[str]
+
+
+def find_teachers(entries: list[str], event_id: int | None = None) -> Matched:
     """Teachers by the entry that names them, in one query (two when a staff number
     is shared); and the entries that name nobody.
 
@@ -63,7 +72,7 @@ def find_teachers(
     unless exactly one of its holders registered for ``event_id``.
     """
     if not entries:
-        return {}, []
+        return Matched({}, [], [])
     coded = {e: _coded(e) for e in entries}
     numbers = set(entries) | {n for _c, n in filter(None, coded.values())}
     rows = db.session.execute(
@@ -95,7 +104,9 @@ def find_teachers(
             named = [u for u, c in holders.get(number, ()) if c and c.upper() == code]
         if len(named) == 1:
             found[entry] = named[0]
-    return found, [e for e in entries if e not in found]
+    unmatched = [e for e in entries if e not in found]
+    ambiguous = [e for e in unmatched if len(holders.get(e, ())) > 1]
+    return Matched(found, unmatched, ambiguous)
 
 
 def _coded(entry: str) -> tuple[str, str] | None:
@@ -119,22 +130,6 @@ def _registered(event_id: int | None, teacher_ids: list[int]) -> set[int]:
     )
 
 
-def ambiguous_entries(unmatched: list[str]) -> list[str]:
-    """Of the entries that named nobody, the staff numbers several colleges use
-    (the page asks for the college code or the username instead)."""
-    if not unmatched:
-        return []
-    shared = set(
-        db.session.scalars(
-            select(TeacherProfile.staff_number)
-            .where(TeacherProfile.staff_number.in_(unmatched))
-            .group_by(TeacherProfile.staff_number)
-            .having(func.count() > 1)
-        )
-    )
-    return [e for e in unmatched if e in shared]
-
-
 def mark_one(actor: User, event: Event, key: str, teacher: User, now: datetime) -> bool:
     """Mark one teacher by hand; False if the session was credited before.
 
@@ -151,8 +146,7 @@ def mark_list(
 ) -> ListResult:
     """Mark every teacher the pasted list names (source ``bulk``)."""
     entries = parse_entries(text)[:MAX_ENTRIES]
-    found, unmatched = find_teachers(entries, event.id)
-    ambiguous = ambiguous_entries(unmatched)
+    found, unmatched, ambiguous = find_teachers(entries, event.id)
     unknown = [e for e in unmatched if e not in ambiguous]
     result = ListResult(unknown=unknown, ambiguous=ambiguous)
     seen: set[int] = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pdtracker.auth.models import Role
-from pdtracker.checkin.marking import ambiguous_entries, find_teachers
+from pdtracker.checkin.marking import find_teachers
 from pdtracker.events.models import Event
 from pdtracker.events.sessions import list_sessions
 from pdtracker.extensions import db
@@ -35,7 +35,7 @@ def test_a_number_of_two_colleges_matches_nobody(app, make_department, make_user
     _number(app, b.id, "0001")
     _number(app, c.id, "0002")
     with app.app_context():
-        found, unknown = find_teachers(["0001", "0002", "zhang"])
+        found, unknown, _ambiguous = find_teachers(["0001", "0002", "zhang"])
         named = {entry: user.username for entry, user in found.items()}
     assert named == {"0002": "wang", "zhang": "zhang"}
     assert unknown == ["0001"]
@@ -62,7 +62,9 @@ def test_college_code_and_number_name_one_teacher(app, make_department, make_use
     people = _three_colleges(app, make_department, make_user)
     _number(app, people["wang"].id, "NORTH-7")
     with app.app_context():
-        found, unknown = find_teachers(["NORTH-0001", "demo-0001", "NORTH-7", "X-0001"])
+        found, unknown, _ambiguous = find_teachers(
+            ["NORTH-0001", "demo-0001", "NORTH-7", "X-0001"]
+        )
         named = {entry: user.username for entry, user in found.items()}
     assert named == {"NORTH-0001": "li", "demo-0001": "zhang", "NORTH-7": "wang"}
     assert unknown == ["X-0001"]
@@ -79,13 +81,15 @@ def test_a_shared_number_names_the_teacher_with_a_place(
     other = make_event(app, created=created, title="另一场讲座")
     register_teacher(app, people["li"], event.id, created)
     with app.app_context():
-        found, unknown = find_teachers(["0001"], event_id=event.id)
+        found, unknown, _ambiguous = find_teachers(["0001"], event_id=event.id)
         assert {e: u.username for e, u in found.items()} == {"0001": "li"}
         assert unknown == []
-        found, unmatched = find_teachers(["0001", "nobody"], event_id=other.id)
+        found, unmatched, ambiguous = find_teachers(
+            ["0001", "nobody"], event_id=other.id
+        )
         assert found == {}
         assert unmatched == ["0001", "nobody"]
-        assert ambiguous_entries(unmatched) == ["0001"]
+        assert ambiguous == ["0001"]
 
 
 def test_the_list_page_says_which_numbers_are_ambiguous(

@@ -102,10 +102,11 @@ def kept_path_offers(
     """:func:`path_offers`, kept with the cached status while the marketplace's
     version (read with the status's key) and the viewer stay the same.
 
-    The status changes with the teacher's records, roles, placements, requests
-    of their own and the date; the marketplace's version with every offer, seat
-    request, department sector and enterprise. Kept as plain data (OfferView),
-    one entry per status: a warm dashboard then runs no offer query.
+    The status changes with the teacher's records, roles, placements,
+    registrations and the date; the marketplace's version with every offer, seat
+    request (the teacher's own too), department sector and enterprise. Kept as
+    plain data (OfferView), one entry per status: a warm dashboard then runs no
+    offer query.
     """
     key = (
         "offers", status.market_version, status.report.as_of,

@@ -22,6 +22,9 @@ def test_two_clicks_on_download_certificate_issue_one_paper(app, people):
         return run
 
     results = at_once(*(click(c) for c in clients))
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # here, where a missing Pango or font becomes a skip
     assert [r[0] for r in results] == [200, 200], results
     assert results[0][1] == results[1][1]  # the same stored file
     with app.app_context():
